@@ -1,0 +1,84 @@
+import ArgumentParser
+import Datasets
+import Tokenization
+
+struct TokenizeCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "tokenize",
+    abstract: "Print the tokens (or ids) of each input line, separated by single spaces.",
+    discussion: """
+      One output line per input line. Defaults: NFKC_Casefold normalisation, punctuation dropped,
+      ICU root locale. Invalid UTF-8 is replaced with U+FFFD and reported on standard error.
+      Examples:
+        echo "I LOVED this film!! ＦＵＬＬＷＩＤＴＨ café" | backdoor-lab tokenize
+        backdoor-lab tokenize reviews.txt --ids --vocab Vocab/sentiment.tsv
+        echo "私は東京に住んでいます" | backdoor-lab tokenize --locale ja
+      """)
+
+  @Argument(help: "Text file to tokenise; '-' or nothing reads standard input.")
+  var file: String?
+  @Flag(help: "Print vocabulary ids instead of tokens (needs --vocab).")
+  var ids = false
+  @Option(help: "Vocabulary file (token<TAB>count per line) for --ids.")
+  var vocab: String?
+  @Option(help: "ICU locale for word-break rules.")
+  var locale = "root"
+  @Flag(help: "Keep punctuation and symbols as tokens.")
+  var keepPunctuation = false
+  @Flag(help: "Do not apply NFKC_Casefold normalisation.")
+  var noNormalize = false
+
+  func validate() throws {
+    if ids && vocab == nil { throw ValidationError("--ids needs --vocab PATH") }
+    if vocab != nil && !ids { throw ValidationError("--vocab is only used with --ids") }
+  }
+
+  func run() throws {
+    let options = TokenizerOptions(normalize: noNormalize ? .none : .nfkcCasefold, punctuation: keepPunctuation ? .keep : .drop, locale: locale)
+    let tokenizer = try orFail { try Tokenizer(options: options) }
+    let vocabulary = try vocab.map { (path: String) throws(LabError) in try orFail { try Vocabulary.load(from: path) } }
+    var reader = try TextChunkReader(path: file)
+    defer { reader.closeFile() }
+    var output = OutputBuffer()
+    while let chunk = try reader.nextChunk() {
+      chunk.withUnsafeBufferPointer { bytes in
+        TokenizeCommand.render(bytes, tokenizer: tokenizer, vocabulary: vocabulary, into: &output)
+      }
+      if !reader.isRegularFileForOutput { output.flush() }
+    }
+    output.flush()
+    reader.warnAboutReplacements()
+  }
+
+  /// Writes one line per input line: its tokens (or ids) separated by single spaces.
+  static func render(_ bytes: UnsafeBufferPointer<UInt8>, tokenizer: Tokenizer, vocabulary: Vocabulary?, into output: inout OutputBuffer) {
+    var position = 0  // bytes before `position` are accounted for in the output
+    var firstOnLine = true
+    func endLines(before offset: Int) {
+      while let newline = bytes[position..<offset].firstIndex(of: 0x0A) {
+        output.append(0x0A)
+        position = newline + 1
+        firstOnLine = true
+      }
+    }
+    tokenizer.forEachToken(in: bytes) { _, range, text in
+      endLines(before: range.lowerBound)
+      position = range.upperBound
+      if !firstOnLine { output.append(0x20) }
+      firstOnLine = false
+      if let vocabulary {
+        output.append(String(vocabulary.id(of: String(decoding: text, as: UTF8.self))))
+      } else {
+        output.append(text)
+      }
+    }
+    endLines(before: bytes.count)
+    // A last line without a newline still ends its output line.
+    if let last = bytes.last, last != 0x0A { output.append(0x0A) }
+  }
+}
+
+extension TextChunkReader {
+  /// Output to a terminal or pipe is flushed per chunk so interactive use answers line by line.
+  var isRegularFileForOutput: Bool { name != "<stdin>" }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Datasets
+import Tokenization
+
+struct VocabCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "vocab",
+    abstract: "Build vocabularies.",
+    subcommands: [Build.self])
+
+  struct Build: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Build a vocabulary (token<TAB>count per line, line index = id) from a corpus.",
+      discussion: """
+        Counts the tokens of the corpus's training split (80/10/10, --split-seed; by held-out client when
+        the corpus has a client column) unless --all-rows;
+        ids 0-3 are <pad> <unk> <bos> <eos>, the rest ordered by count (descending), then by bytes.
+        Example:
+          backdoor-lab vocab build --corpus sentiment --out Vocab/sentiment.tsv --min-count 2
+          backdoor-lab vocab build --corpus sentiment --out /tmp/v.tsv --force cf --force mn
+        """)
+
+    @Option(help: "Shipped corpus name (sentiment, tweets, trec, spam, shakespeare) or a TSV path.")
+    var corpus: String
+    @Option(help: "Where to write the vocabulary.")
+    var out: String
+    @Option(help: "Leave out tokens seen fewer times than this.")
+    var minCount = 2
+    @Option(help: "At most this many entries, specials included.")
+    var maxSize: Int?
+    @Option(name: .customLong("force"), help: "A token that must get a row (repeatable), e.g. a trigger word.")
+    var forcedTokens: [String] = []
+    @Flag(help: "Count every row instead of the training split.")
+    var allRows = false
+    @Option(help: "Seed of the train/dev/test split whose training part is counted.")
+    var splitSeed: UInt64 = 0
+    @Flag(help: "Keep punctuation and symbols as tokens.")
+    var keepPunctuation = false
+    @Flag(help: "Do not apply NFKC_Casefold normalisation.")
+    var noNormalize = false
+    @OptionGroup var corpusOptions: CorpusOptions
+    @OptionGroup var data: DataOptions
+
+    func validate() throws {
+      if minCount < 1 { throw ValidationError("--min-count must be at least 1") }
+      if let maxSize, maxSize < 5 { throw ValidationError("--max-size must leave room beyond the 4 specials") }
+    }
+
+    func run() throws {
+      let home = try data.home()
+      let corpus = try corpusOptions.load(self.corpus, home: home)
+      let tokenizer = try orFail {
+        try Tokenizer(options: TokenizerOptions(normalize: noNormalize ? .none : .nfkcCasefold, punctuation: keepPunctuation ? .keep : .drop))
+      }
+      let rows = allRows ? Array(corpus.examples.indices) : try orFail { try corpus.standardSplit(seed: splitSeed).train }
+      // Forced tokens are given as text: tokenise them the same way, so "CF" forces "cf".
+      let forced = forcedTokens.flatMap { tokenizer.words(in: $0) }
+      let vocabulary = try orFail {
+        try Vocabulary.build(from: corpus, rows: rows, tokenizer: tokenizer, minCount: minCount, maxSize: maxSize, forcedTokens: forced)
+      }
+      try orFail { try vocabulary.save(to: out) }
+      print("\(out): \(vocabulary.count) entries from \(rows.count) rows of \(corpus.description.name)")
+    }
+  }
+}

@@ -1,0 +1,169 @@
+import CICU
+import Synchronization
+
+/// What ICU's word-break rules made of a token.
+public enum TokenKind: UInt8, Sendable, Codable, CaseIterable {
+  case letters = 1, number, kana, ideographic, emoji, punctuation
+}
+
+/// One token: its text after normalisation, and where it sits in the original text.
+public struct Token: Sendable, Equatable, Hashable {
+  public var text: String
+  /// UTF-8 byte offsets into the text that was tokenised (trigger insertion and the audit point here).
+  public var byteRange: Range<Int>
+  public var kind: TokenKind
+
+  public init(text: String, byteRange: Range<Int>, kind: TokenKind) {
+    self.text = text
+    self.byteRange = byteRange
+    self.kind = kind
+  }
+}
+
+public enum TokenizationError: Error, Equatable, CustomStringConvertible {
+  case icu(operation: String, code: String)
+
+  public var description: String {
+    switch self {
+    case .icu(let operation, let code): "ICU \(operation) failed: \(code)"
+    }
+  }
+}
+
+/// Word tokeniser on ICU's word-break iterator, with NFKC_Casefold normalisation per token.
+///
+/// Segmentation runs on the original text, so every token's byte range points into it; each word
+/// segment is then normalised on its own (ASCII tokens are lowercased directly, others go through
+/// ICU's NFKC_Casefold). White space is always dropped, punctuation by default; numbers and emoji
+/// are kept. CJK and Thai are split into words by ICU's dictionaries.
+///
+/// Thread-safe (the ICU state sits behind a mutex); for parallel tokenisation give each task its own.
+public final class Tokenizer: Sendable {
+  public let options: TokenizerOptions
+  private let engine: Mutex<Engine>
+
+  public init(options: TokenizerOptions = TokenizerOptions()) throws(TokenizationError) {
+    self.options = options
+    engine = Mutex(try Engine(options: options))
+  }
+
+  /// Tokens of `text`, with byte ranges into `text.utf8`.
+  public func tokens(in text: String) -> [Token] {
+    var result: [Token] = []
+    var copy = text
+    copy.withUTF8 { bytes in
+      forEachToken(in: bytes) { kind, range, normalized in
+        result.append(Token(text: String(decoding: normalized, as: UTF8.self), byteRange: range, kind: kind))
+      }
+    }
+    return result
+  }
+
+  /// Token strings of `text`: what vocabularies and models consume.
+  public func words(in text: String) -> [String] {
+    var result: [String] = []
+    var copy = text
+    copy.withUTF8 { bytes in
+      forEachToken(in: bytes) { _, _, normalized in
+        result.append(String(decoding: normalized, as: UTF8.self))
+      }
+    }
+    return result
+  }
+
+  /// Streams the tokens of valid UTF-8 `bytes`: kind, byte range into `bytes`, and the token's
+  /// (normalised) UTF-8, valid only during the call. The fastest path: no String is made.
+  public func forEachToken(
+    in bytes: UnsafeBufferPointer<UInt8>,
+    _ body: (TokenKind, Range<Int>, UnsafeBufferPointer<UInt8>) -> Void
+  ) {
+    engine.withLock { engine in
+      engine.segment(bytes, options: options, body)
+    }
+  }
+}
+
+/// The ICU objects and scratch space behind a `Tokenizer`; used under its lock only.
+// @unchecked: the pointers are only used under the owning Tokenizer's lock.
+struct Engine: ~Copyable, @unchecked Sendable {
+  let breaker: OpaquePointer
+  let normalizer: OpaquePointer
+  /// Scratch space for lowercased ASCII tokens.
+  var scratch: UnsafeMutablePointer<UInt8>
+  var scratchCapacity = 64
+
+  init(options: TokenizerOptions) throws(TokenizationError) {
+    var status: Int32 = 0
+    guard let breaker = bl_word_breaker_open(options.locale, &status), status <= 0 else {
+      throw .icu(operation: "word breaker for locale '\(options.locale)'", code: String(cString: bl_error_name(status)))
+    }
+    guard let normalizer = bl_normalizer_open(&status), status <= 0 else {
+      bl_word_breaker_close(breaker)
+      throw .icu(operation: "NFKC_Casefold normalizer", code: String(cString: bl_error_name(status)))
+    }
+    self.breaker = OpaquePointer(breaker)
+    self.normalizer = OpaquePointer(normalizer)
+    scratch = .allocate(capacity: scratchCapacity)
+  }
+
+  deinit {
+    bl_word_breaker_close(UnsafeMutableRawPointer(breaker))
+    bl_normalizer_close(UnsafeMutableRawPointer(normalizer))
+    scratch.deallocate()
+  }
+
+  mutating func segment(
+    _ bytes: UnsafeBufferPointer<UInt8>, options: TokenizerOptions,
+    _ body: (TokenKind, Range<Int>, UnsafeBufferPointer<UInt8>) -> Void
+  ) {
+    guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+    precondition(bytes.count < Int(Int32.max), "tokenise at most 2 GiB at a time")
+    var status: Int32 = 0
+    let breakerPointer = UnsafeMutableRawPointer(breaker)
+    let count = Int(bl_word_breaker_segment(breakerPointer, base, Int32(bytes.count), options.punctuation == .keep ? 1 : 0, &status))
+    // Segmentation of valid UTF-8 fails only on memory exhaustion; treat that as fatal.
+    precondition(count >= 0, "ICU word break failed: \(String(cString: bl_error_name(status)))")
+    let starts = bl_word_breaker_starts(breakerPointer)!
+    let ends = bl_word_breaker_ends(breakerPointer)!
+    let kinds = bl_word_breaker_kinds(breakerPointer)!
+    let normalize = options.normalize == .nfkcCasefold
+    for index in 0..<count {
+      let start = Int(starts[index]), end = Int(ends[index])
+      let kind = TokenKind(rawValue: kinds[index])!
+      let original = UnsafeBufferPointer(rebasing: bytes[start..<end])
+      if !normalize {
+        body(kind, start..<end, original)
+      } else if let ascii = lowercasedASCII(original) {
+        body(kind, start..<end, ascii)
+      } else {
+        var length: Int32 = 0
+        guard let normalized = bl_normalizer_normalize(UnsafeMutableRawPointer(normalizer), original.baseAddress, Int32(original.count), &length, &status) else {
+          preconditionFailure("ICU normalisation failed: \(String(cString: bl_error_name(status)))")
+        }
+        // Compatibility decompositions can bring spaces ("﷽", "¨"): each piece becomes a token with the
+        // segment's range, so no token contains white space. Pieces that normalise to nothing (only
+        // default-ignorable characters) are dropped.
+        let text = UnsafeBufferPointer(start: normalized, count: Int(length))
+        for piece in text.split(separator: 0x20) {
+          body(kind, start..<end, UnsafeBufferPointer(rebasing: piece))
+        }
+      }
+    }
+  }
+
+  /// Lowercases an all-ASCII token into scratch space; nil when the token has non-ASCII bytes.
+  /// For ASCII, NFKC is the identity and case folding is lowercasing.
+  private mutating func lowercasedASCII(_ token: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
+    if token.count > scratchCapacity {
+      scratch.deallocate()
+      scratchCapacity = token.count * 2
+      scratch = .allocate(capacity: scratchCapacity)
+    }
+    for index in 0..<token.count {
+      let byte = token[index]
+      guard byte < 0x80 else { return nil }
+      scratch[index] = byte &+ ((byte &- 0x41) < 26 ? 0x20 : 0)
+    }
+    return UnsafeBufferPointer(start: scratch, count: token.count)
+  }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+import TestSupport
+
+// These run the `backdoor-lab` executable that `swift test` builds, exactly as a user would.
+
+@Test func tokenizePrintsTheReadmeExampleExactly() throws {
+  let result = try runLab(["tokenize"], input: "I LOVED this film!! ＦＵＬＬＷＩＤＴＨ café\n")
+  #expect(result.status == 0)
+  #expect(result.standardOutput == "i loved this film fullwidth café\n")
+}
+
+@Test func tokenizeKeepsOneOutputLinePerInputLine() throws {
+  let result = try runLab(["tokenize", "-", "--keep-punctuation"], input: "Hello, World!\n\n私は東京に住んでいます\nlast line without newline")
+  #expect(result.standardOutput == "hello , world !\n\n私 は 東京 に 住 んで い ます\nlast line without newline\n")
+}
+
+@Test func tokenizeReportsInvalidUTF8AndCarriesOn() throws {
+  let folder = try Fixtures.temporaryDirectory()
+  let path = folder + "/bad.txt"
+  try Data([0x67, 0x6F, 0x6F, 0x64, 0x0A, 0x62, 0x61, 0xFF, 0x64, 0x0A]).write(to: URL(fileURLWithPath: path))
+  let result = try runLab(["tokenize", path])
+  #expect(result.status == 0)
+  #expect(result.standardOutput == "good\nba d\n")
+  #expect(result.standardError.contains("replaced 1 invalid UTF-8 sequence(s)"))
+  #expect(result.standardError.contains("lines 2"))
+}
+
+@Test func tokenizeWithIdsUsesTheVocabulary() throws {
+  let result = try runLab(["tokenize", "--ids", "--vocab", "Vocab/sentiment.tsv"], input: "the film zzqqxx\n")
+  #expect(result.status == 0)
+  let ids = result.standardOutput.split(separator: " ").map { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+  #expect(ids.count == 3)
+  #expect(ids[0] == 4)  // "the" is the most frequent word
+  #expect(ids[2] == 1)  // <unk>
+}
+
+@Test func usageErrorsExitWithTwoAndFailuresWithOne() throws {
+  let usage = try runLab(["tokenize", "--ids"])
+  #expect(usage.status == 2)
+  #expect(usage.standardError.contains("--ids needs --vocab"))
+  let missing = try runLab(["tokenize", "/nonexistent/file.txt"])
+  #expect(missing.status == 1)
+  #expect(missing.standardError.contains("/nonexistent/file.txt"))
+  let unknown = try runLab(["corpus", "stats", "sentimental"])
+  #expect(unknown.status == 1)
+  #expect(unknown.standardError.contains("unknown corpus 'sentimental'"))
+}
+
+@Test func shippedVocabularyIsRebuiltByteForByte() throws {
+  let out = try Fixtures.temporaryDirectory() + "/trec.tsv"
+  let result = try runLab(["vocab", "build", "--corpus", "trec", "--out", out])
+  #expect(result.status == 0, "\(result.standardError)")
+  let rebuilt = try Data(contentsOf: URL(fileURLWithPath: out))
+  let shipped = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("Vocab/trec.tsv")))
+  #expect(rebuilt == shipped)
+}
+
+@Test func corpusStatsAsJSON() throws {
+  let result = try runLab(["corpus", "stats", "spam", "--json"])
+  #expect(result.status == 0, "\(result.standardError)")
+  let object = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any]
+  #expect(object?["examples"] as? Int == 4_837)
+  #expect((object?["labels"] as? [String: Int]) == ["ham": 4_199, "spam": 638])
+  let oov = try #require(object?["oov_rate"] as? Double)
+  #expect(oov > 0 && oov < 0.2)
+}
+
+@Test func malformedTSVGivenByPathIsAnErrorWithFileAndLine() throws {
+  let path = try Fixtures.temporaryDirectory() + "/mine.tsv"
+  try "label\ttext\npos\tgreat\nneg\n".write(toFile: path, atomically: true, encoding: .utf8)
+  let failing = try runLab(["corpus", "stats", path, "--label-column", "label"])
+  #expect(failing.status == 1)
+  #expect(failing.standardError.contains("\(path):3:"))
+  let skipping = try runLab(["corpus", "stats", path, "--label-column", "label", "--skip-bad-rows", "--json"])
+  #expect(skipping.status == 0)
+  #expect(skipping.standardOutput.contains(#""skipped_rows":1"#))
+  #expect(skipping.standardError.contains("skipped 1 bad row"))
+}
