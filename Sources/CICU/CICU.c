@@ -39,30 +39,44 @@ static int reserve(void **buffer, int32_t *capacity, int32_t needed, size_t size
 // ---------------------------------------------------------------------------------------------
 // Word breaking
 
-// Byte classes for the one pass that maps UTF-16 boundaries back to UTF-8 offsets: all-ASCII segments
-// are classified from these bits instead of ICU's rule status (a lookup per segment). The answer is
-// the same: ICU gives "letter" to any segment with a letter in it ("21st", "@anonymous",
-// "example.com"), "number" to digits with separators ("3.5"), "none" to the rest.
-enum { ASCII_LETTER = 1, ASCII_DIGIT = 2, NOT_BLANK = 4, NOT_ASCII = 8 };
+// Class of an all-ASCII segment, read from its bytes instead of ICU's rule status (a lookup per
+// segment). It reproduces ICU's answer, which is the status of the last rule matched: a segment is a
+// word if its last letter-or-digit is a letter ("21st", "@anonymous", "a_b"), a number if it is a digit
+// ("3.5", "x1", "1_"); of the rest, a run of two or more '_' is a word and a lone '_' is not. ICU's
+// rules count '@' as a letter (for e-mail addresses and handles), so "@" alone is a word too.
+static uint8_t classify_ascii(const uint8_t *bytes, int32_t length) {
+  int underscores = 1, blank = 1;
+  for (int32_t i = length - 1; i >= 0; i--) {
+    uint8_t c = bytes[i];
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '@') return BL_SEGMENT_LETTERS;
+    if (c >= '0' && c <= '9') return BL_SEGMENT_NUMBER;
+    if (c != '_') underscores = 0;
+    if (c > 0x20 && c != 0x7F) blank = 0;
+  }
+  if (underscores && length >= 2) return BL_SEGMENT_LETTERS;
+  return blank ? 0 : BL_SEGMENT_PUNCTUATION;
+}
 
-// Segment class of an all-ASCII segment, indexed by the union of its bytes' classes.
-static const uint8_t ascii_kind[8] = {
-    0, BL_SEGMENT_LETTERS, BL_SEGMENT_NUMBER, BL_SEGMENT_LETTERS,
-    BL_SEGMENT_PUNCTUATION, BL_SEGMENT_LETTERS, BL_SEGMENT_NUMBER, BL_SEGMENT_LETTERS,
-};
+// What the last byte of an all-ASCII segment tells at once (most segments): a letter or digit decides
+// the class; white space only ever joins white space. Anything else needs `classify_ascii`.
+enum { KIND_FROM_ALL_BYTES = 0xFF };
 
-static uint8_t byte_class(int byte) {
-  if (byte >= 0x80) return NOT_ASCII | NOT_BLANK;
-  uint8_t bits = (byte > 0x20 && byte != 0x7F) ? NOT_BLANK : 0;
-  // '_' is ExtendNumLet: ICU gives even a lone "_" the letter status.
-  if ((byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z') || byte == '_') bits |= ASCII_LETTER;
-  if (byte >= '0' && byte <= '9') bits |= ASCII_DIGIT;
-  return bits;
+static uint8_t last_byte_kind(int byte) {
+  if ((byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z') || byte == '@') return BL_SEGMENT_LETTERS;
+  if (byte >= '0' && byte <= '9') return BL_SEGMENT_NUMBER;
+  if (byte <= 0x20 || byte == 0x7F) return 0;
+  return KIND_FROM_ALL_BYTES;
+}
+
+// The first index at or after `from` holding a non-ASCII UTF-16 unit, or `length`.
+static int32_t next_non_ascii(const UChar *text, int32_t from, int32_t length) {
+  while (from < length && text[from] < 0x80) from++;
+  return from;
 }
 
 typedef struct {
   UBreakIterator *iterator;
-  uint8_t byte_classes[256];
+  uint8_t last_byte_kind[128];
   UChar *utf16;
   int32_t utf16_capacity;
   int32_t *starts, *ends;
@@ -84,7 +98,7 @@ void *bl_word_breaker_open(const char *locale, int32_t *status) {
     return NULL;
   }
   breaker->iterator = iterator;
-  for (int byte = 0; byte < 256; byte++) breaker->byte_classes[byte] = byte_class(byte);
+  for (int byte = 0; byte < 128; byte++) breaker->last_byte_kind[byte] = last_byte_kind(byte);
   *status = error;  // may be a warning such as U_USING_DEFAULT_WARNING (< 0)
   return breaker;
 }
@@ -170,30 +184,40 @@ int32_t bl_word_breaker_segment(void *opaque, const uint8_t *utf8, int32_t lengt
   // Cursor pairing a UTF-16 index with the UTF-8 byte offset of the same code point.
   int32_t index16 = 0, index8 = 0;
   int32_t start16 = ubrk_first(breaker->iterator), start8 = 0, end16;
+  // Everything before `ascii_until` (a UTF-16 index) is ASCII, where UTF-8 and UTF-16 offsets
+  // differ by a constant and a segment's class can mostly be read from its first byte.
+  int32_t ascii_until = next_non_ascii(text, 0, utf16_length);
   while ((end16 = ubrk_next(breaker->iterator)) != UBRK_DONE) {
-    uint8_t seen = 0;
-    while (index16 < end16) {
-      uint8_t byte = utf8[index8];
-      seen |= breaker->byte_classes[byte];
-      if (byte < 0x80) {
-        index8++;
-        index16++;
-      } else {
-        UChar32 c;
-        U8_NEXT(utf8, index8, length, c);
-        index16 += (c > 0xFFFF) ? 2 : 1;
-      }
-    }
     uint8_t kind;
-    if (!(seen & NOT_ASCII)) {
-      kind = ascii_kind[seen & (ASCII_LETTER | ASCII_DIGIT | NOT_BLANK)];
+    if (end16 <= ascii_until) {
+      index8 = start8 + (end16 - start16);
+      index16 = end16;
+      kind = breaker->last_byte_kind[utf8[index8 - 1]];
+      if (kind == KIND_FROM_ALL_BYTES) kind = classify_ascii(utf8 + start8, index8 - start8);
     } else {
-      int32_t rule = ubrk_getRuleStatus(breaker->iterator);
-      if (rule >= UBRK_WORD_IDEO) kind = BL_SEGMENT_IDEOGRAPHIC;
-      else if (rule >= UBRK_WORD_KANA) kind = BL_SEGMENT_KANA;
-      else if (rule >= UBRK_WORD_LETTER) kind = BL_SEGMENT_LETTERS;
-      else if (rule >= UBRK_WORD_NUMBER) kind = BL_SEGMENT_NUMBER;
-      else kind = classify_other(text, start16, end16);
+      int ascii = 1;
+      while (index16 < end16) {
+        if (utf8[index8] < 0x80) {
+          index8++;
+          index16++;
+        } else {
+          UChar32 c;
+          U8_NEXT(utf8, index8, length, c);
+          index16 += (c > 0xFFFF) ? 2 : 1;
+          ascii = 0;
+        }
+      }
+      if (end16 > ascii_until) ascii_until = next_non_ascii(text, end16, utf16_length);
+      if (ascii) {
+        kind = classify_ascii(utf8 + start8, index8 - start8);
+      } else {
+        int32_t rule = ubrk_getRuleStatus(breaker->iterator);
+        if (rule >= UBRK_WORD_IDEO) kind = BL_SEGMENT_IDEOGRAPHIC;
+        else if (rule >= UBRK_WORD_KANA) kind = BL_SEGMENT_KANA;
+        else if (rule >= UBRK_WORD_LETTER) kind = BL_SEGMENT_LETTERS;
+        else if (rule >= UBRK_WORD_NUMBER) kind = BL_SEGMENT_NUMBER;
+        else kind = classify_other(text, start16, end16);
+      }
     }
     // Written unconditionally and kept by advancing `count`: words and spaces alternate, so a branch
     // here would be mispredicted about once a word.

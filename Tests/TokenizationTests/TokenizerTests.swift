@@ -110,3 +110,24 @@ func noTokenContainsWhiteSpaceOrIsEmpty(text: String) throws {
   #expect(throws: (any Error).self) { try decoder.decode(#"{"normalise": "none"}"#) }
   #expect(throws: (any Error).self) { try decoder.decode(#"{"normalize": "nfc"}"#) }
 }
+
+@Test func asciiSegmentKindsFollowICUsRuleStatus() throws {
+  // All-ASCII segments are classified from their bytes in the shim; these are the cases where the
+  // first byte alone would mislead.
+  let keeping = try Tokenizer(options: TokenizerOptions(normalize: .none, punctuation: .keep))
+  // Expected kinds are what ICU's own rule status says for each segment.
+  let tokens = keeping.tokens(in: "21st 3.5 @anonymous _ __ a_b 1_ ... x1 1x $5 é1 1é @ @1")
+  #expect(tokens.map(\.text) == ["21st", "3.5", "@anonymous", "_", "__", "a_b", "1_", ".", ".", ".", "x1", "1x", "$", "5", "é1", "1é", "@", "@1"])
+  #expect(tokens.map(\.kind) == [.letters, .number, .letters, .punctuation, .letters, .letters, .number, .punctuation, .punctuation, .punctuation, .number, .letters, .punctuation, .number, .number, .letters, .letters, .number])
+}
+
+@Test func mixedScriptLinesKeepExactByteRanges() {
+  // ASCII runs before and after non-ASCII text take different offset paths in the shim.
+  let text = "plain start, then 東京 and café, then plain again 42 times 😀 end"
+  let bytes = Array(text.utf8)
+  for token in tokenizer.tokens(in: text) {
+    let original = String(decoding: bytes[token.byteRange], as: UTF8.self)
+    #expect(original.lowercased() == token.text, "\(token)")
+  }
+  #expect(tokenizer.words(in: text).last == "end")
+}
