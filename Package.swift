@@ -1,6 +1,15 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// The numeric core is compiled for x86-64-v3 (AVX2 + FMA) on x86_64 hosts, so a plain
+// `swift build -c release` gives the fast kernels: without it Swift emits SSE2 only and `addProduct`
+// becomes calls to `fmaf` (see README, "Fast builds"). `unsafeFlags` are allowed in a root package.
+#if arch(x86_64)
+let vectorCodegen: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
+#else
+let vectorCodegen: [SwiftSetting] = []
+#endif
+
 let package = Package(
   name: "BackdoorLab",
   platforms: [.macOS(.v15)],
@@ -22,18 +31,24 @@ let package = Package(
     .target(name: "Tokenization", dependencies: ["CICU"], exclude: ["README.md"]),
     .target(name: "Datasets", dependencies: ["Tokenization", "Randomness"], exclude: ["README.md"]),
     .target(
+      name: "Tensors", dependencies: ["Randomness"], exclude: ["README.md"],
+      swiftSettings: vectorCodegen + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))],
+      linkerSettings: [.linkedLibrary("m")]
+    ),
+    .target(
       name: "LabCommands",
       dependencies: [
-        "Tokenization", "Datasets", "Randomness",
+        "Tokenization", "Datasets", "Randomness", "Tensors",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       exclude: ["README.md"]
     ),
     .executableTarget(name: "backdoor-lab", dependencies: ["LabCommands"]),
 
-    .target(name: "TestSupport", path: "Tests/TestSupport"),
+    .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
     .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
     .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "TestSupport"]),
+    .testTarget(name: "TensorsTests", dependencies: ["Tensors", "Randomness", "TestSupport"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenization", "TestSupport"]),
     .testTarget(name: "LabCommandsTests", dependencies: ["LabCommands", "Datasets", "Tokenization", "TestSupport"]),
   ]

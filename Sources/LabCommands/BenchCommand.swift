@@ -1,12 +1,14 @@
 import ArgumentParser
 import Foundation
+import Randomness
+import Tensors
 import Tokenization
 
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
     abstract: "Benchmarks that print one JSON line each, for side-by-side runs with the reference scripts.",
-    subcommands: [TokenizeBench.self])
+    subcommands: [TokenizeBench.self, GEMMBench.self, GRUBench.self])
 
   struct TokenizeBench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -72,6 +74,109 @@ struct BenchCommand: ParsableCommand {
       result["loadavg"] = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? ""
       let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
       print(String(decoding: data, as: UTF8.self))
+    }
+  }
+}
+
+/// Median seconds per call of `body` over `repeats` timed blocks of about `blockSeconds` each
+/// (calls per block calibrated first), after `warmup` untimed calls: the reference scripts' method.
+func medianSecondsPerCall(blockSeconds: Double = 0.3, repeats: Int = 5, warmup: Int = 2, _ body: () -> Void) -> Double {
+  func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+  for _ in 0..<warmup { body() }
+  var calls = 1
+  while true {
+    let start = now()
+    for _ in 0..<calls { body() }
+    let elapsed = now() - start
+    if elapsed >= blockSeconds / 4 || calls >= 1 << 20 {
+      calls = max(1, Int(Double(calls) * blockSeconds / max(elapsed, 1e-9)))
+      break
+    }
+    calls *= 2
+  }
+  var perCall: [Double] = []
+  for _ in 0..<repeats {
+    let start = now()
+    for _ in 0..<calls { body() }
+    perCall.append((now() - start) / Double(calls))
+  }
+  return perCall.sorted()[perCall.count / 2]
+}
+
+func printJSONLine(_ object: [String: Any]) throws {
+  var object = object
+  object["loadavg"] = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? ""
+  print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+}
+
+extension BenchCommand {
+  struct GEMMBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "gemm",
+      abstract: "Square fp32 matrix multiply C = A·B in GFLOP/s (2n³ per product), one JSON line per size and thread count.",
+      discussion: "Compare with ../shared/reference/gemm_bench.py (numpy/OpenBLAS) via scripts/bench-gemm.sh.")
+
+    @Option(help: "Comma-separated sizes n.")
+    var sizes = "64,128,256,512"
+    @Option(help: "Comma-separated thread counts.")
+    var threads = "1"
+    @Option(help: "Timed blocks per size.")
+    var repeats = 5
+
+    func run() throws {
+      for threadCount in threads.split(separator: ",").compactMap({ Int($0) }) {
+        for n in sizes.split(separator: ",").compactMap({ Int($0) }) {
+          var generator = SplitMix64(seed: 0)
+          let a = Tensor.normal([n, n], using: &generator).scalars, b = Tensor.normal([n, n], using: &generator).scalars
+          var c = [Float](repeating: 0, count: n * n)
+          let seconds = medianSecondsPerCall(repeats: repeats) {
+            GEMM.multiply(m: n, n: n, k: n, a: a, lda: n, transposeA: false, b: b, ldb: n, transposeB: false,
+                          c: &c, ldc: n, accumulate: false, threads: threadCount)
+          }
+          try printJSONLine(["bench": "gemm", "n": n, "threads": threadCount, "gflops": (2 * pow(Double(n), 3) / seconds / 1e9 * 10).rounded() / 10])
+        }
+      }
+    }
+  }
+
+  struct GRUBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "gru",
+      abstract: "Fused GRU forward + backward over [batch, time, input] → hidden, as in gru_classifier_train.py's setting.",
+      discussion: "Prints one JSON line: milliseconds per forward+backward and per forward. Compare with scripts/bench-gru.sh.")
+
+    @Option var batch = 32
+    @Option var time = 48
+    @Option var input = 64
+    @Option var hidden = 128
+    @Option(help: "Threads for the kernels.")
+    var threads = 1
+
+    func run() throws {
+      ComputeThreads.maximum = threads
+      var generator = SplitMix64(seed: 0)
+      let bound = 1 / Float(hidden).squareRoot()
+      struct GRUWeights: Parameterized {
+        var input: Tensor, inputWeight: Tensor, recurrentWeight: Tensor, inputBias: Tensor, recurrentBias: Tensor
+        var parameterPaths: [(name: String, path: WritableKeyPath<GRUWeights, Tensor>)] {
+          [("input", \.input), ("weight_ih", \.inputWeight), ("weight_hh", \.recurrentWeight), ("bias_ih", \.inputBias), ("bias_hh", \.recurrentBias)]
+        }
+      }
+      let weights = GRUWeights(
+        input: Tensor.normal([batch, time, input], using: &generator),
+        inputWeight: Tensor.uniform([3 * hidden, input], in: -bound...bound, using: &generator),
+        recurrentWeight: Tensor.uniform([3 * hidden, hidden], in: -bound...bound, using: &generator),
+        inputBias: Tensor.uniform([3 * hidden], in: -bound...bound, using: &generator),
+        recurrentBias: Tensor.uniform([3 * hidden], in: -bound...bound, using: &generator))
+      func forward(_ w: GRUWeights) -> Tensor {
+        gruSequence(w.input, inputWeight: w.inputWeight, recurrentWeight: w.recurrentWeight, inputBias: w.inputBias, recurrentBias: w.recurrentBias)
+      }
+      let training = medianSecondsPerCall { _ = valueWithGradient(at: weights) { w, _ in forward(w).mean() } }
+      let inference = medianSecondsPerCall { _ = forward(weights) }
+      try printJSONLine([
+        "bench": "gru_forward_backward", "batch": batch, "time": time, "input": input, "hidden": hidden, "threads": threads,
+        "forward_backward_ms": (training * 1e5).rounded() / 100, "forward_ms": (inference * 1e5).rounded() / 100,
+      ])
     }
   }
 }

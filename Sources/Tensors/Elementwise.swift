@@ -1,0 +1,120 @@
+import Foundation
+
+// Elementwise arithmetic with broadcasting, and the pointwise nonlinearities. Each op's pullback is
+// written beside its forward.
+
+extension Tensor {
+  public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
+    let result = Tensor.broadcasting(lhs, rhs, +)
+    let (lShape, rShape) = (lhs.shape, rhs.shape)
+    return result.recorded(from: [lhs, rhs]) { g in [g.summed(toShape: lShape), g.summed(toShape: rShape)] }
+  }
+
+  public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
+    let result = Tensor.broadcasting(lhs, rhs, -)
+    let (lShape, rShape) = (lhs.shape, rhs.shape)
+    return result.recorded(from: [lhs, rhs]) { g in [g.summed(toShape: lShape), g.negatedValue().summed(toShape: rShape)] }
+  }
+
+  public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
+    let result = Tensor.broadcasting(lhs, rhs, *)
+    let (l, r) = (lhs.detached, rhs.detached)
+    let (needsLeft, needsRight) = (lhs.isTracked, rhs.isTracked)
+    return result.recorded(from: [lhs, rhs]) { g in
+      [needsLeft ? Tensor.broadcasting(g, r, *).summed(toShape: l.shape) : nil,
+       needsRight ? Tensor.broadcasting(g, l, *).summed(toShape: r.shape) : nil]
+    }
+  }
+
+  public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
+    let result = Tensor.broadcasting(lhs, rhs, /)
+    let (l, r) = (lhs.detached, rhs.detached)
+    let (needsLeft, needsRight) = (lhs.isTracked, rhs.isTracked)
+    return result.recorded(from: [lhs, rhs]) { g in
+      [needsLeft ? Tensor.broadcasting(g, r, /).summed(toShape: l.shape) : nil,
+       needsRight ? Tensor.broadcasting(g, Tensor.broadcasting(l, Tensor.broadcasting(r, r, *), /), *).negatedValue().summed(toShape: r.shape) : nil]
+    }
+  }
+
+  public static prefix func - (value: Tensor) -> Tensor {
+    value.negatedValue().recorded(from: [value]) { g in [g.negatedValue()] }
+  }
+
+  public static func + (lhs: Tensor, rhs: Float) -> Tensor { lhs.mapped { $0 + rhs }.recorded(from: [lhs]) { g in [g] } }
+  public static func - (lhs: Tensor, rhs: Float) -> Tensor { lhs + (-rhs) }
+  public static func + (lhs: Float, rhs: Tensor) -> Tensor { rhs + lhs }
+  public static func - (lhs: Float, rhs: Tensor) -> Tensor { -rhs + lhs }
+  public static func * (lhs: Tensor, rhs: Float) -> Tensor { lhs.mapped { $0 * rhs }.recorded(from: [lhs]) { g in [g.mapped { $0 * rhs }] } }
+  public static func * (lhs: Float, rhs: Tensor) -> Tensor { rhs * lhs }
+  public static func / (lhs: Tensor, rhs: Float) -> Tensor { lhs * (1 / rhs) }
+
+  func negatedValue() -> Tensor { mapped { -$0 } }
+
+  /// Applies `transform` to every scalar, untracked. Works on row-sparse tensors too (zero maps to zero
+  /// for the transforms used on them: scaling).
+  @inline(__always)
+  func mapped(_ transform: (Float) -> Float) -> Tensor {
+    var result = self.detached
+    result.scalars.withUnsafeMutableBufferPointer { x in
+      for i in 0..<x.count { x[i] = transform(x[i]) }
+    }
+    return result
+  }
+
+  /// Pointwise op whose derivative is a function of its output (tanh, sigmoid, exp, relu).
+  @inline(__always)
+  func pointwise(_ forward: (Float) -> Float, derivativeFromOutput: @escaping (Float) -> Float) -> Tensor {
+    requireDense("pointwise op")
+    let output = mapped(forward)
+    return output.recorded(from: [self]) { g in [Tensor.broadcasting(g, output, { $0 * derivativeFromOutput($1) })] }
+  }
+
+  public func tanh() -> Tensor { pointwise(Foundation.tanh, derivativeFromOutput: { 1 - $0 * $0 }) }
+  public func sigmoid() -> Tensor { pointwise(stableSigmoid, derivativeFromOutput: { $0 * (1 - $0) }) }
+  public func relu() -> Tensor { pointwise({ Swift.max($0, 0) }, derivativeFromOutput: { $0 > 0 ? 1 : 0 }) }
+  public func exp() -> Tensor { pointwise(Foundation.exp, derivativeFromOutput: { $0 }) }
+
+  public func log() -> Tensor {
+    requireDense("log")
+    let input = detached
+    return mapped(Foundation.log).recorded(from: [self]) { g in [Tensor.broadcasting(g, input, /)] }
+  }
+
+  public func squareRoot() -> Tensor {
+    requireDense("squareRoot")
+    let output = mapped { $0.squareRoot() }
+    return output.recorded(from: [self]) { g in [Tensor.broadcasting(g, output, { $0 * 0.5 / $1 })] }
+  }
+
+  public func squared() -> Tensor {
+    requireDense("squared")
+    let input = detached
+    return mapped { $0 * $0 }.recorded(from: [self]) { g in [Tensor.broadcasting(g, input, { 2 * $0 * $1 })] }
+  }
+
+  /// GELU with the exact erf form (PyTorch's default): x·Φ(x).
+  public func gelu() -> Tensor {
+    requireDense("gelu")
+    let input = detached
+    let output = mapped { x in 0.5 * x * (1 + erff(x * 0.707_106_77)) }
+    return output.recorded(from: [self]) { g in
+      [Tensor.broadcasting(g, input) { g, x in
+        let cdf = 0.5 * (1 + erff(x * 0.707_106_77))
+        let pdf = Foundation.exp(-0.5 * x * x) * 0.398_942_28
+        return g * (cdf + x * pdf)
+      }]
+    }
+  }
+
+  /// Keeps scalars where `mask` is non-zero and puts `value` elsewhere; `mask` broadcasts to `self`.
+  /// The gradient flows only through kept positions.
+  public func masked(by mask: Tensor, fill value: Float) -> Tensor {
+    let keep = Tensor.broadcasting(mask, Tensor.zeros(shape), { m, _ in m != 0 ? 1 : 0 })
+    let output = Tensor.broadcasting(self, keep) { x, k in k != 0 ? x : value }
+    return output.recorded(from: [self]) { g in [Tensor.broadcasting(g, keep, *)] }
+  }
+}
+
+@inline(__always) func stableSigmoid(_ x: Float) -> Float {
+  x >= 0 ? 1 / (1 + Foundation.exp(-x)) : { let e = Foundation.exp(x); return e / (1 + e) }()
+}

@@ -1,0 +1,248 @@
+/// A GRU over a whole sequence as one op with a hand-written pullback (backpropagation through time).
+///
+/// PyTorch's equations and layouts (gate order r, z, n; both biases):
+///   r = σ(W_ir x + b_ir + W_hr h + b_hr)
+///   z = σ(W_iz x + b_iz + W_hz h + b_hz)
+///   n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+///   h' = (1 − z) ⊙ n + z ⊙ h
+/// Shapes: input [B, T, I]; inputWeight [3H, I]; recurrentWeight [3H, H]; biases [3H]; initialState
+/// [B, H] (zeros when nil); mask [B, T] with 1 for real steps and 0 for padding. Returns [B, T, H].
+///
+/// Padding: at a masked step the state is carried unchanged and is also the output, so with right
+/// padding `output[:, T − 1]` is each sequence's final state. `reverse` runs time backwards (the
+/// reverse direction of a bidirectional GRU), starting from the end of the padded sequence.
+public func gruSequence(
+  _ input: Tensor, inputWeight: Tensor, recurrentWeight: Tensor, inputBias: Tensor, recurrentBias: Tensor,
+  initialState: Tensor? = nil, mask: Tensor? = nil, reverse: Bool = false
+) -> Tensor {
+  precondition(input.rank == 3, "GRU wants [batch, time, features]; got \(input.shape)")
+  let (batch, time, inputSize) = (input.shape[0], input.shape[1], input.shape[2])
+  let hidden = recurrentWeight.shape[1]
+  let gates = 3 * hidden
+  precondition(inputWeight.shape == [gates, inputSize], "GRU inputWeight must be [\(gates), \(inputSize)]; got \(inputWeight.shape)")
+  precondition(recurrentWeight.shape == [gates, hidden], "GRU recurrentWeight must be [\(gates), \(hidden)]; got \(recurrentWeight.shape)")
+  precondition(inputBias.shape == [gates] && recurrentBias.shape == [gates], "GRU biases must be [\(gates)]")
+  if let initialState { precondition(initialState.shape == [batch, hidden], "GRU initial state must be [\(batch), \(hidden)]; got \(initialState.shape)") }
+  if let mask { precondition(mask.shape == [batch, time], "GRU mask must be [\(batch), \(time)]; got \(mask.shape)") }
+  for tensor in [input, inputWeight, recurrentWeight, inputBias, recurrentBias] { tensor.requireDense("GRU") }
+
+  // Input projections for every step at once: [B·T, 3H].
+  var inputProjection = matmulValue(input.reshapedValue([batch * time, inputSize]), inputWeight, transposeA: false, transposeB: true).scalars
+  addRowBias(&inputProjection, inputBias.scalars, rows: batch * time)
+
+  // Saved per step s (in processing order) for the pullback, each [T][B][H].
+  let savedCount = time * batch * hidden
+  var resetGates = [Float](repeating: 0, count: savedCount)
+  var updateGates = resetGates, candidates = resetGates, recurrentCandidates = resetGates, previousStates = resetGates
+  var outputs = [Float](repeating: 0, count: batch * time * hidden)
+  var state = initialState?.scalars ?? [Float](repeating: 0, count: batch * hidden)
+  var recurrent = [Float](repeating: 0, count: batch * gates)
+  // Active[b·T + t]: whether step t of row b is real.
+  let active = mask?.scalars.map { $0 != 0 } ?? [Bool](repeating: true, count: batch * time)
+  // W_hhᵀ packed once for the T products h·W_hhᵀ.
+  let packedRecurrent = recurrentWeight.scalars.withUnsafeBufferPointer {
+    GEMM.PackedMatrix($0.baseAddress!, rows: hidden, columns: gates, ldb: hidden, transposed: true)
+  }
+
+  inputProjection.withUnsafeBufferPointer { xBuffer in
+    recurrentBias.scalars.withUnsafeBufferPointer { biasBuffer in
+      state.withUnsafeMutableBufferPointer { stateBuffer in
+        recurrent.withUnsafeMutableBufferPointer { recurrentBuffer in
+          outputs.withUnsafeMutableBufferPointer { outputBuffer in
+            resetGates.withUnsafeMutableBufferPointer { rBuffer in
+              updateGates.withUnsafeMutableBufferPointer { zBuffer in
+                candidates.withUnsafeMutableBufferPointer { nBuffer in
+                  recurrentCandidates.withUnsafeMutableBufferPointer { hnBuffer in
+                    previousStates.withUnsafeMutableBufferPointer { previousBuffer in
+                      let x = xBuffer.baseAddress!, bias = biasBuffer.baseAddress!, h = stateBuffer.baseAddress!
+                      let projection = recurrentBuffer.baseAddress!, out = outputBuffer.baseAddress!
+                      for step in 0..<time {
+                        let t = reverse ? time - 1 - step : step
+                        let saved = step * batch * hidden
+                        (previousBuffer.baseAddress! + saved).update(from: h, count: batch * hidden)
+                        // Recurrent projections: [B, 3H] = h · W_hhᵀ + b_hh.
+                        GEMM.multiply(m: batch, a: h, lda: hidden, transposeA: false, packed: packedRecurrent, c: projection, ldc: gates, accumulate: false)
+                        for b in 0..<batch {
+                          let xp = x + (b * time + t) * gates, hp = projection + b * gates, row = b * hidden
+                          for j in 0..<gates { hp[j] += bias[j] }
+                          gruCell(hidden: hidden, xr: xp, xz: xp + hidden, xn: xp + 2 * hidden,
+                                  hr: hp, hz: hp + hidden, hn: hp + 2 * hidden, state: h + row,
+                                  r: rBuffer.baseAddress! + saved + row, z: zBuffer.baseAddress! + saved + row,
+                                  n: nBuffer.baseAddress! + saved + row, savedHn: hnBuffer.baseAddress! + saved + row,
+                                  active: active[b * time + t])
+                          (out + (b * time + t) * hidden).update(from: h + row, count: hidden)
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  let result = Tensor(shape: [batch, time, hidden], scalars: outputs)
+  let (inputValue, inputWeightValue, recurrentWeightValue) = (input.detached, inputWeight.detached, recurrentWeight.detached)
+  let needsInitial = initialState?.isTracked ?? false
+  var tracked = [input, inputWeight, recurrentWeight, inputBias, recurrentBias]
+  if let initialState { tracked.append(initialState) }
+  return result.recorded(from: tracked) { gradient in
+    var stateGradient = [Float](repeating: 0, count: batch * hidden)
+    var inputProjectionGradient = [Float](repeating: 0, count: batch * time * gates)  // rows b·T + t
+    var recurrentGradients = [Float](repeating: 0, count: time * batch * gates)  // rows s·B + b
+    // W_hh packed once for the T products dHp·W_hh.
+    let packedWeight = recurrentWeightValue.scalars.withUnsafeBufferPointer {
+      GEMM.PackedMatrix($0.baseAddress!, rows: gates, columns: hidden, ldb: hidden, transposed: false)
+    }
+    var carried = [Float](repeating: 0, count: batch * hidden)
+    gradient.scalars.withUnsafeBufferPointer { gBuffer in
+      resetGates.withUnsafeBufferPointer { rBuffer in
+        updateGates.withUnsafeBufferPointer { zBuffer in
+          candidates.withUnsafeBufferPointer { nBuffer in
+            recurrentCandidates.withUnsafeBufferPointer { hnBuffer in
+              previousStates.withUnsafeBufferPointer { previousBuffer in
+                inputProjectionGradient.withUnsafeMutableBufferPointer { dxBuffer in
+                  recurrentGradients.withUnsafeMutableBufferPointer { dhBuffer in
+                    for step in stride(from: time - 1, through: 0, by: -1) {
+                      let t = reverse ? time - 1 - step : step
+                      let saved = step * batch * hidden
+                      stateGradient.withUnsafeMutableBufferPointer { dhNext in
+                        carried.withUnsafeMutableBufferPointer { carriedBuffer in
+                          for b in 0..<batch {
+                            let row = b * hidden
+                            let dh = dhNext.baseAddress! + row, carry = carriedBuffer.baseAddress! + row
+                            let g = gBuffer.baseAddress! + (b * time + t) * hidden
+                            for j in 0..<hidden { dh[j] += g[j] }
+                            guard active[b * time + t] else {
+                              carry.update(from: dh, count: hidden)
+                              continue
+                            }
+                            gruCellBackward(
+                              hidden: hidden, dh: dh, r: rBuffer.baseAddress! + saved + row, z: zBuffer.baseAddress! + saved + row,
+                              n: nBuffer.baseAddress! + saved + row, hn: hnBuffer.baseAddress! + saved + row,
+                              previous: previousBuffer.baseAddress! + saved + row,
+                              dInput: dxBuffer.baseAddress! + (b * time + t) * gates,
+                              dRecurrent: dhBuffer.baseAddress! + (step * batch + b) * gates, carried: carry)
+                          }
+                          // dh_prev = dh·z + dHp · W_hh   ([B, 3H] · [3H, H]); masked rows have zero dHp.
+                          GEMM.multiply(m: batch, a: dhBuffer.baseAddress! + step * batch * gates, lda: gates, transposeA: false,
+                                        packed: packedWeight, c: carriedBuffer.baseAddress!, ldc: hidden, accumulate: true)
+                        }
+                      }
+                      swap(&stateGradient, &carried)
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    // Weight gradients over all steps at once.
+    let dInputProjection = Tensor(shape: [batch * time, gates], scalars: inputProjectionGradient)
+    let dRecurrent = Tensor(shape: [time * batch, gates], scalars: recurrentGradients)
+    let flatInput = inputValue.reshapedValue([batch * time, inputSize])
+    let dInputWeight = matmulValue(dInputProjection, flatInput, transposeA: true, transposeB: false)
+    let dRecurrentWeight = matmulValue(dRecurrent, Tensor(shape: [time * batch, hidden], scalars: previousStates), transposeA: true, transposeB: false)
+    let dInput = matmulValue(dInputProjection, inputWeightValue, transposeA: false, transposeB: false).reshapedValue([batch, time, inputSize])
+    var result: [Tensor?] = [dInput, dInputWeight, dRecurrentWeight, dInputProjection.sumAxis(0, keepingDimension: false), dRecurrent.sumAxis(0, keepingDimension: false)]
+    if needsInitial { result.append(Tensor(shape: [batch, hidden], scalars: stateGradient)) } else if initialState != nil { result.append(nil) }
+    return result
+  }
+}
+
+/// One GRU step for one row, vectorised over the hidden units. `state` is updated in place.
+@inline(__always)
+private func gruCell(
+  hidden: Int, xr: UnsafePointer<Float>, xz: UnsafePointer<Float>, xn: UnsafePointer<Float>,
+  hr: UnsafePointer<Float>, hz: UnsafePointer<Float>, hn: UnsafePointer<Float>,
+  state: UnsafeMutablePointer<Float>, r: UnsafeMutablePointer<Float>, z: UnsafeMutablePointer<Float>,
+  n: UnsafeMutablePointer<Float>, savedHn: UnsafeMutablePointer<Float>, active: Bool
+) {
+  typealias V = SIMD8<Float>
+  func load(_ p: UnsafePointer<Float>, _ j: Int) -> V { UnsafeRawPointer(p + j).loadUnaligned(as: V.self) }
+  func store(_ v: V, _ p: UnsafeMutablePointer<Float>, _ j: Int) { UnsafeMutableRawPointer(p + j).storeBytes(of: v, as: V.self) }
+  var j = 0
+  while j + 8 <= hidden {
+    let reset = FastMath.sigmoid(load(xr, j) + load(hr, j))
+    let update = FastMath.sigmoid(load(xz, j) + load(hz, j))
+    let recurrentCandidate = load(hn, j)
+    let candidate = FastMath.tanh(load(xn, j) + reset * recurrentCandidate)
+    let previous = load(state, j)
+    store(reset, r, j)
+    store(update, z, j)
+    store(candidate, n, j)
+    store(recurrentCandidate, savedHn, j)
+    if active { store((1 - update) * candidate + update * previous, state, j) }
+    j += 8
+  }
+  while j < hidden {
+    let reset = FastMath.scalarSigmoid(xr[j] + hr[j])
+    let update = FastMath.scalarSigmoid(xz[j] + hz[j])
+    let candidate = FastMath.scalarTanh(xn[j] + reset * hn[j])
+    r[j] = reset
+    z[j] = update
+    n[j] = candidate
+    savedHn[j] = hn[j]
+    if active { state[j] = (1 - update) * candidate + update * state[j] }
+    j += 1
+  }
+}
+
+/// The pullback of one GRU step for one row, vectorised over the hidden units: writes the gate
+/// gradients for the input and recurrent projections and dh·z into `carried`.
+@inline(__always)
+private func gruCellBackward(
+  hidden: Int, dh: UnsafePointer<Float>, r: UnsafePointer<Float>, z: UnsafePointer<Float>, n: UnsafePointer<Float>,
+  hn: UnsafePointer<Float>, previous: UnsafePointer<Float>,
+  dInput: UnsafeMutablePointer<Float>, dRecurrent: UnsafeMutablePointer<Float>, carried: UnsafeMutablePointer<Float>
+) {
+  typealias V = SIMD8<Float>
+  func load(_ p: UnsafePointer<Float>, _ j: Int) -> V { UnsafeRawPointer(p + j).loadUnaligned(as: V.self) }
+  func store(_ v: V, _ p: UnsafeMutablePointer<Float>, _ j: Int) { UnsafeMutableRawPointer(p + j).storeBytes(of: v, as: V.self) }
+  var j = 0
+  while j + 8 <= hidden {
+    let (reset, update, candidate, gradient) = (load(r, j), load(z, j), load(n, j), load(dh, j))
+    let dAn = gradient * (1 - update) * (1 - candidate * candidate)
+    let dAz = gradient * (load(previous, j) - candidate) * update * (1 - update)
+    let dAr = dAn * load(hn, j) * reset * (1 - reset)
+    store(dAr, dInput, j)
+    store(dAz, dInput + hidden, j)
+    store(dAn, dInput + 2 * hidden, j)
+    store(dAr, dRecurrent, j)
+    store(dAz, dRecurrent + hidden, j)
+    store(dAn * reset, dRecurrent + 2 * hidden, j)
+    store(gradient * update, carried, j)
+    j += 8
+  }
+  while j < hidden {
+    let dAn = dh[j] * (1 - z[j]) * (1 - n[j] * n[j])
+    let dAz = dh[j] * (previous[j] - n[j]) * z[j] * (1 - z[j])
+    let dAr = dAn * hn[j] * r[j] * (1 - r[j])
+    dInput[j] = dAr
+    dInput[hidden + j] = dAz
+    dInput[2 * hidden + j] = dAn
+    dRecurrent[j] = dAr
+    dRecurrent[hidden + j] = dAz
+    dRecurrent[2 * hidden + j] = dAn * r[j]
+    carried[j] = dh[j] * z[j]
+    j += 1
+  }
+}
+
+/// Adds a bias to every row of a [rows, bias.count] matrix.
+func addRowBias(_ matrix: inout [Float], _ bias: [Float], rows: Int) {
+  let width = bias.count
+  matrix.withUnsafeMutableBufferPointer { m in
+    bias.withUnsafeBufferPointer { b in
+      for row in 0..<rows {
+        let base = m.baseAddress! + row * width
+        for j in 0..<width { base[j] += b[j] }
+      }
+    }
+  }
+}

@@ -1,0 +1,307 @@
+import Dispatch
+import Synchronization
+
+/// How many threads the lab's kernels may use (default 1). Results never depend on it: work is split
+/// so that every output element is computed by one thread in a fixed order.
+public enum ComputeThreads {
+  static let storage = Atomic<Int>(1)
+  public static var maximum: Int {
+    get { storage.load(ordering: .relaxed) }
+    set { storage.store(Swift.max(1, newValue), ordering: .relaxed) }
+  }
+}
+
+/// Single-precision matrix multiply in pure Swift: C = op(A)·op(B) (+ C when `accumulate`).
+///
+/// BLIS-style: B is packed into 16-column panels and A into 6-row panels for each 256-deep slice of K;
+/// a 6×16 register tile of `SIMD16<Float>` accumulators (12 AVX2 registers) runs `addProduct` (one FMA
+/// per 8 lanes) over the slice. Edges are zero-padded in the packs and written through a scratch tile.
+public enum GEMM {
+  static let rowTile = 6, columnTile = 16
+  static let depthBlock = 256, rowBlock = 96, columnBlock = 2048
+
+  /// op(A) is m×k, op(B) is k×n, C is m×n; `lda`, `ldb`, `ldc` are the row strides of A, B, C as stored.
+  public static func multiply(
+    m: Int, n: Int, k: Int,
+    a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
+    b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+    c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
+    threads: Int = ComputeThreads.maximum
+  ) {
+    guard m > 0, n > 0 else { return }
+    guard k > 0 else {
+      if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
+      return
+    }
+    // Split the larger output dimension across threads when there is enough work for it to pay.
+    let work = m * n * k
+    let parts = threads > 1 && work >= 1 << 20 ? Swift.min(threads, Swift.max(m / rowTile, n / columnTile, 1)) : 1
+    if parts <= 1 {
+      serial(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA, b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc, accumulate: accumulate)
+      return
+    }
+    let splitRows = m >= n
+    let tile = splitRows ? rowTile : columnTile
+    let total = splitRows ? m : n
+    let tilesPerPart = (total + tile - 1) / tile / parts + 1
+    let (aAddress, bAddress, cAddress) = (Int(bitPattern: a), Int(bitPattern: b), Int(bitPattern: c))
+    DispatchQueue.concurrentPerform(iterations: parts) { part in
+      let start = Swift.min(total, part * tilesPerPart * tile)
+      let end = Swift.min(total, start + tilesPerPart * tile)
+      guard start < end else { return }
+      let a = UnsafePointer<Float>(bitPattern: aAddress)!, b = UnsafePointer<Float>(bitPattern: bAddress)!
+      let c = UnsafeMutablePointer<Float>(bitPattern: cAddress)!
+      if splitRows {
+        let aPart = transposeA ? a + start : a + start * lda
+        serial(m: end - start, n: n, k: k, a: aPart, lda: lda, transposeA: transposeA, b: b, ldb: ldb, transposeB: transposeB,
+               c: c + start * ldc, ldc: ldc, accumulate: accumulate)
+      } else {
+        let bPart = transposeB ? b + start * ldb : b + start
+        serial(m: m, n: end - start, k: k, a: a, lda: lda, transposeA: transposeA, b: bPart, ldb: ldb, transposeB: transposeB,
+               c: c + start, ldc: ldc, accumulate: accumulate)
+      }
+    }
+  }
+
+  static func serial(
+    m: Int, n: Int, k: Int,
+    a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
+    b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+    c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+  ) {
+    let kcMax = Swift.min(k, depthBlock)
+    let ncMax = Swift.min(roundUp(n, columnTile), columnBlock)
+    let packedB = UnsafeMutableRawPointer.allocate(byteCount: kcMax * ncMax * 4, alignment: 64).bindMemory(to: Float.self, capacity: kcMax * ncMax)
+    defer { packedB.deallocate() }
+    blocked(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA, c: c, ldc: ldc, accumulate: accumulate) { jc, nc, pc, kc in
+      packB(b: b, ldb: ldb, transposed: transposeB, rowStart: pc, rows: kc, columnStart: jc, columns: nc, into: packedB)
+      return UnsafePointer(packedB)
+    }
+  }
+
+  /// The blocked loops around the micro-kernel; `packedBlock(jc, nc, pc, kc)` supplies the packed
+  /// panels of op(B)[pc..<pc+kc, jc..<jc+nc] (packed now, or taken from a `PackedMatrix`).
+  @inline(__always)
+  static func blocked(
+    m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
+    c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
+    packedBlock: (Int, Int, Int, Int) -> UnsafePointer<Float>
+  ) {
+    let kcMax = Swift.min(k, depthBlock)
+    let mcMax = Swift.min(roundUp(m, rowTile), rowBlock)
+    let packedA = UnsafeMutableRawPointer.allocate(byteCount: kcMax * mcMax * 4, alignment: 64).bindMemory(to: Float.self, capacity: kcMax * mcMax)
+    let edgeTile = UnsafeMutableRawPointer.allocate(byteCount: rowTile * columnTile * 4, alignment: 64).bindMemory(to: Float.self, capacity: rowTile * columnTile)
+    defer {
+      packedA.deallocate()
+      edgeTile.deallocate()
+    }
+    var jc = 0
+    while jc < n {
+      let nc = Swift.min(columnBlock, n - jc)
+      var pc = 0
+      while pc < k {
+        let kc = Swift.min(depthBlock, k - pc)
+        let packedB = packedBlock(jc, nc, pc, kc)
+        // The first K slice overwrites C (unless accumulating); later slices add to it.
+        let addToC = accumulate || pc > 0
+        var ic = 0
+        while ic < m {
+          let mc = Swift.min(rowBlock, m - ic)
+          packA(a: a, lda: lda, transposed: transposeA, rowStart: ic, rows: mc, columnStart: pc, columns: kc, into: packedA)
+          var jr = 0
+          while jr < nc {
+            let nr = Swift.min(columnTile, nc - jr)
+            var ir = 0
+            while ir < mc {
+              let mr = Swift.min(rowTile, mc - ir)
+              microKernel(
+                depth: kc, a: packedA + ir * kc, b: packedB + jr * kc,
+                c: c + (ic + ir) * ldc + jc + jr, ldc: ldc, rows: mr, columns: nr, accumulate: addToC, edgeTile: edgeTile)
+              ir += rowTile
+            }
+            jr += columnTile
+          }
+          ic += rowBlock
+        }
+        pc += depthBlock
+      }
+      jc += columnBlock
+    }
+  }
+
+  @inline(__always) static func roundUp(_ value: Int, _ multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
+
+  /// op(B) packed once for many products with different A (a recurrent weight used at every step).
+  public final class PackedMatrix: @unchecked Sendable {
+    public let rows: Int, columns: Int
+    let storage: UnsafeMutablePointer<Float>
+    /// Offset of block (jc index, pc index) in `storage`.
+    let offsets: [[Int]]
+
+    /// Packs op(B), a k×n matrix stored with row stride `ldb`.
+    public init(_ b: UnsafePointer<Float>, rows k: Int, columns n: Int, ldb: Int, transposed: Bool) {
+      rows = k
+      columns = n
+      var offsets: [[Int]] = []
+      var total = 0
+      for jc in stride(from: 0, to: n, by: columnBlock) {
+        var row: [Int] = []
+        let width = GEMM.roundUp(Swift.min(columnBlock, n - jc), columnTile)
+        for pc in stride(from: 0, to: k, by: depthBlock) {
+          row.append(total)
+          total += width * Swift.min(depthBlock, k - pc)
+        }
+        offsets.append(row)
+      }
+      self.offsets = offsets
+      storage = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(total, 1) * 4, alignment: 64).bindMemory(to: Float.self, capacity: Swift.max(total, 1))
+      for (jIndex, jc) in stride(from: 0, to: n, by: columnBlock).enumerated() {
+        for (pIndex, pc) in stride(from: 0, to: k, by: depthBlock).enumerated() {
+          GEMM.packB(b: b, ldb: ldb, transposed: transposed, rowStart: pc, rows: Swift.min(depthBlock, k - pc),
+                     columnStart: jc, columns: Swift.min(columnBlock, n - jc), into: storage + offsets[jIndex][pIndex])
+        }
+      }
+    }
+
+    deinit { storage.deallocate() }
+  }
+
+  /// C = op(A)·B (+ C) with B packed beforehand; single-threaded (for the many small products of a
+  /// recurrence, where threads would not pay).
+  public static func multiply(
+    m: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool, packed b: PackedMatrix,
+    c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+  ) {
+    guard m > 0, b.columns > 0 else { return }
+    guard b.rows > 0 else {
+      if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: b.columns) } }
+      return
+    }
+    blocked(m: m, n: b.columns, k: b.rows, a: a, lda: lda, transposeA: transposeA, c: c, ldc: ldc, accumulate: accumulate) { jc, _, pc, _ in
+      UnsafePointer(b.storage + b.offsets[jc / columnBlock][pc / depthBlock])
+    }
+  }
+
+  /// Packs op(B)[rowStart..<+rows, columnStart..<+columns] as consecutive 16-column panels, each stored
+  /// row by row (`rows` × 16), zero-padded past the last column.
+  @inline(__always)
+  static func packB(
+    b: UnsafePointer<Float>, ldb: Int, transposed: Bool,
+    rowStart: Int, rows: Int, columnStart: Int, columns: Int, into packed: UnsafeMutablePointer<Float>
+  ) {
+    var panel = 0
+    while panel * columnTile < columns {
+      let j0 = columnStart + panel * columnTile
+      let width = Swift.min(columnTile, columns - panel * columnTile)
+      let target = packed + panel * columnTile * rows
+      if !transposed {
+        for p in 0..<rows {
+          let source = b + (rowStart + p) * ldb + j0
+          let row = target + p * columnTile
+          if width == columnTile {
+            row.update(from: source, count: columnTile)
+          } else {
+            row.update(from: source, count: width)
+            (row + width).update(repeating: 0, count: columnTile - width)
+          }
+        }
+      } else {
+        for p in 0..<rows {
+          let row = target + p * columnTile
+          for j in 0..<width { row[j] = b[(j0 + j) * ldb + rowStart + p] }
+          if width < columnTile { (row + width).update(repeating: 0, count: columnTile - width) }
+        }
+      }
+      panel += 1
+    }
+  }
+
+  /// Packs op(A)[rowStart..<+rows, columnStart..<+columns] as consecutive 6-row panels, each stored
+  /// column by column (`columns` × 6), zero-padded past the last row.
+  @inline(__always)
+  static func packA(
+    a: UnsafePointer<Float>, lda: Int, transposed: Bool,
+    rowStart: Int, rows: Int, columnStart: Int, columns: Int, into packed: UnsafeMutablePointer<Float>
+  ) {
+    var panel = 0
+    while panel * rowTile < rows {
+      let i0 = rowStart + panel * rowTile
+      let height = Swift.min(rowTile, rows - panel * rowTile)
+      let target = packed + panel * rowTile * columns
+      if transposed {
+        for p in 0..<columns {
+          let source = a + (columnStart + p) * lda + i0
+          let column = target + p * rowTile
+          for r in 0..<height { column[r] = source[r] }
+          for r in height..<rowTile { column[r] = 0 }
+        }
+      } else {
+        for r in 0..<rowTile {
+          if r < height {
+            let source = a + (i0 + r) * lda + columnStart
+            for p in 0..<columns { target[p * rowTile + r] = source[p] }
+          } else {
+            for p in 0..<columns { target[p * rowTile + r] = 0 }
+          }
+        }
+      }
+      panel += 1
+    }
+  }
+
+  /// The 6×16 register tile over one packed A panel and one packed B panel. A partial tile (at the
+  /// bottom or right edge of C) goes through `edgeTile`, then only its valid part is written.
+  @inline(__always)
+  static func microKernel(
+    depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, accumulate: Bool,
+    edgeTile: UnsafeMutablePointer<Float>
+  ) {
+    typealias Vector = SIMD16<Float>
+    var c0 = Vector(), c1 = Vector(), c2 = Vector(), c3 = Vector(), c4 = Vector(), c5 = Vector()
+    var ap = a
+    var bp = UnsafeRawPointer(b)
+    for _ in 0..<depth {
+      let bv = bp.load(as: Vector.self)
+      c0.addProduct(Vector(repeating: ap[0]), bv)
+      c1.addProduct(Vector(repeating: ap[1]), bv)
+      c2.addProduct(Vector(repeating: ap[2]), bv)
+      c3.addProduct(Vector(repeating: ap[3]), bv)
+      c4.addProduct(Vector(repeating: ap[4]), bv)
+      c5.addProduct(Vector(repeating: ap[5]), bv)
+      ap += 6
+      bp += 64
+    }
+    if rows == rowTile && columns == columnTile {
+      store(c0, to: c, accumulate: accumulate)
+      store(c1, to: c + ldc, accumulate: accumulate)
+      store(c2, to: c + 2 * ldc, accumulate: accumulate)
+      store(c3, to: c + 3 * ldc, accumulate: accumulate)
+      store(c4, to: c + 4 * ldc, accumulate: accumulate)
+      store(c5, to: c + 5 * ldc, accumulate: accumulate)
+    } else {
+      let tile = UnsafeMutableRawPointer(edgeTile)
+      for (r, vector) in [c0, c1, c2, c3, c4, c5].enumerated() where r < rows {
+        tile.storeBytes(of: vector, toByteOffset: r * 64, as: Vector.self)
+      }
+      for r in 0..<rows {
+        let row = c + r * ldc, source = edgeTile + r * columnTile
+        if accumulate {
+          for j in 0..<columns { row[j] += source[j] }
+        } else {
+          row.update(from: source, count: columns)
+        }
+      }
+    }
+  }
+
+  @inline(__always)
+  static func store(_ value: SIMD16<Float>, to target: UnsafeMutablePointer<Float>, accumulate: Bool) {
+    let raw = UnsafeMutableRawPointer(target)
+    if accumulate {
+      raw.storeBytes(of: raw.loadUnaligned(as: SIMD16<Float>.self) + value, as: SIMD16<Float>.self)
+    } else {
+      raw.storeBytes(of: value, as: SIMD16<Float>.self)
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Randomness
+import Tensors
+import Testing
+import TestSupport
+
+private func random(_ shape: [Int], seed: UInt64, range: ClosedRange<Float> = -1...1) -> Tensor {
+  var generator = SplitMix64(seed: seed)
+  return Tensor.uniform(shape, in: range, using: &generator)
+}
+
+/// Σ(y ⊙ w) with fixed random weights, so every output position gets its own gradient.
+private func weightedSum(_ y: Tensor, seed: UInt64 = 99) -> Tensor {
+  (y * random(y.shape, seed: seed)).sum()
+}
+
+@Test(arguments: [
+  ([2, 3], [2, 3]), ([2, 3], [3]), ([2, 3], []), ([2, 1, 3], [4, 1]), ([1], [3, 2]), ([3, 1], [1, 4]), ([2, 3, 4], [3, 1]),
+])
+func broadcastingArithmeticMatchesFiniteDifferences(lhs: [Int], rhs: [Int]) {
+  let inputs = TensorList([random(lhs, seed: 1), random(rhs, seed: 2, range: 0.5...1.5)])
+  expectGradientMatchesFiniteDifferences(at: inputs) { p, _ in weightedSum(p[0] + p[1]) }
+  expectGradientMatchesFiniteDifferences(at: inputs) { p, _ in weightedSum(p[0] - p[1]) }
+  expectGradientMatchesFiniteDifferences(at: inputs) { p, _ in weightedSum(p[0] * p[1]) }
+  expectGradientMatchesFiniteDifferences(at: inputs) { p, _ in weightedSum(p[0] / p[1]) }
+}
+
+@Test func broadcastingShapesAndValues() {
+  #expect(broadcastShape([2, 1, 3], [4, 1]) == [2, 4, 3])
+  #expect(broadcastShape([], [5]) == [5])
+  let a = Tensor([[1, 2, 3], [4, 5, 6]])
+  #expect((a + Tensor([10, 20, 30])).scalars == [11, 22, 33, 14, 25, 36])
+  #expect((a * Tensor(shape: [2, 1], scalars: [2, 3])).scalars == [2, 4, 6, 12, 15, 18])
+  #expect((Tensor(shape: [3, 1], scalars: [1, 2, 3]) - Tensor(shape: [1, 2], scalars: [10, 20])).scalars == [-9, -19, -8, -18, -7, -17])
+  #expect((a / 2).scalars == [0.5, 1, 1.5, 2, 2.5, 3])
+  #expect((1 - a).scalars == [0, -1, -2, -3, -4, -5])
+}
+
+@Test func pointwiseOpsMatchFiniteDifferences() {
+  let x = TensorList([random([3, 5], seed: 3)])
+  let positive = TensorList([random([3, 5], seed: 4, range: 0.2...2)])
+  expectGradientMatchesFiniteDifferences(at: x) { p, _ in weightedSum(p[0].tanh()) }
+  expectGradientMatchesFiniteDifferences(at: x) { p, _ in weightedSum(p[0].sigmoid()) }
+  expectGradientMatchesFiniteDifferences(at: x) { p, _ in weightedSum(p[0].exp()) }
+  expectGradientMatchesFiniteDifferences(at: x) { p, _ in weightedSum(p[0].gelu()) }
+  expectGradientMatchesFiniteDifferences(at: x) { p, _ in weightedSum(p[0].squared()) }
+  expectGradientMatchesFiniteDifferences(at: x) { p, _ in weightedSum(-p[0] * 3 + 1) }
+  expectGradientMatchesFiniteDifferences(at: positive) { p, _ in weightedSum(p[0].log()) }
+  expectGradientMatchesFiniteDifferences(at: positive) { p, _ in weightedSum(p[0].squareRoot()) }
+  // relu away from its kink
+  let awayFromZero = TensorList([Tensor([-1.5, -0.5, 0.4, 1.2, 2.0, -2.2])])
+  expectGradientMatchesFiniteDifferences(at: awayFromZero) { p, _ in weightedSum(p[0].relu()) }
+}
+
+@Test func pointwiseValues() {
+  let x = Tensor([-2, -0.5, 0, 0.5, 2])
+  #expect(x.relu().scalars == [0, 0, 0, 0.5, 2])
+  #expect(x.sigmoid().isApproximatelyEqual(to: Tensor(x.scalars.map { 1 / (1 + Foundation.exp(-$0)) })))
+  #expect(x.gelu().isApproximatelyEqual(to: Tensor([-0.045_500_26, -0.154_285_99, 0, 0.345_714, 1.954_5]), tolerance: 1e-4))
+  #expect(Tensor([1000, -1000]).sigmoid().scalars == [1, 0])
+}
+
+@Test func maskingKeepsGradientOnKeptPositionsOnly() {
+  let x = TensorList([random([2, 4], seed: 5)])
+  let mask = Tensor(shape: [2, 4], scalars: [1, 1, 0, 1, 0, 1, 1, 0])
+  #expect(x[0].masked(by: mask, fill: -9).scalars.enumerated().allSatisfy { mask.scalars[$0.offset] == 0 ? $0.element == -9 : $0.element == x[0].scalars[$0.offset] })
+  expectGradientMatchesFiniteDifferences(at: x) { p, _ in weightedSum(p[0].masked(by: mask, fill: 0)) }
+  let (_, gradient) = valueWithGradient(at: x) { p, _ in p[0].masked(by: mask, fill: 0).sum() }
+  #expect(gradient[0].scalars == mask.scalars)
+}

@@ -1,0 +1,68 @@
+import Foundation
+import Randomness
+import Tensors
+import Testing
+import TestSupport
+
+private func random(_ shape: [Int], seed: UInt64, range: ClosedRange<Float> = -1...1) -> Tensor {
+  var generator = SplitMix64(seed: seed)
+  return Tensor.uniform(shape, in: range, using: &generator)
+}
+
+@Test func crossEntropyValuesMatchTheDefinition() {
+  let logits = Tensor([[2, 1, 0], [0, 0, 3], [1, 1, 1]])
+  let loss = crossEntropy(logits, [0, 2, 1]).scalar
+  let manual = [(2, Float(2)), (2, Float(3)), (1, Float(1))].enumerated().map { row, pair -> Float in
+    let values = logits.scalars[row * 3..<row * 3 + 3]
+    let logTotal = Foundation.log(values.map { Foundation.exp($0) }.reduce(0, +))
+    return logTotal - pair.1
+  }.reduce(0, +) / 3
+  #expect(abs(loss - manual) < 1e-6)
+  // Ignored rows neither count nor contribute.
+  #expect(abs(crossEntropy(logits, [0, -100, 1]).scalar - (manual * 3 - (Foundation.log(Foundation.exp(0) * 2 + Foundation.exp(3)) - 3)) / 2) < 1e-5)
+  // Label smoothing ε: (1 − ε)·NLL + ε·mean over classes of −log p.
+  let smoothed = crossEntropy(Tensor([[2, 1, 0]]), [0], labelSmoothing: 0.1).scalar
+  let lp = Tensor([2, 1, 0]).logSoftmax().scalars
+  #expect(abs(smoothed - (0.9 * -lp[0] + 0.1 * -(lp.reduce(0, +) / 3))) < 1e-6)
+}
+
+@Test func crossEntropyGradientMatchesFiniteDifferences() {
+  let logits = TensorList([random([4, 5], seed: 1, range: -2...2)])
+  expectGradientMatchesFiniteDifferences(at: logits) { p, _ in crossEntropy(p[0], [1, 4, 0, 2]) }
+  expectGradientMatchesFiniteDifferences(at: logits) { p, _ in crossEntropy(p[0], [1, -100, 0, 3], labelSmoothing: 0.2) }
+  expectGradientMatchesFiniteDifferences(at: logits) { p, _ in crossEntropy(p[0], [7, 7, 7, 2], ignoreIndex: 7) }
+}
+
+@Test func layerNormMatchesDefinitionAndFiniteDifferences() {
+  let x = random([3, 6], seed: 2, range: -2...2)
+  let weight = random([6], seed: 3, range: 0.5...1.5), bias = random([6], seed: 4)
+  let y = x.layerNormalized(weight: weight, bias: bias)
+  for row in 0..<3 {
+    let values = Array(x.scalars[row * 6..<row * 6 + 6])
+    let mean = values.reduce(0, +) / 6
+    let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 6
+    for j in 0..<6 {
+      let expected = (values[j] - mean) / (variance + 1e-5).squareRoot() * weight.scalars[j] + bias.scalars[j]
+      #expect(abs(y.scalars[row * 6 + j] - expected) < 1e-5)
+    }
+  }
+  let mix = random([3, 6], seed: 5)
+  expectGradientMatchesFiniteDifferences(at: TensorList([x, weight, bias])) { p, _ in
+    (p[0].layerNormalized(weight: p[1], bias: p[2]) * mix).sum()
+  }
+}
+
+@Test func dropoutIsSeededScaledAndDifferentiable() {
+  let x = Tensor.ones([1000])
+  var first = SplitMix64(seed: 3), second = SplitMix64(seed: 3)
+  let a = x.dropout(rate: 0.25, using: &first), b = x.dropout(rate: 0.25, using: &second)
+  #expect(a == b)
+  let kept = a.scalars.filter { $0 != 0 }
+  #expect(kept.allSatisfy { abs($0 - 1 / 0.75) < 1e-6 })
+  #expect(abs(Float(kept.count) / 1000 - 0.75) < 0.05)
+  let input = TensorList([random([4, 4], seed: 6)])
+  expectGradientMatchesFiniteDifferences(at: input) { p, _ in
+    var generator = SplitMix64(seed: 9)  // the same mask on every evaluation
+    return (p[0].dropout(rate: 0.5, using: &generator) * p[0]).sum()
+  }
+}
