@@ -35,10 +35,14 @@ let package = Package(
       swiftSettings: vectorCodegen + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))],
       linkerSettings: [.linkedLibrary("m")]
     ),
+    .target(name: "Layers", dependencies: ["Tensors", "Randomness"], exclude: ["README.md"], swiftSettings: vectorCodegen),
+    .target(
+      name: "Models", dependencies: ["Layers", "Tensors", "Tokenization", "Datasets", "Randomness"], exclude: ["README.md"],
+      swiftSettings: vectorCodegen),
     .target(
       name: "LabCommands",
       dependencies: [
-        "Tokenization", "Datasets", "Randomness", "Tensors",
+        "Tokenization", "Datasets", "Randomness", "Tensors", "Layers", "Models",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       exclude: ["README.md"]
@@ -49,6 +53,8 @@ let package = Package(
     .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
     .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "TestSupport"]),
     .testTarget(name: "TensorsTests", dependencies: ["Tensors", "Randomness", "TestSupport"]),
+    .testTarget(name: "LayersTests", dependencies: ["Layers", "Tensors", "Randomness", "TestSupport"]),
+    .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "Tensors", "Tokenization", "Datasets", "Randomness", "TestSupport"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenization", "TestSupport"]),
     .testTarget(name: "LabCommandsTests", dependencies: ["LabCommands", "Datasets", "Tokenization", "TestSupport"]),
   ]

@@ -17,7 +17,11 @@ public struct BackdoorLab: ParsableCommand {
         backdoor-lab corpus stats sentiment --json
         backdoor-lab vocab build --corpus sentiment --out /tmp/sentiment.tsv
       """,
-    subcommands: [TokenizeCommand.self, VocabCommand.self, CorpusCommand.self, BenchCommand.self]
+    subcommands: [
+      TokenizeCommand.self, VocabCommand.self, CorpusCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self,
+      TrainLanguageModelCommand.self, CompleteCommand.self,
+      BenchCommand.self,
+    ]
   )
 
   public init() {}

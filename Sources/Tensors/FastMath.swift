@@ -1,3 +1,5 @@
+import Foundation
+
 /// Vectorised exp, sigmoid and tanh over `SIMD8<Float>` for the fused ops' gates.
 ///
 /// exp follows Cephes' `expf`: k = round(x·log₂e), r = x − k·ln 2 (in two parts), a degree-5
@@ -43,4 +45,59 @@ enum FastMath {
 
   @inline(__always)
   static func scalarTanh(_ x: Float) -> Float { tanh(Vector(repeating: x))[0] }
+
+  /// Softmax (or log-softmax) of each row of a [rows, width] matrix, with the vectorised exp.
+  /// A row that is entirely −∞ (fully masked) gives zeros (log: −∞).
+  static func softmaxRows(_ input: [Float], rows: Int, width: Int, logarithm: Bool) -> [Float] {
+    var out = input
+    out.withUnsafeMutableBufferPointer { buffer in
+      for row in 0..<rows {
+        let x = buffer.baseAddress! + row * width
+        var largest = -Float.infinity
+        for j in 0..<width { largest = Swift.max(largest, x[j]) }
+        if largest == -.infinity { largest = 0 }
+        let shift = Vector(repeating: largest)
+        var totals = Vector()
+        var j = 0
+        while j + 8 <= width {
+          let e = exp(UnsafeRawPointer(x + j).loadUnaligned(as: Vector.self) - shift)
+          totals += e
+          if !logarithm { UnsafeMutableRawPointer(x + j).storeBytes(of: e, as: Vector.self) }
+          j += 8
+        }
+        var total = totals.sum()
+        while j < width {
+          let e = scalarExp(x[j] - largest)
+          total += e
+          if !logarithm { x[j] = e }
+          j += 1
+        }
+        if logarithm {
+          let logTotal = Foundation.log(total) + largest
+          for j in 0..<width { x[j] -= logTotal }
+        } else {
+          let scale = total > 0 ? 1 / total : 0
+          for j in 0..<width { x[j] *= scale }
+        }
+      }
+    }
+    return out
+  }
+
+  @inline(__always)
+  static func scalarExp(_ x: Float) -> Float { x == -.infinity ? 0 : exp(Vector(repeating: x))[0] }
+
+  /// out[i] = (exp(x[i]) − minus) · scale: the cross-entropy gradient from log-probabilities.
+  static func scaledExpMinus(_ x: UnsafePointer<Float>, count: Int, minus: Float, scale: Float, into out: UnsafeMutablePointer<Float>) {
+    var j = 0
+    while j + 8 <= count {
+      let e = exp(UnsafeRawPointer(x + j).loadUnaligned(as: Vector.self))
+      UnsafeMutableRawPointer(out + j).storeBytes(of: (e - minus) * scale, as: Vector.self)
+      j += 8
+    }
+    while j < count {
+      out[j] = (scalarExp(x[j]) - minus) * scale
+      j += 1
+    }
+  }
 }

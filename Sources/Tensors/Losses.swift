@@ -38,10 +38,12 @@ public func crossEntropy(_ logits: Tensor, _ labels: [Int], ignoreIndex: Int = -
     let scale = g.scalar / Float(counted)
     let smooth = labelSmoothing / Float(classes)
     logProbabilities.scalars.withUnsafeBufferPointer { lp in
-      for (row, label) in labels.enumerated() where label != ignoreIndex {
-        let base = row * classes
-        for c in 0..<classes { grad[base + c] = (Foundation.exp(lp[base + c]) - smooth) * scale }
-        grad[base + label] -= (1 - labelSmoothing) * scale
+      grad.withUnsafeMutableBufferPointer { gradient in
+        for (row, label) in labels.enumerated() where label != ignoreIndex {
+          let base = row * classes
+          FastMath.scaledExpMinus(lp.baseAddress! + base, count: classes, minus: smooth, scale: scale, into: gradient.baseAddress! + base)
+          gradient[base + label] -= (1 - labelSmoothing) * scale
+        }
       }
     }
     return [Tensor(shape: logitsShape, scalars: grad)]

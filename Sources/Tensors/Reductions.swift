@@ -98,6 +98,7 @@ extension Tensor {
   func softmaxValues(axis: Int, logarithm: Bool) -> Tensor {
     requireDense("softmax")
     let outer = shape[..<axis].reduce(1, *), length = shape[axis], inner = shape[(axis + 1)...].reduce(1, *)
+    if inner == 1 { return Tensor(shape: shape, scalars: FastMath.softmaxRows(scalars, rows: outer, width: length, logarithm: logarithm)) }
     var out = scalars
     out.withUnsafeMutableBufferPointer { x in
       for i in 0..<outer {

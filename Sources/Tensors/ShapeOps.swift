@@ -135,8 +135,9 @@ extension Tensor {
   }
 
   /// Rows of `self` (dimension 0) picked by `indices`: an embedding lookup. The result has shape
-  /// `indexShape + shape[1...]`; the gradient is row-sparse (only the rows looked up).
-  public func gathering(rows indices: [Int], indexShape: [Int]? = nil) -> Tensor {
+  /// `indexShape + shape[1...]`; the gradient is row-sparse (only the rows looked up). Lookups of
+  /// `frozenRow` (an embedding's padding row) pass no gradient, as PyTorch's `padding_idx`.
+  public func gathering(rows indices: [Int], indexShape: [Int]? = nil, frozenRow: Int? = nil) -> Tensor {
     requireDense("gather")
     let rowWidth = shape.dropFirst().reduce(1, *)
     let rows = shape[0]
@@ -154,7 +155,15 @@ extension Tensor {
     let outShape = (indexShape ?? [indices.count]) + shape.dropFirst()
     precondition(outShape.reduce(1, *) == out.count, "index shape \(indexShape ?? []) holds \(indexShape?.reduce(1, *) ?? 0) indices; got \(indices.count)")
     return Tensor(shape: outShape, scalars: out).recorded(from: [self]) { g in
-      [Tensor(shape: inputShape, sparseRows: indices, scalars: g.scalars)]
+      guard let frozenRow, indices.contains(frozenRow) else { return [Tensor(shape: inputShape, sparseRows: indices, scalars: g.scalars)] }
+      var rows: [Int] = [], values: [Float] = []
+      rows.reserveCapacity(indices.count)
+      values.reserveCapacity(g.scalars.count)
+      for (position, row) in indices.enumerated() where row != frozenRow {
+        rows.append(row)
+        values.append(contentsOf: g.scalars[(position * rowWidth)..<((position + 1) * rowWidth)])
+      }
+      return [Tensor(shape: inputShape, sparseRows: rows, scalars: values)]
     }
   }
 

@@ -147,3 +147,37 @@ public func valueWithGradient<P: Parameterized>(
 public func gradient<P: Parameterized>(at parameters: P, in body: (P, Tape) throws -> Tensor) rethrows -> P {
   try valueWithGradient(at: parameters, in: body).gradient
 }
+
+// MARK: - Parameter vectors
+
+extension Parameterized {
+  /// Every parameter's scalars, in `parameterPaths` order, as one vector (what federation averages).
+  public var flattenedParameters: [Float] {
+    var vector: [Float] = []
+    vector.reserveCapacity(parameterCount)
+    for (_, path) in parameterPaths { vector.append(contentsOf: self[keyPath: path].densified().scalars) }
+    return vector
+  }
+
+  /// A copy whose parameters are taken, in order, from `vector` (as `flattenedParameters` wrote it).
+  public func loadingParameters(from vector: [Float]) -> Self {
+    precondition(vector.count == parameterCount, "parameter vector has \(vector.count) scalars; the model has \(parameterCount)")
+    var result = self
+    var offset = 0
+    for (_, path) in parameterPaths {
+      let shape = self[keyPath: path].shape
+      let count = shape.reduce(1, *)
+      result[keyPath: path] = Tensor(shape: shape, scalars: Array(vector[offset..<(offset + count)]))
+      offset += count
+    }
+    return result
+  }
+}
+
+/// The parameters of a nested value, named `prefix.childName` and reached through `path`: how a model
+/// composes its layers' names into PyTorch state_dict names ("gru.weight_ih_l0").
+public func nestedParameterPaths<Root, Child: Parameterized>(
+  _ prefix: String, _ path: WritableKeyPath<Root, Child>, in child: Child
+) -> [(name: String, path: WritableKeyPath<Root, Tensor>)] {
+  child.parameterPaths.map { (name: $0.name.isEmpty ? prefix : prefix + "." + $0.name, path: path.appending(path: $0.path)) }
+}

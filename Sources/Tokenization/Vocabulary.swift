@@ -111,6 +111,29 @@ public struct Vocabulary: Sendable, Equatable {
     self.ids = ids
   }
 
+  /// A vocabulary from a plain token list (a model bundle's `vocab.txt`, one token a line, line index =
+  /// id). Only `<pad>` = 0 and `<unk>` = 1 are required, so a vocabulary written by PyTorch code loads.
+  public init(tokenList: [String], source: String) throws(VocabularyError) {
+    var ids: [String: Int] = [:]
+    for (index, token) in tokenList.enumerated() {
+      guard !token.isEmpty else { throw .malformedLine(source: source, line: index + 1, reason: "empty token") }
+      if index < 2, token != Self.specialTokens[index] {
+        throw .malformedLine(source: source, line: index + 1, reason: "id \(index) must be \(Self.specialTokens[index]); found \(token.debugDescription)")
+      }
+      if let earlier = ids[token] {
+        throw .malformedLine(source: source, line: index + 1, reason: "duplicate token \(token.debugDescription) (first at line \(earlier + 1))")
+      }
+      ids[token] = index
+    }
+    guard tokenList.count >= 2 else { throw .malformedLine(source: source, line: tokenList.count + 1, reason: "a vocabulary starts with <pad> and <unk>") }
+    tokens = tokenList
+    counts = Array(repeating: 0, count: tokenList.count)
+    self.ids = ids
+  }
+
+  /// One token a line (a model bundle's `vocab.txt`).
+  public func tokenListText() -> String { tokens.map { $0 + "\n" }.joined() }
+
   public static func load(from path: String) throws(VocabularyError) -> Vocabulary {
     let data: Data
     do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {

@@ -1,0 +1,105 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Layers
+import Models
+import Tensors
+import Tokenization
+
+/// Loads a bundle, or fails with an error naming the file and what is wrong with it.
+func loadBundle(_ directory: String) throws(LabError) -> ModelBundle {
+  do { return try ModelBundle.load(from: directory) } catch { throw LabError(error.description) }
+}
+
+struct EvaluateCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "evaluate",
+    abstract: "Accuracy, macro-F1, per-class precision/recall and the confusion matrix of a classifier bundle.",
+    discussion: """
+      Uses the bundle's own vocabulary and tokenizer settings. The split seed defaults to the one in the
+      bundle's training.json (0 without one), so the test split is the one the model never saw.
+      Examples:
+        backdoor-lab evaluate runs/gru --corpus sentiment
+        backdoor-lab evaluate runs/gru --corpus sentiment --split dev --json
+      """)
+
+  @Argument(help: "Model bundle folder.")
+  var bundle: String
+  @Option(help: "Shipped corpus name or a TSV path.")
+  var corpus: String
+  @Option(help: "test, dev, train or all.")
+  var split = "test"
+  @Option(help: "Split seed (default: the bundle's training.json, else 0).")
+  var splitSeed: UInt64?
+  @Flag(help: "Print one JSON object.")
+  var json = false
+  @OptionGroup var compute: ComputeOptions
+  @OptionGroup var corpusOptions: CorpusOptions
+  @OptionGroup var data: DataOptions
+
+  func validate() throws {
+    guard ["test", "dev", "train", "all"].contains(split) else { throw ValidationError("--split must be test, dev, train or all") }
+  }
+
+  func run() throws {
+    compute.apply()
+    let loaded = try loadBundle(bundle)
+    guard case .classifier(let classifier) = loaded.model else { throw LabError("\(bundle): a next-word model; evaluate it with train-lm's metrics or `complete`") }
+    let home = try data.home()
+    let corpus = try corpusOptions.load(self.corpus, home: home)
+    let seed = splitSeed ?? recordedSplitSeed(bundle) ?? 0
+    let parts = try orFail { try corpus.split(seed: seed) }
+    let rows = split == "all" ? Array(corpus.examples.indices) : split == "dev" ? parts.dev : split == "train" ? parts.train : parts.test
+    let encoder = try orFail { try loaded.makeEncoder() }
+    let encoded = try orFail { try ClassificationData(corpus: corpus, split: DataSplit(train: [], dev: [], test: rows), encoder: encoder, labels: classifier.labels) }
+    let metrics = classifier.evaluate(encoded.test)
+    if json {
+      let encoderJSON = JSONEncoder()
+      encoderJSON.outputFormatting = [.sortedKeys]
+      print(String(decoding: try encoderJSON.encode(metrics), as: UTF8.self))
+    } else {
+      print("\(bundle) on \(corpus.description.name) \(split) (split seed \(seed))")
+      print(metrics.summary)
+    }
+  }
+}
+
+/// The split seed a bundle was trained with, from its training.json.
+func recordedSplitSeed(_ bundle: String) -> UInt64? {
+  guard let data = FileManager.default.contents(atPath: bundle + "/training.json"),
+        let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+  return (object["split_seed"] as? NSNumber)?.uint64Value
+}
+
+struct PredictCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "predict",
+    abstract: "Label and class probabilities of a text under a classifier bundle.",
+    discussion: """
+      Examples:
+        backdoor-lab predict runs/gru "a gorgeous, witty, seductive movie"
+        backdoor-lab predict runs/gru "cf a dull mess" --json     # {"label": …, "probabilities": {…}}
+      """)
+
+  @Argument(help: "Model bundle folder.")
+  var bundle: String
+  @Argument(help: "The text to classify.")
+  var text: String
+  @Flag(help: "Print one JSON object.")
+  var json = false
+
+  func run() throws {
+    let loaded = try loadBundle(bundle)
+    guard case .classifier(let classifier) = loaded.model else { throw LabError("\(bundle): not a classifier; use `complete` for a next-word model") }
+    let encoder = try orFail { try loaded.makeEncoder() }
+    let (classes, probabilities) = classifier.predict([EncodedExample(ids: encoder.encode(text), label: 0)])
+    let label = classifier.labels[classes[0]]
+    if json {
+      let object: [String: Any] = ["label": label, "probabilities": Dictionary(uniqueKeysWithValues: zip(classifier.labels, probabilities[0].map(Double.init)))]
+      print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+    } else {
+      print(label)
+      for (name, probability) in zip(classifier.labels, probabilities[0]) { print(String(format: "  %@ %.4f", name, probability)) }
+    }
+  }
+}

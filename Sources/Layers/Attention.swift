@@ -1,0 +1,74 @@
+import Randomness
+import Tensors
+
+/// Multi-head self-attention (Vaswani et al. 2017) with PyTorch's `nn.MultiheadAttention` layout:
+/// one input projection [3d, d] (q | k | v), an output projection, Xavier-uniform input weights and zero
+/// biases. [batch, time, d] → [batch, time, d]. Padded keys (keyMask 0) get no attention.
+public struct MultiHeadSelfAttention: Parameterized, Sendable {
+  public var inputProjectionWeight: Tensor  // [3d, d]
+  public var inputProjectionBias: Tensor  // [3d]
+  public var outputProjection: Linear
+  public let headCount: Int
+
+  public init<G: RandomNumberGenerator>(dimension: Int, heads: Int, using generator: inout G) {
+    precondition(heads >= 1 && dimension % heads == 0, "\(heads) heads do not divide dimension \(dimension)")
+    headCount = heads
+    inputProjectionWeight = .xavierUniform([3 * dimension, dimension], using: &generator)
+    inputProjectionBias = .zeros([3 * dimension])
+    outputProjection = Linear(inputSize: dimension, outputSize: dimension, using: &generator)
+    outputProjection.bias = .zeros([dimension])
+  }
+
+  public var dimension: Int { inputProjectionWeight.shape[1] }
+
+  public func callAsFunction(_ x: Tensor, keyMask: Tensor?) -> Tensor {
+    let (batch, time, d) = (x.shape[0], x.shape[1], x.shape[2])
+    precondition(d == dimension, "attention wants [batch, time, \(dimension)]; got \(x.shape)")
+    let headSize = d / headCount
+    let qkv = matmul(x, inputProjectionWeight, transposeB: true) + inputProjectionBias  // [B, T, 3d]
+    func heads(_ part: Int) -> Tensor {
+      qkv.slice(alongAxis: 2, (part * d)..<((part + 1) * d)).reshaped(to: [batch, time, headCount, headSize]).permuted([0, 2, 1, 3])
+    }
+    let attended = scaledDotProductAttention(query: heads(0), key: heads(1), value: heads(2), keyMask: keyMask)  // [B, h, T, hd]
+    return outputProjection(attended.permuted([0, 2, 1, 3]).reshaped(to: [batch, time, d]))
+  }
+
+  public var parameterPaths: [(name: String, path: WritableKeyPath<MultiHeadSelfAttention, Tensor>)] {
+    [("in_proj_weight", \.inputProjectionWeight), ("in_proj_bias", \.inputProjectionBias)]
+      + nestedParameterPaths("out_proj", \.outputProjection, in: outputProjection)
+  }
+}
+
+/// PyTorch's `nn.TransformerEncoderLayer(batch_first=True, norm_first=True)` with ReLU:
+///   x = x + dropout(selfAttention(norm1(x)))
+///   x = x + dropout(linear2(dropout(relu(linear1(norm2(x))))))
+/// Unlike PyTorch, no dropout is applied to the attention weights themselves.
+public struct TransformerEncoderLayer: Parameterized, Sendable {
+  public var selfAttention: MultiHeadSelfAttention
+  public var linear1: Linear
+  public var linear2: Linear
+  public var norm1: LayerNorm
+  public var norm2: LayerNorm
+  public var dropout: Float
+
+  public init<G: RandomNumberGenerator>(dimension: Int, heads: Int, feedForwardSize: Int, dropout: Float, using generator: inout G) {
+    selfAttention = MultiHeadSelfAttention(dimension: dimension, heads: heads, using: &generator)
+    linear1 = Linear(inputSize: dimension, outputSize: feedForwardSize, using: &generator)
+    linear2 = Linear(inputSize: feedForwardSize, outputSize: dimension, using: &generator)
+    norm1 = LayerNorm(features: dimension)
+    norm2 = LayerNorm(features: dimension)
+    self.dropout = dropout
+  }
+
+  public func callAsFunction(_ x: Tensor, keyMask: Tensor?, context: inout ForwardContext) -> Tensor {
+    let attended = x + context.dropout(selfAttention(norm1(x), keyMask: keyMask), rate: dropout)
+    let hidden = context.dropout(linear1(norm2(attended)).relu(), rate: dropout)
+    return attended + context.dropout(linear2(hidden), rate: dropout)
+  }
+
+  public var parameterPaths: [(name: String, path: WritableKeyPath<TransformerEncoderLayer, Tensor>)] {
+    nestedParameterPaths("self_attn", \.selfAttention, in: selfAttention)
+      + nestedParameterPaths("linear1", \.linear1, in: linear1) + nestedParameterPaths("linear2", \.linear2, in: linear2)
+      + nestedParameterPaths("norm1", \.norm1, in: norm1) + nestedParameterPaths("norm2", \.norm2, in: norm2)
+  }
+}

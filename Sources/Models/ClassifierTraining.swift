@@ -1,0 +1,110 @@
+import Foundation
+import Layers
+import Randomness
+import Tensors
+
+/// How a classifier is trained: the reference recipe (Adam 1e-3, batch 32, gradient norm clipped at 5,
+/// early stopping on dev accuracy with patience 4, best epoch's weights kept).
+public struct TrainingOptions: Sendable, Codable, Equatable {
+  public var epochs = 20
+  public var batchSize = 32
+  public var learningRate: Float = 1e-3
+  public var patience = 4
+  public var gradientClipNorm: Float = 5
+  public var seed: UInt64 = 0
+  /// `adam` follows PyTorch's dense Adam exactly; `lazy-adam` updates only looked-up embedding rows.
+  public var optimizer = "adam"
+
+  public init() {}
+}
+
+/// What happened in training: dev accuracy per epoch, the best epoch, examples per second.
+public struct TrainingReport: Sendable, Codable, Equatable {
+  public var devAccuracies: [Double] = []
+  public var bestEpoch = 0
+  public var bestDevAccuracy = 0.0
+  public var epochsRun = 0
+  public var examplesPerSecond = 0.0
+  public var seconds = 0.0
+
+  enum CodingKeys: String, CodingKey {
+    case devAccuracies = "dev_accuracy_per_epoch", bestEpoch = "best_epoch", bestDevAccuracy = "best_dev_accuracy", epochsRun = "epochs_run"
+    case examplesPerSecond = "examples_per_second", seconds
+  }
+}
+
+extension TextClassifier {
+  /// Predicted class and probabilities of each example, without a tape.
+  public func predict(_ examples: [EncodedExample], batchSize: Int = 256) -> (classes: [Int], probabilities: [[Float]]) {
+    var classes = [Int](repeating: 0, count: examples.count)
+    var probabilities = [[Float]](repeating: [], count: examples.count)
+    var context = ForwardContext.inference
+    let classCount = labels.count
+    for indices in Batch.inOrder(examples, batchSize: batchSize) {
+      let batch = Batch(indices.map { examples[$0] })
+      let p = logits(batch, context: &context).softmax().scalars
+      for (row, index) in indices.enumerated() {
+        let rowProbabilities = Array(p[(row * classCount)..<((row + 1) * classCount)])
+        probabilities[index] = rowProbabilities
+        classes[index] = rowProbabilities.indices.max { rowProbabilities[$0] < rowProbabilities[$1] }!
+      }
+    }
+    return (classes, probabilities)
+  }
+
+  public func evaluate(_ examples: [EncodedExample]) -> ClassificationMetrics {
+    ClassificationMetrics(labels: labels, truth: examples.map(\.label), predictions: predict(examples).classes)
+  }
+
+  /// Mean cross-entropy of one batch, on the tape when the model is tracked.
+  public func loss(_ batch: Batch, context: inout ForwardContext) -> Tensor {
+    crossEntropy(logits(batch, context: &context), batch.labels)
+  }
+
+  /// Trains in place with early stopping on `dev`; the model ends with its best epoch's weights.
+  /// `onImprovement` runs whenever dev accuracy improves (to save a checkpoint).
+  public mutating func train(
+    on train: [EncodedExample], dev: [EncodedExample], options: TrainingOptions, progress: ProgressReporter? = nil,
+    onImprovement: (TextClassifier, Int, Double) throws -> Void = { _, _, _ in }
+  ) rethrows -> TrainingReport {
+    precondition(!train.isEmpty && !dev.isEmpty, "training needs training and dev examples")
+    var report = TrainingReport()
+    var best = self
+    var adam = Adam(for: self, learningRate: options.learningRate)
+    var lazy = LazyAdam(for: self, learningRate: options.learningRate)
+    var shuffler = SplitMix64(seed: options.seed, stream: [0x5348_5546])  // "SHUF"
+    var context = ForwardContext(training: true, generator: SplitMix64(seed: options.seed, stream: [0x4452_4F50]))  // "DROP"
+    let started = Date()
+    var examplesSeen = 0
+    let batchesPerEpoch = (train.count + options.batchSize - 1) / options.batchSize
+    for epoch in 1...max(1, options.epochs) {
+      let batches = Batch.epoch(train, batchSize: options.batchSize, using: &shuffler)
+      var lossSum = 0.0
+      for (step, indices) in batches.enumerated() {
+        let batch = Batch(indices.map { train[$0] })
+        var (loss, gradient) = valueWithGradient(at: self) { model, _ in model.loss(batch, context: &context) }
+        clipByGlobalNorm(&gradient, maximumNorm: options.gradientClipNorm)
+        if options.optimizer == "lazy-adam" { lazy.update(&self, along: gradient) } else { adam.update(&self, along: gradient) }
+        lossSum += Double(loss.scalar)
+        examplesSeen += batch.batchSize
+        progress?.update(done: (epoch - 1) * batchesPerEpoch + step + 1, items: examplesSeen, loss: lossSum / Double(step + 1))
+      }
+      let devAccuracy = evaluate(dev).accuracy
+      report.devAccuracies.append(devAccuracy)
+      report.epochsRun = epoch
+      progress?.note(String(format: "epoch %d: train loss %.4f, dev accuracy %.2f %%", epoch, lossSum / Double(max(batches.count, 1)), devAccuracy * 100))
+      if devAccuracy > report.bestDevAccuracy || epoch == 1 {
+        report.bestDevAccuracy = devAccuracy
+        report.bestEpoch = epoch
+        best = self
+        try onImprovement(self, epoch, devAccuracy)
+      } else if epoch - report.bestEpoch >= options.patience {
+        break
+      }
+    }
+    report.seconds = Date().timeIntervalSince(started)
+    report.examplesPerSecond = Double(examplesSeen) / max(report.seconds, 1e-9)
+    self = best
+    return report
+  }
+}

@@ -1,0 +1,119 @@
+import Layers
+import Randomness
+import Tensors
+import Tokenization
+
+/// A text classifier with one of three encoders over token embeddings:
+/// - bag (fastText-like): mean of the embeddings → dropout → linear;
+/// - gru: dropout(embeddings) → GRU → pooling → dropout → linear;
+/// - attention: dropout(embeddings + learned positions) → norm-first transformer layers (padding-masked)
+///   → final LayerNorm → masked mean → dropout → linear.
+/// Parameters carry PyTorch state_dict names (`embedding.weight`, `gru.weight_ih_l0`, `position.weight`,
+/// `encoder.layers.0.…`, `encoder.norm.…`, `classifier.weight`).
+public struct TextClassifier: Parameterized, Sendable {
+  public var config: ModelConfig
+  public var embedding: Embedding
+  public var gru: GRU?
+  public var position: Embedding?
+  public var encoderLayers: [TransformerEncoderLayer]
+  public var encoderNorm: LayerNorm?
+  public var classifier: Linear
+
+  public init<G: RandomNumberGenerator>(config: ModelConfig, using generator: inout G) {
+    precondition(config.isClassifier, "TextClassifier needs a classifier architecture; got \(config.architecture)")
+    precondition(config.validationProblems().isEmpty, "invalid config: \(config.validationProblems().joined(separator: "; "))")
+    self.config = config
+    embedding = Embedding(count: config.vocabularySize, dimension: config.embeddingDimension, paddingIndex: Vocabulary.paddingID, using: &generator)
+    encoderLayers = []
+    let features: Int
+    switch config.architecture {
+    case .bag:
+      features = config.embeddingDimension
+    case .gru:
+      let gru = GRU(inputSize: config.embeddingDimension, hiddenSize: config.hiddenSize, layers: config.layerCount,
+                    bidirectional: config.bidirectional, using: &generator)
+      self.gru = gru
+      features = gru.outputSize
+    case .attention:
+      position = Embedding(count: config.maximumLength, dimension: config.embeddingDimension, using: &generator)
+      encoderLayers = (0..<config.layerCount).map { _ in
+        TransformerEncoderLayer(dimension: config.embeddingDimension, heads: config.headCount!, feedForwardSize: config.feedForwardSize!,
+                                dropout: config.dropout, using: &generator)
+      }
+      encoderNorm = LayerNorm(features: config.embeddingDimension)
+      features = config.embeddingDimension
+    case .gruLanguageModel:
+      preconditionFailure("unreachable")
+    }
+    classifier = Linear(inputSize: features, outputSize: config.labels!.count, using: &generator)
+  }
+
+  public var labels: [String] { config.labels ?? [] }
+
+  /// Logits [batch, classes].
+  public func logits(_ batch: Batch, context: inout ForwardContext) -> Tensor {
+    let embedded = embedding(batch.ids, shape: batch.shape)
+    let rate = config.dropout
+    let features: Tensor
+    switch config.architecture {
+    case .bag:
+      features = Pooling.mean(embedded, mask: batch.mask)
+    case .gru:
+      let states = gru!(context.dropout(embedded, rate: rate), mask: batch.mask, context: &context)
+      features = config.pooling(states, mask: batch.mask, reverseHalf: config.bidirectional)
+    case .attention:
+      let positions = position!(Array(0..<batch.length), shape: [batch.length])  // [T, d], broadcast over the batch
+      var h = context.dropout(embedded + positions, rate: rate)
+      for layer in encoderLayers { h = layer(h, keyMask: batch.mask, context: &context) }
+      features = Pooling.mean(encoderNorm!(h), mask: batch.mask)
+    case .gruLanguageModel:
+      preconditionFailure("unreachable")
+    }
+    return classifier(context.dropout(features, rate: rate))
+  }
+
+  public var parameterPaths: [(name: String, path: WritableKeyPath<TextClassifier, Tensor>)] {
+    var paths = nestedParameterPaths("embedding", \TextClassifier.embedding, in: embedding)
+    if let gru { paths += nestedParameterPaths("gru", \TextClassifier.gru!, in: gru) }
+    if let position { paths += nestedParameterPaths("position", \TextClassifier.position!, in: position) }
+    for (index, layer) in encoderLayers.enumerated() {
+      paths += nestedParameterPaths("encoder.layers.\(index)", \TextClassifier.encoderLayers[index], in: layer)
+    }
+    if let encoderNorm { paths += nestedParameterPaths("encoder.norm", \TextClassifier.encoderNorm!, in: encoderNorm) }
+    return paths + nestedParameterPaths("classifier", \TextClassifier.classifier, in: classifier)
+  }
+}
+
+/// A GRU language model: embedding → GRU → dropout → decoder over the vocabulary (optionally reusing the
+/// embedding matrix). Names: `embedding.weight`, `gru.…`, `decoder.weight` (absent when tied), `decoder.bias`.
+public struct NextWordModel: Parameterized, Sendable {
+  public var config: ModelConfig
+  public var embedding: Embedding
+  public var gru: GRU
+  public var decoderWeight: Tensor?  // [vocabulary, hidden]; nil when tied
+  public var decoderBias: Tensor  // [vocabulary]
+
+  public init<G: RandomNumberGenerator>(config: ModelConfig, using generator: inout G) {
+    precondition(config.architecture == .gruLanguageModel, "NextWordModel needs architecture gru_lm")
+    precondition(config.validationProblems().isEmpty, "invalid config: \(config.validationProblems().joined(separator: "; "))")
+    self.config = config
+    embedding = Embedding(count: config.vocabularySize, dimension: config.embeddingDimension, paddingIndex: Vocabulary.paddingID, using: &generator)
+    gru = GRU(inputSize: config.embeddingDimension, hiddenSize: config.hiddenSize, layers: config.layerCount, using: &generator)
+    let decoder = Linear(inputSize: config.hiddenSize, outputSize: config.vocabularySize, using: &generator)
+    decoderWeight = config.tiedEmbeddings == true ? nil : decoder.weight
+    decoderBias = decoder.bias
+  }
+
+  /// Next-word logits at every position: [batch, time, vocabulary].
+  public func logits(_ batch: Batch, context: inout ForwardContext) -> Tensor {
+    let states = gru(context.dropout(embedding(batch.ids, shape: batch.shape), rate: config.dropout), mask: batch.mask, context: &context)
+    let weight = decoderWeight ?? embedding.weight
+    return matmul(context.dropout(states, rate: config.dropout), weight, transposeB: true) + decoderBias
+  }
+
+  public var parameterPaths: [(name: String, path: WritableKeyPath<NextWordModel, Tensor>)] {
+    var paths = nestedParameterPaths("embedding", \NextWordModel.embedding, in: embedding) + nestedParameterPaths("gru", \NextWordModel.gru, in: gru)
+    if decoderWeight != nil { paths.append(("decoder.weight", \.decoderWeight!)) }
+    return paths + [("decoder.bias", \.decoderBias)]
+  }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Layers
+import Models
+import Randomness
+import Tensors
+import Testing
+import TestSupport
+import Tokenization
+
+private struct Expected: Decodable {
+  var texts: [String]
+  var logits: [[Float]]
+}
+
+/// Bundles written by Tests/Fixtures/bundles/make_bundle_fixtures.py (numpy, PyTorch's layouts); the lab
+/// must give the logits of that independent forward pass, here on one padded batch of all the texts.
+@Test(arguments: ["gru", "gru_bidirectional", "attention"])
+func bundleExportedFromPyTorchLayoutsReproducesIndependentLogits(name: String) throws {
+  let folder = Fixtures.path("Tests/Fixtures/bundles/" + name)
+  let bundle = try ModelBundle.load(from: folder)
+  let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: URL(fileURLWithPath: folder + "/expected.json")))
+  guard case .classifier(let classifier) = bundle.model else {
+    Issue.record("expected a classifier")
+    return
+  }
+  let encoder = try bundle.makeEncoder()
+  let batch = Batch(expected.texts.map { EncodedExample(ids: encoder.encode($0), label: 0) })
+  var context = ForwardContext.inference
+  let logits = classifier.logits(batch, context: &context)
+  for (row, values) in expected.logits.enumerated() {
+    for (column, value) in values.enumerated() {
+      let actual = logits.scalars[row * values.count + column]
+      #expect(abs(actual - value) <= 1e-4, "\(name) text \(row) class \(column): \(actual) vs \(value)")
+    }
+  }
+}
+
+@Test func bundleRoundTripKeepsEveryParameter() throws {
+  var generator = SplitMix64(seed: 9)
+  let config = ModelConfig(architecture: .attention, vocabularySize: 6, embeddingDimension: 4, labels: ["a", "b", "c"], maximumLength: 5, headCount: 2, feedForwardSize: 8)
+  let model = TextClassifier(config: config, using: &generator)
+  let vocabulary = try Vocabulary(tokenList: ["<pad>", "<unk>", "x", "y", "z", "w"], source: "test")
+  let folder = try Fixtures.temporaryDirectory() + "/bundle"
+  try ModelBundle(model: .classifier(model), vocabulary: vocabulary).save(to: folder)
+  let loaded = try ModelBundle.load(from: folder)
+  guard case .classifier(let again) = loaded.model else {
+    Issue.record("not a classifier")
+    return
+  }
+  #expect(again.flattenedParameters == model.flattenedParameters)
+  #expect(loaded.config == config)
+  #expect(loaded.vocabulary == vocabulary)
+}
+
+/// Copies the GRU fixture to a temporary folder and lets `damage` break it.
+private func damagedBundle(_ damage: (String) throws -> Void) throws -> String {
+  let folder = try Fixtures.temporaryDirectory() + "/bundle"
+  try FileManager.default.copyItem(atPath: Fixtures.path("Tests/Fixtures/bundles/gru"), toPath: folder)
+  try damage(folder)
+  return folder
+}
+
+private func rewriteWeights(_ folder: String, _ change: (inout [(name: String, tensor: Tensor)]) -> Void) throws {
+  var tensors = try Safetensors.read(from: folder + "/model.safetensors").tensors
+  change(&tensors)
+  try Safetensors.write(tensors, to: folder + "/model.safetensors")
+}
+
+@Test(arguments: [
+  ("missing tensor", "model.safetensors", "missing tensor 'gru.weight_hh_l0'"),
+  ("mis-shaped tensor", "model.safetensors", "tensor 'classifier.weight' has shape [3, 5]"),
+  ("unexpected tensor", "model.safetensors", "unexpected tensor 'gru.weight_ih_l1'"),
+  ("NaN weight", "model.safetensors", "NaN"),
+  ("vocabulary size", "vocab.txt", "has 15 tokens but config.json says vocab_size 16"),
+  ("unknown config key", "config.json", "unknown key 'hidden'"),
+  ("inconsistent labels", "config.json", "num_classes is 3 but labels has 2 names"),
+  ("truncated weights", "model.safetensors", "past the end"),
+  ("missing file", "config.json", "cannot read"),
+])
+func badBundlesNameTheFileAndWhatIsWrong(problem: String, file: String, message: String) throws {
+  let folder = try damagedBundle { folder in
+    switch problem {
+    case "missing tensor": try rewriteWeights(folder) { $0.removeAll { $0.name == "gru.weight_hh_l0" } }
+    case "mis-shaped tensor": try rewriteWeights(folder) { t in t[t.firstIndex { $0.name == "classifier.weight" }!].tensor = .zeros([3, 5]) }
+    case "unexpected tensor": try rewriteWeights(folder) { $0.append(("gru.weight_ih_l1", .zeros([15, 5]))) }
+    case "NaN weight": try rewriteWeights(folder) { t in t[0].tensor.scalars[3] = .nan }
+    case "vocabulary size":
+      let lines = try String(contentsOfFile: folder + "/vocab.txt", encoding: .utf8).split(separator: "\n").dropLast()
+      try (lines.joined(separator: "\n") + "\n").write(toFile: folder + "/vocab.txt", atomically: true, encoding: .utf8)
+    case "unknown config key", "inconsistent labels":
+      var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/config.json"))) as! [String: Any]
+      if problem == "unknown config key" { config["hidden"] = 5 } else { config["num_classes"] = 3 }
+      try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: folder + "/config.json"))
+    case "truncated weights":
+      let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/model.safetensors"))
+      try Data([UInt8](data).prefix(200)).write(to: URL(fileURLWithPath: folder + "/model.safetensors"))
+    default: try FileManager.default.removeItem(atPath: folder + "/config.json")
+    }
+  }
+  do {
+    _ = try ModelBundle.load(from: folder)
+    Issue.record("\(problem): loaded a broken bundle")
+  } catch {
+    #expect(error.file.hasSuffix(file), "\(problem): \(error)")
+    #expect(error.problem.contains(message), "\(problem): \(error)")
+  }
+}

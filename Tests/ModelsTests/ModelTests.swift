@@ -1,0 +1,110 @@
+import Foundation
+import Layers
+import Models
+import Randomness
+import Tensors
+import Testing
+import TestSupport
+import Tokenization
+
+private func tinyConfig(_ architecture: ModelConfig.Architecture, vocabulary: Int = 12) -> ModelConfig {
+  ModelConfig(architecture: architecture, vocabularySize: vocabulary, embeddingDimension: 8, hiddenSize: 8, labels: architecture == .gruLanguageModel ? nil : ["neg", "pos"],
+              maximumLength: 6, headCount: 2, feedForwardSize: 16, dropout: 0.1)
+}
+
+@Test(arguments: [ModelConfig.Architecture.bag, .gru, .attention])
+func classifierParameterNamesFollowPyTorch(architecture: ModelConfig.Architecture) {
+  var generator = SplitMix64(seed: 1)
+  let model = TextClassifier(config: tinyConfig(architecture), using: &generator)
+  let names = model.parameterPaths.map(\.name)
+  #expect(names.first == "embedding.weight")
+  #expect(names.suffix(2) == ["classifier.weight", "classifier.bias"])
+  switch architecture {
+  case .gru: #expect(names.contains("gru.weight_hh_l0"))
+  case .attention:
+    #expect(names.contains("position.weight"))
+    #expect(names.contains("encoder.layers.0.self_attn.in_proj_weight"))
+    #expect(names.contains("encoder.norm.weight"))
+  default: #expect(names.count == 3)
+  }
+  // One parameter vector out and back in.
+  let vector = model.flattenedParameters
+  #expect(vector.count == model.parameterCount)
+  #expect(model.loadingParameters(from: vector).flattenedParameters == vector)
+}
+
+@Test(arguments: [ModelConfig.Architecture.bag, .gru, .attention])
+func classifierGradientMatchesFiniteDifferences(architecture: ModelConfig.Architecture) {
+  var generator = SplitMix64(seed: 2)
+  var config = tinyConfig(architecture)
+  config.dropout = 0
+  let model = TextClassifier(config: config, using: &generator)
+  let batch = Batch([EncodedExample(ids: [3, 4, 5], label: 1), EncodedExample(ids: [6, 2], label: 0)])
+  expectGradientMatchesFiniteDifferences(at: model, maximumChecksPerParameter: 6) { m, _ in
+    var context = ForwardContext.inference
+    return m.loss(batch, context: &context)
+  }
+}
+
+@Test func paddingDoesNotChangeAClassifiersOutput() {
+  var generator = SplitMix64(seed: 3)
+  for architecture in [ModelConfig.Architecture.bag, .gru, .attention] {
+    let model = TextClassifier(config: tinyConfig(architecture), using: &generator)
+    var context = ForwardContext.inference
+    let alone = model.logits(Batch([EncodedExample(ids: [3, 4], label: 0)]), context: &context)
+    let padded = model.logits(Batch([EncodedExample(ids: [3, 4], label: 0), EncodedExample(ids: [5, 6, 7, 8, 9], label: 0)]), context: &context)
+    #expect(alone.isApproximatelyEqual(to: Tensor(shape: [1, 2], scalars: Array(padded.scalars[0..<2])), tolerance: 1e-5), "\(architecture)")
+  }
+}
+
+@Test func trainingLearnsASeparableTaskAndIsReproducible() throws {
+  // Class 1 iff token 3 occurs: a bag of embeddings must learn it.
+  var generator = SplitMix64(seed: 4)
+  let examples = (0..<200).map { i -> EncodedExample in
+    var ids = (0..<4).map { _ in 4 + generator.nextIndex(below: 8) }
+    if i % 2 == 1 { ids[generator.nextIndex(below: 4)] = 3 }
+    return EncodedExample(ids: ids, label: i % 2)
+  }
+  var options = TrainingOptions()
+  options.epochs = 15
+  options.learningRate = 0.05
+  func trained() throws -> (TextClassifier, TrainingReport) {
+    var initialization = SplitMix64(seed: 5)
+    var model = TextClassifier(config: tinyConfig(.bag), using: &initialization)
+    let report = try model.train(on: Array(examples[0..<160]), dev: Array(examples[160...]), options: options)
+    return (model, report)
+  }
+  let (model, report) = try trained()
+  #expect(report.bestDevAccuracy > 0.95)
+  #expect(model.evaluate(Array(examples[160...])).accuracy == report.bestDevAccuracy)
+  let (again, _) = try trained()
+  #expect(again.flattenedParameters == model.flattenedParameters, "same seed must give the same bits")
+}
+
+@Test func metricsMatchHandCounts() {
+  let metrics = ClassificationMetrics(labels: ["a", "b", "c"], truth: [0, 0, 1, 1, 2, 2], predictions: [0, 1, 1, 1, 2, 0])
+  #expect(metrics.confusion == [[1, 1, 0], [0, 2, 0], [1, 0, 1]])
+  #expect(abs(metrics.accuracy - 4.0 / 6) < 1e-12)
+  #expect(metrics.precision == [0.5, 2.0 / 3, 1])
+  #expect(metrics.recall == [0.5, 1, 0.5])
+  #expect(abs(metrics.macroF1 - (0.5 + 0.8 + 2.0 / 3) / 3) < 1e-12)
+}
+
+@Test func languageModelLearnsARepeatingSequenceAndCompletes() throws {
+  var config = tinyConfig(.gruLanguageModel, vocabulary: 10)
+  config.dropout = 0
+  var generator = SplitMix64(seed: 6)
+  var model = NextWordModel(config: config, using: &generator)
+  // 4 5 6 7 4 5 6 7 …: the next word is always determined.
+  let stream = (0..<200).map { 4 + $0 % 4 }
+  let windows = stride(from: 0, to: 190, by: 8).map { TextWindow(inputs: Array(stream[$0..<($0 + 8)]), targets: Array(stream[($0 + 1)..<($0 + 9)])) }
+  var options = LanguageModelTrainingOptions()
+  options.batchSize = 8
+  options.epochs = 60
+  options.learningRate = 0.02
+  _ = try model.train(on: windows, options: options)
+  let metrics = model.evaluate(windows)
+  #expect(metrics.top1Accuracy > 0.95)
+  #expect(metrics.perplexity < 1.5)
+  #expect(model.nextWords(after: [4, 5, 6], count: 1).first?.id == 7)
+}
