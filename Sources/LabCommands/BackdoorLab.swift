@@ -28,6 +28,7 @@ public struct BackdoorLab: ParsableCommand {
 
   /// Runs the command line and exits with 0 (success), 1 (failure) or 2 (usage error).
   public static func main(arguments: [String]? = nil) -> Never {
+    keepFreedMemoryForReuse()
     do {
       var command = try parseAsRoot(arguments)
       try command.run()
@@ -51,6 +52,24 @@ public struct BackdoorLab: ParsableCommand {
     }
   }
 }
+
+/// Training allocates the same large arrays (logits over a vocabulary, 20–40 MB) at every step. By
+/// default glibc serves those with fresh `mmap`s and unmaps them on free, so every step pays page faults
+/// and the kernel's zeroing of each page. Serving everything from the heap and not trimming it lets
+/// freed blocks be reused: the process keeps its peak memory, like PyTorch's caching allocator.
+func keepFreedMemoryForReuse() {
+  #if os(Linux)
+  let mmapMaximum: Int32 = -4, trimThreshold: Int32 = -1  // M_MMAP_MAX, M_TRIM_THRESHOLD in glibc's <malloc.h>
+  _ = glibcMallopt(mmapMaximum, 0)
+  _ = glibcMallopt(trimThreshold, Int32.max)
+  #endif
+}
+
+#if os(Linux)
+/// glibc's `mallopt`, which Swift's Glibc module does not expose (it lives in <malloc.h>).
+@_silgen_name("mallopt")
+func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+#endif
 
 /// A failure a user can act on; printed as `error: <message>` with exit code 1.
 public struct LabError: Error, CustomStringConvertible {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Layers
+import Models
 import Randomness
 import Tensors
 import Tokenization
@@ -8,7 +10,7 @@ struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
     abstract: "Benchmarks that print one JSON line each, for side-by-side runs with the reference scripts.",
-    subcommands: [TokenizeBench.self, GEMMBench.self, GRUBench.self])
+    subcommands: [TokenizeBench.self, GEMMBench.self, GRUBench.self, TrainBench.self])
 
   struct TokenizeBench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -177,6 +179,102 @@ extension BenchCommand {
         "bench": "gru_forward_backward", "batch": batch, "time": time, "input": input, "hidden": hidden, "threads": threads,
         "forward_backward_ms": (training * 1e5).rounded() / 100, "forward_ms": (inference * 1e5).rounded() / 100,
       ])
+    }
+  }
+}
+
+extension BenchCommand {
+  struct TrainBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "train",
+      abstract: "Training and inference throughput of the lab's models in the reference scripts' shapes.",
+      discussion: """
+        gru: Embedding(20000, 64) → GRU(64→128) → mean → Linear(128, 2), batch 32 × 48 tokens
+             (../shared/reference/gru_classifier_train.py);
+        attention: Embedding(20000, 64) + positions(48) → one pre-norm block (--heads, FFN 128) → mean → Linear(64, 2)
+             (attention_classifier_train.py; the lab's block adds a final LayerNorm);
+        lm: Embedding(10000, 64) → GRU(64→128) → Linear(128, 10000), full softmax at all 32 positions, batch 16
+             (gru_lm_train.py).
+        A training step is forward, loss, backward and an Adam step that, like PyTorch's, updates every
+        embedding row (--optimizer lazy-adam measures the cheaper lazy update instead). No dropout, random
+        token ids without padding, median of 5 blocks of ~1 s. One JSON line per thread count.
+        """)
+
+    @Option(help: "gru, attention or lm.")
+    var model = "gru"
+    @Option(help: "Attention heads.")
+    var heads = 4
+    @Option(help: "Comma-separated thread counts.")
+    var threads = "1"
+    @Option(help: "adam or lazy-adam.")
+    var optimizer = "adam"
+
+    func validate() throws {
+      guard ["gru", "attention", "lm"].contains(model) else { throw ValidationError("--model must be gru, attention or lm") }
+      guard ["adam", "lazy-adam"].contains(optimizer) else { throw ValidationError("--optimizer must be adam or lazy-adam") }
+    }
+
+    func run() throws {
+      var generator = SplitMix64(seed: 0)
+      let isLanguageModel = model == "lm"
+      let (vocabulary, batchSize, length) = isLanguageModel ? (10_000, 16, 32) : (20_000, 32, 48)
+      // Random token ids in 1..<vocabulary: no position is padding, as in the reference (which has no padding).
+      let batches: [Batch] = (0..<16).map { _ in
+        Batch((0..<batchSize).map { _ in
+          EncodedExample(ids: (0..<length).map { _ in 1 + generator.nextIndex(below: vocabulary - 1) }, label: generator.nextIndex(below: 2))
+        })
+      }
+      let targets: [[Int]] = batches.map { _ in (0..<(batchSize * length)).map { _ in 1 + generator.nextIndex(below: vocabulary - 1) } }
+      for threadCount in threads.split(separator: ",").compactMap({ Int($0) }) {
+        ComputeThreads.maximum = threadCount
+        var step = 0
+        let (train, infer): (Double, Double)
+        if isLanguageModel {
+          var lm = NextWordModel(config: ModelConfig(architecture: .gruLanguageModel, vocabularySize: vocabulary, embeddingDimension: 64, hiddenSize: 128,
+                                                     maximumLength: length, dropout: 0), using: &generator)
+          var adam = Adam(for: lm, learningRate: 1e-3)
+          var lazy = LazyAdam(for: lm, learningRate: 1e-3)
+          var context = ForwardContext(training: true)
+          func loss(_ model: NextWordModel, _ index: Int, _ context: inout ForwardContext) -> Tensor {
+            model.loss(batches[index], targets: targets[index], context: &context)
+          }
+          train = medianSecondsPerCall(blockSeconds: 1) {
+            step = (step + 1) % batches.count
+            let (_, gradient) = valueWithGradient(at: lm) { model, _ in loss(model, step, &context) }
+            if optimizer == "adam" { adam.update(&lm, along: gradient) } else { lazy.update(&lm, along: gradient) }
+          }
+          var inference = ForwardContext.inference
+          infer = medianSecondsPerCall(blockSeconds: 1) {
+            step = (step + 1) % batches.count
+            _ = loss(lm, step, &inference).scalar
+          }
+        } else {
+          let config = ModelConfig(architecture: model == "gru" ? .gru : .attention, vocabularySize: vocabulary, embeddingDimension: 64, hiddenSize: 128,
+                                   labels: ["a", "b"], maximumLength: length, headCount: heads, feedForwardSize: 128, dropout: 0)
+          var classifier = TextClassifier(config: config, using: &generator)
+          var adam = Adam(for: classifier, learningRate: 1e-3)
+          var lazy = LazyAdam(for: classifier, learningRate: 1e-3)
+          var context = ForwardContext(training: true)
+          train = medianSecondsPerCall(blockSeconds: 1) {
+            step = (step + 1) % batches.count
+            let batch = batches[step]
+            let (_, gradient) = valueWithGradient(at: classifier) { model, _ in model.loss(batch, context: &context) }
+            if optimizer == "adam" { adam.update(&classifier, along: gradient) } else { lazy.update(&classifier, along: gradient) }
+          }
+          var inference = ForwardContext.inference
+          infer = medianSecondsPerCall(blockSeconds: 1) {
+            step = (step + 1) % batches.count
+            _ = classifier.logits(batches[step], context: &inference)
+          }
+        }
+        let items = Double(isLanguageModel ? batchSize * length : batchSize)
+        let unit = isLanguageModel ? "tokens" : "samples"
+        try printJSONLine([
+          "bench": "train_\(model)", "model": model, "heads": model == "attention" ? heads : 0, "threads": threadCount, "optimizer": optimizer,
+          "train_\(unit)_per_s": (items / train).rounded(), (isLanguageModel ? "eval_tokens_per_s" : "infer_samples_per_s"): (items / infer).rounded(),
+          "train_ms_per_step": (train * 1e5).rounded() / 100,
+        ])
+      }
     }
   }
 }

@@ -22,7 +22,7 @@ public struct Linear: Parameterized, Sendable {
   public var inputSize: Int { weight.shape[1] }
   public var outputSize: Int { weight.shape[0] }
 
-  public func callAsFunction(_ x: Tensor) -> Tensor { matmul(x, weight, transposeB: true) + bias }
+  public func callAsFunction(_ x: Tensor) -> Tensor { linear(x, weight: weight, bias: bias) }
 
   public var parameterPaths: [(name: String, path: WritableKeyPath<Linear, Tensor>)] { [("weight", \.weight), ("bias", \.bias)] }
 }

@@ -70,8 +70,9 @@ extension TextClassifier {
     precondition(!train.isEmpty && !dev.isEmpty, "training needs training and dev examples")
     var report = TrainingReport()
     var best = self
-    var adam = Adam(for: self, learningRate: options.learningRate)
-    var lazy = LazyAdam(for: self, learningRate: options.learningRate)
+    let lazyUpdates = options.optimizer == "lazy-adam"
+    var adam = lazyUpdates ? nil : Adam(for: self, learningRate: options.learningRate)
+    var lazy = lazyUpdates ? LazyAdam(for: self, learningRate: options.learningRate) : nil
     var shuffler = SplitMix64(seed: options.seed, stream: [0x5348_5546])  // "SHUF"
     var context = ForwardContext(training: true, generator: SplitMix64(seed: options.seed, stream: [0x4452_4F50]))  // "DROP"
     let started = Date()
@@ -84,7 +85,7 @@ extension TextClassifier {
         let batch = Batch(indices.map { train[$0] })
         var (loss, gradient) = valueWithGradient(at: self) { model, _ in model.loss(batch, context: &context) }
         clipByGlobalNorm(&gradient, maximumNorm: options.gradientClipNorm)
-        if options.optimizer == "lazy-adam" { lazy.update(&self, along: gradient) } else { adam.update(&self, along: gradient) }
+        if lazyUpdates { lazy!.update(&self, along: gradient) } else { adam!.update(&self, along: gradient) }
         lossSum += Double(loss.scalar)
         examplesSeen += batch.batchSize
         progress?.update(done: (epoch - 1) * batchesPerEpoch + step + 1, items: examplesSeen, loss: lossSum / Double(step + 1))

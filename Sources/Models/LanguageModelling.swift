@@ -62,8 +62,7 @@ extension NextWordModel {
 
   public func loss(_ windows: [TextWindow], context: inout ForwardContext) -> Tensor {
     let batch = Batch(windows.map { EncodedExample(ids: $0.inputs, label: -1) })
-    let logits = self.logits(batch, context: &context)
-    return crossEntropy(logits.reshaped(to: [-1, config.vocabularySize]), Self.targets(of: windows, length: batch.length), ignoreIndex: Vocabulary.paddingID)
+    return loss(batch, targets: Self.targets(of: windows, length: batch.length), context: &context)
   }
 
   /// Perplexity and top-1/top-3 accuracy over every real target of `windows`.

@@ -104,11 +104,22 @@ public struct NextWordModel: Parameterized, Sendable {
     decoderBias = decoder.bias
   }
 
+  /// The decoder's input at every position: [batch, time, hidden].
+  func decoderInput(_ batch: Batch, context: inout ForwardContext) -> Tensor {
+    let states = gru(context.dropout(embedding(batch.ids, shape: batch.shape), rate: config.dropout), mask: batch.mask, context: &context)
+    return context.dropout(states, rate: config.dropout)
+  }
+
   /// Next-word logits at every position: [batch, time, vocabulary].
   public func logits(_ batch: Batch, context: inout ForwardContext) -> Tensor {
-    let states = gru(context.dropout(embedding(batch.ids, shape: batch.shape), rate: config.dropout), mask: batch.mask, context: &context)
-    let weight = decoderWeight ?? embedding.weight
-    return matmul(context.dropout(states, rate: config.dropout), weight, transposeB: true) + decoderBias
+    linear(decoderInput(batch, context: &context), weight: decoderWeight ?? embedding.weight, bias: decoderBias)
+  }
+
+  /// Mean cross-entropy of the next-word predictions against `targets` (batch · time of them, `<pad>`
+  /// ignored), with the decoder and the loss fused (the vocabulary-sized logits are never copied).
+  public func loss(_ batch: Batch, targets: [Int], context: inout ForwardContext) -> Tensor {
+    linearCrossEntropy(decoderInput(batch, context: &context), weight: decoderWeight ?? embedding.weight, bias: decoderBias,
+                       labels: targets, ignoreIndex: Vocabulary.paddingID)
   }
 
   public var parameterPaths: [(name: String, path: WritableKeyPath<NextWordModel, Tensor>)] {

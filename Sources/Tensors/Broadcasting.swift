@@ -47,16 +47,15 @@ extension Tensor {
     a.scalars.withUnsafeBufferPointer { x in
       b.scalars.withUnsafeBufferPointer { y in
         out.withUnsafeMutableBufferPointer { o in
-          if bCount == 1 {
-            let value = y[0]
-            for i in 0..<count { o[i] = operation(x[i % aCount], value) }
-          } else if aCount == 1 {
-            let value = x[0]
-            for i in 0..<count { o[i] = operation(value, y[i % bCount]) }
-          } else if aCount == count, shape.suffix(b.rank) == b.shape[...] {
-            for i in 0..<count { o[i] = operation(x[i], y[i % bCount]) }
-          } else if bCount == count, shape.suffix(a.rank) == a.shape[...] {
-            for i in 0..<count { o[i] = operation(x[i % aCount], y[i]) }
+          // A trailing-shape operand repeats every `period` scalars: loop over the repeats, no modulo.
+          if aCount == count, bCount == 1 || shape.suffix(b.rank) == b.shape[...] {
+            for start in stride(from: 0, to: count, by: bCount) {
+              for j in 0..<bCount { o[start + j] = operation(x[start + j], y[j]) }
+            }
+          } else if bCount == count, aCount == 1 || shape.suffix(a.rank) == a.shape[...] {
+            for start in stride(from: 0, to: count, by: aCount) {
+              for j in 0..<aCount { o[start + j] = operation(x[j], y[start + j]) }
+            }
           } else {
             let aStrides = broadcastStrides(of: a.shape, to: shape)
             let bStrides = broadcastStrides(of: b.shape, to: shape)
@@ -109,9 +108,20 @@ extension Tensor {
     scalars.withUnsafeBufferPointer { x in
       out.withUnsafeMutableBufferPointer { o in
         for i in 0..<outer {
+          let target = o.baseAddress! + i * inner
           for k in 0..<length {
-            let base = (i * length + k) * inner
-            for j in 0..<inner { o[i * inner + j] += x[base + j] }
+            let source = x.baseAddress! + (i * length + k) * inner
+            // SIMD8 explicitly: the compiler cannot prove `target` and `source` do not alias.
+            var j = 0
+            while j + 8 <= inner {
+              let sum = UnsafeRawPointer(target + j).loadUnaligned(as: SIMD8<Float>.self) + UnsafeRawPointer(source + j).loadUnaligned(as: SIMD8<Float>.self)
+              UnsafeMutableRawPointer(target + j).storeBytes(of: sum, as: SIMD8<Float>.self)
+              j += 8
+            }
+            while j < inner {
+              target[j] += source[j]
+              j += 1
+            }
           }
         }
       }

@@ -189,59 +189,58 @@ public enum GEMM {
     b: UnsafePointer<Float>, ldb: Int, transposed: Bool,
     rowStart: Int, rows: Int, columnStart: Int, columns: Int, into packed: UnsafeMutablePointer<Float>
   ) {
-    var panel = 0
-    while panel * columnTile < columns {
-      let j0 = columnStart + panel * columnTile
-      let width = Swift.min(columnTile, columns - panel * columnTile)
-      let target = packed + panel * columnTile * rows
-      if !transposed {
-        for p in 0..<rows {
-          let source = b + (rowStart + p) * ldb + j0
-          let row = target + p * columnTile
-          if width == columnTile {
-            row.update(from: source, count: columnTile)
-          } else {
-            row.update(from: source, count: width)
-            (row + width).update(repeating: 0, count: columnTile - width)
-          }
-        }
-      } else {
-        for p in 0..<rows {
-          let row = target + p * columnTile
-          for j in 0..<width { row[j] = b[(j0 + j) * ldb + rowStart + p] }
-          if width < columnTile { (row + width).update(repeating: 0, count: columnTile - width) }
-        }
-      }
-      panel += 1
-    }
+    packPanels(b, ld: ldb, panelIsContiguous: !transposed, depthStart: rowStart, depth: rows,
+               panelStart: columnStart, extent: columns, tile: columnTile, into: packed)
   }
 
   /// Packs op(A)[rowStart..<+rows, columnStart..<+columns] as consecutive 6-row panels, each stored
-  /// column by column (`columns` × 6), zero-padded past the last row.
+  /// column by column (`columns` × 6), zero-padded past the last row: the same layout as B's panels
+  /// with rows and columns exchanged.
   @inline(__always)
   static func packA(
     a: UnsafePointer<Float>, lda: Int, transposed: Bool,
     rowStart: Int, rows: Int, columnStart: Int, columns: Int, into packed: UnsafeMutablePointer<Float>
   ) {
+    packPanels(a, ld: lda, panelIsContiguous: transposed, depthStart: columnStart, depth: columns,
+               panelStart: rowStart, extent: rows, tile: rowTile, into: packed)
+  }
+
+  /// Copies `extent` lines × `depth` of a stored matrix into panels of `tile` lines: panel k holds lines
+  /// panelStart + k·tile ..< + tile, laid out depth-major (`depth` × `tile`), zero-padded past `extent`.
+  /// Element (depth d, line j) is source[(depthStart + d)·ld + panelStart + j] when `panelIsContiguous`,
+  /// else source[(panelStart + j)·ld + depthStart + d].
+  @inline(__always)
+  static func packPanels(
+    _ source: UnsafePointer<Float>, ld: Int, panelIsContiguous: Bool, depthStart: Int, depth: Int,
+    panelStart: Int, extent: Int, tile: Int, into packed: UnsafeMutablePointer<Float>
+  ) {
     var panel = 0
-    while panel * rowTile < rows {
-      let i0 = rowStart + panel * rowTile
-      let height = Swift.min(rowTile, rows - panel * rowTile)
-      let target = packed + panel * rowTile * columns
-      if transposed {
-        for p in 0..<columns {
-          let source = a + (columnStart + p) * lda + i0
-          let column = target + p * rowTile
-          for r in 0..<height { column[r] = source[r] }
-          for r in height..<rowTile { column[r] = 0 }
+    while panel * tile < extent {
+      let first = panelStart + panel * tile
+      let width = Swift.min(tile, extent - panel * tile)
+      let target = packed + panel * tile * depth
+      if panelIsContiguous {
+        for d in 0..<depth {
+          let row = target + d * tile, line = source + (depthStart + d) * ld + first
+          // Fixed-size copies for full panels: a copy loop of runtime length would become a library
+          // call per 64 (or 24) bytes.
+          if width == 16 && tile == 16 {
+            UnsafeMutableRawPointer(row).storeBytes(of: UnsafeRawPointer(line).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+          } else if width == 6 && tile == 6 {
+            UnsafeMutableRawPointer(row).storeBytes(of: UnsafeRawPointer(line).loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+            UnsafeMutableRawPointer(row + 4).storeBytes(of: UnsafeRawPointer(line + 4).loadUnaligned(as: SIMD2<Float>.self), as: SIMD2<Float>.self)
+          } else {
+            for j in 0..<width { row[j] = line[j] }
+            for j in width..<tile { row[j] = 0 }
+          }
         }
       } else {
-        for r in 0..<rowTile {
-          if r < height {
-            let source = a + (i0 + r) * lda + columnStart
-            for p in 0..<columns { target[p * rowTile + r] = source[p] }
+        for j in 0..<tile {
+          if j < width {
+            let line = source + (first + j) * ld + depthStart
+            for d in 0..<depth { target[d * tile + j] = line[d] }
           } else {
-            for p in 0..<columns { target[p * rowTile + r] = 0 }
+            for d in 0..<depth { target[d * tile + j] = 0 }
           }
         }
       }

@@ -108,3 +108,40 @@ func matmulValue(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool, b
   if let target, result.shape != target.shape { result = result.summed(toShape: target.shape) }
   return result
 }
+
+/// x·Wᵀ + b over the last dimension as one op: [..., input] with weight [output, input] and bias
+/// [output] → [..., output]. The bias is added in place to the product's rows (no second output
+/// array, which matters for a vocabulary-sized output), and the pullback is written out directly.
+public func linear(_ x: Tensor, weight: Tensor, bias: Tensor) -> Tensor {
+  x.requireDense("linear")
+  weight.requireDense("linear")
+  precondition(weight.rank == 2 && bias.shape == [weight.shape[0]] && x.shape.last == weight.shape[1],
+               "linear: input \(x.shape), weight \(weight.shape), bias \(bias.shape)")
+  let (outputs, inputs) = (weight.shape[0], weight.shape[1])
+  let rows = x.scalarCount / max(inputs, 1)
+  var out = [Float](repeating: 0, count: rows * outputs)
+  out.withUnsafeMutableBufferPointer { o in
+    x.scalars.withUnsafeBufferPointer { a in
+      weight.scalars.withUnsafeBufferPointer { w in
+        GEMM.multiply(m: rows, n: outputs, k: inputs, a: a.baseAddress!, lda: inputs, transposeA: false,
+                      b: w.baseAddress!, ldb: inputs, transposeB: true, c: o.baseAddress!, ldc: outputs, accumulate: false)
+      }
+    }
+    bias.scalars.withUnsafeBufferPointer { b in
+      for row in 0..<rows {
+        let target = o.baseAddress! + row * outputs
+        for j in 0..<outputs { target[j] += b[j] }
+      }
+    }
+  }
+  let (input, weightValue) = (x.detached, weight.detached)
+  let (needsInput, needsWeight, needsBias) = (x.isTracked, weight.isTracked, bias.isTracked)
+  return Tensor(shape: Array(x.shape.dropLast()) + [outputs], scalars: out).recorded(from: [x, weight, bias]) { g in
+    let flatGradient = g.reshapedValue([rows, outputs])
+    return [
+      needsInput ? matmulValue(flatGradient, weightValue, transposeA: false, transposeB: false).reshapedValue(input.shape) : nil,
+      needsWeight ? matmulValue(flatGradient, input.reshapedValue([rows, inputs]), transposeA: true, transposeB: false) : nil,
+      needsBias ? flatGradient.sumAxis(0, keepingDimension: false) : nil,
+    ]
+  }
+}

@@ -12,43 +12,112 @@ public func crossEntropy(_ logits: Tensor, _ labels: [Int], ignoreIndex: Int = -
   let rows = logits.scalarCount / Swift.max(classes, 1)
   precondition(labels.count == rows, "crossEntropy: \(rows) rows of logits but \(labels.count) labels")
   precondition((0...1).contains(labelSmoothing), "label smoothing must be in [0, 1]; got \(labelSmoothing)")
-  let logProbabilities = logits.softmaxValues(axis: logits.rank - 1, logarithm: true)
+  // Only log Σ exp per row is kept (not the [N, C] log-probabilities): with a vocabulary-sized C that
+  // saves writing and re-reading the largest array of a language model's step.
+  let logSumExp = FastMath.logSumExpRows(logits.scalars, rows: rows, width: classes)
   var total: Double = 0
   var counted = 0
-  logProbabilities.scalars.withUnsafeBufferPointer { lp in
+  logits.scalars.withUnsafeBufferPointer { x in
     for (row, label) in labels.enumerated() where label != ignoreIndex {
       precondition(label >= 0 && label < classes, "label \(label) out of 0..<\(classes)")
       let base = row * classes
-      var loss = -Double(lp[base + label]) * Double(1 - labelSmoothing)
+      let lse = Double(logSumExp[row])
+      var loss = (lse - Double(x[base + label])) * Double(1 - labelSmoothing)
       if labelSmoothing > 0 {
         var sum: Double = 0
-        for c in 0..<classes { sum += Double(lp[base + c]) }
-        loss -= Double(labelSmoothing) * sum / Double(classes)
+        for c in 0..<classes { sum += Double(x[base + c]) }
+        loss += Double(labelSmoothing) * (lse - sum / Double(classes))
       }
       total += loss
       counted += 1
     }
   }
   let mean = counted > 0 ? Float(total / Double(counted)) : 0
-  let logitsShape = logits.shape
+  let input = logits.detached
   return Tensor(shape: [], scalars: [mean]).recorded(from: [logits]) { g in
     // d loss / d logits = (softmax − target) / counted for each counted row.
     var grad = [Float](repeating: 0, count: rows * classes)
-    guard counted > 0 else { return [Tensor(shape: logitsShape, scalars: grad)] }
+    guard counted > 0 else { return [Tensor(shape: input.shape, scalars: grad)] }
     let scale = g.scalar / Float(counted)
     let smooth = labelSmoothing / Float(classes)
-    logProbabilities.scalars.withUnsafeBufferPointer { lp in
+    input.scalars.withUnsafeBufferPointer { x in
       grad.withUnsafeMutableBufferPointer { gradient in
         for (row, label) in labels.enumerated() where label != ignoreIndex {
           let base = row * classes
-          FastMath.scaledExpMinus(lp.baseAddress! + base, count: classes, minus: smooth, scale: scale, into: gradient.baseAddress! + base)
+          FastMath.scaledExpMinus(x.baseAddress! + base, count: classes, shift: logSumExp[row], minus: smooth, scale: scale, into: gradient.baseAddress! + base)
           gradient[base + label] -= (1 - labelSmoothing) * scale
         }
       }
     }
-    return [Tensor(shape: logitsShape, scalars: grad)]
+    return [Tensor(shape: input.shape, scalars: grad)]
   }
 }
 
 /// Per-row negative log-likelihoods and predicted classes without a tape, for evaluation.
 public func logProbabilities(_ logits: Tensor) -> Tensor { logits.detached.softmaxValues(axis: logits.rank - 1, logarithm: true) }
+
+/// Mean cross-entropy of the logits x·Wᵀ + b against `labels`, as one op: a language model's decoder and
+/// loss, where the logits are [positions, vocabulary] and the largest array of the step.
+///
+/// Same value and gradients as `crossEntropy(linear(x, weight: weight, bias: bias), labels, …)`, but the
+/// logits live in one buffer for the whole op: the forward turns each row into exp(logit − max) in place
+/// and keeps one sum per row; the pullback turns that into (softmax − target)·scale in place, summing the
+/// columns for the bias gradient on the way, then runs the two products for x and W. No other array of
+/// that size is made.
+public func linearCrossEntropy(_ x: Tensor, weight: Tensor, bias: Tensor, labels: [Int], ignoreIndex: Int = -100) -> Tensor {
+  x.requireDense("linearCrossEntropy")
+  weight.requireDense("linearCrossEntropy")
+  let (classes, inputs) = (weight.shape[0], weight.shape[1])
+  precondition(weight.rank == 2 && bias.shape == [classes] && x.shape.last == inputs, "linearCrossEntropy: input \(x.shape), weight \(weight.shape), bias \(bias.shape)")
+  let rows = x.scalarCount / Swift.max(inputs, 1)
+  precondition(labels.count == rows, "linearCrossEntropy: \(rows) rows but \(labels.count) labels")
+  final class Buffer: @unchecked Sendable {
+    var values: [Float]
+    init(_ values: [Float]) { self.values = values }
+  }
+  let logits = linear(x.detached, weight: weight.detached, bias: bias.detached)
+  let buffer = Buffer(logits.scalars)
+  var sums = [Float](repeating: 0, count: rows)
+  var total: Double = 0
+  var counted = 0
+  buffer.values.withUnsafeMutableBufferPointer { z in
+    for row in 0..<rows {
+      let base = z.baseAddress! + row * classes
+      let label = labels[row]
+      let (_, sum) = FastMath.exponentiateRowInPlace(base, count: classes)
+      sums[row] = sum
+      guard label != ignoreIndex else { continue }
+      precondition(label >= 0 && label < classes, "label \(label) out of 0..<\(classes)")
+      // −log softmax(label) = log Σ − (logit − max) = log Σ − log(exp(logit − max))
+      total += Double(Foundation.log(sum)) - Double(Foundation.log(base[label]))
+      counted += 1
+    }
+  }
+  let mean = counted > 0 ? Float(total / Double(counted)) : 0
+  let (input, weightValue) = (x.detached, weight.detached)
+  let (needsInput, needsWeight, needsBias) = (x.isTracked, weight.isTracked, bias.isTracked)
+  return Tensor(shape: [], scalars: [mean]).recorded(from: [x, weight, bias]) { g in
+    let scale = counted > 0 ? g.scalar / Float(counted) : 0
+    var biasGradient = [Float](repeating: 0, count: classes)
+    buffer.values.withUnsafeMutableBufferPointer { z in
+      biasGradient.withUnsafeMutableBufferPointer { db in
+        for row in 0..<rows {
+          let base = z.baseAddress! + row * classes
+          let counts = labels[row] != ignoreIndex
+          FastMath.softmaxGradientRowInPlace(base, count: classes, factor: counts ? scale / sums[row] : 0, accumulatingInto: db.baseAddress!)
+          if counts {
+            base[labels[row]] -= scale
+            db[labels[row]] -= scale
+          }
+        }
+      }
+    }
+    let gradient = Tensor(shape: [rows, classes], scalars: buffer.values)
+    buffer.values = []
+    return [
+      needsInput ? matmulValue(gradient, weightValue, transposeA: false, transposeB: false).reshapedValue(input.shape) : nil,
+      needsWeight ? matmulValue(gradient, input.reshapedValue([rows, inputs]), transposeA: true, transposeB: false) : nil,
+      needsBias ? Tensor(biasGradient) : nil,
+    ]
+  }
+}

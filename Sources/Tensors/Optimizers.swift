@@ -119,7 +119,8 @@ public struct Adam<Model: Parameterized>: Optimizer {
             parameter.scalars.withUnsafeMutableBufferPointer { p in
               if let rows = g.isSparse ? g.coalesced() : nil, decay == 0 || decoupled {
                 // Zero gradient everywhere but the listed rows: decay all moments, then add the rows.
-                for i in 0..<p.count { m[i] *= b1; v[i] *= b2 }
+                scaleInPlace(m, by: b1)
+                scaleInPlace(v, by: b2)
                 let width = parameter.shape.dropFirst().reduce(1, *)
                 for (position, row) in rows.sparseRows!.enumerated() {
                   for j in 0..<width {
@@ -130,16 +131,12 @@ public struct Adam<Model: Parameterized>: Optimizer {
                 }
               } else {
                 let dense = g.densified().scalars
-                for i in 0..<p.count {
-                  let value = dense[i] + (decoupled ? 0 : decay * p[i])
-                  m[i] = b1 * m[i] + (1 - b1) * value
-                  v[i] = b2 * v[i] + (1 - b2) * value * value
+                dense.withUnsafeBufferPointer { gradient in
+                  updateMoments(m, v, gradient: gradient, parameters: p, l2Decay: decoupled ? 0 : decay, beta1: b1, beta2: b2)
                 }
               }
-              let shrink = decoupled ? 1 - rate * decay : 1
-              for i in 0..<p.count {
-                p[i] = p[i] * shrink - stepSize * m[i] / (v[i].squareRoot() * inverseRootCorrection2 + eps)
-              }
+              adamStep(p, m, v, shrink: decoupled ? 1 - rate * decay : 1, stepSize: stepSize,
+                       inverseRootCorrection2: inverseRootCorrection2, epsilon: eps)
             }
           }
         }
@@ -239,5 +236,67 @@ public enum LearningRateSchedule: Sendable, Equatable, Codable {
       let progress = Swift.min(1, Float(step - warmup) / Float(Swift.max(total - warmup, 1)))
       return minimum + (peak - minimum) * 0.5 * (1 + Foundation.cos(Float.pi * progress))
     }
+  }
+}
+
+// Adam's elementwise loops over millions of scalars, written with SIMD8 explicitly: the compiler cannot
+// vectorise them itself because the moment, parameter and gradient buffers might alias.
+
+private typealias Lanes = SIMD8<Float>
+
+@inline(__always) private func load(_ buffer: UnsafeMutableBufferPointer<Float>, _ i: Int) -> Lanes {
+  UnsafeRawPointer(buffer.baseAddress! + i).loadUnaligned(as: Lanes.self)
+}
+
+@inline(__always) private func store(_ value: Lanes, _ buffer: UnsafeMutableBufferPointer<Float>, _ i: Int) {
+  UnsafeMutableRawPointer(buffer.baseAddress! + i).storeBytes(of: value, as: Lanes.self)
+}
+
+private func scaleInPlace(_ x: UnsafeMutableBufferPointer<Float>, by factor: Float) {
+  var i = 0
+  while i + 8 <= x.count {
+    store(load(x, i) * factor, x, i)
+    i += 8
+  }
+  while i < x.count {
+    x[i] *= factor
+    i += 1
+  }
+}
+
+/// m = β₁m + (1 − β₁)g′, v = β₂v + (1 − β₂)g′² with g′ = g + λθ (λ: L2 decay, 0 for AdamW).
+private func updateMoments(
+  _ m: UnsafeMutableBufferPointer<Float>, _ v: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
+  parameters p: UnsafeMutableBufferPointer<Float>, l2Decay: Float, beta1: Float, beta2: Float
+) {
+  var i = 0
+  while i + 8 <= m.count {
+    let value = UnsafeRawPointer(g.baseAddress! + i).loadUnaligned(as: Lanes.self) + l2Decay * load(p, i)
+    store(beta1 * load(m, i) + (1 - beta1) * value, m, i)
+    store(beta2 * load(v, i) + (1 - beta2) * value * value, v, i)
+    i += 8
+  }
+  while i < m.count {
+    let value = g[i] + l2Decay * p[i]
+    m[i] = beta1 * m[i] + (1 - beta1) * value
+    v[i] = beta2 * v[i] + (1 - beta2) * value * value
+    i += 1
+  }
+}
+
+/// θ = θ·shrink − stepSize · m / (√v · 1/√(1 − β₂ᵗ) + ε).
+private func adamStep(
+  _ p: UnsafeMutableBufferPointer<Float>, _ m: UnsafeMutableBufferPointer<Float>, _ v: UnsafeMutableBufferPointer<Float>,
+  shrink: Float, stepSize: Float, inverseRootCorrection2: Float, epsilon: Float
+) {
+  var i = 0
+  while i + 8 <= p.count {
+    let denominator = load(v, i).squareRoot() * inverseRootCorrection2 + epsilon
+    store(load(p, i) * shrink - stepSize * load(m, i) / denominator, p, i)
+    i += 8
+  }
+  while i < p.count {
+    p[i] = p[i] * shrink - stepSize * m[i] / (v[i].squareRoot() * inverseRootCorrection2 + epsilon)
+    i += 1
   }
 }

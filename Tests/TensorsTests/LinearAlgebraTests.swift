@@ -89,3 +89,10 @@ func matmulGradientsMatchFiniteDifferences(transposeA: Bool, transposeB: Bool) {
     (matmul(p[0], p[1], transposeA: true, transposeB: true) * weights).sum()
   }
 }
+
+@Test func fusedLinearEqualsMatmulPlusBiasAndMatchesFiniteDifferences() {
+  let x = random([2, 3, 4], seed: 20), weight = random([5, 4], seed: 21), bias = random([5], seed: 22)
+  #expect(linear(x, weight: weight, bias: bias).isApproximatelyEqual(to: matmul(x, weight, transposeB: true) + bias, tolerance: 1e-6))
+  let mix = random([2, 3, 5], seed: 23)
+  expectGradientMatchesFiniteDifferences(at: TensorList([x, weight, bias])) { p, _ in (linear(p[0], weight: p[1], bias: p[2]) * mix).sum() }
+}

@@ -66,3 +66,16 @@ private func random(_ shape: [Int], seed: UInt64, range: ClosedRange<Float> = -1
     return (p[0].dropout(rate: 0.5, using: &generator) * p[0]).sum()
   }
 }
+
+@Test func fusedLinearCrossEntropyEqualsTheComposition() {
+  let x = random([2, 3, 4], seed: 30), weight = random([7, 4], seed: 31), bias = random([7], seed: 32)
+  let labels = [1, 6, -100, 0, 3, 3]
+  let inputs = TensorList([x, weight, bias])
+  let (fused, fusedGradient) = valueWithGradient(at: inputs) { p, _ in linearCrossEntropy(p[0], weight: p[1], bias: p[2], labels: labels) }
+  let (composed, composedGradient) = valueWithGradient(at: inputs) { p, _ in
+    crossEntropy(linear(p[0], weight: p[1], bias: p[2]).reshaped(to: [-1, 7]), labels)
+  }
+  #expect(abs(fused.scalar - composed.scalar) < 1e-5)
+  for index in 0..<3 { #expect(fusedGradient[index].isApproximatelyEqual(to: composedGradient[index], tolerance: 1e-5), "gradient \(index)") }
+  expectGradientMatchesFiniteDifferences(at: inputs) { p, _ in linearCrossEntropy(p[0], weight: p[1], bias: p[2], labels: labels) }
+}

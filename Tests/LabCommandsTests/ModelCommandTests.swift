@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// A small synthetic sentiment TSV: "good"/"bad" decide the label.
+private func toyCorpus() throws -> String {
+  let path = try Fixtures.temporaryDirectory() + "/toy.tsv"
+  let words = ["film", "plot", "actors", "story", "music", "ending", "scenes", "cast"]
+  var lines = ["label\ttext"]
+  for i in 0..<120 {
+    let positive = i % 2 == 0
+    lines.append("\(positive ? "pos" : "neg")\tthe \(words[i % 8]) was \(positive ? "good" : "bad") and the \(words[(i / 8) % 8]) too")
+  }
+  try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+  return path
+}
+
+@Test func trainEvaluateAndPredictFromTheCommandLine() throws {
+  let corpus = try toyCorpus()
+  let out = try Fixtures.temporaryDirectory() + "/bag"
+  let train = try runLab(["train", "--corpus", corpus, "--label-column", "label", "--model", "bag", "--epochs", "8", "--lr", "0.05",
+                          "--out", out, "--json", "--quiet", "--threads", "1"])
+  #expect(train.status == 0, "\(train.standardError)")
+  let summary = try JSONSerialization.jsonObject(with: Data(train.standardOutput.utf8)) as? [String: Any]
+  let test = try #require(summary?["test"] as? [String: Any])
+  #expect((test["accuracy"] as? Double ?? 0) > 0.9)
+  for file in ["model.safetensors", "config.json", "vocab.txt", "training.json"] {
+    #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file)")
+  }
+
+  let evaluate = try runLab(["evaluate", out, "--corpus", corpus, "--label-column", "label", "--json"])
+  #expect(evaluate.status == 0, "\(evaluate.standardError)")
+  let metrics = try JSONSerialization.jsonObject(with: Data(evaluate.standardOutput.utf8)) as? [String: Any]
+  #expect(metrics?["accuracy"] as? Double == test["accuracy"] as? Double, "evaluate must reuse the training split")
+  #expect(metrics?["macro_f1"] != nil)
+
+  let predict = try runLab(["predict", out, "the music was good", "--json"])
+  #expect(predict.status == 0, "\(predict.standardError)")
+  let prediction = try JSONSerialization.jsonObject(with: Data(predict.standardOutput.utf8)) as? [String: Any]
+  #expect(prediction?["label"] as? String == "pos")
+  let probabilities = try #require(prediction?["probabilities"] as? [String: Double])
+  #expect(Set(probabilities.keys) == ["neg", "pos"])
+  #expect(abs(probabilities.values.reduce(0, +) - 1) < 1e-5)
+}
+
+@Test func badModelCommandsFailClearly() throws {
+  let missing = try runLab(["predict", "/nonexistent/bundle", "text"])
+  #expect(missing.status == 1)
+  #expect(missing.standardError.contains("/nonexistent/bundle"))
+  let usage = try runLab(["train", "--corpus", "sentiment", "--model", "cnn", "--out", "/tmp/x"])
+  #expect(usage.status == 2)
+  #expect(usage.standardError.contains("--model must be bag, gru or attention"))
+  let gru = Fixtures.path("Tests/Fixtures/bundles/gru")
+  let wrongCorpus = try runLab(["evaluate", gru, "--corpus", "trec"])
+  #expect(wrongCorpus.status == 1)
+  #expect(wrongCorpus.standardError.contains("is not one of the model's labels"))
+}
+
+@Test func trainLanguageModelAndComplete() throws {
+  let path = try Fixtures.temporaryDirectory() + "/speakers.tsv"
+  var lines = ["client\ttext"]
+  for speaker in 0..<10 { for line in 0..<6 { lines.append("s\(speaker)\tto be or not to be that is the question \(line % 2 == 0 ? "indeed" : "sir")") } }
+  try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+  let out = try Fixtures.temporaryDirectory() + "/lm"
+  let train = try runLab(["train-lm", "--corpus", path, "--out", out, "--minutes", "0", "--epochs", "30", "--lr", "0.02", "--window", "8",
+                          "--batch-size", "4", "--embedding-dim", "16", "--hidden-size", "16", "--json", "--quiet", "--threads", "1"])
+  #expect(train.status == 0, "\(train.standardError)")
+  let summary = try JSONSerialization.jsonObject(with: Data(train.standardOutput.utf8)) as? [String: Any]
+  #expect((summary?["top1_accuracy"] as? Double ?? 0) > 0.5)
+  let complete = try runLab(["complete", out, "to be or not to", "--json", "--top", "2"])
+  #expect(complete.status == 0, "\(complete.standardError)")
+  let words = (try JSONSerialization.jsonObject(with: Data(complete.standardOutput.utf8)) as? [String: Any])?["next_words"] as? [[String: Any]]
+  #expect(words?.first?["word"] as? String == "be")
+}

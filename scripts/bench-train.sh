@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Training throughput side by side in one run: `backdoor-lab bench train` against the PyTorch reference
+# scripts (../shared/reference/gru_classifier_train.py, attention_classifier_train.py --heads 1 and 4,
+# gru_lm_train.py) in the same shapes, 1 and 2 threads; prints lab / PyTorch ratios (median of passes).
+# usage: scripts/bench-train.sh [PASSES=2] [THREADS=1,2]   PY: a python with torch (see ../shared/reference/README.md)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+reference="${REFERENCE:-$root/../shared/reference}"
+passes="${1:-2}"; threads="${2:-1,2}"
+PY="${PY:-python3}"
+work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
+(cd "$root" && swift build -c release --product backdoor-lab >&2)
+lab="$root/.build/release/backdoor-lab"
+for pass in $(seq 1 "$passes"); do
+  echo "pass $pass" >&2
+  "$PY" "$reference/gru_classifier_train.py" --threads "$threads" >> "$work/torch.jsonl"
+  "$lab" bench train --model gru --threads "$threads" >> "$work/lab.jsonl"
+  for heads in 1 4; do
+    "$PY" "$reference/attention_classifier_train.py" --heads "$heads" --threads "$threads" >> "$work/torch.jsonl"
+    "$lab" bench train --model attention --heads "$heads" --threads "$threads" >> "$work/lab.jsonl"
+  done
+  "$PY" "$reference/gru_lm_train.py" --threads "$threads" >> "$work/torch.jsonl"
+  "$lab" bench train --model lm --threads "$threads" >> "$work/lab.jsonl"
+done
+"$PY" - "$work/torch.jsonl" "$work/lab.jsonl" <<'PY'
+import json, statistics, sys
+torch_rates, lab_rates = {}, {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    name = {"gru_classifier": "gru", "attention_classifier": "attention", "gru_lm": "lm"}[r["bench"]]
+    heads = r.get("config", {}).get("heads", 0) if name == "attention" else 0
+    for res in r["results"]:
+        key = (name, heads, res["threads"])
+        train = res.get("train_samples_per_s", res.get("train_tokens_per_s"))["median"]
+        infer = res.get("infer_samples_per_s", res.get("eval_tokens_per_s"))["median"]
+        torch_rates.setdefault(key, []).append((train, infer))
+for line in open(sys.argv[2]):
+    r = json.loads(line)
+    key = (r["model"], r["heads"], r["threads"])
+    train = r.get("train_samples_per_s", r.get("train_tokens_per_s"))
+    infer = r.get("infer_samples_per_s", r.get("eval_tokens_per_s"))
+    lab_rates.setdefault(key, []).append((train, infer))
+for key in sorted(lab_rates):
+    if key not in torch_rates: continue
+    t_train = statistics.median(x[0] for x in torch_rates[key]); l_train = statistics.median(x[0] for x in lab_rates[key])
+    t_inf = statistics.median(x[1] for x in torch_rates[key]); l_inf = statistics.median(x[1] for x in lab_rates[key])
+    unit = "tokens/s" if key[0] == "lm" else "samples/s"
+    print(json.dumps({"model": key[0], "heads": key[1], "threads": key[2], "unit": unit,
+                      "torch_train": t_train, "lab_train": l_train, "train_ratio": round(l_train / t_train, 2),
+                      "torch_infer": t_inf, "lab_infer": l_inf, "infer_ratio": round(l_inf / t_inf, 2)}))
+PY
