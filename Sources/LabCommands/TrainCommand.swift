@@ -66,7 +66,7 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Early-stopping patience in epochs.")
   var patience = 4
   @Option(help: "adam (PyTorch's dense Adam) or lazy-adam (only looked-up embedding rows move).")
-  var optimizer = "adam"
+  var optimizer: OptimizerChoice = .adam
   @Flag(help: "Print one JSON object with the results.")
   var json = false
   @OptionGroup var compute: ComputeOptions
@@ -78,7 +78,6 @@ struct TrainCommand: ParsableCommand {
       throw ValidationError("--model must be bag, gru or attention; got '\(model)'")
     }
     guard Pooling(rawValue: pooling) != nil else { throw ValidationError("--pooling must be mean, max or last") }
-    guard ["adam", "lazy-adam"].contains(optimizer) else { throw ValidationError("--optimizer must be adam or lazy-adam") }
     guard epochs >= 1, batchSize >= 1, learningRate > 0, maxLength >= 1, minCount >= 1 else {
       throw ValidationError("--epochs, --batch-size, --lr, --max-length and --min-count must be positive")
     }
@@ -132,6 +131,8 @@ struct TrainCommand: ParsableCommand {
 }
 
 /// `training.json` in a bundle: where the model came from and how it did.
+extension OptimizerChoice: ExpressibleByArgument {}
+
 struct TrainingSummary: Codable {
   var corpus: String
   var splitSeed: UInt64

@@ -12,10 +12,16 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
   public var patience = 4
   public var gradientClipNorm: Float = 5
   public var seed: UInt64 = 0
-  /// `adam` follows PyTorch's dense Adam exactly; `lazy-adam` updates only looked-up embedding rows.
-  public var optimizer = "adam"
+  public var optimizer = OptimizerChoice.adam
 
   public init() {}
+}
+
+/// `adam` follows PyTorch's dense Adam exactly; `lazy-adam` updates only looked-up embedding rows
+/// (a different, cheaper optimizer).
+public enum OptimizerChoice: String, Sendable, Codable, CaseIterable {
+  case adam
+  case lazyAdam = "lazy-adam"
 }
 
 /// What happened in training: dev accuracy per epoch, the best epoch, examples per second.
@@ -70,7 +76,7 @@ extension TextClassifier {
     precondition(!train.isEmpty && !dev.isEmpty, "training needs training and dev examples")
     var report = TrainingReport()
     var best = self
-    let lazyUpdates = options.optimizer == "lazy-adam"
+    let lazyUpdates = options.optimizer == .lazyAdam
     var adam = lazyUpdates ? nil : Adam(for: self, learningRate: options.learningRate)
     var lazy = lazyUpdates ? LazyAdam(for: self, learningRate: options.learningRate) : nil
     var shuffler = SplitMix64(seed: options.seed, stream: [0x5348_5546])  // "SHUF"

@@ -197,4 +197,25 @@ enum FastMath {
       j += 1
     }
   }
+
+  /// Softmax of one row in place; −∞ entries get zero weight and an all −∞ row becomes zeros.
+  static func softmaxRowInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    var largest = -Float.infinity
+    for j in 0..<count { largest = Swift.max(largest, x[j]) }
+    guard largest > -.infinity else {
+      x.update(repeating: 0, count: count)
+      return
+    }
+    let (_, total) = exponentiateRowInPlace(x, count: count)
+    let scale = 1 / total
+    var j = 0
+    while j + 8 <= count {
+      UnsafeMutableRawPointer(x + j).storeBytes(of: UnsafeRawPointer(x + j).loadUnaligned(as: Vector.self) * scale, as: Vector.self)
+      j += 8
+    }
+    while j < count {
+      x[j] *= scale
+      j += 1
+    }
+  }
 }

@@ -25,6 +25,9 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
 
   var weights = [Float](repeating: 0, count: groups * queries * keys)
   var output = [Float](repeating: 0, count: groups * queries * valueDepth)
+  let maskScalars = keyMask?.scalars ?? []
+  maskScalars.withUnsafeBufferPointer { maskBuffer in
+  let maskPointer = keyMask == nil ? nil : maskBuffer.baseAddress
   query.scalars.withUnsafeBufferPointer { q in
     key.scalars.withUnsafeBufferPointer { k in
       value.scalars.withUnsafeBufferPointer { v in
@@ -34,26 +37,15 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
               let scores = p.baseAddress! + group * queries * keys
               GEMM.multiply(m: queries, n: keys, k: depth, a: q.baseAddress! + group * queries * depth, lda: depth, transposeA: false,
                             b: k.baseAddress! + group * keys * depth, ldb: depth, transposeB: true, c: scores, ldc: keys, accumulate: false)
-              let maskRow = keyMask.map { Array($0.scalars[(group / groupsPerMaskRow) * keys..<(group / groupsPerMaskRow + 1) * keys]) }
+              let maskRow = maskPointer.map { $0 + (group / groupsPerMaskRow) * keys }
               for i in 0..<queries {
                 let row = scores + i * keys
-                var largest = -Float.infinity
-                for j in 0..<keys {
-                  if let maskRow, maskRow[j] == 0 { row[j] = -.infinity } else { row[j] *= scale }
-                  largest = Swift.max(largest, row[j])
+                if let maskRow {
+                  for j in 0..<keys { row[j] = maskRow[j] == 0 ? -.infinity : row[j] * scale }
+                } else {
+                  for j in 0..<keys { row[j] *= scale }
                 }
-                if largest == -.infinity {
-                  for j in 0..<keys { row[j] = 0 }
-                  continue
-                }
-                var total: Float = 0
-                for j in 0..<keys {
-                  let e = Foundation.exp(row[j] - largest)
-                  row[j] = e
-                  total += e
-                }
-                let inverse = 1 / total
-                for j in 0..<keys { row[j] *= inverse }
+                FastMath.softmaxRowInPlace(row, count: keys)
               }
               GEMM.multiply(m: queries, n: valueDepth, k: keys, a: scores, lda: keys, transposeA: false,
                             b: v.baseAddress! + group * keys * valueDepth, ldb: valueDepth, transposeB: false,
@@ -63,6 +55,7 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
         }
       }
     }
+  }
   }
   let result = Tensor(shape: leading + [queries, valueDepth], scalars: output)
   let (q, k, v) = (query.detached, key.detached, value.detached)

@@ -11,52 +11,60 @@ extension Tensor {
     var normalized = [Float](repeating: 0, count: scalarCount)
     var inverseDeviations = [Float](repeating: 0, count: rows)
     var out = [Float](repeating: 0, count: scalarCount)
-    scalars.withUnsafeBufferPointer { x in
-      for row in 0..<rows {
-        let base = row * features
-        var mean: Float = 0
-        for j in 0..<features { mean += x[base + j] }
-        mean /= Float(features)
-        var variance: Float = 0
-        for j in 0..<features { let d = x[base + j] - mean; variance += d * d }
-        variance /= Float(features)
-        let inverse = 1 / (variance + epsilon).squareRoot()
-        inverseDeviations[row] = inverse
-        for j in 0..<features {
-          let n = (x[base + j] - mean) * inverse
-          normalized[base + j] = n
-          out[base + j] = n * weight.scalars[j] + bias.scalars[j]
+    scalars.withUnsafeBufferPointer { xBuffer in
+      weight.scalars.withUnsafeBufferPointer { gamma in
+        bias.scalars.withUnsafeBufferPointer { beta in
+          normalized.withUnsafeMutableBufferPointer { nBuffer in
+            out.withUnsafeMutableBufferPointer { oBuffer in
+              for row in 0..<rows {
+                let x = xBuffer.baseAddress! + row * features, n = nBuffer.baseAddress! + row * features, o = oBuffer.baseAddress! + row * features
+                let mean = rowSum(x, features) / Float(features)
+                var variance: Float = 0
+                for j in 0..<features { let d = x[j] - mean; variance += d * d }
+                variance /= Float(features)
+                let inverse = 1 / (variance + epsilon).squareRoot()
+                inverseDeviations[row] = inverse
+                normalizeRow(x, n, o, gamma.baseAddress!, beta.baseAddress!, features, mean: mean, inverse: inverse)
+              }
+            }
+          }
         }
       }
     }
     let (gamma, inputShape) = (weight.detached, shape)
     let (needsInput, needsWeight, needsBias) = (isTracked, weight.isTracked, bias.isTracked)
     return Tensor(shape: shape, scalars: out).recorded(from: [self, weight, bias]) { g in
-      var dx = [Float](repeating: 0, count: rows * features)
+      var dx = [Float](repeating: 0, count: needsInput ? rows * features : 0)
       var dWeight = [Float](repeating: 0, count: features)
       var dBias = [Float](repeating: 0, count: features)
-      for row in 0..<rows {
-        let base = row * features
-        // dx = inv/F · (F·ĝ − Σĝ − n·Σ(ĝ·n)), ĝ = g·weight
-        var sumG: Float = 0, sumGN: Float = 0
-        for j in 0..<features {
-          let gHat = g.scalars[base + j] * gamma.scalars[j]
-          sumG += gHat
-          sumGN += gHat * normalized[base + j]
-          dWeight[j] += g.scalars[base + j] * normalized[base + j]
-          dBias[j] += g.scalars[base + j]
-        }
-        if needsInput {
-          let scale = inverseDeviations[row] / Float(features)
-          for j in 0..<features {
-            let gHat = g.scalars[base + j] * gamma.scalars[j]
-            dx[base + j] = scale * (Float(features) * gHat - sumG - normalized[base + j] * sumGN)
+      g.scalars.withUnsafeBufferPointer { gBuffer in
+        gamma.scalars.withUnsafeBufferPointer { w in
+          normalized.withUnsafeBufferPointer { nBuffer in
+            dx.withUnsafeMutableBufferPointer { dxBuffer in
+              for row in 0..<rows {
+                let gRow = gBuffer.baseAddress! + row * features, n = nBuffer.baseAddress! + row * features
+                // dx = inv/F · (F·ĝ − Σĝ − n·Σ(ĝ·n)), ĝ = g·weight
+                var sumG: Float = 0, sumGN: Float = 0
+                for j in 0..<features {
+                  let gHat = gRow[j] * w[j]
+                  sumG += gHat
+                  sumGN += gHat * n[j]
+                  dWeight[j] += gRow[j] * n[j]
+                  dBias[j] += gRow[j]
+                }
+                if needsInput {
+                  let scale = inverseDeviations[row] / Float(features)
+                  let d = dxBuffer.baseAddress! + row * features
+                  for j in 0..<features { d[j] = scale * (Float(features) * gRow[j] * w[j] - sumG - n[j] * sumGN) }
+                }
+              }
+            }
           }
         }
       }
       return [needsInput ? Tensor(shape: inputShape, scalars: dx) : nil,
-              needsWeight ? Tensor([Float](dWeight)) : nil,
-              needsBias ? Tensor([Float](dBias)) : nil]
+              needsWeight ? Tensor(dWeight) : nil,
+              needsBias ? Tensor(dBias) : nil]
     }
   }
 
@@ -69,5 +77,43 @@ extension Tensor {
     let keep = 1 / (1 - rate)
     let mask = Tensor(shape: shape, scalars: (0..<scalarCount).map { _ in generator.nextUnitFloat() < rate ? 0 : keep })
     return (self * mask)
+  }
+}
+
+/// Σ x[0..<count], eight lanes at a time.
+@inline(__always) private func rowSum(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
+  var lanes = SIMD8<Float>()
+  var j = 0
+  while j + 8 <= count {
+    lanes += UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Float>.self)
+    j += 8
+  }
+  var total = lanes.sum()
+  while j < count {
+    total += x[j]
+    j += 1
+  }
+  return total
+}
+
+/// n = (x − mean)·inverse, o = n·γ + β, eight lanes at a time (the buffers cannot alias, but the
+/// compiler cannot know that, so it would not vectorise a plain loop).
+@inline(__always) private func normalizeRow(
+  _ x: UnsafePointer<Float>, _ n: UnsafeMutablePointer<Float>, _ o: UnsafeMutablePointer<Float>,
+  _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>, _ count: Int, mean: Float, inverse: Float
+) {
+  typealias V = SIMD8<Float>
+  var j = 0
+  while j + 8 <= count {
+    let normalized = (UnsafeRawPointer(x + j).loadUnaligned(as: V.self) - mean) * inverse
+    UnsafeMutableRawPointer(n + j).storeBytes(of: normalized, as: V.self)
+    let scaled = normalized * UnsafeRawPointer(gamma + j).loadUnaligned(as: V.self) + UnsafeRawPointer(beta + j).loadUnaligned(as: V.self)
+    UnsafeMutableRawPointer(o + j).storeBytes(of: scaled, as: V.self)
+    j += 8
+  }
+  while j < count {
+    n[j] = (x[j] - mean) * inverse
+    o[j] = n[j] * gamma[j] + beta[j]
+    j += 1
   }
 }
