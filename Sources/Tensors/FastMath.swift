@@ -55,47 +55,11 @@ enum FastMath {
     out.withUnsafeMutableBufferPointer { buffer in
       for row in 0..<rows {
         let x = buffer.baseAddress! + row * width
-        var largestLanes = Vector(repeating: -.infinity)
-        var j = 0
-        while j + 8 <= width {
-          let v = UnsafeRawPointer(x + j).loadUnaligned(as: Vector.self)
-          largestLanes.replace(with: v, where: v .> largestLanes)
-          j += 8
-        }
-        var largest = largestLanes.max()
-        while j < width {
-          largest = Swift.max(largest, x[j])
-          j += 1
-        }
-        if largest == -.infinity { largest = 0 }
-        let shift = Vector(repeating: largest)
-        var totals = Vector()
-        j = 0
-        while j + 8 <= width {
-          let e = exp(UnsafeRawPointer(x + j).loadUnaligned(as: Vector.self) - shift)
-          totals += e
-          if !logarithm { UnsafeMutableRawPointer(x + j).storeBytes(of: e, as: Vector.self) }
-          j += 8
-        }
-        var total = totals.sum()
-        while j < width {
-          let e = scalarExp(x[j] - largest)
-          total += e
-          if !logarithm { x[j] = e }
-          j += 1
-        }
-        // Subtract log Σ (log-softmax) or scale by 1/Σ (softmax), eight lanes at a time.
-        let logTotal = Foundation.log(total) + largest
-        let scale: Float = total > 0 ? 1 / total : 0
-        j = 0
-        while j + 8 <= width {
-          let v = UnsafeRawPointer(x + j).loadUnaligned(as: Vector.self)
-          UnsafeMutableRawPointer(x + j).storeBytes(of: logarithm ? v - logTotal : v * scale, as: Vector.self)
-          j += 8
-        }
-        while j < width {
-          x[j] = logarithm ? x[j] - logTotal : x[j] * scale
-          j += 1
+        if logarithm {
+          let shift = logSumExp(x, count: width)
+          scaleRow(x, count: width, by: 1, minus: shift)
+        } else {
+          softmaxRowInPlace(x, count: width)
         }
       }
     }
@@ -119,55 +83,71 @@ enum FastMath {
     }
   }
 
-  /// log Σ_j exp(x[row, j]) for each row of a [rows, width] matrix, computed stably (max shifted out).
+  /// log Σ_j exp(x[row, j]) for each row of a [rows, width] matrix.
   static func logSumExpRows(_ input: [Float], rows: Int, width: Int) -> [Float] {
-    var result = [Float](repeating: 0, count: rows)
     input.withUnsafeBufferPointer { buffer in
-      for row in 0..<rows {
-        let x = buffer.baseAddress! + row * width
-        var largestLanes = Vector(repeating: -.infinity)
-        var j = 0
-        while j + 8 <= width {
-          let v = UnsafeRawPointer(x + j).loadUnaligned(as: Vector.self)
-          largestLanes.replace(with: v, where: v .> largestLanes)
-          j += 8
-        }
-        var largest = largestLanes.max()
-        for k in j..<width { largest = Swift.max(largest, x[k]) }
-        if largest == -.infinity { largest = 0 }
-        // Two independent chains of exp per iteration keep both FMA pipes busy.
-        var totals = Vector(), moreTotals = Vector()
-        j = 0
-        while j + 16 <= width {
-          totals += exp(UnsafeRawPointer(x + j).loadUnaligned(as: Vector.self) - largest)
-          moreTotals += exp(UnsafeRawPointer(x + j + 8).loadUnaligned(as: Vector.self) - largest)
-          j += 16
-        }
-        while j + 8 <= width {
-          totals += exp(UnsafeRawPointer(x + j).loadUnaligned(as: Vector.self) - largest)
-          j += 8
-        }
-        var total = (totals + moreTotals).sum()
-        for k in j..<width { total += scalarExp(x[k] - largest) }
-        result[row] = Foundation.log(total) + largest
-      }
+      (0..<rows).map { logSumExp(buffer.baseAddress! + $0 * width, count: width) }
     }
-    return result
   }
 
-  /// Replaces x[0..<count] by exp(x − max x) and returns (max, Σ).
-  static func exponentiateRowInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) -> (Float, Float) {
-    var largestLanes = Vector(repeating: -.infinity)
+  /// log Σ exp(x[0..<count]), computed stably (the maximum shifted out); −∞ for an all −∞ row.
+  static func logSumExp(_ x: UnsafePointer<Float>, count: Int) -> Float {
+    let largest = rowMaximum(x, count: count)
+    guard largest > -.infinity else { return -.infinity }
+    // Two independent chains of exp per iteration keep both FMA pipes busy.
+    var totals = Vector(), moreTotals = Vector()
+    var j = 0
+    while j + 16 <= count {
+      totals += exp(UnsafeRawPointer(x + j).loadUnaligned(as: Vector.self) - largest)
+      moreTotals += exp(UnsafeRawPointer(x + j + 8).loadUnaligned(as: Vector.self) - largest)
+      j += 16
+    }
+    while j + 8 <= count {
+      totals += exp(UnsafeRawPointer(x + j).loadUnaligned(as: Vector.self) - largest)
+      j += 8
+    }
+    var total = (totals + moreTotals).sum()
+    for k in j..<count { total += scalarExp(x[k] - largest) }
+    return Foundation.log(total) + largest
+  }
+
+  /// max x[0..<count], eight lanes at a time.
+  static func rowMaximum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+    var lanes = Vector(repeating: -.infinity)
     var j = 0
     while j + 8 <= count {
       let v = UnsafeRawPointer(x + j).loadUnaligned(as: Vector.self)
-      largestLanes.replace(with: v, where: v .> largestLanes)
+      lanes.replace(with: v, where: v .> lanes)
       j += 8
     }
-    var largest = largestLanes.max()
+    var largest = lanes.max()
     for k in j..<count { largest = Swift.max(largest, x[k]) }
+    return largest
+  }
+
+  /// x[i] = (x[i] − minus)·factor in place.
+  static func scaleRow(_ x: UnsafeMutablePointer<Float>, count: Int, by factor: Float, minus: Float = 0) {
+    var j = 0
+    while j + 8 <= count {
+      let v = UnsafeRawPointer(x + j).loadUnaligned(as: Vector.self)
+      UnsafeMutableRawPointer(x + j).storeBytes(of: (v - minus) * factor, as: Vector.self)
+      j += 8
+    }
+    while j < count {
+      x[j] = (x[j] - minus) * factor
+      j += 1
+    }
+  }
+
+  /// Replaces x[0..<count] by exp(x − max x) and returns Σ (an all −∞ row becomes zeros, Σ = 0).
+  static func exponentiateRowInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) -> Float {
+    let largest = rowMaximum(x, count: count)
+    guard largest > -.infinity else {
+      x.update(repeating: 0, count: count)
+      return 0
+    }
     var totals = Vector()
-    j = 0
+    var j = 0
     while j + 8 <= count {
       let e = exp(UnsafeRawPointer(x + j).loadUnaligned(as: Vector.self) - largest)
       UnsafeMutableRawPointer(x + j).storeBytes(of: e, as: Vector.self)
@@ -179,7 +159,13 @@ enum FastMath {
       x[k] = scalarExp(x[k] - largest)
       total += x[k]
     }
-    return (largest, total)
+    return total
+  }
+
+  /// Softmax of one row in place; −∞ entries get zero weight and an all −∞ row becomes zeros.
+  static func softmaxRowInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    let total = exponentiateRowInPlace(x, count: count)
+    if total > 0 { scaleRow(x, count: count, by: 1 / total) }
   }
 
   /// x[i] = x[i]·factor (exp values into scaled probabilities) and sums[i] += the result.
@@ -198,24 +184,5 @@ enum FastMath {
     }
   }
 
-  /// Softmax of one row in place; −∞ entries get zero weight and an all −∞ row becomes zeros.
-  static func softmaxRowInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
-    var largest = -Float.infinity
-    for j in 0..<count { largest = Swift.max(largest, x[j]) }
-    guard largest > -.infinity else {
-      x.update(repeating: 0, count: count)
-      return
-    }
-    let (_, total) = exponentiateRowInPlace(x, count: count)
-    let scale = 1 / total
-    var j = 0
-    while j + 8 <= count {
-      UnsafeMutableRawPointer(x + j).storeBytes(of: UnsafeRawPointer(x + j).loadUnaligned(as: Vector.self) * scale, as: Vector.self)
-      j += 8
-    }
-    while j < count {
-      x[j] *= scale
-      j += 1
-    }
-  }
+
 }

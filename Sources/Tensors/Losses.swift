@@ -84,7 +84,7 @@ public func linearCrossEntropy(_ x: Tensor, weight: Tensor, bias: Tensor, labels
     for row in 0..<rows {
       let base = z.baseAddress! + row * classes
       let label = labels[row]
-      let (_, sum) = FastMath.exponentiateRowInPlace(base, count: classes)
+      let sum = FastMath.exponentiateRowInPlace(base, count: classes)
       sums[row] = sum
       guard label != ignoreIndex else { continue }
       precondition(label >= 0 && label < classes, "label \(label) out of 0..<\(classes)")
