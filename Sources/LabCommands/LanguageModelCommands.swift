@@ -68,6 +68,9 @@ struct TrainLanguageModelCommand: ParsableCommand {
     let encoder = TextEncoder(tokenizer: tokenizer, vocabulary: vocabulary, maximumLength: Int.max)
     let trainWindows = TextWindow.windows(from: corpus, rows: split.train, encoder: encoder, length: window)
     let testWindows = TextWindow.windows(from: corpus, rows: split.test, encoder: encoder, length: window)
+    guard trainWindows.count >= batchSize, !testWindows.isEmpty else {
+      throw LabError("\(corpus.path): \(trainWindows.count) training windows and \(testWindows.count) held-out windows; train-lm needs at least --batch-size (\(batchSize)) of the first and one of the second")
+    }
     let config = ModelConfig(architecture: .gruLanguageModel, vocabularySize: vocabulary.count, embeddingDimension: embeddingDim,
                              hiddenSize: hiddenSize, maximumLength: window, tokenizer: tokenizer.options, tiedEmbeddings: tied, dropout: dropout)
     var generator = SplitMix64(seed: seed, stream: [0x494E_4954])

@@ -100,6 +100,9 @@ struct TrainCommand: ParsableCommand {
     if let problem = config.validationProblems().first { throw LabError("invalid model options: \(problem)") }
     let encoder = TextEncoder(tokenizer: tokenizer, vocabulary: vocabulary, maximumLength: maxLength)
     let encoded = try orFail { try ClassificationData(corpus: corpus, split: split, encoder: encoder) }
+    guard !encoded.train.isEmpty, !encoded.dev.isEmpty, !encoded.test.isEmpty else {
+      throw LabError("\(corpus.path): \(corpus.examples.count) examples give \(encoded.train.count) train / \(encoded.dev.count) dev / \(encoded.test.count) test; training needs at least one of each (about 10 rows)")
+    }
 
     var generator = SplitMix64(seed: seed, stream: [0x494E_4954])  // "INIT"
     var classifier = TextClassifier(config: config, using: &generator)

@@ -71,7 +71,7 @@ public struct ModelBundle: Sendable {
       if lines.last == "" { lines.removeLast() }
       vocabulary = try Vocabulary(tokenList: lines, source: vocabularyPath)
     } catch let error as VocabularyError {
-      throw BundleError(file: vocabularyPath, problem: error.description.replacingOccurrences(of: vocabularyPath + ":", with: "line"))
+      throw BundleError(file: vocabularyPath, problem: error.description.replacingOccurrences(of: vocabularyPath + ":", with: "line "))
     } catch {
       throw BundleError(file: vocabularyPath, problem: "cannot read as UTF-8 text: \((error as NSError).localizedDescription)")
     }

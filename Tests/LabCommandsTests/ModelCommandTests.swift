@@ -72,3 +72,16 @@ private func toyCorpus() throws -> String {
   let words = (try JSONSerialization.jsonObject(with: Data(complete.standardOutput.utf8)) as? [String: Any])?["next_words"] as? [[String: Any]]
   #expect(words?.first?["word"] as? String == "be")
 }
+
+@Test func tooSmallCorporaAreClearErrorsNotCrashes() throws {
+  let path = try Fixtures.temporaryDirectory() + "/tiny.tsv"
+  try "label\ttext\npos\tgood\nneg\tbad\npos\tfine\n".write(toFile: path, atomically: true, encoding: .utf8)
+  let train = try runLab(["train", "--corpus", path, "--label-column", "label", "--model", "bag", "--out", try Fixtures.temporaryDirectory() + "/m", "--quiet"])
+  #expect(train.status == 1)
+  #expect(train.standardError.contains("training needs at least one of each"))
+  let speakers = try Fixtures.temporaryDirectory() + "/speakers.tsv"
+  try "client\ttext\na\tto be\nb\tor not\n".write(toFile: speakers, atomically: true, encoding: .utf8)
+  let lm = try runLab(["train-lm", "--corpus", speakers, "--out", try Fixtures.temporaryDirectory() + "/lm", "--quiet", "--minutes", "0"])
+  #expect(lm.status == 1)
+  #expect(lm.standardError.contains("train-lm needs at least"))
+}
