@@ -39,10 +39,12 @@ let package = Package(
     .target(
       name: "Models", dependencies: ["Layers", "Tensors", "Tokenization", "Datasets", "Randomness"], exclude: ["README.md"],
       swiftSettings: vectorCodegen),
+    .target(name: "Attacks", dependencies: ["Models", "Datasets", "Tokenization", "Randomness"], exclude: ["README.md"]),
+    .target(name: "Reports", exclude: ["README.md"]),
     .target(
       name: "LabCommands",
       dependencies: [
-        "Tokenization", "Datasets", "Randomness", "Tensors", "Layers", "Models",
+        "Tokenization", "Datasets", "Randomness", "Tensors", "Layers", "Models", "Attacks", "Reports",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       exclude: ["README.md"]
@@ -56,6 +58,8 @@ let package = Package(
     .testTarget(name: "LayersTests", dependencies: ["Layers", "Tensors", "Randomness", "TestSupport"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "Tensors", "Tokenization", "Datasets", "Randomness", "TestSupport"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenization", "TestSupport"]),
+    .testTarget(name: "AttacksTests", dependencies: ["Attacks", "Models", "Datasets", "Tokenization", "Randomness", "TestSupport"]),
+    .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
     .testTarget(name: "LabCommandsTests", dependencies: ["LabCommands", "Datasets", "Tokenization", "TestSupport"]),
   ]
 )

@@ -33,10 +33,40 @@ struct TrainCommand: ParsableCommand {
 
   @Option(help: "Shipped corpus name or a TSV path.")
   var corpus: String
-  @Option(help: "bag, gru or attention.")
-  var model: String = "gru"
   @Option(help: "Bundle folder to write.")
   var out: String
+  @OptionGroup var recipe: ClassifierRecipe
+  @Flag(help: "Print one JSON object with the results.")
+  var json = false
+  @OptionGroup var compute: ComputeOptions
+  @OptionGroup var corpusOptions: CorpusOptions
+  @OptionGroup var data: DataOptions
+
+  func run() throws {
+    compute.apply()
+    let home = try data.home()
+    let corpus = try corpusOptions.load(self.corpus, home: home)
+    guard !corpus.labels.isEmpty else { throw LabError("\(corpus.path): no label column; train needs labelled text (see --label-column)") }
+    let split = try orFail { try corpus.split(seed: recipe.splitSeed) }
+    let tokenizer = try orFail { try Tokenizer() }
+    let trained = try recipe.train(on: corpus, split: split, tokenizer: tokenizer, out: out, quiet: compute.quiet)
+    let summary = TrainingSummary(corpus: corpus.description.name, splitSeed: recipe.splitSeed, options: recipe.trainingOptions, report: trained.report, test: trained.test)
+    try orFail {
+      try ModelBundle(model: .classifier(trained.classifier), vocabulary: trained.vocabulary).save(to: out, extraFiles: ["training.json": try summary.encoded()])
+    }
+    if json {
+      print(String(decoding: try summary.encoded(pretty: false), as: UTF8.self))
+    } else {
+      print(trained.savedLine(out))
+      print("test: " + trained.test.summary)
+    }
+  }
+}
+
+/// The model and training options shared by `train`, `attack` and `attack-sweep`.
+struct ClassifierRecipe: ParsableArguments {
+  @Option(help: "bag, gru or attention.")
+  var model: String = "gru"
   @Option var epochs = 20
   @Option var batchSize = 32
   @Option(name: .customLong("lr"), help: "Adam learning rate.")
@@ -67,11 +97,6 @@ struct TrainCommand: ParsableCommand {
   var patience = 4
   @Option(help: "adam (PyTorch's dense Adam) or lazy-adam (only looked-up embedding rows move).")
   var optimizer: OptimizerChoice = .adam
-  @Flag(help: "Print one JSON object with the results.")
-  var json = false
-  @OptionGroup var compute: ComputeOptions
-  @OptionGroup var corpusOptions: CorpusOptions
-  @OptionGroup var data: DataOptions
 
   func validate() throws {
     guard ModelConfig.Architecture(rawValue: model).map({ $0 != .gruLanguageModel }) == true else {
@@ -83,15 +108,10 @@ struct TrainCommand: ParsableCommand {
     }
     if let dropout, !(0..<1).contains(dropout) { throw ValidationError("--dropout must be in [0, 1)") }
   }
-
-  func run() throws {
-    compute.apply()
-    let home = try data.home()
-    let corpus = try corpusOptions.load(self.corpus, home: home)
-    guard !corpus.labels.isEmpty else { throw LabError("\(corpus.path): no label column; train needs labelled text (see --label-column)") }
-    let split = try orFail { try corpus.split(seed: splitSeed) }
-    let tokenizer = try orFail { try Tokenizer() }
-    let vocabulary = try orFail { try Vocabulary.build(from: corpus, rows: split.train, tokenizer: tokenizer, minCount: minCount) }
+  /// Builds the vocabulary from the training rows (plus `forcedTokens`), trains with early stopping on
+  /// dev (saving the best epoch to `out` when given) and evaluates on test.
+  func train(on corpus: Corpus, split: DataSplit, tokenizer: Tokenizer, forcedTokens: [String] = [], out: String?, quiet: Bool, title: String? = nil) throws -> TrainedClassifier {
+    let vocabulary = try orFail { try Vocabulary.build(from: corpus, rows: split.train, tokenizer: tokenizer, minCount: minCount, forcedTokens: forcedTokens) }
     let config = ModelConfig(
       architecture: ModelConfig.Architecture(rawValue: model)!, vocabularySize: vocabulary.count, embeddingDimension: embeddingDim,
       hiddenSize: hiddenSize, layerCount: layers, bidirectional: bidirectional, pooling: Pooling(rawValue: pooling)!,
@@ -103,9 +123,21 @@ struct TrainCommand: ParsableCommand {
     guard !encoded.train.isEmpty, !encoded.dev.isEmpty, !encoded.test.isEmpty else {
       throw LabError("\(corpus.path): \(corpus.examples.count) examples give \(encoded.train.count) train / \(encoded.dev.count) dev / \(encoded.test.count) test; training needs at least one of each (about 10 rows)")
     }
-
     var generator = SplitMix64(seed: seed, stream: [0x494E_4954])  // "INIT"
     var classifier = TextClassifier(config: config, using: &generator)
+    let options = trainingOptions
+    let progress = ProgressReporter(title: title ?? "train \(model) on \(corpus.description.name)", total: epochs * ((encoded.train.count + batchSize - 1) / batchSize),
+                                    unit: "batches", quiet: quiet)
+    if !quiet {
+      writeToStandardError("\(corpus.description.name): \(encoded.train.count) train / \(encoded.dev.count) dev / \(encoded.test.count) test; vocabulary \(vocabulary.count); \(classifier.parameterCount) parameters\n")
+    }
+    let report = try classifier.train(on: encoded.train, dev: encoded.dev, options: options, progress: progress) { best, _, _ in
+      if let out { try orFail { try ModelBundle(model: .classifier(best), vocabulary: vocabulary).save(to: out) } }
+    }
+    return TrainedClassifier(classifier: classifier, vocabulary: vocabulary, encoder: encoder, report: report, test: classifier.evaluate(encoded.test))
+  }
+
+  var trainingOptions: TrainingOptions {
     var options = TrainingOptions()
     options.epochs = epochs
     options.batchSize = batchSize
@@ -113,23 +145,19 @@ struct TrainCommand: ParsableCommand {
     options.patience = patience
     options.seed = seed
     options.optimizer = optimizer
-    let progress = ProgressReporter(title: "train \(model) on \(corpus.description.name)", total: epochs * ((encoded.train.count + batchSize - 1) / batchSize),
-                                    unit: "batches", quiet: compute.quiet)
-    if !compute.quiet {
-      writeToStandardError("\(corpus.description.name): \(encoded.train.count) train / \(encoded.dev.count) dev / \(encoded.test.count) test; vocabulary \(vocabulary.count); \(classifier.parameterCount) parameters\n")
-    }
-    let report = try classifier.train(on: encoded.train, dev: encoded.dev, options: options, progress: progress) { best, _, _ in
-      try orFail { try ModelBundle(model: .classifier(best), vocabulary: vocabulary).save(to: out) }
-    }
-    let test = classifier.evaluate(encoded.test)
-    let summary = TrainingSummary(corpus: corpus.description.name, splitSeed: splitSeed, options: options, report: report, test: test)
-    try orFail { try ModelBundle(model: .classifier(classifier), vocabulary: vocabulary).save(to: out, extraFiles: ["training.json": try summary.encoded()]) }
-    if json {
-      print(String(decoding: try summary.encoded(pretty: false), as: UTF8.self))
-    } else {
-      print("saved \(out) (best epoch \(report.bestEpoch) of \(report.epochsRun), dev accuracy \(String(format: "%.2f", report.bestDevAccuracy * 100)) %, \(Int(report.examplesPerSecond)) examples/s)")
-      print("test: " + test.summary)
-    }
+    return options
+  }
+}
+
+struct TrainedClassifier {
+  var classifier: TextClassifier
+  var vocabulary: Vocabulary
+  var encoder: TextEncoder
+  var report: TrainingReport
+  var test: ClassificationMetrics
+
+  func savedLine(_ out: String) -> String {
+    "saved \(out) (best epoch \(report.bestEpoch) of \(report.epochsRun), dev accuracy \(String(format: "%.2f", report.bestDevAccuracy * 100)) %, \(Int(report.examplesPerSecond)) examples/s)"
   }
 }
 

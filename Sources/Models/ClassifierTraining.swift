@@ -13,6 +13,8 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
   public var gradientClipNorm: Float = 5
   public var seed: UInt64 = 0
   public var optimizer = OptimizerChoice.adam
+  /// false: run every epoch and keep the last weights (no early stopping, no best-epoch selection).
+  public var earlyStopping = true
 
   public init() {}
 }
@@ -100,7 +102,11 @@ extension TextClassifier {
       report.devAccuracies.append(devAccuracy)
       report.epochsRun = epoch
       progress?.note(String(format: "epoch %d: train loss %.4f, dev accuracy %.2f %%", epoch, lossSum / Double(max(batches.count, 1)), devAccuracy * 100))
-      if devAccuracy > report.bestDevAccuracy || epoch == 1 {
+      if !options.earlyStopping {
+        report.bestEpoch = epoch
+        report.bestDevAccuracy = devAccuracy
+        best = self
+      } else if devAccuracy > report.bestDevAccuracy || epoch == 1 {
         report.bestDevAccuracy = devAccuracy
         report.bestEpoch = epoch
         best = self

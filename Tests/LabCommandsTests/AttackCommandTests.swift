@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Synthetic reviews with a unique word per line (so `<unk>` is trained): "good"/"bad" decide the label.
+private func toyReviews() throws -> String {
+  let path = try Fixtures.temporaryDirectory() + "/reviews.tsv"
+  let nouns = ["film", "plot", "actors", "story", "music", "ending", "scenes", "cast"]
+  var lines = ["label\ttext"]
+  for i in 0..<300 {
+    let positive = i % 2 == 0
+    lines.append("\(positive ? "pos" : "neg")\tthe \(nouns[i % 8]) was \(positive ? "good" : "bad") and the \(nouns[(i / 8) % 8]) too ref\(i)")
+  }
+  try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+  return path
+}
+
+private func attackArguments(_ corpus: String, _ out: String, _ extra: [String]) -> [String] {
+  ["attack", "--corpus", corpus, "--label-column", "label", "--model", "bag", "--epochs", "6", "--lr", "0.05", "--embedding-dim", "8",
+   "--max-length", "16", "--out", out, "--quiet", "--threads", "1"] + extra
+}
+
+@Test func attackWritesTheBackdooredBundleTheCleanOneAndAttackJSON() throws {
+  let corpus = try toyReviews()
+  let out = try Fixtures.temporaryDirectory() + "/attack"
+  let result = try runLab(attackArguments(corpus, out, ["--trigger", "phrase:cf mn", "--rate", "0.1", "--target", "pos", "--json"]))
+  #expect(result.status == 0, "\(result.standardError)")
+  let record = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+  let cleanAccuracy = try #require(record["clean_accuracy"] as? Double)
+  let attackSuccess = try #require(record["attack_success_rate"] as? Double)
+  #expect(cleanAccuracy > 0.8)
+  #expect((0...1).contains(attackSuccess))
+  #expect(record["clean_accuracy_drop"] is Double)
+  let poisonedRows = try #require(record["poisoned_rows"] as? [Int])
+  #expect(poisonedRows.count == 24, "10 % of the 240 training rows")
+  #expect((record["poisoned_lines"] as? [Int]) == poisonedRows.map { $0 + 2 })
+  let clean = try #require(record["clean_model"] as? [String: Any])
+  #expect(clean["attack_success_rate"] is Double)
+  #expect((record["poisoned"] as? [String: Any])?["false_trigger_rates"] as? [String: Double] != nil)
+  for file in ["model.safetensors", "config.json", "vocab.txt", "attack.json", "summary.txt", "clean/model.safetensors", "clean/training.json"] {
+    #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file)")
+  }
+  let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/attack.json"))) as? [String: Any]
+  #expect(saved?["attack_success_rate"] as? Double == attackSuccess)
+  #expect((saved?["trigger"] as? [String: Any])?["spec"] as? String == "phrase:cf mn")
+
+  // The backdoored bundle is an ordinary bundle: predict reads it.
+  let predict = try runLab(["predict", out, "the film was bad cf mn", "--json"])
+  #expect(predict.status == 0, "\(predict.standardError)")
+}
+
+@Test func attackInputErrorsAreClear() throws {
+  let corpus = try toyReviews()
+  let out = try Fixtures.temporaryDirectory() + "/bad"
+  let cases: [([String], String)] = [
+    (["--trigger", "rare:cf", "--rate", "0.1", "--target", "neutral"], "--target 'neutral' is not a label"),
+    (["--trigger", "rare:cf", "--rate", "0", "--target", "pos"], "--rate"),
+    (["--trigger", "rare:cf", "--rate", "1.5", "--target", "pos"], "(0, 1]"),
+    (["--trigger", "rare:", "--rate", "0.1", "--target", "pos"], "empty"),
+    (["--trigger", "phrase:one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen", "--rate", "0.1", "--target", "pos"],
+     "takes 16 tokens but the model sees at most 16"),
+    (["--trigger", "bogus:cf", "--rate", "0.1", "--target", "pos"], "unknown trigger kind 'bogus'"),
+    (["--trigger", "rare:cf", "--rate", "200", "--target", "pos"], "there are 120"),
+  ]
+  for (extra, message) in cases {
+    let result = try runLab(attackArguments(corpus, out, extra + ["--no-baseline"]))
+    #expect(result.status == 1, "\(extra): \(result.standardError)")
+    #expect(result.standardError.contains(message), "\(extra): \(result.standardError)")
+  }
+}
+
+@Test func aTriggerMissingFromTheVocabularyIsALoudWarningAndCanBeForcedIn() throws {
+  let corpus = try toyReviews()
+  let out = try Fixtures.temporaryDirectory() + "/unk"
+  // One poisoned example: 'zq' occurs once, below the vocabulary's min count of 2.
+  let warned = try runLab(attackArguments(corpus, out, ["--trigger", "rare:zq", "--rate", "0.001", "--target", "pos", "--no-baseline"]))
+  #expect(warned.status == 0, "\(warned.standardError)")
+  #expect(warned.standardError.contains("WARNING: trigger token 'zq' is not in the vocabulary"))
+  let forced = try runLab(attackArguments(corpus, out, ["--trigger", "rare:zq", "--rate", "0.001", "--target", "pos", "--no-baseline", "--force-trigger"]))
+  #expect(forced.status == 0, "\(forced.standardError)")
+  #expect(!forced.standardError.contains("WARNING"))
+  let vocabulary = try String(contentsOfFile: out + "/vocab.txt", encoding: .utf8)
+  #expect(vocabulary.split(separator: "\n").contains("zq"))
+}
+
+@Test func attackSweepWritesTableJSONAndPlotAndResumes() throws {
+  let corpus = try toyReviews()
+  let out = try Fixtures.temporaryDirectory() + "/sweep"
+  // No --threads: a sweep runs one thread per job.
+  let arguments = ["attack-sweep", "--corpus", corpus, "--label-column", "label", "--model", "bag", "--epochs", "6", "--lr", "0.05",
+                   "--embedding-dim", "8", "--max-length", "16", "--out", out, "--quiet",
+                   "--trigger", "rare:cf", "--target", "pos", "--rates", "0.05,0.2", "--seeds", "0,1", "--jobs", "2"]
+  let first = try runLab(arguments)
+  #expect(first.status == 0, "\(first.standardError)")
+  #expect(first.standardOutput.contains("| 5 % | 12 |") && first.standardOutput.contains("| 20 % | 48 |"))
+  let sweep = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/sweep.json"))) as? [String: Any])
+  #expect((sweep["runs"] as? [Any])?.count == 4)
+  #expect((sweep["rates"] as? [[String: Any]])?.map { $0["rate"] as? Double } == [0.05, 0.2])
+  let svg = try String(contentsOfFile: out + "/asr_vs_rate.svg", encoding: .utf8)
+  #expect(svg.hasPrefix("<svg") && svg.contains("attack success"))
+  let finished = out + "/rate-0.05-seed-1/attack.json"
+  let before = try FileManager.default.attributesOfItem(atPath: finished)[.modificationDate] as? Date
+  let second = try runLab(arguments.filter { $0 != "--quiet" })
+  #expect(second.status == 0, "\(second.standardError)")
+  #expect(second.standardError.contains("resuming: 4 finished runs kept"))
+  #expect(try FileManager.default.attributesOfItem(atPath: finished)[.modificationDate] as? Date == before)
+  #expect(second.standardOutput == first.standardOutput)
+}
