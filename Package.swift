@@ -17,7 +17,8 @@ let package = Package(
     .executable(name: "backdoor-lab", targets: ["backdoor-lab"])
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2")
+    .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
   ],
   targets: [
     // Plain C shim over ICU: its public header uses primitive types only (see ../shared/PITFALLS.md).
@@ -39,12 +40,17 @@ let package = Package(
     .target(
       name: "Models", dependencies: ["Layers", "Tensors", "Tokenization", "Datasets", "Randomness"], exclude: ["README.md"],
       swiftSettings: vectorCodegen),
-    .target(name: "Attacks", dependencies: ["Models", "Datasets", "Tokenization", "Randomness"], exclude: ["README.md"]),
+    .target(name: "Federated", dependencies: ["Tensors", "Layers", "Randomness"], exclude: ["README.md"]),
+    .target(name: "Attacks", dependencies: ["Federated", "Models", "Datasets", "Tokenization", "Randomness"], exclude: ["README.md"]),
+    .target(
+      name: "Experiments",
+      dependencies: ["Attacks", "Federated", "Models", "Layers", "Tensors", "Datasets", "Tokenization", "Randomness", "Reports", .product(name: "Yams", package: "Yams")],
+      exclude: ["README.md"]),
     .target(name: "Reports", exclude: ["README.md"]),
     .target(
       name: "LabCommands",
       dependencies: [
-        "Tokenization", "Datasets", "Randomness", "Tensors", "Layers", "Models", "Attacks", "Reports",
+        "Tokenization", "Datasets", "Randomness", "Tensors", "Layers", "Models", "Attacks", "Reports", "Federated", "Experiments",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       exclude: ["README.md"]
@@ -60,6 +66,8 @@ let package = Package(
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenization", "TestSupport"]),
     .testTarget(name: "AttacksTests", dependencies: ["Attacks", "Models", "Datasets", "Tokenization", "Randomness", "TestSupport"]),
     .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+    .testTarget(name: "FederatedTests", dependencies: ["Federated", "Tensors", "Layers", "Randomness", "TestSupport"]),
+    .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Attacks", "Federated", "Datasets", "TestSupport"]),
     .testTarget(name: "LabCommandsTests", dependencies: ["LabCommands", "Datasets", "Tokenization", "TestSupport"]),
   ]
 )

@@ -1,0 +1,468 @@
+import Attacks
+import Federated
+import Foundation
+import Randomness
+import Yams
+
+/// A bad config: names the file, the key path and what is wrong.
+public struct ConfigError: Error, Equatable, CustomStringConvertible {
+  public var description: String
+  public init(_ description: String) { self.description = description }
+}
+
+/// One federated experiment: the task, the federation, the attack (optional), the aggregation rule and
+/// the seeds. JSON or YAML, snake_case keys; every key but `task.corpus` has a default; an unknown key or
+/// a misspelled choice is an error naming it.
+public struct ExperimentConfig: Codable, Equatable, Sendable {
+  public var name = "experiment"
+  public var task = TaskConfig()
+  public var federation = FederationConfig()
+  public var attack: AttackConfig?
+  public var aggregator = AggregatorConfig()
+  public var seeds: [UInt64] = [0, 1, 2]
+
+  public init() {}
+
+  enum CodingKeys: String, CodingKey, CaseIterable { case name, task, federation, attack, aggregator, seeds }
+
+  public init(from decoder: any Decoder) throws {
+    try rejectUnknownKeys(decoder, CodingKeys.self)
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    let defaults = ExperimentConfig()
+    name = try c.decodeIfPresent(String.self, forKey: .name) ?? defaults.name
+    task = try c.decodeIfPresent(TaskConfig.self, forKey: .task) ?? defaults.task
+    federation = try c.decodeIfPresent(FederationConfig.self, forKey: .federation) ?? defaults.federation
+    attack = try c.decodeIfPresent(AttackConfig.self, forKey: .attack)
+    aggregator = try c.decodeIfPresent(AggregatorConfig.self, forKey: .aggregator) ?? defaults.aggregator
+    seeds = try c.decodeIfPresent([UInt64].self, forKey: .seeds) ?? defaults.seeds
+  }
+
+  /// Reads `path` as YAML (.yaml, .yml) or JSON (anything else).
+  public static func load(from path: String) throws(ConfigError) -> ExperimentConfig {
+    guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError("\(path): cannot read the config") }
+    let isYAML = path.hasSuffix(".yaml") || path.hasSuffix(".yml")
+    let config: ExperimentConfig
+    do {
+      if isYAML {
+        config = try YAMLDecoder().decode(ExperimentConfig.self, from: String(decoding: data, as: UTF8.self))
+      } else {
+        config = try JSONDecoder().decode(ExperimentConfig.self, from: data)
+      }
+    } catch let error as ConfigError {
+      throw ConfigError("\(path): \(error.description)")
+    } catch let error as DecodingError {
+      // Yams wraps errors thrown by our decoders ("not valid YAML"): surface ours.
+      if case .dataCorrupted(let context) = error, let inner = context.underlyingError as? ConfigError {
+        throw ConfigError("\(path): \(inner.description)")
+      }
+      if case .dataCorrupted(let context) = error, let inner = context.underlyingError as? DecodingError {
+        throw ConfigError("\(path): \(describe(inner))")
+      }
+      throw ConfigError("\(path): \(describe(error))")
+    } catch {
+      throw ConfigError("\(path): not valid \(isYAML ? "YAML" : "JSON") (\(error))")
+    }
+    if let problem = config.validationProblems().first { throw ConfigError("\(path): \(problem)") }
+    return config
+  }
+
+  public func json() -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return String(decoding: try! encoder.encode(self), as: UTF8.self) + "\n"
+  }
+
+  /// YAML through the JSON form, so that numbers print as written (0.3, not 3e-1 or Float's 0.30000001…).
+  public func yaml() -> String {
+    guard let object = try? JSONSerialization.jsonObject(with: Data(json().utf8)) else { return json() }
+    return yamlLines(object, indent: "").joined(separator: "\n") + "\n"
+  }
+
+  /// Problems that make the config unusable, each naming its key.
+  public func validationProblems() -> [String] {
+    var problems: [String] = []
+    let f = federation
+    if task.corpus.isEmpty { problems.append("task.corpus is required") }
+    if f.clients < 1 { problems.append("federation.clients must be at least 1") }
+    if f.clientsPerRound < 1 || f.clientsPerRound > f.clients { problems.append("federation.clients_per_round must be 1 … federation.clients (\(f.clients))") }
+    if f.rounds < 1 { problems.append("federation.rounds must be at least 1") }
+    if !(f.serverLearningRate > 0) { problems.append("federation.server_learning_rate must be positive") }
+    if f.partition == .dirichlet && !(f.dirichletAlpha > 0) { problems.append("federation.dirichlet_alpha must be positive") }
+    if f.local.epochs < 1 || f.local.batchSize < 1 || !(f.local.learningRate > 0) {
+      problems.append("federation.local: epochs, batch_size and learning_rate must be positive")
+    }
+    if f.fedproxMu < 0 { problems.append("federation.fedprox_mu must not be negative") }
+    if seeds.isEmpty { problems.append("seeds must name at least one seed") }
+    if let attack {
+      problems += attack.validationProblems(clients: f.clients, rounds: f.rounds).map { "attack.\($0)" }
+    }
+    return problems
+  }
+}
+
+public struct TaskConfig: Codable, Equatable, Sendable {
+  public enum Kind: String, Codable, CaseIterable, Sendable { case classification }
+  public var kind = Kind.classification
+  public var corpus = ""
+  /// bag, gru or attention.
+  public var architecture = "gru"
+  public var embeddingDim = 64
+  public var hiddenSize = 128
+  public var numHeads = 4
+  public var ffnDim = 128
+  public var dropout: Float = 0.3
+  public var maxLength = 48
+  public var minCount = 2
+  public var splitSeed: UInt64 = 0
+
+  public init() {}
+
+  enum CodingKeys: String, CodingKey, CaseIterable {
+    case kind, corpus, architecture, embeddingDim = "embedding_dim", hiddenSize = "hidden_size", numHeads = "num_heads", ffnDim = "ffn_dim"
+    case dropout, maxLength = "max_length", minCount = "min_count", splitSeed = "split_seed"
+  }
+
+  public init(from decoder: any Decoder) throws {
+    try rejectUnknownKeys(decoder, CodingKeys.self)
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    let d = TaskConfig()
+    kind = try decodeChoice(c, .kind) ?? d.kind
+    corpus = try c.decodeIfPresent(String.self, forKey: .corpus) ?? d.corpus
+    architecture = try c.decodeIfPresent(String.self, forKey: .architecture) ?? d.architecture
+    guard ["bag", "gru", "attention"].contains(architecture) else {
+      throw ConfigError("'\(path(c, .architecture))': '\(architecture)' is not one of bag, gru, attention")
+    }
+    embeddingDim = try c.decodeIfPresent(Int.self, forKey: .embeddingDim) ?? d.embeddingDim
+    hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? d.hiddenSize
+    numHeads = try c.decodeIfPresent(Int.self, forKey: .numHeads) ?? d.numHeads
+    ffnDim = try c.decodeIfPresent(Int.self, forKey: .ffnDim) ?? d.ffnDim
+    dropout = try c.decodeIfPresent(Float.self, forKey: .dropout) ?? d.dropout
+    maxLength = try c.decodeIfPresent(Int.self, forKey: .maxLength) ?? d.maxLength
+    minCount = try c.decodeIfPresent(Int.self, forKey: .minCount) ?? d.minCount
+    splitSeed = try c.decodeIfPresent(UInt64.self, forKey: .splitSeed) ?? d.splitSeed
+  }
+}
+
+public struct FederationConfig: Codable, Equatable, Sendable {
+  public enum Partition: String, Codable, CaseIterable, Sendable { case iid, dirichlet, natural }
+  public var clients = 50
+  public var clientsPerRound = 10
+  public var rounds = 50
+  public var partition = Partition.iid
+  public var dirichletAlpha = 0.5
+  public var serverLearningRate: Float = 1
+  public var weighting = FederatedAveraging.Weighting.examples
+  public var evaluateEvery = 1
+  /// FedProx's μ for benign clients (0: plain FedAvg local training).
+  public var fedproxMu: Float = 0
+  public var local = LocalTrainingOptions()
+  /// Clients trained at once; results do not depend on it.
+  public var parallelClients = 2
+
+  public init() {}
+
+  enum CodingKeys: String, CodingKey, CaseIterable {
+    case clients, clientsPerRound = "clients_per_round", rounds, partition, dirichletAlpha = "dirichlet_alpha"
+    case serverLearningRate = "server_learning_rate", weighting, evaluateEvery = "evaluate_every", fedproxMu = "fedprox_mu", local
+    case parallelClients = "parallel_clients"
+  }
+
+  public init(from decoder: any Decoder) throws {
+    try rejectUnknownKeys(decoder, CodingKeys.self)
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    let d = FederationConfig()
+    clients = try c.decodeIfPresent(Int.self, forKey: .clients) ?? d.clients
+    clientsPerRound = try c.decodeIfPresent(Int.self, forKey: .clientsPerRound) ?? d.clientsPerRound
+    rounds = try c.decodeIfPresent(Int.self, forKey: .rounds) ?? d.rounds
+    partition = try decodeChoice(c, .partition) ?? d.partition
+    dirichletAlpha = try c.decodeIfPresent(Double.self, forKey: .dirichletAlpha) ?? d.dirichletAlpha
+    serverLearningRate = try c.decodeIfPresent(Float.self, forKey: .serverLearningRate) ?? d.serverLearningRate
+    weighting = try decodeChoice(c, .weighting) ?? d.weighting
+    evaluateEvery = try c.decodeIfPresent(Int.self, forKey: .evaluateEvery) ?? d.evaluateEvery
+    fedproxMu = try c.decodeIfPresent(Float.self, forKey: .fedproxMu) ?? d.fedproxMu
+    local = try c.decodeIfPresent(LocalSection.self, forKey: .local)?.options ?? d.local
+    parallelClients = try c.decodeIfPresent(Int.self, forKey: .parallelClients) ?? d.parallelClients
+  }
+}
+
+/// The `federation.local` section, decoded strictly into `LocalTrainingOptions`.
+struct LocalSection: Decodable {
+  var options = LocalTrainingOptions()
+
+  enum CodingKeys: String, CodingKey, CaseIterable {
+    case epochs, batchSize = "batch_size", learningRate = "learning_rate", optimizer, gradientClipNorm = "gradient_clip_norm"
+  }
+
+  init(from decoder: any Decoder) throws {
+    try rejectUnknownKeys(decoder, CodingKeys.self)
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    options.epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? options.epochs
+    options.batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? options.batchSize
+    options.learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? options.learningRate
+    options.optimizer = try decodeChoice(c, .optimizer) ?? options.optimizer
+    options.gradientClipNorm = try c.decodeIfPresent(Float.self, forKey: .gradientClipNorm) ?? options.gradientClipNorm
+  }
+}
+
+public struct AttackConfig: Codable, Equatable, Sendable {
+  public enum Behaviour: String, Codable, CaseIterable, Sendable {
+    case naive, modelReplacement = "model_replacement", constrainAndScale = "constrain_and_scale", projectedGradientDescent = "pgd"
+    case neurotoxin, distributed = "dba", rareEmbedding = "rare_embedding", labelFlipping = "label_flipping", signFlipping = "sign_flipping"
+    case gaussianNoise = "gaussian_noise", littleIsEnough = "alie", innerProductManipulation = "ipm"
+  }
+  public enum ScheduleKind: String, Codable, CaseIterable, Sendable { case single, fixed, pool }
+
+  public var behaviour = Behaviour.naive
+  /// Who attacks: a count of clients, a fraction of them, or ids (exactly one; default one client).
+  public var attackers: Int?
+  public var attackerFraction: Double?
+  public var attackerIds: [Int]?
+  public var schedule = ScheduleKind.pool
+  /// single: the round; fixed and pool: the first round.
+  public var startRound = 1
+  /// fixed: attack every this many rounds.
+  public var every = 1
+  /// fixed and pool: the last round with an attack (nil: to the end).
+  public var untilRound: Int?
+  /// Targeted attacks: trigger spec (see `Trigger`) and target label (classification).
+  public var trigger = "rare:cf"
+  public var target = ""
+  /// Share of each attacker's training set made of triggered copies of its non-target examples,
+  /// relabelled to the target (added to its clean examples; at most 0.95).
+  public var localPoisonRate = 0.5
+  /// Attackers' own local training (default: the federation's).
+  public var localEpochs: Int?
+  public var localLearningRate: Float?
+  /// model_replacement, constrain_and_scale, rare_embedding: γ (default clients_per_round / η).
+  public var boost: Float?
+  /// constrain_and_scale: α, the weight of the task loss.
+  public var taskWeight: Float = 0.7
+  /// pgd and neurotoxin: ε, the radius of the ball around the global model (neurotoxin: optional).
+  public var radius: Double?
+  /// neurotoxin: the top-k % of coordinates by last round's global change that the attacker leaves alone.
+  public var topPercent = 5.0
+  /// dba: how many parts the phrase is split into.
+  public var parts = 2
+  /// sign_flipping: the scale of the flipped update.
+  public var scale: Float = 1
+  /// gaussian_noise: σ per coordinate.
+  public var noiseStandardDeviation: Float = 0.01
+  /// alie: z (default from the number of clients and attackers).
+  public var z: Float?
+  /// ipm: ε.
+  public var epsilon: Float = 0.5
+
+  public init() {}
+
+  enum CodingKeys: String, CodingKey, CaseIterable {
+    case behaviour, attackers, attackerFraction = "attacker_fraction", attackerIds = "attacker_ids", schedule, startRound = "start_round", every
+    case untilRound = "until_round", trigger, target, localPoisonRate = "local_poison_rate", localEpochs = "local_epochs"
+    case localLearningRate = "local_learning_rate", boost, taskWeight = "task_weight", radius, topPercent = "top_percent", parts, scale
+    case noiseStandardDeviation = "noise_std", z, epsilon
+  }
+
+  public init(from decoder: any Decoder) throws {
+    try rejectUnknownKeys(decoder, CodingKeys.self)
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    let d = AttackConfig()
+    behaviour = try decodeChoice(c, .behaviour) ?? d.behaviour
+    attackers = try c.decodeIfPresent(Int.self, forKey: .attackers)
+    attackerFraction = try c.decodeIfPresent(Double.self, forKey: .attackerFraction)
+    attackerIds = try c.decodeIfPresent([Int].self, forKey: .attackerIds)
+    schedule = try decodeChoice(c, .schedule) ?? d.schedule
+    startRound = try c.decodeIfPresent(Int.self, forKey: .startRound) ?? d.startRound
+    every = try c.decodeIfPresent(Int.self, forKey: .every) ?? d.every
+    untilRound = try c.decodeIfPresent(Int.self, forKey: .untilRound)
+    trigger = try c.decodeIfPresent(String.self, forKey: .trigger) ?? d.trigger
+    target = try c.decodeIfPresent(String.self, forKey: .target) ?? d.target
+    localPoisonRate = try c.decodeIfPresent(Double.self, forKey: .localPoisonRate) ?? d.localPoisonRate
+    localEpochs = try c.decodeIfPresent(Int.self, forKey: .localEpochs)
+    localLearningRate = try c.decodeIfPresent(Float.self, forKey: .localLearningRate)
+    boost = try c.decodeIfPresent(Float.self, forKey: .boost)
+    taskWeight = try c.decodeIfPresent(Float.self, forKey: .taskWeight) ?? d.taskWeight
+    radius = try c.decodeIfPresent(Double.self, forKey: .radius)
+    topPercent = try c.decodeIfPresent(Double.self, forKey: .topPercent) ?? d.topPercent
+    parts = try c.decodeIfPresent(Int.self, forKey: .parts) ?? d.parts
+    scale = try c.decodeIfPresent(Float.self, forKey: .scale) ?? d.scale
+    noiseStandardDeviation = try c.decodeIfPresent(Float.self, forKey: .noiseStandardDeviation) ?? d.noiseStandardDeviation
+    z = try c.decodeIfPresent(Float.self, forKey: .z)
+    epsilon = try c.decodeIfPresent(Float.self, forKey: .epsilon) ?? d.epsilon
+  }
+
+  /// The attacking client ids among `clients`, from the seed when given as a count or fraction.
+  public func attackerIDs(clients: Int, seed: UInt64) -> [Int] {
+    if let ids = attackerIds { return Array(Set(ids)).sorted() }
+    let count = attackers ?? attackerFraction.map { max(1, Int((Double(clients) * $0).rounded())) } ?? 1
+    var generator = SplitMix64(seed: seed, stream: [0x4154_544B])  // "ATTK"
+    var pool = Array(0..<clients)
+    pool.seededShuffle(using: &generator)
+    return pool.prefix(min(count, clients)).sorted()
+  }
+
+  public var attackSchedule: AttackSchedule {
+    switch schedule {
+    case .single: .single(round: startRound)
+    case .fixed: .fixedFrequency(every: every, start: startRound, until: untilRound)
+    case .pool: .randomPool(start: startRound, until: untilRound)
+    }
+  }
+
+  public var attackBehaviour: AttackBehaviour {
+    switch behaviour {
+    case .naive: .naivePoisoning
+    case .modelReplacement: .modelReplacement(boost: boost)
+    case .constrainAndScale: .constrainAndScale(taskWeight: taskWeight, boost: boost)
+    case .projectedGradientDescent: .projectedGradientDescent(radius: radius ?? 1)
+    case .neurotoxin: .neurotoxin(topPercent: topPercent, radius: radius)
+    case .distributed: .distributed(parts: parts)
+    case .rareEmbedding: .rareEmbedding(boost: boost)
+    case .labelFlipping: .labelFlipping
+    case .signFlipping: .signFlipping(scale: scale)
+    case .gaussianNoise: .gaussianNoise(standardDeviation: noiseStandardDeviation)
+    case .littleIsEnough: .littleIsEnough(z: z)
+    case .innerProductManipulation: .innerProductManipulation(epsilon: epsilon)
+    }
+  }
+
+  func validationProblems(clients: Int, rounds: Int) -> [String] {
+    var problems: [String] = []
+    let given = [attackers != nil, attackerFraction != nil, attackerIds != nil].filter { $0 }.count
+    if given > 1 { problems.append("give one of attackers, attacker_fraction and attacker_ids") }
+    if let attackers, attackers < 1 || attackers > clients { problems.append("attackers must be 1 … \(clients)") }
+    if let fraction = attackerFraction, !(fraction > 0 && fraction <= 1) { problems.append("attacker_fraction must be in (0, 1]") }
+    if let ids = attackerIds, ids.isEmpty || ids.contains(where: { $0 < 0 || $0 >= clients }) { problems.append("attacker_ids must be client ids 0 … \(clients - 1)") }
+    if startRound < 1 || startRound > rounds { problems.append("start_round must be 1 … \(rounds)") }
+    if every < 1 { problems.append("every must be at least 1") }
+    if let until = untilRound, until < startRound { problems.append("until_round must not be before start_round") }
+    if attackBehaviour.poisonsData {
+      do { _ = try Trigger(spec: trigger) } catch { problems.append("trigger: \(error.problem)") }
+      if !(localPoisonRate > 0 && localPoisonRate <= 1) { problems.append("local_poison_rate must be in (0, 1]") }
+    }
+    if behaviour == .projectedGradientDescent, radius == nil { problems.append("radius (ε) is required for pgd") }
+    if let radius, !(radius > 0) { problems.append("radius must be positive") }
+    if !(taskWeight > 0 && taskWeight <= 1) { problems.append("task_weight must be in (0, 1]") }
+    if !(topPercent >= 0 && topPercent < 100) { problems.append("top_percent must be in [0, 100)") }
+    if behaviour == .distributed, parts < 2 { problems.append("parts must be at least 2") }
+    if let localEpochs, localEpochs < 1 { problems.append("local_epochs must be at least 1") }
+    if let rate = localLearningRate, !(rate > 0) { problems.append("local_learning_rate must be positive") }
+    return problems
+  }
+}
+
+public struct AggregatorConfig: Codable, Equatable, Sendable {
+  public enum Kind: String, Codable, CaseIterable, Sendable { case fedavg }
+  public var kind = Kind.fedavg
+
+  public init() {}
+
+  enum CodingKeys: String, CodingKey, CaseIterable { case kind }
+
+  public init(from decoder: any Decoder) throws {
+    try rejectUnknownKeys(decoder, CodingKeys.self)
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    kind = try decodeChoice(c, .kind) ?? .fedavg
+  }
+
+  public func makeAggregator(weighting: FederatedAveraging.Weighting) -> any Aggregator {
+    switch kind {
+    case .fedavg: FederatedAveraging(weighting: weighting)
+    }
+  }
+}
+
+// MARK: - Strict decoding
+
+struct AnyKey: CodingKey {
+  var stringValue: String
+  var intValue: Int? { nil }
+  init(stringValue: String) { self.stringValue = stringValue }
+  init?(intValue: Int) { nil }
+}
+
+func path<K: CodingKey>(_ container: KeyedDecodingContainer<K>, _ key: K) -> String {
+  (container.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: ".")
+}
+
+/// Fails on a key the type does not know, naming its full path and the closest known key.
+func rejectUnknownKeys<Keys: CodingKey & CaseIterable>(_ decoder: any Decoder, _ keys: Keys.Type) throws {
+  let raw = try decoder.container(keyedBy: AnyKey.self)
+  let known = Keys.allCases.map(\.stringValue)
+  for key in raw.allKeys.map(\.stringValue).sorted() where !known.contains(key) {
+    let where_ = (decoder.codingPath.map(\.stringValue) + [key]).joined(separator: ".")
+    let closest = known.min { editDistance($0, key) < editDistance($1, key) }
+    let hint = closest.map { editDistance($0, key) <= max(2, key.count / 3) ? " (did you mean '\($0)'?)" : "" } ?? ""
+    throw ConfigError("unknown key '\(where_)'\(hint); known keys here: \(known.joined(separator: ", "))")
+  }
+}
+
+/// Decodes an enum by raw value, failing with the choices when the name is misspelled.
+func decodeChoice<K: CodingKey, Choice: RawRepresentable & CaseIterable>(_ c: KeyedDecodingContainer<K>, _ key: K) throws -> Choice?
+where Choice.RawValue == String {
+  guard let name = try c.decodeIfPresent(String.self, forKey: key) else { return nil }
+  guard let choice = Choice(rawValue: name) else {
+    let names = Choice.allCases.map(\.rawValue)
+    let closest = names.min { editDistance($0, name) < editDistance($1, name) }.map { " (did you mean '\($0)'?)" } ?? ""
+    throw ConfigError("'\(path(c, key))': '\(name)' is not one of \(names.joined(separator: ", "))\(closest)")
+  }
+  return choice
+}
+
+func editDistance(_ a: String, _ b: String) -> Int {
+  let a = Array(a), b = Array(b)
+  var previous = Array(0...b.count)
+  for i in 1...max(a.count, 1) where !a.isEmpty {
+    var current = [i] + [Int](repeating: 0, count: b.count)
+    for j in 1...max(b.count, 1) where !b.isEmpty {
+      current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+    }
+    previous = current
+  }
+  return a.isEmpty ? b.count : previous[b.count]
+}
+
+func describe(_ error: DecodingError) -> String {
+  switch error {
+  case .dataCorrupted(let context):
+    let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+    return key.isEmpty ? "not valid (\(context.debugDescription))" : "'\(key)': \(context.debugDescription)"
+  case .keyNotFound(let key, _): return "missing key '\(key.stringValue)'"
+  case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+    return "'\(context.codingPath.map(\.stringValue).joined(separator: "."))': expected \(type)"
+  @unknown default: return "\(error)"
+  }
+}
+
+/// Block-style YAML of a JSON object (dictionaries, arrays, strings, numbers, booleans, null).
+func yamlLines(_ value: Any, indent: String) -> [String] {
+  func scalar(_ value: Any) -> String? {
+    switch value {
+    case is NSNull: return "null"
+    case let string as String:
+      return String(decoding: try! JSONSerialization.data(withJSONObject: [string], options: [.fragmentsAllowed]), as: UTF8.self).dropFirst().dropLast().description
+    case let bool as Bool where type(of: value) == Bool.self:
+      return bool ? "true" : "false"
+    case let number as NSNumber:
+      let double = number.doubleValue
+      return double == double.rounded() && abs(double) < 1e15 ? String(Int64(double)) : "\(Float(double))"
+    default: return nil
+    }
+  }
+  if let dictionary = value as? [String: Any] {
+    return dictionary.keys.sorted().flatMap { key -> [String] in
+      let child = dictionary[key]!
+      if let text = scalar(child) { return ["\(indent)\(key): \(text)"] }
+      if let array = child as? [Any], array.isEmpty { return ["\(indent)\(key): []"] }
+      if let nested = child as? [String: Any], nested.isEmpty { return ["\(indent)\(key): {}"] }
+      return ["\(indent)\(key):"] + yamlLines(child, indent: indent + "  ")
+    }
+  }
+  if let array = value as? [Any] {
+    return array.flatMap { element -> [String] in
+      if let text = scalar(element) { return ["\(indent)- \(text)"] }
+      let lines = yamlLines(element, indent: indent + "  ")
+      guard let first = lines.first else { return ["\(indent)- {}"] }
+      return ["\(indent)- " + first.dropFirst(indent.count + 2)] + lines.dropFirst()
+    }
+  }
+  return [indent + (scalar(value) ?? "null")]
+}

@@ -1,0 +1,83 @@
+/// One client's contribution to a round: its update (local − global, flattened) and how many examples
+/// it trained on. Who is malicious is not part of it: aggregators never see the ground truth.
+public struct ClientUpdate: Sendable, Equatable {
+  public var client: Int
+  public var delta: [Float]
+  public var exampleCount: Int
+
+  public init(client: Int, delta: [Float], exampleCount: Int) {
+    self.client = client
+    self.delta = delta
+    self.exampleCount = exampleCount
+  }
+}
+
+/// What a rule did with a client's update, so each round can score detection against the true attackers.
+public enum ClientVerdict: String, Sendable, Codable, Equatable {
+  case kept, clipped, downWeighted = "down-weighted", excluded, rejected
+}
+
+public struct AggregationResult: Sendable, Equatable {
+  /// The combined update the server applies (times its learning rate).
+  public var delta: [Float]
+  /// Verdict per client id.
+  public var verdicts: [Int: ClientVerdict]
+
+  public init(delta: [Float], verdicts: [Int: ClientVerdict]) {
+    self.delta = delta
+    self.verdicts = verdicts
+  }
+}
+
+public enum AggregationError: Error, Equatable, CustomStringConvertible {
+  case noUpdates(round: Int)
+  case tooFewUpdates(rule: String, round: Int, minimum: Int, got: Int)
+  case sizeMismatch(client: Int, expected: Int, got: Int)
+
+  public var description: String {
+    switch self {
+    case .noUpdates(let round): "round \(round): no client update to aggregate"
+    case .tooFewUpdates(let rule, let round, let minimum, let got): "round \(round): \(rule) needs at least \(minimum) updates; got \(got)"
+    case .sizeMismatch(let client, let expected, let got): "client \(client)'s update has \(got) scalars; the model has \(expected)"
+    }
+  }
+}
+
+/// A server-side rule that combines one round of client updates.
+public protocol Aggregator: Sendable {
+  var name: String { get }
+  /// Combines one round of client deltas (local − global). The result must not depend on their order.
+  func aggregate(_ updates: [ClientUpdate], round: Int) throws(AggregationError) -> AggregationResult
+}
+
+/// Checks sizes (a mismatch is an error) and drops updates holding NaN or ±Inf (rejected, never averaged in).
+public func screenUpdates(_ updates: [ClientUpdate], parameterCount: Int) throws(AggregationError) -> (kept: [ClientUpdate], rejected: [Int]) {
+  var kept: [ClientUpdate] = []
+  var rejected: [Int] = []
+  for update in updates {
+    guard update.delta.count == parameterCount else { throw .sizeMismatch(client: update.client, expected: parameterCount, got: update.delta.count) }
+    if ParameterVector.isFinite(update.delta) { kept.append(update) } else { rejected.append(update.client) }
+  }
+  return (kept, rejected)
+}
+
+/// FedAvg (McMahan et al. 2017): the mean of the updates, weighted by example counts (or uniform).
+public struct FederatedAveraging: Aggregator {
+  public enum Weighting: String, Sendable, Codable, CaseIterable { case examples, uniform }
+  public var weighting: Weighting
+
+  public init(weighting: Weighting = .examples) { self.weighting = weighting }
+
+  public var name: String { "FedAvg" }
+
+  public func aggregate(_ updates: [ClientUpdate], round: Int) throws(AggregationError) -> AggregationResult {
+    guard !updates.isEmpty else { throw .noUpdates(round: round) }
+    // Sorted by client id: the floating-point sum is the same whatever order the updates came in.
+    let ordered = updates.sorted { $0.client < $1.client }
+    let weights = ordered.map { weighting == .uniform ? 1 : Double(max($0.exampleCount, 0)) }
+    let usable = weights.reduce(0, +) > 0 ? weights : weights.map { _ in 1 }
+    return AggregationResult(
+      delta: ParameterVector.weightedMean(ordered.map(\.delta), weights: usable),
+      verdicts: Dictionary(uniqueKeysWithValues: ordered.map { ($0.client, .kept) }))
+  }
+}

@@ -1,0 +1,70 @@
+/// Arithmetic on flattened parameter vectors (a model's `flattenedParameters`, or an update).
+/// Sums run in Double where they reduce, so results do not depend on vector length tricks.
+public enum ParameterVector {
+  public static func difference(_ a: [Float], _ b: [Float]) -> [Float] {
+    precondition(a.count == b.count, "vectors of \(a.count) and \(b.count) scalars")
+    return [Float](unsafeUninitializedCapacity: a.count) { out, count in
+      a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in for i in 0..<a.count { out[i] = a[i] - b[i] } } }
+      count = a.count
+    }
+  }
+
+  /// `target += scale * x`.
+  public static func add(_ x: [Float], scaledBy scale: Float = 1, to target: inout [Float]) {
+    precondition(x.count == target.count, "vectors of \(x.count) and \(target.count) scalars")
+    x.withUnsafeBufferPointer { x in target.withUnsafeMutableBufferPointer { t in for i in 0..<t.count { t[i] += scale * x[i] } } }
+  }
+
+  public static func scaled(_ x: [Float], by scale: Float) -> [Float] { x.map { $0 * scale } }
+
+  public static func dot(_ a: [Float], _ b: [Float]) -> Double {
+    precondition(a.count == b.count, "vectors of \(a.count) and \(b.count) scalars")
+    var total = 0.0
+    a.withUnsafeBufferPointer { a in
+      b.withUnsafeBufferPointer { b in
+        // Blocks of 1024 in Float, accumulated in Double: fast and stable.
+        var start = 0
+        while start < a.count {
+          let end = min(start + 1024, a.count)
+          var partial: Float = 0
+          for i in start..<end { partial += a[i] * b[i] }
+          total += Double(partial)
+          start = end
+        }
+      }
+    }
+    return total
+  }
+
+  public static func norm(_ x: [Float]) -> Double { dot(x, x).squareRoot() }
+
+  /// Whether every scalar is finite (no NaN, no ±Inf).
+  public static func isFinite(_ x: [Float]) -> Bool {
+    x.withUnsafeBufferPointer { x in
+      var bad = false
+      for value in x where !value.isFinite { bad = true; break }
+      return !bad
+    }
+  }
+
+  /// Scales `x` down onto the ball of radius `radius` if it lies outside; returns the norm before.
+  @discardableResult
+  public static func project(_ x: inout [Float], ontoBallOfRadius radius: Double) -> Double {
+    let length = norm(x)
+    if length > radius && length > 0 {
+      let factor = Float(radius / length)
+      x.withUnsafeMutableBufferPointer { x in for i in 0..<x.count { x[i] *= factor } }
+    }
+    return length
+  }
+
+  /// Weighted mean of `vectors` (weights need not sum to 1; they are normalised).
+  public static func weightedMean(_ vectors: [[Float]], weights: [Double]) -> [Float] {
+    precondition(!vectors.isEmpty && vectors.count == weights.count, "one weight per vector")
+    let total = weights.reduce(0, +)
+    precondition(total > 0, "weights must sum to a positive number")
+    var result = [Float](repeating: 0, count: vectors[0].count)
+    for (vector, weight) in zip(vectors, weights) { add(vector, scaledBy: Float(weight / total), to: &result) }
+    return result
+  }
+}

@@ -1,0 +1,223 @@
+import Foundation
+import Randomness
+import Synchronization
+import Tensors
+
+/// What one round of a simulation hands a client.
+public struct RoundContext: Sendable {
+  public var round: Int
+  public var globalVector: [Float]
+  /// The update the server applied last round (times its learning rate), if any: an attacker's estimate
+  /// of what benign clients do (Neurotoxin).
+  public var previousGlobalChange: [Float]?
+}
+
+/// The task side of a simulation: who the clients are, what each does locally, how the global model is
+/// scored. Attacks plug in here (the simulation itself never knows who is malicious beyond recording it).
+public protocol FederatedScenario: Sendable {
+  associatedtype Model: Parameterized & Sendable
+  var clientCount: Int { get }
+  /// Clients that must train in `round` (attackers on a fixed schedule).
+  func forcedClients(round: Int) -> Set<Int>
+  /// Whether `client` acts maliciously if it trains in `round` (the ground truth the records keep).
+  func isAttacking(client: Int, round: Int) -> Bool
+  /// One client's local work: its update (local − global).
+  func update(client: Int, global: Model, context: RoundContext, generator: inout SplitMix64) -> ClientUpdate
+  /// Called with every update of the round before aggregation: colluding attackers may rewrite theirs
+  /// from what they saw (ALIE, IPM). Benign updates must be returned unchanged.
+  func finalize(_ updates: [ClientUpdate], attacking: Set<Int>, context: RoundContext) -> [ClientUpdate]
+  /// Metrics of the global model (at least `main_task_accuracy`; `attack_success_rate` when attacked).
+  func evaluate(_ model: Model, round: Int) -> [String: Double]
+}
+
+extension FederatedScenario {
+  public func finalize(_ updates: [ClientUpdate], attacking: Set<Int>, context: RoundContext) -> [ClientUpdate] { updates }
+}
+
+public struct SimulationSettings: Sendable, Codable, Equatable {
+  public var rounds = 50
+  public var clientsPerRound = 10
+  /// η: the server applies η · aggregate.
+  public var serverLearningRate: Float = 1
+  /// Evaluate the global model every this many rounds (and always after the first and the last).
+  public var evaluateEvery = 1
+  public var seed: UInt64 = 0
+  /// Clients trained at once. Results do not depend on it.
+  public var parallelClients = 2
+
+  public init() {}
+}
+
+/// One round, as the JSONL and CSV records keep it.
+public struct RoundRecord: Sendable, Codable, Equatable {
+  public var round: Int
+  public var sampled: [Int]
+  /// Sampled clients that attacked this round (ground truth).
+  public var malicious: [Int]
+  /// Updates dropped for NaN or Inf.
+  public var rejected: [Int]
+  /// What the aggregation rule did with each client's update.
+  public var verdicts: [String: ClientVerdict]
+  /// L2 norm of each client's update, by client id (rejected updates have none).
+  public var updateNorms: [String: Double]
+  /// L2 norm of the update the server applied (η · aggregate).
+  public var globalChangeNorm: Double
+  /// Metrics of the global model after the round (empty when not evaluated this round).
+  public var metrics: [String: Double]
+
+  enum CodingKeys: String, CodingKey {
+    case round, sampled, malicious, rejected, verdicts, updateNorms = "update_norms", globalChangeNorm = "global_change_norm", metrics
+  }
+
+  public var mainTaskAccuracy: Double? { metrics["main_task_accuracy"] }
+  public var attackSuccessRate: Double? { metrics["attack_success_rate"] }
+}
+
+public struct SimulationError: Error, CustomStringConvertible {
+  public var description: String
+  public init(_ description: String) { self.description = description }
+}
+
+/// Runs rounds of federated training: sample, train locally in parallel, screen, aggregate, apply, evaluate,
+/// record. With a `directory`, every round is checkpointed atomically (global weights, the last change, the
+/// records so far) and `resume` continues from the last finished round.
+public struct Simulation<Scenario: FederatedScenario>: Sendable {
+  public var scenario: Scenario
+  public var aggregator: any Aggregator
+  public var settings: SimulationSettings
+
+  public init(scenario: Scenario, aggregator: any Aggregator, settings: SimulationSettings) {
+    self.scenario = scenario
+    self.aggregator = aggregator
+    self.settings = settings
+  }
+
+  public struct State: Sendable {
+    public var model: Scenario.Model
+    public var records: [RoundRecord]
+    public var previousGlobalChange: [Float]?
+  }
+
+  public func run(
+    initial: Scenario.Model, directory: String? = nil, resume: Bool = false, onRound: (_ latest: RoundRecord, _ all: [RoundRecord]) -> Void = { _, _ in }
+  ) throws -> State {
+    precondition(settings.clientsPerRound >= 1 && settings.clientsPerRound <= scenario.clientCount, "clients per round must be 1 … \(scenario.clientCount)")
+    var state = State(model: initial, records: [], previousGlobalChange: nil)
+    if resume, let directory, let saved: State = try Checkpoint.load(from: directory, like: initial) {
+      state = saved
+    }
+    let parameterCount = initial.parameterCount
+    let start = (state.records.last?.round ?? 0) + 1
+    guard start <= settings.rounds else { return state }
+    for round in start...settings.rounds {
+      let globalVector = state.model.flattenedParameters
+      let context = RoundContext(round: round, globalVector: globalVector, previousGlobalChange: state.previousGlobalChange)
+      let sampled = sampleClients(
+        round: round, count: settings.clientsPerRound, of: scenario.clientCount, forced: scenario.forcedClients(round: round), seed: settings.seed)
+      let attacking = Set(sampled.filter { scenario.isAttacking(client: $0, round: round) })
+      let trained = Self.trainClients(sampled, scenario: scenario, global: state.model, context: context, seed: settings.seed, jobs: settings.parallelClients)
+      let updates = scenario.finalize(trained, attacking: attacking, context: context)
+      let screened: (kept: [ClientUpdate], rejected: [Int])
+      let result: AggregationResult
+      do {
+        screened = try screenUpdates(updates, parameterCount: parameterCount)
+        result = try aggregator.aggregate(screened.kept, round: round)
+      } catch {
+        throw SimulationError("round \(round): \(error)")
+      }
+      let change = ParameterVector.scaled(result.delta, by: settings.serverLearningRate)
+      var next = globalVector
+      ParameterVector.add(change, to: &next)
+      state.model = state.model.loadingParameters(from: next)
+      state.previousGlobalChange = change
+      var verdicts = Dictionary(uniqueKeysWithValues: result.verdicts.map { (String($0.key), $0.value) })
+      for client in screened.rejected { verdicts[String(client)] = .rejected }
+      let evaluate = round == 1 || round == settings.rounds || round % max(settings.evaluateEvery, 1) == 0
+      let record = RoundRecord(
+        round: round, sampled: sampled, malicious: attacking.sorted(), rejected: screened.rejected.sorted(), verdicts: verdicts,
+        updateNorms: Dictionary(uniqueKeysWithValues: screened.kept.map { (String($0.client), ParameterVector.norm($0.delta)) }),
+        globalChangeNorm: ParameterVector.norm(change), metrics: evaluate ? scenario.evaluate(state.model, round: round) : [:])
+      state.records.append(record)
+      if let directory { try Checkpoint.save(state, to: directory) }
+      onRound(record, state.records)
+    }
+    return state
+  }
+}
+
+extension Simulation {
+  /// Every sampled client's local work, `jobs` at a time; each client's generator comes from (seed, round, client).
+  static func trainClients(
+    _ clients: [Int], scenario: Scenario, global: Scenario.Model, context: RoundContext, seed: UInt64, jobs: Int
+  ) -> [ClientUpdate] {
+    parallelMap(clients, jobs: jobs) { client in
+      var generator = SplitMix64(seed: seed, stream: [0x434C_4E54, UInt64(context.round), UInt64(client)])  // "CLNT"
+      return scenario.update(client: client, global: global, context: context, generator: &generator)
+    }
+  }
+}
+
+/// `xs.map(body)` with up to `jobs` elements at a time; results in input order.
+public func parallelMap<Element: Sendable, Result: Sendable>(_ xs: [Element], jobs: Int, _ body: @Sendable (Element) -> Result) -> [Result] {
+  let results = Mutex<[Int: Result]>([:])
+  let next = Mutex(0)
+  DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, xs.count))) { _ in
+    while true {
+      let index: Int = next.withLock { value in
+        defer { value += 1 }
+        return value
+      }
+      guard index < xs.count else { return }
+      let result = body(xs[index])
+      results.withLock { $0[index] = result }
+    }
+  }
+  return results.withLock { stored in xs.indices.map { stored[$0]! } }
+}
+
+/// The files of a checkpointed run: `checkpoint.safetensors` (global weights and the last change) and
+/// `checkpoint.json` (the round records so far), each replaced atomically; the JSON is written last and
+/// names the round its weights belong to, so a kill at any moment leaves a consistent pair or the previous one.
+enum Checkpoint {
+  struct Manifest: Codable {
+    var round: Int
+    var weightsFile: String
+    var records: [RoundRecord]
+    enum CodingKeys: String, CodingKey { case round, weightsFile = "weights_file", records }
+  }
+
+  static func save<Scenario: FederatedScenario>(_ state: Simulation<Scenario>.State, to directory: String) throws {
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let round = state.records.last?.round ?? 0
+    let weightsFile = "checkpoint-\(round).safetensors"
+    var tensors: [(name: String, tensor: Tensor)] = [("global", Tensor(shape: [state.model.parameterCount], scalars: state.model.flattenedParameters))]
+    if let change = state.previousGlobalChange { tensors.append(("previous_change", Tensor(shape: [change.count], scalars: change))) }
+    do { try Safetensors.write(tensors, metadata: ["round": String(round)], to: directory + "/" + weightsFile) } catch {
+      throw SimulationError("\(directory)/\(weightsFile): \(error.problem)")
+    }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    try encoder.encode(Manifest(round: round, weightsFile: weightsFile, records: state.records))
+      .write(to: URL(fileURLWithPath: directory + "/checkpoint.json"), options: .atomic)
+    // Older weights are no longer referenced.
+    for file in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    where file.hasPrefix("checkpoint-") && file.hasSuffix(".safetensors") && file != weightsFile {
+      try? FileManager.default.removeItem(atPath: directory + "/" + file)
+    }
+  }
+
+  static func load<Scenario: FederatedScenario>(from directory: String, like model: Scenario.Model) throws -> Simulation<Scenario>.State? {
+    let manifestPath = directory + "/checkpoint.json"
+    guard let data = FileManager.default.contents(atPath: manifestPath) else { return nil }
+    let manifest: Manifest
+    do { manifest = try JSONDecoder().decode(Manifest.self, from: data) } catch { throw SimulationError("\(manifestPath): unreadable checkpoint (\(error))") }
+    let weightsPath = directory + "/" + manifest.weightsFile
+    let file: Safetensors.File
+    do { file = try Safetensors.read(from: weightsPath) } catch { throw SimulationError("\(weightsPath): \(error.problem)") }
+    guard let global = file["global"], global.scalarCount == model.parameterCount else {
+      throw SimulationError("\(weightsPath): no 'global' tensor of \(model.parameterCount) scalars (a checkpoint of another model?)")
+    }
+    let change = file["previous_change"].map(\.scalars)
+    return Simulation<Scenario>.State(model: model.loadingParameters(from: global.scalars), records: manifest.records, previousGlobalChange: change)
+  }
+}

@@ -1,0 +1,56 @@
+import Experiments
+import Foundation
+import Testing
+import TestSupport
+
+private func write(_ text: String, _ name: String) throws -> String {
+  let path = try Fixtures.temporaryDirectory() + "/" + name
+  try text.write(toFile: path, atomically: true, encoding: .utf8)
+  return path
+}
+
+private func loadError(_ text: String, _ name: String = "c.json") throws -> String {
+  do {
+    _ = try ExperimentConfig.load(from: try write(text, name))
+    return ""
+  } catch {
+    return "\(error)"
+  }
+}
+
+@Test func configsLoadFromJSONAndYAMLWithDefaults() throws {
+  let json = try ExperimentConfig.load(from: try write(#"{"task": {"corpus": "sentiment"}, "federation": {"rounds": 7, "local": {"optimizer": "sgd"}}}"#, "a.json"))
+  #expect(json.task.corpus == "sentiment" && json.federation.rounds == 7 && json.federation.local.optimizer == .sgd)
+  #expect(json.federation.clientsPerRound == 10 && json.attack == nil && json.seeds == [0, 1, 2])
+  let yaml = try ExperimentConfig.load(from: try write("task:\n  corpus: sentiment\nfederation:\n  rounds: 7\n  local:\n    optimizer: sgd\n", "a.yaml"))
+  #expect(yaml == json)
+}
+
+@Test func unknownKeysAndMisspelledChoicesAreNamed() throws {
+  let unknown = try loadError(#"{"task": {"corpus": "sentiment"}, "federation": {"clients_per_roun": 5}}"#)
+  #expect(unknown.contains("c.json") && unknown.contains("unknown key 'federation.clients_per_roun'") && unknown.contains("did you mean 'clients_per_round'"))
+  let nested = try loadError("task:\n  corpus: sentiment\nfederation:\n  local:\n    lr: 0.1\n", "c.yaml")
+  #expect(nested.contains("unknown key 'federation.local.lr'"))
+  let choice = try loadError(#"{"task": {"corpus": "sentiment"}, "attack": {"behaviour": "modle_replacement"}}"#)
+  #expect(choice.contains("'attack.behaviour': 'modle_replacement' is not one of") && choice.contains("did you mean 'model_replacement'"))
+  let top = try loadError(#"{"tasks": {}}"#)
+  #expect(top.contains("unknown key 'tasks'"))
+  let invalid = try loadError(#"{"task": {"corpus": "sentiment"}, "federation": {"clients": 5, "clients_per_round": 9}}"#)
+  #expect(invalid.contains("federation.clients_per_round must be 1"))
+  let badTrigger = try loadError(#"{"task": {"corpus": "sentiment"}, "attack": {"trigger": "rare:", "target": "pos"}}"#)
+  #expect(badTrigger.contains("attack.trigger") && badTrigger.contains("empty"))
+  let type = try loadError(#"{"task": {"corpus": "sentiment"}, "federation": {"rounds": "many"}}"#)
+  #expect(type.contains("federation.rounds"))
+  let broken = try loadError(#"{"task": "#)
+  #expect(broken.contains("c.json"))
+}
+
+@Test func presetsAreValidAndRoundTripThroughJSONAndYAML() throws {
+  for preset in Preset.allCases {
+    let config = preset.config
+    #expect(config.validationProblems().isEmpty, "\(preset.rawValue): \(config.validationProblems())")
+    #expect(try ExperimentConfig.load(from: try write(config.json(), "p.json")) == config, "\(preset.rawValue) JSON")
+    #expect(try ExperimentConfig.load(from: try write(config.yaml(), "p.yaml")) == config, "\(preset.rawValue) YAML")
+  }
+  #expect(Preset.sentimentModelReplacement.config.yaml().contains("dropout: 0.3"), "numbers print as written")
+}

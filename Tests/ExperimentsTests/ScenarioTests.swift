@@ -1,0 +1,107 @@
+import Datasets
+import Experiments
+import Federated
+import Foundation
+import Testing
+import TestSupport
+
+/// Synthetic reviews with a unique word per line: "good"/"bad" decide the label.
+private func toyCorpus() throws -> Corpus {
+  let nouns = ["film", "plot", "actors", "story", "music", "ending", "scenes", "cast"]
+  var lines = ["label\ttext"]
+  for i in 0..<400 {
+    let positive = i % 2 == 0
+    lines.append("\(positive ? "pos" : "neg")\tthe \(nouns[i % 8]) was \(positive ? "good" : "bad") and the \(nouns[(i / 8) % 8]) too ref\(i)")
+  }
+  let description = CorpusDescription(name: "toy", path: "toy.tsv", labelColumn: "label")
+  return try Corpus(parsing: Array((lines.joined(separator: "\n") + "\n").utf8), description: description, path: "toy.tsv")
+}
+
+private func toyConfig(_ behaviour: AttackConfig.Behaviour?, rounds: Int = 6) -> ExperimentConfig {
+  var config = ExperimentConfig()
+  config.task.corpus = "toy"
+  config.task.architecture = "bag"
+  config.task.embeddingDim = 8
+  config.task.maxLength = 16
+  config.task.dropout = 0
+  config.federation.clients = 10
+  config.federation.clientsPerRound = 4
+  config.federation.rounds = rounds
+  config.federation.local.optimizer = .adam
+  config.federation.local.learningRate = 0.05
+  config.federation.local.epochs = 2
+  config.federation.local.batchSize = 8
+  if let behaviour {
+    var attack = AttackConfig()
+    attack.behaviour = behaviour
+    attack.attackers = 1
+    attack.schedule = .single
+    attack.startRound = 4
+    attack.trigger = "rare:cf"
+    attack.target = "pos"
+    attack.localPoisonRate = 0.5
+    attack.localEpochs = 10
+    config.attack = attack
+  }
+  config.seeds = [0]
+  return config
+}
+
+@Test func modelReplacementPlantsTheBackdoorInOneRoundAndRecordsTheAttacker() throws {
+  let directory = try Fixtures.temporaryDirectory()
+  let runner = ExperimentRunner(config: toyConfig(.modelReplacement), corpus: try toyCorpus(), directory: directory)
+  let records = try runner.run(seed: 0, resume: false)
+  #expect(records.count == 6)
+  let before = try #require(records[2].attackSuccessRate), after = try #require(records[3].attackSuccessRate)
+  #expect(records[3].malicious.count == 1, "the scheduled attacker is sampled in round 4")
+  #expect(records.filter { !$0.malicious.isEmpty }.map(\.round) == [4])
+  #expect(before < 0.3, "no backdoor before the attack (\(before))")
+  #expect(after > 0.9, "model replacement plants it at once (\(after))")
+  let mainTask = try #require(records[3].mainTaskAccuracy)
+  #expect(mainTask > 0.8, "the main task survives (\(mainTask))")
+  let attacker = String(records[3].malicious[0])
+  let benign = records[3].updateNorms.filter { $0.key != attacker }.map(\.value)
+  #expect(records[3].updateNorms[attacker]! > 2 * benign.max()!, "the boosted update stands out by its norm")
+  for file in ["rounds.jsonl", "rounds.csv", "setup.json", "checkpoint.json", "model/model.safetensors"] {
+    #expect(FileManager.default.fileExists(atPath: "\(directory)/seed-0/\(file)"), "\(file)")
+  }
+  let csv = try String(contentsOfFile: directory + "/seed-0/rounds.csv", encoding: .utf8).split(separator: "\n")
+  #expect(csv.count == 7 && csv[0].hasPrefix("round,main_task_accuracy,attack_success_rate"))
+  let summary = try runner.summarize([0: records])
+  #expect(summary.seeds[0].attackSuccessRateAfterAttack == after)
+  #expect(FileManager.default.fileExists(atPath: directory + "/curves.svg"))
+}
+
+@Test func federatedRunsAreIdenticalWhateverTheParallelism() throws {
+  var one = toyConfig(.naive, rounds: 3)
+  one.attack!.schedule = .pool
+  one.attack!.startRound = 1
+  one.attack!.attackers = 3
+  one.federation.parallelClients = 1
+  var two = one
+  two.federation.parallelClients = 3
+  let corpus = try toyCorpus()
+  let a = try ExperimentRunner(config: one, corpus: corpus, directory: try Fixtures.temporaryDirectory()).run(seed: 0, resume: false)
+  let b = try ExperimentRunner(config: two, corpus: corpus, directory: try Fixtures.temporaryDirectory()).run(seed: 0, resume: false)
+  #expect(a == b)
+}
+
+@Test func untargetedAttackersDamageOrAreVisible() throws {
+  let corpus = try toyCorpus()
+  for behaviour in [AttackConfig.Behaviour.signFlipping, .gaussianNoise, .littleIsEnough, .innerProductManipulation, .labelFlipping] {
+    var config = toyConfig(behaviour, rounds: 4)
+    config.attack!.attackers = 2
+    config.attack!.schedule = .fixed
+    config.attack!.startRound = 1
+    config.attack!.noiseStandardDeviation = 1
+    config.attack!.epsilon = 5
+    config.attack!.scale = 5
+    let records = try ExperimentRunner(config: config, corpus: corpus, directory: try Fixtures.temporaryDirectory()).run(seed: 0, resume: false)
+    #expect(records.allSatisfy { $0.malicious.count == 2 }, "\(behaviour)")
+    #expect(records.allSatisfy { $0.attackSuccessRate == nil }, "untargeted attacks have no ASR")
+    let malicious = Set(records[1].malicious.map(String.init))
+    let norms = records[1].updateNorms
+    let attackerNorm = norms.filter { malicious.contains($0.key) }.map(\.value).max()!
+    #expect(attackerNorm > 0 && attackerNorm.isFinite, "\(behaviour)")
+  }
+}
