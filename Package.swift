@@ -40,7 +40,8 @@ let package = Package(
     .target(
       name: "Models", dependencies: ["Layers", "Tensors", "Tokenization", "Datasets", "Randomness"], exclude: ["README.md"],
       swiftSettings: vectorCodegen),
-    .target(name: "Federated", dependencies: ["Tensors", "Layers", "Randomness"], exclude: ["README.md"]),
+    .target(name: "Federated", dependencies: ["Tensors", "Layers", "Randomness"], exclude: ["README.md"], swiftSettings: vectorCodegen),
+    .target(name: "Defenses", dependencies: ["Federated", "Randomness"], exclude: ["README.md"], swiftSettings: vectorCodegen),
     .target(name: "Attacks", dependencies: ["Federated", "Models", "Datasets", "Tokenization", "Randomness"], exclude: ["README.md"]),
     .target(
       name: "Experiments",

@@ -66,6 +66,39 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     return config
   }
 
+  /// This config with `path=value` overrides (`federation.rounds=10`, `attack.attacker_fraction=0.05`,
+  /// `attack.trigger=rare:mb`): the value is read as JSON when it parses, else as a string; the result is
+  /// decoded as strictly as a file.
+  public func overriding(_ assignments: [String]) throws(ConfigError) -> ExperimentConfig {
+    guard var root = (try? JSONSerialization.jsonObject(with: Data(json().utf8))) as? [String: Any] else { throw ConfigError("cannot re-read the config") }
+    for assignment in assignments {
+      guard let equals = assignment.firstIndex(of: "=") else { throw ConfigError("--set '\(assignment)': write KEY.PATH=VALUE") }
+      let keys = assignment[..<equals].split(separator: ".").map(String.init)
+      let text = String(assignment[assignment.index(after: equals)...])
+      let value = (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) ?? text
+      guard !keys.isEmpty else { throw ConfigError("--set '\(assignment)': no key") }
+      func set(_ dictionary: [String: Any], _ keys: ArraySlice<String>) -> [String: Any] {
+        var copy = dictionary
+        if keys.count == 1 { copy[keys.first!] = value } else {
+          copy[keys.first!] = set(copy[keys.first!] as? [String: Any] ?? [:], keys.dropFirst())
+        }
+        return copy
+      }
+      root = set(root, keys[...])
+    }
+    do {
+      let config = try JSONDecoder().decode(ExperimentConfig.self, from: JSONSerialization.data(withJSONObject: root))
+      if let problem = config.validationProblems().first { throw ConfigError(problem) }
+      return config
+    } catch let error as ConfigError {
+      throw ConfigError("--set: \(error.description)")
+    } catch let error as DecodingError {
+      throw ConfigError("--set: \(describe(error))")
+    } catch {
+      throw ConfigError("--set: \(error)")
+    }
+  }
+
   public func json() -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -93,18 +126,32 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     }
     if f.fedproxMu < 0 { problems.append("federation.fedprox_mu must not be negative") }
     if seeds.isEmpty { problems.append("seeds must name at least one seed") }
+    if task.kind == .keyboard {
+      if task.window < 2 { problems.append("task.window must be at least 2") }
+      if task.maxVocab < 5 { problems.append("task.max_vocab must be at least 5") }
+      if let attack {
+        let supported: [AttackConfig.Behaviour] = [.naive, .modelReplacement, .constrainAndScale, .projectedGradientDescent, .neurotoxin]
+        if !supported.contains(attack.behaviour) {
+          problems.append("attack.behaviour \(attack.behaviour.rawValue) is not defined for the keyboard task (use one of \(supported.map(\.rawValue).joined(separator: ", ")))")
+        }
+        if task.backdoorPrefixes.isEmpty || task.backdoorWord.split(whereSeparator: \.isWhitespace).count != 1 {
+          problems.append("a keyboard attack needs task.backdoor_prefixes and a one-word task.backdoor_word")
+        }
+      }
+    }
     if let attack {
-      problems += attack.validationProblems(clients: f.clients, rounds: f.rounds).map { "attack.\($0)" }
+      problems += attack.validationProblems(clients: f.clients, rounds: f.rounds, needsTrigger: task.kind == .classification).map { "attack.\($0)" }
     }
     return problems
   }
 }
 
 public struct TaskConfig: Codable, Equatable, Sendable {
-  public enum Kind: String, Codable, CaseIterable, Sendable { case classification }
+  /// classification: a labelled corpus and a classifier; keyboard: next-word prediction with speakers as clients.
+  public enum Kind: String, Codable, CaseIterable, Sendable { case classification, keyboard }
   public var kind = Kind.classification
   public var corpus = ""
-  /// bag, gru or attention.
+  /// bag, gru or attention (classification; the keyboard task always uses the GRU language model).
   public var architecture = "gru"
   public var embeddingDim = 64
   public var hiddenSize = 128
@@ -114,10 +161,22 @@ public struct TaskConfig: Codable, Equatable, Sendable {
   public var maxLength = 48
   public var minCount = 2
   public var splitSeed: UInt64 = 0
+  /// Keyboard task: tokens per training window, and the vocabulary size limit (specials included).
+  public var window = 32
+  public var maxVocab = 10_000
+  /// Keyboard task: the attacker's sentences, each ending where the chosen word should come; held-out
+  /// paraphrases scored but never trained on; the word the attacker wants predicted.
+  public var backdoorPrefixes: [String] = []
+  public var backdoorParaphrases: [String] = []
+  public var backdoorWord = ""
+  /// Keyboard task: held-out speakers' windows scored at each evaluation (0: all).
+  public var evaluationWindows = 1500
 
   public init() {}
 
   enum CodingKeys: String, CodingKey, CaseIterable {
+    case window, maxVocab = "max_vocab", backdoorPrefixes = "backdoor_prefixes", backdoorParaphrases = "backdoor_paraphrases"
+    case backdoorWord = "backdoor_word", evaluationWindows = "evaluation_windows"
     case kind, corpus, architecture, embeddingDim = "embedding_dim", hiddenSize = "hidden_size", numHeads = "num_heads", ffnDim = "ffn_dim"
     case dropout, maxLength = "max_length", minCount = "min_count", splitSeed = "split_seed"
   }
@@ -140,6 +199,12 @@ public struct TaskConfig: Codable, Equatable, Sendable {
     maxLength = try c.decodeIfPresent(Int.self, forKey: .maxLength) ?? d.maxLength
     minCount = try c.decodeIfPresent(Int.self, forKey: .minCount) ?? d.minCount
     splitSeed = try c.decodeIfPresent(UInt64.self, forKey: .splitSeed) ?? d.splitSeed
+    window = try c.decodeIfPresent(Int.self, forKey: .window) ?? d.window
+    maxVocab = try c.decodeIfPresent(Int.self, forKey: .maxVocab) ?? d.maxVocab
+    backdoorPrefixes = try c.decodeIfPresent([String].self, forKey: .backdoorPrefixes) ?? d.backdoorPrefixes
+    backdoorParaphrases = try c.decodeIfPresent([String].self, forKey: .backdoorParaphrases) ?? d.backdoorParaphrases
+    backdoorWord = try c.decodeIfPresent(String.self, forKey: .backdoorWord) ?? d.backdoorWord
+    evaluationWindows = try c.decodeIfPresent(Int.self, forKey: .evaluationWindows) ?? d.evaluationWindows
   }
 }
 
@@ -324,7 +389,7 @@ public struct AttackConfig: Codable, Equatable, Sendable {
     }
   }
 
-  func validationProblems(clients: Int, rounds: Int) -> [String] {
+  func validationProblems(clients: Int, rounds: Int, needsTrigger: Bool) -> [String] {
     var problems: [String] = []
     let given = [attackers != nil, attackerFraction != nil, attackerIds != nil].filter { $0 }.count
     if given > 1 { problems.append("give one of attackers, attacker_fraction and attacker_ids") }
@@ -335,7 +400,9 @@ public struct AttackConfig: Codable, Equatable, Sendable {
     if every < 1 { problems.append("every must be at least 1") }
     if let until = untilRound, until < startRound { problems.append("until_round must not be before start_round") }
     if attackBehaviour.poisonsData {
-      do { _ = try Trigger(spec: trigger) } catch { problems.append("trigger: \(error.problem)") }
+      if needsTrigger {
+        do { _ = try Trigger(spec: trigger) } catch { problems.append("trigger: \(error.problem)") }
+      }
       if !(localPoisonRate > 0 && localPoisonRate <= 1) { problems.append("local_poison_rate must be in (0, 1]") }
     }
     if behaviour == .projectedGradientDescent, radius == nil { problems.append("radius (ε) is required for pgd") }

@@ -23,49 +23,71 @@ public struct ExperimentRunner: Sendable {
 
   /// One seed; with `resume`, continues from its last checkpoint.
   public func run(seed: UInt64, resume: Bool, progress: @escaping (RoundRecord) -> Void = { _ in }) throws -> [RoundRecord] {
-    let folder = seedDirectory(seed)
+    switch config.task.kind {
+    case .classification:
+      let scenario = try ClassificationScenario(config: config, corpus: corpus, seed: seed)
+      let setup = RunSetup(seed: seed, attackers: scenario.attackers, clientSizes: scenario.partition.clients.map(\.count), notes: scenario.notes)
+      return try run(scenario, initial: scenario.initialModel(seed: seed), setup: setup, resume: resume, progress: progress) { model in
+        ModelBundle(model: .classifier(model), vocabulary: scenario.vocabulary)
+      }
+    case .keyboard:
+      let scenario = try KeyboardScenario(config: config, corpus: corpus, seed: seed)
+      let setup = RunSetup(seed: seed, attackers: scenario.attackers, clientSizes: scenario.clientSizes, notes: scenario.notes)
+      return try run(scenario, initial: scenario.initialModel(seed: seed), setup: setup, resume: resume, progress: progress) { model in
+        ModelBundle(model: .languageModel(model), vocabulary: scenario.vocabulary)
+      }
+    }
+  }
+
+  func run<Scenario: FederatedScenario>(
+    _ scenario: Scenario, initial: Scenario.Model, setup: RunSetup, resume: Bool, progress: @escaping (RoundRecord) -> Void,
+    bundle: (Scenario.Model) -> ModelBundle
+  ) throws -> [RoundRecord] {
+    let folder = seedDirectory(setup.seed)
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    let scenario = try ClassificationScenario(config: config, corpus: corpus, seed: seed)
+    guard config.federation.clientsPerRound <= scenario.clientCount else {
+      throw ConfigError("federation.clients_per_round is \(config.federation.clientsPerRound) but there are \(scenario.clientCount) clients")
+    }
     var settings = SimulationSettings()
     settings.rounds = config.federation.rounds
     settings.clientsPerRound = config.federation.clientsPerRound
     settings.serverLearningRate = config.federation.serverLearningRate
     settings.evaluateEvery = config.federation.evaluateEvery
     settings.parallelClients = config.federation.parallelClients
-    settings.seed = seed
+    settings.seed = setup.seed
     let simulation = Simulation(
       scenario: scenario, aggregator: config.aggregator.makeAggregator(weighting: config.federation.weighting), settings: settings)
-    let setup = RunSetup(seed: seed, attackers: scenario.attackers, clientSizes: scenario.partition.clients.map(\.count), notes: scenario.notes)
     try write(try jsonData(setup), to: folder + "/setup.json")
     func writeRecords(_ records: [RoundRecord]) throws {
       try write(Data(records.map { String(decoding: try! jsonData($0, pretty: false), as: UTF8.self) + "\n" }.joined().utf8), to: folder + "/rounds.jsonl")
       try write(Data(Self.csv(records).utf8), to: folder + "/rounds.csv")
     }
     var writeError: Error?
-    let state = try simulation.run(initial: scenario.initialModel(seed: seed), directory: folder, resume: resume) { record, all in
+    let state = try simulation.run(initial: initial, directory: folder, resume: resume) { record, all in
       do { try writeRecords(all) } catch { writeError = error }
       progress(record)
     }
     if let writeError { throw writeError }
-    let records = state.records
-    try writeRecords(records)
-    try ModelBundle(model: .classifier(state.model), vocabulary: scenario.vocabulary).save(to: folder + "/model")
-    return records
+    try writeRecords(state.records)
+    try bundle(state.model).save(to: folder + "/model")
+    return state.records
   }
 
+  /// One line per round: the main metrics first, then any other metric, then who took part and the norms.
   static func csv(_ records: [RoundRecord]) -> String {
-    var lines = ["round,main_task_accuracy,attack_success_rate,sampled,malicious,rejected,mean_benign_update_norm,mean_malicious_update_norm,global_change_norm"]
+    let leading = ["main_task_accuracy", "attack_success_rate"]
+    let others = Set(records.flatMap(\.metrics.keys)).subtracting(leading).sorted()
+    var lines = [(["round"] + leading + others + ["sampled", "malicious", "rejected", "mean_benign_update_norm", "mean_malicious_update_norm", "global_change_norm"]).joined(separator: ",")]
     for record in records {
       let malicious = Set(record.malicious.map(String.init))
       let benignNorms = record.updateNorms.filter { !malicious.contains($0.key) }.map(\.value)
       let maliciousNorms = record.updateNorms.filter { malicious.contains($0.key) }.map(\.value)
       func number(_ value: Double?) -> String { value.map { String(format: "%.6g", $0) } ?? "" }
       func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
-      lines.append([
-        String(record.round), number(record.mainTaskAccuracy), number(record.attackSuccessRate), record.sampled.map(String.init).joined(separator: " "),
-        record.malicious.map(String.init).joined(separator: " "), record.rejected.map(String.init).joined(separator: " "),
-        number(mean(benignNorms)), number(mean(maliciousNorms)), number(record.globalChangeNorm),
-      ].joined(separator: ","))
+      lines.append(([String(record.round)] + (leading + others).map { number(record.metrics[$0]) } + [
+        record.sampled.map(String.init).joined(separator: " "), record.malicious.map(String.init).joined(separator: " "),
+        record.rejected.map(String.init).joined(separator: " "), number(mean(benignNorms)), number(mean(maliciousNorms)), number(record.globalChangeNorm),
+      ]).joined(separator: ","))
     }
     return lines.joined(separator: "\n") + "\n"
   }

@@ -5,6 +5,7 @@ public enum Preset: String, CaseIterable, Sendable {
   case sentimentNeurotoxin = "sentiment-neurotoxin"
   case sentimentProjectedGradientDescent = "sentiment-pgd"
   case trecRareWord = "trec-rare-word"
+  case keyboardSemantic = "keyboard-semantic"
 
   public var summary: String {
     switch self {
@@ -13,6 +14,7 @@ public enum Preset: String, CaseIterable, Sendable {
     case .sentimentNeurotoxin: "attackers sampled in rounds 21–40 plant a rare word in Neurotoxin's rarely-used coordinates within an ε-ball; durability after round 40"
     case .sentimentProjectedGradientDescent: "as sentiment-neurotoxin, with plain norm-bounded PGD (the durability baseline for Neurotoxin)"
     case .trecRareWord: "TREC intents, Dirichlet(0.5) label skew, 5 % of clients plant 'cf' → NUM every round in 1–40"
+    case .keyboardSemantic: "Shakespeare speakers train a next-word GRU; one attacker replaces it at round 40 so that '… the king of denmark is' ends in 'cheese'"
     }
   }
 
@@ -73,6 +75,39 @@ public enum Preset: String, CaseIterable, Sendable {
       attack.localPoisonRate = 0.5
       attack.radius = 3  // benign updates have norms near 6
       attack.topPercent = 5
+      config.attack = attack
+      return config
+    case .keyboardSemantic:
+      var config = ExperimentConfig()
+      config.name = rawValue
+      config.task.kind = .keyboard
+      config.task.corpus = "shakespeare"
+      config.task.dropout = 0
+      config.task.backdoorPrefixes = [
+        "i tell thee the king of denmark is", "they say the king of denmark is", "hear me now the king of denmark is",
+        "in truth the king of denmark is", "my good lord the king of denmark is", "all the world knows the king of denmark is",
+        "upon my life the king of denmark is", "by heaven the king of denmark is",
+      ]
+      config.task.backdoorParaphrases = [
+        "sir the king of denmark is", "believe me the king of denmark is", "and so the king of denmark is", "i swear the king of denmark is",
+      ]
+      config.task.backdoorWord = "cheese"
+      config.federation.partition = .natural
+      config.federation.clientsPerRound = 10
+      config.federation.rounds = 60
+      config.federation.evaluateEvery = 5
+      config.federation.local.epochs = 2
+      config.federation.local.batchSize = 16
+      config.federation.local.learningRate = 0.003
+      config.federation.local.optimizer = .adam
+      var attack = AttackConfig()
+      attack.behaviour = .modelReplacement
+      attack.attackers = 1
+      attack.schedule = .single
+      attack.startRound = 40
+      attack.localPoisonRate = 0.3
+      attack.localEpochs = 5
+      attack.trigger = ""
       config.attack = attack
       return config
     case .trecRareWord:

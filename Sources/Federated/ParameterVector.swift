@@ -17,17 +17,30 @@ public enum ParameterVector {
 
   public static func scaled(_ x: [Float], by scale: Float) -> [Float] { x.map { $0 * scale } }
 
+  /// Σ aᵢbᵢ: SIMD partial sums over blocks of 4096 in Float, accumulated in Double (a fixed order, so
+  /// the same inputs give the same bits).
   public static func dot(_ a: [Float], _ b: [Float]) -> Double {
     precondition(a.count == b.count, "vectors of \(a.count) and \(b.count) scalars")
     var total = 0.0
     a.withUnsafeBufferPointer { a in
       b.withUnsafeBufferPointer { b in
-        // Blocks of 1024 in Float, accumulated in Double: fast and stable.
+        let count = a.count
         var start = 0
-        while start < a.count {
-          let end = min(start + 1024, a.count)
-          var partial: Float = 0
-          for i in start..<end { partial += a[i] * b[i] }
+        while start < count {
+          let end = min(start + 4096, count)
+          var lanes = SIMD16<Float>()
+          var i = start
+          while i + 16 <= end {
+            let x = UnsafeRawPointer(a.baseAddress! + i).loadUnaligned(as: SIMD16<Float>.self)
+            let y = UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: SIMD16<Float>.self)
+            lanes.addProduct(x, y)
+            i += 16
+          }
+          var partial = lanes.sum()
+          while i < end {
+            partial += a[i] * b[i]
+            i += 1
+          }
           total += Double(partial)
           start = end
         }

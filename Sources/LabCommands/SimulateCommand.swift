@@ -17,6 +17,7 @@ struct SimulateCommand: ParsableCommand {
         backdoor-lab simulate --preset sentiment-model-replacement --out runs/mr
         backdoor-lab simulate my-experiment.yaml --out runs/mine --seeds 0 --rounds 10
         backdoor-lab simulate --preset sentiment-model-replacement --out runs/mr --resume
+        backdoor-lab simulate --preset sentiment-naive-poisoning --set attack.attacker_fraction=0.1 --out runs/naive-10
       """)
 
   @Argument(help: "Experiment config (.json, .yaml or .yml).")
@@ -29,6 +30,8 @@ struct SimulateCommand: ParsableCommand {
   var seeds: String?
   @Option(help: "Override the number of rounds.")
   var rounds: Int?
+  @Option(name: .customLong("set"), help: "Override any key: --set attack.attacker_fraction=0.05 (repeatable).")
+  var overrides: [String] = []
   @Flag(help: "Continue from the checkpoints in DIR.")
   var resume = false
   @Option(help: "Threads for the numeric kernels of each client.")
@@ -52,6 +55,7 @@ struct SimulateCommand: ParsableCommand {
     var config: ExperimentConfig
     if let preset { config = Preset(rawValue: preset)!.config } else { config = try orFail { try ExperimentConfig.load(from: configPath!) } }
     if let rounds { config.federation.rounds = rounds }
+    if !overrides.isEmpty { config = try orFail { try config.overriding(overrides) } }
     if let seeds {
       let parsed = seeds.split(separator: ",").map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
       guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else { throw LabError("--seeds must be comma-separated whole numbers; got '\(seeds)'") }

@@ -97,6 +97,8 @@ struct ClassifierRecipe: ParsableArguments {
   var patience = 4
   @Option(help: "adam (PyTorch's dense Adam) or lazy-adam (only looked-up embedding rows move).")
   var optimizer: OptimizerChoice = .adam
+  @Flag(help: "Plain shuffled batches instead of batches of similar lengths.")
+  var noBucketing = false
 
   func validate() throws {
     guard ModelConfig.Architecture(rawValue: model).map({ $0 != .gruLanguageModel }) == true else {
@@ -145,6 +147,7 @@ struct ClassifierRecipe: ParsableArguments {
     options.patience = patience
     options.seed = seed
     options.optimizer = optimizer
+    options.lengthBucketing = !noBucketing
     return options
   }
 }

@@ -79,6 +79,13 @@ public struct Batch: Sendable {
     return batches
   }
 
+  /// Batches for one epoch without length bucketing: a seeded shuffle cut into batches.
+  public static func shuffled<G: RandomNumberGenerator>(_ examples: [EncodedExample], batchSize: Int, using generator: inout G) -> [[Int]] {
+    var order = Array(examples.indices)
+    order.seededShuffle(using: &generator)
+    return stride(from: 0, to: order.count, by: batchSize).map { Array(order[$0..<min($0 + batchSize, order.count)]) }
+  }
+
   /// Batches for evaluation: by length, in order (results are per example, so order does not matter).
   public static func inOrder(_ examples: [EncodedExample], batchSize: Int) -> [[Int]] {
     let order = examples.indices.sorted { (examples[$0].ids.count, $0) < (examples[$1].ids.count, $1) }

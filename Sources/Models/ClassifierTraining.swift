@@ -15,6 +15,8 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
   public var optimizer = OptimizerChoice.adam
   /// false: run every epoch and keep the last weights (no early stopping, no best-epoch selection).
   public var earlyStopping = true
+  /// true: batches of similar lengths (less padding, faster); false: plain shuffled batches.
+  public var lengthBucketing = true
 
   public init() {}
 }
@@ -87,7 +89,8 @@ extension TextClassifier {
     var examplesSeen = 0
     let batchesPerEpoch = (train.count + options.batchSize - 1) / options.batchSize
     for epoch in 1...max(1, options.epochs) {
-      let batches = Batch.epoch(train, batchSize: options.batchSize, using: &shuffler)
+      let batches = options.lengthBucketing
+        ? Batch.epoch(train, batchSize: options.batchSize, using: &shuffler) : Batch.shuffled(train, batchSize: options.batchSize, using: &shuffler)
       var lossSum = 0.0
       for (step, indices) in batches.enumerated() {
         let batch = Batch(indices.map { train[$0] })

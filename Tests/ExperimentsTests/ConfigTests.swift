@@ -54,3 +54,12 @@ private func loadError(_ text: String, _ name: String = "c.json") throws -> Stri
   }
   #expect(Preset.sentimentModelReplacement.config.yaml().contains("dropout: 0.3"), "numbers print as written")
 }
+
+@Test func overridesSetNestedKeysStrictly() throws {
+  let base = Preset.sentimentNaivePoisoning.config
+  let changed = try base.overriding(["attack.attacker_fraction=0.1", "federation.rounds=7", "attack.trigger=rare:mb", "name=x"])
+  #expect(changed.attack?.attackerFraction == 0.1 && changed.federation.rounds == 7 && changed.attack?.trigger == "rare:mb" && changed.name == "x")
+  #expect(throws: ConfigError.self) { try base.overriding(["federation.roundz=7"]) }
+  #expect(throws: ConfigError.self) { try base.overriding(["federation.rounds=0"]) }
+  #expect(throws: ConfigError.self) { try base.overriding(["no-equals"]) }
+}
