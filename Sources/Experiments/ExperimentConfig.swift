@@ -1,4 +1,5 @@
 import Attacks
+import Defenses
 import Federated
 import Foundation
 import Randomness
@@ -126,6 +127,7 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     }
     if f.fedproxMu < 0 { problems.append("federation.fedprox_mu must not be negative") }
     if seeds.isEmpty { problems.append("seeds must name at least one seed") }
+    problems += aggregator.validationProblems(clientsPerRound: f.clientsPerRound)
     if task.kind == .keyboard {
       if task.window < 2 { problems.append("task.window must be at least 2") }
       if task.maxVocab < 5 { problems.append("task.max_vocab must be at least 5") }
@@ -416,23 +418,89 @@ public struct AttackConfig: Codable, Equatable, Sendable {
   }
 }
 
+/// The server's aggregation rule (`Defenses`), with its parameters.
 public struct AggregatorConfig: Codable, Equatable, Sendable {
-  public enum Kind: String, Codable, CaseIterable, Sendable { case fedavg }
+  public enum Kind: String, Codable, CaseIterable, Sendable {
+    case fedavg, clipping, weakDifferentialPrivacy = "weak_dp", median, trimmedMean = "trimmed_mean", krum, multiKrum = "multi_krum", bulyan
+    case geometricMedian = "geometric_median", centeredClipping = "centered_clipping", embeddingRows = "embedding_rows"
+  }
   public var kind = Kind.fedavg
+  /// clipping and weak_dp: the L2 bound (clipping without it: the round's median norm).
+  public var clipBound: Double?
+  /// weak_dp: σ of the Gaussian noise added to every coordinate of the aggregate.
+  public var noiseStd = 0.001
+  /// trimmed_mean: the share cut from each end.
+  public var beta = 0.2
+  /// krum, multi_krum, bulyan: f, the number of Byzantine clients assumed.
+  public var assumedByzantine = 1
+  /// multi_krum: how many updates are averaged.
+  public var keep = 5
+  /// centered_clipping: τ.
+  public var radius = 1.0
+  /// embedding_rows: a client is excluded when its score exceeds factor × the round's median.
+  public var factor = 4.0
 
   public init() {}
 
-  enum CodingKeys: String, CodingKey, CaseIterable { case kind }
+  enum CodingKeys: String, CodingKey, CaseIterable {
+    case kind, clipBound = "clip_bound", noiseStd = "noise_std", beta, assumedByzantine = "assumed_byzantine", keep, radius, factor
+  }
 
   public init(from decoder: any Decoder) throws {
     try rejectUnknownKeys(decoder, CodingKeys.self)
     let c = try decoder.container(keyedBy: CodingKeys.self)
-    kind = try decodeChoice(c, .kind) ?? .fedavg
+    let d = AggregatorConfig()
+    kind = try decodeChoice(c, .kind) ?? d.kind
+    clipBound = try c.decodeIfPresent(Double.self, forKey: .clipBound)
+    noiseStd = try c.decodeIfPresent(Double.self, forKey: .noiseStd) ?? d.noiseStd
+    beta = try c.decodeIfPresent(Double.self, forKey: .beta) ?? d.beta
+    assumedByzantine = try c.decodeIfPresent(Int.self, forKey: .assumedByzantine) ?? d.assumedByzantine
+    keep = try c.decodeIfPresent(Int.self, forKey: .keep) ?? d.keep
+    radius = try c.decodeIfPresent(Double.self, forKey: .radius) ?? d.radius
+    factor = try c.decodeIfPresent(Double.self, forKey: .factor) ?? d.factor
   }
 
-  public func makeAggregator(weighting: FederatedAveraging.Weighting) -> any Aggregator {
+  func validationProblems(clientsPerRound: Int) -> [String] {
+    var problems: [String] = []
+    if let bound = clipBound, !(bound > 0) { problems.append("aggregator.clip_bound must be positive") }
+    if kind == .weakDifferentialPrivacy && clipBound == nil { problems.append("aggregator.clip_bound is required for weak_dp") }
+    if !(noiseStd >= 0) { problems.append("aggregator.noise_std must not be negative") }
+    if !(beta >= 0 && beta < 0.5) { problems.append("aggregator.beta must be in [0, 0.5)") }
+    if assumedByzantine < 0 { problems.append("aggregator.assumed_byzantine must not be negative") }
+    if keep < 1 { problems.append("aggregator.keep must be at least 1") }
+    if !(radius > 0) { problems.append("aggregator.radius must be positive") }
+    if !(factor > 1) { problems.append("aggregator.factor must be above 1") }
+    let needed: Int? =
+      switch kind {
+      case .krum: 2 * assumedByzantine + 3
+      case .multiKrum: max(2 * assumedByzantine + 3, keep)
+      case .bulyan: 4 * assumedByzantine + 3
+      case .trimmedMean: 2 * Int(beta * Double(clientsPerRound)) + 1
+      default: nil
+      }
+    if let needed, clientsPerRound < needed {
+      problems.append("aggregator \(kind.rawValue) needs at least \(needed) updates a round; federation.clients_per_round is \(clientsPerRound)")
+    }
+    return problems
+  }
+
+  /// The rule; `embedding` locates the embedding matrix in the parameter vector (for embedding_rows).
+  public func makeAggregator(weighting: FederatedAveraging.Weighting, seed: UInt64, embedding: (range: Range<Int>, dimension: Int)?) -> any Aggregator {
+    let average = FederatedAveraging(weighting: weighting)
     switch kind {
-    case .fedavg: FederatedAveraging(weighting: weighting)
+    case .fedavg: return average
+    case .clipping: return NormClipping(bound: clipBound.map { .fixed($0) } ?? .median, inner: average)
+    case .weakDifferentialPrivacy: return WeakDifferentialPrivacy(clipBound: clipBound ?? 1, noiseStandardDeviation: noiseStd, seed: seed, inner: average)
+    case .median: return CoordinateMedian()
+    case .trimmedMean: return TrimmedMean(beta: beta)
+    case .krum: return Krum(assumedByzantine: assumedByzantine)
+    case .multiKrum: return Krum(assumedByzantine: assumedByzantine, keep: keep)
+    case .bulyan: return Bulyan(assumedByzantine: assumedByzantine)
+    case .geometricMedian: return GeometricMedian()
+    case .centeredClipping: return CenteredClipping(radius: radius)
+    case .embeddingRows:
+      let located = embedding!
+      return EmbeddingRowDetector(embeddingRange: located.range, dimension: located.dimension, factor: factor, inner: average)
     }
   }
 }

@@ -27,20 +27,27 @@ public struct ExperimentRunner: Sendable {
     case .classification:
       let scenario = try ClassificationScenario(config: config, corpus: corpus, seed: seed)
       let setup = RunSetup(seed: seed, attackers: scenario.attackers, clientSizes: scenario.partition.clients.map(\.count), notes: scenario.notes)
-      return try run(scenario, initial: scenario.initialModel(seed: seed), setup: setup, resume: resume, progress: progress) { model in
+      let initial = scenario.initialModel(seed: seed)
+      return try run(scenario, initial: initial, embedding: embeddingLocation(initial), setup: setup, resume: resume, progress: progress) { model in
         ModelBundle(model: .classifier(model), vocabulary: scenario.vocabulary)
       }
     case .keyboard:
       let scenario = try KeyboardScenario(config: config, corpus: corpus, seed: seed)
       let setup = RunSetup(seed: seed, attackers: scenario.attackers, clientSizes: scenario.clientSizes, notes: scenario.notes)
-      return try run(scenario, initial: scenario.initialModel(seed: seed), setup: setup, resume: resume, progress: progress) { model in
+      let initial = scenario.initialModel(seed: seed)
+      return try run(scenario, initial: initial, embedding: embeddingLocation(initial), setup: setup, resume: resume, progress: progress) { model in
         ModelBundle(model: .languageModel(model), vocabulary: scenario.vocabulary)
       }
     }
   }
 
+  /// Where `embedding.weight` lies in a model's parameter vector, and its row width.
+  func embeddingLocation<Model: Parameterized>(_ model: Model) -> (range: Range<Int>, dimension: Int)? {
+    parameterRanges(of: model).first { $0.name == "embedding.weight" }.map { ($0.range, config.task.embeddingDim) }
+  }
+
   func run<Scenario: FederatedScenario>(
-    _ scenario: Scenario, initial: Scenario.Model, setup: RunSetup, resume: Bool, progress: @escaping (RoundRecord) -> Void,
+    _ scenario: Scenario, initial: Scenario.Model, embedding: (range: Range<Int>, dimension: Int)?, setup: RunSetup, resume: Bool, progress: @escaping (RoundRecord) -> Void,
     bundle: (Scenario.Model) -> ModelBundle
   ) throws -> [RoundRecord] {
     let folder = seedDirectory(setup.seed)
@@ -56,7 +63,8 @@ public struct ExperimentRunner: Sendable {
     settings.parallelClients = config.federation.parallelClients
     settings.seed = setup.seed
     let simulation = Simulation(
-      scenario: scenario, aggregator: config.aggregator.makeAggregator(weighting: config.federation.weighting), settings: settings)
+      scenario: scenario, aggregator: config.aggregator.makeAggregator(weighting: config.federation.weighting, seed: setup.seed, embedding: embedding),
+      settings: settings)
     try write(try jsonData(setup), to: folder + "/setup.json")
     func writeRecords(_ records: [RoundRecord]) throws {
       try write(Data(records.map { String(decoding: try! jsonData($0, pretty: false), as: UTF8.self) + "\n" }.joined().utf8), to: folder + "/rounds.jsonl")
@@ -77,7 +85,8 @@ public struct ExperimentRunner: Sendable {
   static func csv(_ records: [RoundRecord]) -> String {
     let leading = ["main_task_accuracy", "attack_success_rate"]
     let others = Set(records.flatMap(\.metrics.keys)).subtracting(leading).sorted()
-    var lines = [(["round"] + leading + others + ["sampled", "malicious", "rejected", "mean_benign_update_norm", "mean_malicious_update_norm", "global_change_norm"]).joined(separator: ",")]
+    var lines = [(["round"] + leading + others + ["sampled", "malicious", "rejected", "flagged", "detection_precision", "detection_recall",
+                  "mean_benign_update_norm", "mean_malicious_update_norm", "global_change_norm"]).joined(separator: ",")]
     for record in records {
       let malicious = Set(record.malicious.map(String.init))
       let benignNorms = record.updateNorms.filter { !malicious.contains($0.key) }.map(\.value)
@@ -86,7 +95,8 @@ public struct ExperimentRunner: Sendable {
       func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
       lines.append(([String(record.round)] + (leading + others).map { number(record.metrics[$0]) } + [
         record.sampled.map(String.init).joined(separator: " "), record.malicious.map(String.init).joined(separator: " "),
-        record.rejected.map(String.init).joined(separator: " "), number(mean(benignNorms)), number(mean(maliciousNorms)), number(record.globalChangeNorm),
+        record.rejected.map(String.init).joined(separator: " "), record.flagged.map(String.init).joined(separator: " "),
+        number(record.detectionPrecision), number(record.detectionRecall), number(mean(benignNorms)), number(mean(maliciousNorms)), number(record.globalChangeNorm),
       ]).joined(separator: ","))
     }
     return lines.joined(separator: "\n") + "\n"

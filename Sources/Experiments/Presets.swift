@@ -93,6 +93,9 @@ public enum Preset: String, CaseIterable, Sendable {
       ]
       config.task.backdoorWord = "cheese"
       config.federation.partition = .natural
+      // Speakers' text sizes differ by orders of magnitude: the paper's FedAvg averages updates uniformly, which
+      // is what makes the replacement boost γ = clients per round / η exact.
+      config.federation.weighting = .uniform
       config.federation.clientsPerRound = 10
       config.federation.rounds = 60
       config.federation.evaluateEvery = 5

@@ -67,9 +67,61 @@ public struct RoundRecord: Sendable, Codable, Equatable {
 
   enum CodingKeys: String, CodingKey {
     case round, sampled, malicious, rejected, verdicts, updateNorms = "update_norms", globalChangeNorm = "global_change_norm", metrics
+    case flagged, detectionPrecision = "detection_precision", detectionRecall = "detection_recall"
+  }
+
+  public init(
+    round: Int, sampled: [Int], malicious: [Int], rejected: [Int], verdicts: [String: ClientVerdict], updateNorms: [String: Double],
+    globalChangeNorm: Double, metrics: [String: Double]
+  ) {
+    self.round = round
+    self.sampled = sampled
+    self.malicious = malicious
+    self.rejected = rejected
+    self.verdicts = verdicts
+    self.updateNorms = updateNorms
+    self.globalChangeNorm = globalChangeNorm
+    self.metrics = metrics
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    self.init(
+      round: try c.decode(Int.self, forKey: .round), sampled: try c.decode([Int].self, forKey: .sampled),
+      malicious: try c.decode([Int].self, forKey: .malicious), rejected: try c.decode([Int].self, forKey: .rejected),
+      verdicts: try c.decode([String: ClientVerdict].self, forKey: .verdicts), updateNorms: try c.decode([String: Double].self, forKey: .updateNorms),
+      globalChangeNorm: try c.decode(Double.self, forKey: .globalChangeNorm), metrics: try c.decode([String: Double].self, forKey: .metrics))
+  }
+
+  /// The stored fields plus what follows from them (flagged clients, detection precision and recall).
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(round, forKey: .round)
+    try c.encode(sampled, forKey: .sampled)
+    try c.encode(malicious, forKey: .malicious)
+    try c.encode(rejected, forKey: .rejected)
+    try c.encode(verdicts, forKey: .verdicts)
+    try c.encode(updateNorms, forKey: .updateNorms)
+    try c.encode(globalChangeNorm, forKey: .globalChangeNorm)
+    try c.encode(metrics, forKey: .metrics)
+    try c.encode(flagged, forKey: .flagged)
+    try c.encodeIfPresent(detectionPrecision, forKey: .detectionPrecision)
+    try c.encodeIfPresent(detectionRecall, forKey: .detectionRecall)
   }
 
   public var mainTaskAccuracy: Double? { metrics["main_task_accuracy"] }
+
+  /// Clients the rule did not simply keep (excluded, down-weighted, clipped or rejected), ascending.
+  public var flagged: [Int] { verdicts.filter { $0.value != .kept }.compactMap { Int($0.key) }.sorted() }
+  /// Share of flagged clients that were attacking (nil when none was flagged).
+  public var detectionPrecision: Double? {
+    let flagged = Set(flagged)
+    return flagged.isEmpty ? nil : Double(flagged.intersection(malicious).count) / Double(flagged.count)
+  }
+  /// Share of attacking clients that were flagged (nil when none attacked).
+  public var detectionRecall: Double? {
+    malicious.isEmpty ? nil : Double(Set(flagged).intersection(malicious).count) / Double(malicious.count)
+  }
   public var attackSuccessRate: Double? { metrics["attack_success_rate"] }
 }
 

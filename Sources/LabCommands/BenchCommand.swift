@@ -10,7 +10,7 @@ struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
     abstract: "Benchmarks that print one JSON line each, for side-by-side runs with the reference scripts.",
-    subcommands: [TokenizeBench.self, GEMMBench.self, GRUBench.self, TrainBench.self, FederatedRoundBench.self])
+    subcommands: [TokenizeBench.self, GEMMBench.self, GRUBench.self, TrainBench.self, FederatedRoundBench.self, AggregationBench.self])
 
   struct TokenizeBench: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -105,3 +105,28 @@ private func toyConfig(_ behaviour: AttackConfig.Behaviour?, rounds: Int = 6) ->
     #expect(attackerNorm > 0 && attackerNorm.isFinite, "\(behaviour)")
   }
 }
+
+@Test(arguments: [AggregatorConfig.Kind.krum, .embeddingRows, .median])
+func robustAggregationStopsOneRoundModelReplacementAndScoresDetection(kind: AggregatorConfig.Kind) throws {
+  var config = toyConfig(.modelReplacement)
+  config.federation.clientsPerRound = 6
+  config.aggregator.kind = kind
+  config.aggregator.assumedByzantine = 1
+  #expect(config.validationProblems().isEmpty, "\(config.validationProblems())")
+  let records = try ExperimentRunner(config: config, corpus: try toyCorpus(), directory: try Fixtures.temporaryDirectory()).run(seed: 0, resume: false)
+  let attackRound = records[3]
+  #expect(attackRound.malicious.count == 1)
+  let asr = try #require(attackRound.attackSuccessRate)
+  #expect(asr < 0.5, "\(kind): the boosted update is set aside (ASR \(asr))")
+  if kind != .median {
+    #expect(attackRound.detectionRecall == 1, "\(kind) flags the attacker")
+    #expect(attackRound.flagged.contains(attackRound.malicious[0]))
+  }
+}
+
+@Test func aggregatorsNeedEnoughUpdatesPerRound() {
+  var config = toyConfig(nil)
+  config.aggregator.kind = .bulyan
+  config.aggregator.assumedByzantine = 1
+  #expect(config.validationProblems().contains { $0.contains("bulyan needs at least 7 updates") })
+}
