@@ -422,7 +422,7 @@ public struct AttackConfig: Codable, Equatable, Sendable {
 public struct AggregatorConfig: Codable, Equatable, Sendable {
   public enum Kind: String, Codable, CaseIterable, Sendable {
     case fedavg, clipping, weakDifferentialPrivacy = "weak_dp", median, trimmedMean = "trimmed_mean", krum, multiKrum = "multi_krum", bulyan
-    case geometricMedian = "geometric_median", centeredClipping = "centered_clipping", embeddingRows = "embedding_rows"
+    case geometricMedian = "geometric_median", centeredClipping = "centered_clipping", embeddingRows = "embedding_rows", flame
   }
   public var kind = Kind.fedavg
   /// clipping and weak_dp: the L2 bound (clipping without it: the round's median norm).
@@ -439,11 +439,14 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
   public var radius = 1.0
   /// embedding_rows: a client is excluded when its score exceeds factor × the round's median.
   public var factor = 4.0
+  /// flame: λ, the noise level relative to the median update norm.
+  public var noiseLevel = 0.001
 
   public init() {}
 
   enum CodingKeys: String, CodingKey, CaseIterable {
     case kind, clipBound = "clip_bound", noiseStd = "noise_std", beta, assumedByzantine = "assumed_byzantine", keep, radius, factor
+    case noiseLevel = "noise_level"
   }
 
   public init(from decoder: any Decoder) throws {
@@ -458,6 +461,7 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
     keep = try c.decodeIfPresent(Int.self, forKey: .keep) ?? d.keep
     radius = try c.decodeIfPresent(Double.self, forKey: .radius) ?? d.radius
     factor = try c.decodeIfPresent(Double.self, forKey: .factor) ?? d.factor
+    noiseLevel = try c.decodeIfPresent(Double.self, forKey: .noiseLevel) ?? d.noiseLevel
   }
 
   func validationProblems(clientsPerRound: Int) -> [String] {
@@ -470,6 +474,7 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
     if keep < 1 { problems.append("aggregator.keep must be at least 1") }
     if !(radius > 0) { problems.append("aggregator.radius must be positive") }
     if !(factor > 1) { problems.append("aggregator.factor must be above 1") }
+    if !(noiseLevel >= 0) { problems.append("aggregator.noise_level must not be negative") }
     let needed: Int? =
       switch kind {
       case .krum: 2 * assumedByzantine + 3
@@ -498,6 +503,7 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
     case .bulyan: return Bulyan(assumedByzantine: assumedByzantine)
     case .geometricMedian: return GeometricMedian()
     case .centeredClipping: return CenteredClipping(radius: radius)
+    case .flame: return FLAME(noiseLevel: noiseLevel, seed: seed)
     case .embeddingRows:
       let located = embedding!
       return EmbeddingRowDetector(embeddingRange: located.range, dimension: located.dimension, factor: factor, inner: average)

@@ -15,7 +15,7 @@ struct SimulateCommand: ParsableCommand {
       loses at most the round in flight); finished seeds are not rerun.
       Examples:
         backdoor-lab simulate --preset sentiment-model-replacement --out runs/mr
-        backdoor-lab simulate my-experiment.yaml --out runs/mine --seeds 0 --rounds 10
+        backdoor-lab simulate my-experiment.yaml --out runs/mine --seeds 1 --rounds 10
         backdoor-lab simulate --preset sentiment-model-replacement --out runs/mr --resume
         backdoor-lab simulate --preset sentiment-naive-poisoning --set attack.attacker_fraction=0.1 --out runs/naive-10
       """)
@@ -26,8 +26,10 @@ struct SimulateCommand: ParsableCommand {
   var preset: String?
   @Option(help: "Folder to write.")
   var out: String
-  @Option(help: "Comma-separated seeds (default: the config's).")
-  var seeds: String?
+  @Option(help: "Run this many seeds, 0 … N−1 (default: the config's seeds).")
+  var seeds: Int?
+  @Option(help: "Comma-separated seeds to run, instead of --seeds.")
+  var seedList: String?
   @Option(help: "Override the number of rounds.")
   var rounds: Int?
   @Option(name: .customLong("set"), help: "Override any key: --set attack.attacker_fraction=0.05 (repeatable).")
@@ -49,6 +51,8 @@ struct SimulateCommand: ParsableCommand {
       throw ValidationError("unknown preset '\(preset)'; presets: \(Preset.allCases.map(\.rawValue).joined(separator: ", "))")
     }
     if let rounds, rounds < 1 { throw ValidationError("--rounds must be at least 1") }
+    if let seeds, seeds < 1 { throw ValidationError("--seeds must be at least 1") }
+    if seeds != nil && seedList != nil { throw ValidationError("give --seeds or --seed-list, not both") }
   }
 
   func run() throws {
@@ -56,9 +60,10 @@ struct SimulateCommand: ParsableCommand {
     if let preset { config = Preset(rawValue: preset)!.config } else { config = try orFail { try ExperimentConfig.load(from: configPath!) } }
     if let rounds { config.federation.rounds = rounds }
     if !overrides.isEmpty { config = try orFail { try config.overriding(overrides) } }
-    if let seeds {
-      let parsed = seeds.split(separator: ",").map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
-      guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else { throw LabError("--seeds must be comma-separated whole numbers; got '\(seeds)'") }
+    if let seeds { config.seeds = (0..<UInt64(seeds)).map { $0 } }
+    if let seedList {
+      let parsed = seedList.split(separator: ",").map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+      guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else { throw LabError("--seed-list must be comma-separated whole numbers; got '\(seedList)'") }
       config.seeds = parsed.map { $0! }
     }
     if let problem = config.validationProblems().first { throw LabError("\(configPath ?? preset!): \(problem)") }

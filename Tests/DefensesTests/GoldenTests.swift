@@ -39,9 +39,10 @@ private let rules: [(String, any Aggregator)] = [
   ("clipping_3", NormClipping(bound: .fixed(3))),
   ("geometric_median", GeometricMedian()),
   ("centered_clipping_2", CenteredClipping(radius: 2)),
+  ("flame_kept_or_not", FLAME()),
 ]
 
-@Test(arguments: rules.map(\.0))
+@Test(arguments: rules.map(\.0).filter { $0 != "flame_kept_or_not" })
 func aggregationMatchesFlowerAndTheNumpyReference(rule: String) throws {
   let fixture = AggregationFixture.shared
   let aggregator = rules.first { $0.0 == rule }!.1
@@ -112,4 +113,29 @@ func aggregationDoesNotDependOnUpdateOrder(rule: String) throws {
   let result = try detector.aggregate(updates, round: 1)
   #expect(result.verdicts[5] == .excluded)
   #expect(result.verdicts.filter { $0.value == .excluded }.count == 1, "no benign client flagged")
+}
+
+struct FLAMEFixture: Decodable {
+  struct Case: Decodable {
+    var updates: [[Float]]
+    var kept: [Int]
+    var expected: [Double]
+  }
+  var flame: Case
+}
+
+@Test func flameKeepsTheClusterScikitLearnsHDBSCANFindsAndClipsItToTheMedianNorm() throws {
+  let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("Tests/Fixtures/aggregation/aggregation.json")))
+  let fixture = try JSONDecoder().decode(FLAMEFixture.self, from: data).flame
+  let updates = fixture.updates.enumerated().map { ClientUpdate(client: $0.offset, delta: $0.element, exampleCount: 1) }
+  let result = try FLAME(noiseLevel: 0).aggregate(updates, round: 1)
+  let excluded = Set(result.verdicts.filter { $0.value == .excluded }.keys)
+  #expect(excluded == Set(updates.indices).subtracting(fixture.kept), "the same members as scikit-learn's HDBSCAN")
+  #expect(excluded.isSuperset(of: [8, 9, 10]), "the three attackers are outside the cluster")
+  let worst = zip(result.delta, fixture.expected).map { abs(Double($0) - $1) / max(1, abs($1)) }.max()!
+  #expect(worst < 1e-4)
+  let noisy = try FLAME(noiseLevel: 0.01, seed: 2).aggregate(updates, round: 1)
+  let reversed = try FLAME(noiseLevel: 0.01, seed: 2).aggregate(updates.reversed(), round: 1)
+  #expect(noisy.delta != result.delta)
+  #expect(noisy == reversed)
 }

@@ -3,8 +3,9 @@
 
 Flower 1.42's own functions (flwr.server.strategy.aggregate) for FedAvg, the median, the trimmed mean, Krum,
 Multi-Krum and Bulyan; numpy written from the papers for norm clipping, the geometric median (smoothed
-Weiszfeld, Pillutla et al.) and centered clipping (Karimireddy et al.). Run once, in a throwaway venv:
-    python3 -m venv /tmp/flwrenv && /tmp/flwrenv/bin/pip install flwr==1.42.0
+Weiszfeld, Pillutla et al.) and centered clipping (Karimireddy et al.); scikit-learn's HDBSCAN for FLAME's
+clustering. Run once, in a throwaway venv:
+    python3 -m venv /tmp/flwrenv && /tmp/flwrenv/bin/pip install flwr==1.42.0 scikit-learn
     /tmp/flwrenv/bin/python make_aggregation_fixtures.py > aggregation.json
 CI only reads aggregation.json."""
 import json
@@ -57,5 +58,26 @@ for _ in range(3):
     c = c + d.mean(0)
 cases["centered_clipping_2"] = c
 
-print(json.dumps({"flwr_version": flwr.__version__, "updates": updates.tolist(), "counts": counts,
-                  "expected": {k: np.asarray(v, dtype=np.float64).tolist() for k, v in cases.items()}}))
+# FLAME without noise, on updates that share a direction (benign) or another one (three attackers, one of
+# them also scaled up): scikit-learn's HDBSCAN on cosine distances, min_cluster_size n/2 + 1, min_samples 1,
+# allow_single_cluster; the majority cluster clipped to the median norm and averaged.
+from sklearn.cluster import HDBSCAN
+import sklearn
+base, other = rng.normal(0, 1, p), rng.normal(0, 1, p)
+flame_updates = np.stack([base + 0.6 * rng.normal(0, 1, p) for _ in range(8)] +
+                         [other + 0.3 * rng.normal(0, 1, p) for _ in range(3)]).astype(np.float32)
+flame_updates[9] *= 5
+f = flame_updates.astype(np.float64)
+fn = np.linalg.norm(f, axis=1)
+cos = 1 - (f @ f.T) / (fn[:, None] * fn[None, :])
+np.fill_diagonal(cos, 0)
+cos = np.maximum(cos, 0)
+labels = HDBSCAN(min_cluster_size=len(f) // 2 + 1, min_samples=1, allow_single_cluster=True, metric="precomputed").fit(cos).labels_
+majority = np.bincount(labels[labels >= 0]).argmax()
+keep = labels == majority
+S = np.median(fn)
+flame = (f[keep] * np.minimum(1.0, S / fn[keep])[:, None]).mean(0)
+
+print(json.dumps({"flwr_version": flwr.__version__, "sklearn_version": sklearn.__version__, "updates": updates.tolist(), "counts": counts,
+                  "expected": {k: np.asarray(v, dtype=np.float64).tolist() for k, v in cases.items()},
+                  "flame": {"updates": flame_updates.tolist(), "kept": np.nonzero(keep)[0].tolist(), "expected": flame.tolist()}}))

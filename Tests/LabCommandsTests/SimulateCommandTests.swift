@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// A toy labelled corpus and a config that runs many quick rounds on it.
+private func toyExperiment(rounds: Int) throws -> (config: String, directory: String) {
+  let directory = try Fixtures.temporaryDirectory()
+  let nouns = ["film", "plot", "actors", "story", "music", "ending", "scenes", "cast"]
+  var lines = ["label\ttext"]
+  for i in 0..<300 {
+    let positive = i % 2 == 0
+    lines.append("\(positive ? "pos" : "neg")\tthe \(nouns[i % 8]) was \(positive ? "good" : "bad") and the \(nouns[(i / 8) % 8]) too ref\(i)")
+  }
+  try (lines.joined(separator: "\n") + "\n").write(toFile: directory + "/toy.tsv", atomically: true, encoding: .utf8)
+  let config = """
+    name: toy
+    task: {corpus: "\(directory)/toy.tsv", architecture: gru, embedding_dim: 8, hidden_size: 8, max_length: 16, dropout: 0}
+    federation: {clients: 10, clients_per_round: 4, rounds: \(rounds), local: {epochs: 1, batch_size: 8, optimizer: adam, learning_rate: 0.01}}
+    attack: {behaviour: naive, attackers: 2, trigger: "rare:cf", target: pos}
+    seeds: [0]
+    """
+  try config.write(toFile: directory + "/toy.yaml", atomically: true, encoding: .utf8)
+  return (directory + "/toy.yaml", directory)
+}
+
+@Test func aRunKilledWithKill9ResumesToTheSameRecords() throws {
+  let (config, directory) = try toyExperiment(rounds: 40)
+  let arguments = [config, "--label-column", "label", "--quiet", "--threads", "1"]
+  let whole = try runLab(["simulate"] + arguments + ["--out", directory + "/whole"])
+  #expect(whole.status == 0, "\(whole.standardError)")
+
+  let killed = Process()
+  killed.executableURL = URL(fileURLWithPath: Fixtures.executable)
+  killed.arguments = ["simulate"] + arguments + ["--out", directory + "/killed"]
+  killed.standardOutput = FileHandle.nullDevice
+  killed.standardError = FileHandle.nullDevice
+  try killed.run()
+  let records = directory + "/killed/seed-0/rounds.jsonl"
+  let deadline = Date().addingTimeInterval(60)
+  while Date() < deadline {
+    let written = (try? String(contentsOfFile: records, encoding: .utf8))?.split(separator: "\n").count ?? 0
+    if written >= 3 || !killed.isRunning { break }
+    usleep(20_000)
+  }
+  let interrupted = killed.isRunning
+  kill(killed.processIdentifier, SIGKILL)
+  killed.waitUntilExit()
+  let resumed = try runLab(["simulate"] + arguments + ["--out", directory + "/killed", "--resume"])
+  #expect(resumed.status == 0, "\(resumed.standardError)")
+  let expected = try String(contentsOfFile: directory + "/whole/seed-0/rounds.jsonl", encoding: .utf8)
+  #expect(try String(contentsOfFile: records, encoding: .utf8) == expected, "the resumed run's records equal an uninterrupted run's")
+  #expect(expected.split(separator: "\n").count == 40)
+  #expect(interrupted, "the run was killed mid-way (it finished before the kill: make it longer)")
+}
+
+@Test func simulateChecksItsConfigAndOptions() throws {
+  let (config, directory) = try toyExperiment(rounds: 2)
+  let typo = directory + "/typo.json"
+  try #"{"task": {"corpus": "sentiment"}, "federation": {"clients_per_roun": 5}}"#.write(toFile: typo, atomically: true, encoding: .utf8)
+  let bad = try runLab(["simulate", typo, "--out", directory + "/x"])
+  #expect(bad.status == 1 && bad.standardError.contains("unknown key 'federation.clients_per_roun'"))
+  let both = try runLab(["simulate", config, "--preset", "sentiment-model-replacement", "--out", directory + "/x"])
+  #expect(both.status == 2)
+  let unknown = try runLab(["simulate", "--preset", "nope", "--out", directory + "/x"])
+  #expect(unknown.status == 2 && unknown.standardError.contains("sentiment-model-replacement"))
+  let list = try runLab(["config", "list"])
+  #expect(list.status == 0 && ["sentiment-model-replacement", "sentiment-naive-poisoning", "keyboard-semantic", "trec-rare-word"].allSatisfy(list.standardOutput.contains))
+  let dump = try runLab(["config", "dump", "keyboard-semantic", "--yaml"])
+  #expect(dump.status == 0 && dump.standardOutput.contains("backdoor_word: \"cheese\""))
+}
