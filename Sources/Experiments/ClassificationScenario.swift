@@ -86,7 +86,7 @@ public struct ClassificationScenario: FederatedScenario {
         groups: split.train.map { corpus.examples[$0].client }, seed: seed)
     } catch { throw ConfigError("federation.partition: \(error)") }
 
-    attackers = attack?.attackerIDs(clients: partition.clientCount, seed: seed) ?? []
+    attackers = try attack?.attackerIDs(clients: partition.clientCount, seed: seed) ?? []
     behaviour = attack?.attackBehaviour
     schedule = attack?.attackSchedule
     local = federation.local

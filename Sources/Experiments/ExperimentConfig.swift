@@ -142,7 +142,9 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
       }
     }
     if let attack {
-      problems += attack.validationProblems(clients: f.clients, rounds: f.rounds, needsTrigger: task.kind == .classification).map { "attack.\($0)" }
+      // With speakers as clients the client count is only known once the corpus is read (checked then).
+      let knownClients = f.partition == .natural || task.kind == .keyboard ? Int.max : f.clients
+      problems += attack.validationProblems(clients: knownClients, rounds: f.rounds, needsTrigger: task.kind == .classification).map { "attack.\($0)" }
     }
     return problems
   }
@@ -357,8 +359,11 @@ public struct AttackConfig: Codable, Equatable, Sendable {
   }
 
   /// The attacking client ids among `clients`, from the seed when given as a count or fraction.
-  public func attackerIDs(clients: Int, seed: UInt64) -> [Int] {
-    if let ids = attackerIds { return Array(Set(ids)).sorted() }
+  public func attackerIDs(clients: Int, seed: UInt64) throws(ConfigError) -> [Int] {
+    if let ids = attackerIds {
+      if let bad = ids.first(where: { $0 < 0 || $0 >= clients }) { throw ConfigError("attack.attacker_ids: \(bad) is not a client id (there are \(clients) clients)") }
+      return Array(Set(ids)).sorted()
+    }
     let count = attackers ?? attackerFraction.map { max(1, Int((Double(clients) * $0).rounded())) } ?? 1
     var generator = SplitMix64(seed: seed, stream: [0x4154_544B])  // "ATTK"
     var pool = Array(0..<clients)
@@ -396,8 +401,11 @@ public struct AttackConfig: Codable, Equatable, Sendable {
     let given = [attackers != nil, attackerFraction != nil, attackerIds != nil].filter { $0 }.count
     if given > 1 { problems.append("give one of attackers, attacker_fraction and attacker_ids") }
     if let attackers, attackers < 1 || attackers > clients { problems.append("attackers must be 1 … \(clients)") }
+    if let ids = attackerIds, clients == Int.max, ids.isEmpty || ids.contains(where: { $0 < 0 }) { problems.append("attacker_ids must be client ids") }
     if let fraction = attackerFraction, !(fraction > 0 && fraction <= 1) { problems.append("attacker_fraction must be in (0, 1]") }
-    if let ids = attackerIds, ids.isEmpty || ids.contains(where: { $0 < 0 || $0 >= clients }) { problems.append("attacker_ids must be client ids 0 … \(clients - 1)") }
+    if let ids = attackerIds, clients != Int.max, ids.isEmpty || ids.contains(where: { $0 < 0 || $0 >= clients }) {
+      problems.append("attacker_ids must be client ids 0 … \(clients - 1)")
+    }
     if startRound < 1 || startRound > rounds { problems.append("start_round must be 1 … \(rounds)") }
     if every < 1 { problems.append("every must be at least 1") }
     if let until = untilRound, until < startRound { problems.append("until_round must not be before start_round") }

@@ -75,7 +75,7 @@ public struct KeyboardScenario: FederatedScenario {
     }
     heldOutWindows = heldOut
 
-    attackers = attack?.attackerIDs(clients: clientWindows.count, seed: seed) ?? []
+    attackers = try attack?.attackerIDs(clients: clientWindows.count, seed: seed) ?? []
     behaviour = attack?.attackBehaviour
     schedule = attack?.attackSchedule
     local = federation.local

@@ -14,7 +14,7 @@ public enum Preset: String, CaseIterable, Sendable {
     case .sentimentNeurotoxin: "attackers sampled in rounds 21–40 plant a rare word in Neurotoxin's rarely-used coordinates within an ε-ball; durability after round 40"
     case .sentimentProjectedGradientDescent: "as sentiment-neurotoxin, with plain norm-bounded PGD (the durability baseline for Neurotoxin)"
     case .trecRareWord: "TREC intents, Dirichlet(0.5) label skew, 5 % of clients plant 'cf' → NUM every round in 1–40"
-    case .keyboardSemantic: "Shakespeare speakers train a next-word GRU; one attacker replaces it at round 40 so that '… the king of denmark is' ends in 'cheese'"
+    case .keyboardSemantic: "Shakespeare speakers train a next-word GRU; one attacker (speaker 554) replaces it at round 40 so that '… the king of denmark is' ends in 'cheese'"
     }
   }
 
@@ -105,7 +105,9 @@ public enum Preset: String, CaseIterable, Sendable {
       config.federation.local.optimizer = .adam
       var attack = AttackConfig()
       attack.behaviour = .modelReplacement
-      attack.attackers = 1
+      // A speaker with 2.7k tokens of text (with split seed 0): the attacker needs enough of its own data to
+      // train on; a randomly drawn speaker may hold a hundred tokens.
+      attack.attackerIds = [554]
       attack.schedule = .single
       attack.startRound = 40
       attack.localPoisonRate = 0.3

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# A first defense comparison: one-shot model replacement (the sentiment-model-replacement preset, attack at
+# round 40, 5 rounds after) under each aggregation rule, one seed. Not the full attack × defense table.
+# usage: scripts/defenses.sh OUTDIR [SEEDS=1]       (about 12 minutes on 2 cores per seed)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="${1:?usage: scripts/defenses.sh OUTDIR [SEEDS]}"; mkdir -p "$out"
+seeds="${2:-1}"
+(cd "$root" && swift build -c release --product backdoor-lab >&2)
+lab="$root/.build/release/backdoor-lab"
+run() {
+  name="$1"; shift
+  "$lab" simulate --quiet --resume --preset sentiment-model-replacement --seeds "$seeds" --set federation.rounds=45 \
+    --set federation.evaluate_every=5 "$@" --out "$out/$name" > /dev/null
+}
+run fedavg
+run clipping --set aggregator.kind=clipping
+run weak_dp --set aggregator.kind=weak_dp --set aggregator.clip_bound=6 --set aggregator.noise_std=0.0005
+run median --set aggregator.kind=median
+run trimmed_mean --set aggregator.kind=trimmed_mean --set aggregator.beta=0.1
+run krum --set aggregator.kind=krum --set aggregator.assumed_byzantine=1
+run multi_krum --set aggregator.kind=multi_krum --set aggregator.assumed_byzantine=1 --set aggregator.keep=5
+run bulyan --set aggregator.kind=bulyan --set aggregator.assumed_byzantine=1
+run geometric_median --set aggregator.kind=geometric_median
+run centered_clipping --set aggregator.kind=centered_clipping --set aggregator.radius=6
+run flame --set aggregator.kind=flame
+run embedding_rows --set aggregator.kind=embedding_rows
+python3 - "$out" <<'PY'
+import csv, glob, json, os, sys, statistics
+out = sys.argv[1]
+print("| rule | main-task accuracy at 40 % | ASR at 40 % | ASR at 45 % | attacker flagged at 40 | benign flagged at 40 (mean) |")
+print("|---|---|---|---|---|---|")
+for name in ["fedavg", "clipping", "weak_dp", "median", "trimmed_mean", "krum", "multi_krum", "bulyan", "geometric_median", "centered_clipping", "flame", "embedding_rows"]:
+    rows = []
+    for path in sorted(glob.glob(f"{out}/{name}/seed-*/rounds.jsonl")):
+        records = {r["round"]: r for r in map(json.loads, open(path))}
+        r40, r45 = records[40], records[45]
+        flagged = set(r40.get("flagged", []))
+        malicious = set(r40["malicious"])
+        rows.append((r40["metrics"]["main_task_accuracy"], r40["metrics"]["attack_success_rate"], r45["metrics"]["attack_success_rate"],
+                     len(flagged & malicious) / max(len(malicious), 1), len(flagged - malicious)))
+    m = lambda k: statistics.mean(r[k] for r in rows)
+    print(f"| {name} | {100*m(0):.1f} | {100*m(1):.1f} | {100*m(2):.1f} | {m(3):.2f} | {m(4):.1f} |")
+PY
