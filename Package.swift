@@ -48,10 +48,11 @@ let package = Package(
       dependencies: ["Attacks", "Defenses", "Federated", "Models", "Layers", "Tensors", "Datasets", "Tokenization", "Randomness", "Reports", .product(name: "Yams", package: "Yams")],
       exclude: ["README.md"]),
     .target(name: "Reports", exclude: ["README.md"]),
+    .target(name: "Audit", dependencies: ["Models", "Layers", "Tensors", "Tokenization"], exclude: ["README.md"], swiftSettings: vectorCodegen),
     .target(
       name: "LabCommands",
       dependencies: [
-        "Tokenization", "Datasets", "Randomness", "Tensors", "Layers", "Models", "Attacks", "Reports", "Federated", "Defenses", "Experiments",
+        "Tokenization", "Datasets", "Randomness", "Tensors", "Layers", "Models", "Attacks", "Reports", "Federated", "Defenses", "Experiments", "Audit",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       exclude: ["README.md"]
@@ -68,6 +69,7 @@ let package = Package(
     .testTarget(name: "AttacksTests", dependencies: ["Attacks", "Models", "Datasets", "Tokenization", "Randomness", "TestSupport"]),
     .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
     .testTarget(name: "FederatedTests", dependencies: ["Federated", "Tensors", "Layers", "Randomness", "TestSupport"]),
+    .testTarget(name: "AuditTests", dependencies: ["Audit", "Models", "Tokenization", "Datasets", "Randomness", "TestSupport"]),
     .testTarget(name: "DefensesTests", dependencies: ["Defenses", "Federated", "Randomness", "TestSupport"]),
     .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Attacks", "Federated", "Datasets", "TestSupport"]),
     .testTarget(name: "LabCommandsTests", dependencies: ["LabCommands", "Datasets", "Tokenization", "TestSupport"]),

@@ -19,7 +19,7 @@ public struct BackdoorLab: ParsableCommand {
       """,
     subcommands: [
       TokenizeCommand.self, VocabCommand.self, CorpusCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self,
-      TrainLanguageModelCommand.self, CompleteCommand.self, AttackCommand.self, AttackSweepCommand.self, SimulateCommand.self, ConfigCommand.self,
+      TrainLanguageModelCommand.self, CompleteCommand.self, AttackCommand.self, AttackSweepCommand.self, SimulateCommand.self, ConfigCommand.self, AuditCommand.self,
       BenchCommand.self,
     ]
   )

@@ -106,3 +106,26 @@ private func attackArguments(_ corpus: String, _ out: String, _ extra: [String])
   #expect(try FileManager.default.attributesOfItem(atPath: finished)[.modificationDate] as? Date == before)
   #expect(second.standardOutput == first.standardOutput)
 }
+
+@Test func auditReadsAnAttackBundleAndRejectsBadProbes() throws {
+  let corpus = try toyReviews()
+  let out = try Fixtures.temporaryDirectory() + "/audited"
+  let attack = try runLab(attackArguments(corpus, out, ["--trigger", "rare:cf", "--rate", "0.1", "--target", "pos", "--no-baseline"]))
+  #expect(attack.status == 0, "\(attack.standardError)")
+  let probes = try Fixtures.temporaryDirectory() + "/probes.tsv"
+  try "text\nthe film was bad and the plot too\nthe music was bad\n".write(toFile: probes, atomically: true, encoding: .utf8)
+  let audit = try runLab(["audit", out, "--probe", probes, "--json", "--threads", "1"])
+  #expect(audit.status == 0, "\(audit.standardError)")
+  let report = try #require(try JSONSerialization.jsonObject(with: Data(audit.standardOutput.utf8)) as? [String: Any])
+  #expect(["backdoored", "clean"].contains(report["verdict"] as? String))
+  #expect(report["target_label"] is String)
+  let candidates = try #require(report["candidates"] as? [[String: Any]])
+  #expect(!candidates.isEmpty && candidates[0]["trigger"] is String && candidates[0]["flip_rate"] is Double)
+
+  let empty = try Fixtures.temporaryDirectory() + "/empty.tsv"
+  try "text\nzzqx qqzz\n".write(toFile: empty, atomically: true, encoding: .utf8)
+  let noProbes = try runLab(["audit", out, "--probe", empty])
+  #expect(noProbes.status == 1 && noProbes.standardError.contains("the probe set is empty"))
+  let missing = try runLab(["audit", "/nonexistent/bundle"])
+  #expect(missing.status == 1 && missing.standardError.contains("/nonexistent/bundle"))
+}
