@@ -100,16 +100,7 @@ func coordinateWiseSorted(_ updates: [ClientUpdate], _ reduce: (UnsafeMutablePoi
       var start = 0
       while start + 16 <= count {
         for row in 0..<n { lanes[row] = UnsafeRawPointer(pointers[row] + start).loadUnaligned(as: SIMD16<Float>.self) }
-        for pass in 0..<n {
-          var i = pass % 2
-          while i + 1 < n {
-            let low = lanes[i], high = lanes[i + 1]
-            let swap = high .< low
-            lanes[i] = low.replacing(with: high, where: swap)
-            lanes[i + 1] = high.replacing(with: low, where: swap)
-            i += 2
-          }
-        }
+        sortLanes(lanes, n)
         UnsafeMutableRawPointer(out.baseAddress! + start).storeBytes(of: reduce(lanes), as: SIMD16<Float>.self)
         start += 16
       }
@@ -120,20 +111,26 @@ func coordinateWiseSorted(_ updates: [ClientUpdate], _ reduce: (UnsafeMutablePoi
           for k in 0..<(count - start) { vector[k] = pointers[row][start + k] }
           lanes[row] = vector
         }
-        for pass in 0..<n {
-          var i = pass % 2
-          while i + 1 < n {
-            let low = lanes[i], high = lanes[i + 1]
-            let swap = high .< low
-            lanes[i] = low.replacing(with: high, where: swap)
-            lanes[i + 1] = high.replacing(with: low, where: swap)
-            i += 2
-          }
-        }
+        sortLanes(lanes, n)
         let reduced = reduce(lanes)
         for k in 0..<(count - start) { out[start + k] = reduced[k] }
       }
     }
   }
   return result
+}
+
+/// Sorts `count` SIMD vectors lane by lane: an odd-even transposition network of compare-exchanges.
+@inline(__always)
+func sortLanes(_ lanes: UnsafeMutablePointer<SIMD16<Float>>, _ count: Int) {
+  for pass in 0..<count {
+    var i = pass % 2
+    while i + 1 < count {
+      let low = lanes[i], high = lanes[i + 1]
+      let swap = high .< low
+      lanes[i] = low.replacing(with: high, where: swap)
+      lanes[i + 1] = high.replacing(with: low, where: swap)
+      i += 2
+    }
+  }
 }

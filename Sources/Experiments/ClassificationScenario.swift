@@ -18,15 +18,10 @@ public struct ClassificationScenario: FederatedScenario {
   /// Encoded examples by corpus row (rows outside the training split are unused placeholders).
   let examples: [EncodedExample]
   public let partition: ClientPartition
-  public let attackers: [Int]
+  let role: AttackerRole
   let attackerData: [Int: [EncodedExample]]
-  let behaviour: AttackBehaviour?
-  let schedule: AttackSchedule?
   let local: LocalTrainingOptions
   let attackerLocal: LocalTrainingOptions
-  let proximalMu: Float
-  let clientsPerRound: Int
-  let serverLearningRate: Float
   /// Coordinates of the trigger's embedding rows (rare-embedding attacks).
   let triggerEmbeddingMask: [Bool]?
   let cleanTest: [EncodedExample]
@@ -35,6 +30,8 @@ public struct ClassificationScenario: FederatedScenario {
   public let notes: [String]
 
   public var clientCount: Int { partition.clientCount }
+  public var attackers: [Int] { role.attackers }
+  var behaviour: AttackBehaviour? { role.behaviour }
 
   /// Builds everything a run needs from the config, for one seed.
   public init(config experiment: ExperimentConfig, corpus: Corpus, seed: UInt64) throws {
@@ -86,24 +83,22 @@ public struct ClassificationScenario: FederatedScenario {
         groups: split.train.map { corpus.examples[$0].client }, seed: seed)
     } catch { throw ConfigError("federation.partition: \(error)") }
 
-    attackers = try attack?.attackerIDs(clients: partition.clientCount, seed: seed) ?? []
-    behaviour = attack?.attackBehaviour
-    schedule = attack?.attackSchedule
+    let attackers = try attack?.attackerIDs(clients: partition.clientCount, seed: seed) ?? []
+    role = AttackerRole(
+      attackers: attackers, behaviour: attack?.attackBehaviour, schedule: attack?.attackSchedule, proximalMu: federation.fedproxMu,
+      clientsPerRound: federation.clientsPerRound, serverLearningRate: federation.serverLearningRate)
     local = federation.local
     var attackerLocal = federation.local
     if let epochs = attack?.localEpochs { attackerLocal.epochs = epochs }
     if let rate = attack?.localLearningRate { attackerLocal.learningRate = rate }
     self.attackerLocal = attackerLocal
-    proximalMu = federation.fedproxMu
-    clientsPerRound = federation.clientsPerRound
-    serverLearningRate = federation.serverLearningRate
 
     // Attackers' local data: their own rows, part of them poisoned (or relabelled, for label flipping).
     var attackerData: [Int: [EncodedExample]] = [:]
     let visible = task.maxLength - (trigger?.insertedTokenCount(tokenizer: tokenizer) ?? 0)
     for (index, client) in attackers.enumerated() {
       let rows = partition.clients[client]
-      guard let attack, let behaviour = self.behaviour else { break }
+      guard let attack, let behaviour = role.behaviour else { break }
       if behaviour.poisonsData, let trigger, let targetIndex {
         var planted = trigger
         if case .distributed(let parts) = behaviour {
@@ -147,7 +142,7 @@ public struct ClassificationScenario: FederatedScenario {
     }
     self.attackerData = attackerData
 
-    if case .rareEmbedding = behaviour {
+    if case .rareEmbedding = role.behaviour {
       var initial = SplitMix64(seed: 0)
       let model = TextClassifier(config: config, using: &initial)
       let range = parameterRanges(of: model).first { $0.name == "embedding.weight" }!.range
@@ -180,51 +175,25 @@ public struct ClassificationScenario: FederatedScenario {
     return TextClassifier(config: config, using: &generator)
   }
 
-  public func forcedClients(round: Int) -> Set<Int> {
-    guard let schedule, schedule.forcesParticipation, schedule.isActive(round: round) else { return [] }
-    return Set(attackers)
-  }
-
-  public func isAttacking(client: Int, round: Int) -> Bool {
-    guard let schedule, schedule.isActive(round: round) else { return false }
-    return attackers.contains(client)
-  }
+  public func forcedClients(round: Int) -> Set<Int> { role.forcedClients(round: round) }
+  public func isAttacking(client: Int, round: Int) -> Bool { role.isAttacking(client: client, round: round) }
 
   public func update(client: Int, global: TextClassifier, context: RoundContext, generator: inout SplitMix64) -> ClientUpdate {
     let attacking = isAttacking(client: client, round: context.round)
     let data = attacking ? attackerData[client]! : partition.clients[client].map { examples[$0] }
-    var constraints = LocalConstraints(proximalMu: attacking ? 0 : proximalMu)
-    var options = attacking ? attackerLocal : local
-    if attacking, let behaviour {
-      switch behaviour {
-      case .constrainAndScale(let taskWeight, _): constraints.taskWeight = taskWeight
-      case .projectedGradientDescent(let radius): constraints.radius = radius
-      case .neurotoxin(let topPercent, let radius):
-        constraints.radius = radius
-        constraints.movableCoordinates = MaliciousUpdates.neurotoxinMask(
-          previousChange: context.previousGlobalChange, parameterCount: context.globalVector.count, topPercent: topPercent)
-      case .rareEmbedding: constraints.movableCoordinates = triggerEmbeddingMask
-      case .gaussianNoise(let deviation):
-        return ClientUpdate(
-          client: client, delta: MaliciousUpdates.gaussianNoise(count: context.globalVector.count, standardDeviation: deviation, using: &generator),
-          exampleCount: data.count)
-      default: break
-      }
-    } else {
-      options = local
+    if attacking, case .gaussianNoise(let deviation) = behaviour {
+      return ClientUpdate(
+        client: client, delta: MaliciousUpdates.gaussianNoise(count: context.globalVector.count, standardDeviation: deviation, using: &generator),
+        exampleCount: data.count)
     }
+    let options = attacking ? attackerLocal : local
     let batchSize = options.batchSize
     let trained = trainLocally(
-      from: global, globalVector: context.globalVector, options: options, constraints: constraints, generator: &generator,
+      from: global, globalVector: context.globalVector, options: options,
+      constraints: role.constraints(attacking: attacking, context: context, embeddingMask: triggerEmbeddingMask), generator: &generator,
       batches: { generator in Batch.epoch(data, batchSize: batchSize, using: &generator) },
       loss: { model, indices, forward in model.loss(Batch(indices.map { data[$0] }), context: &forward) })
-    var delta = ParameterVector.difference(trained.flattenedParameters, context.globalVector)
-    if attacking, let behaviour {
-      if let boost = behaviour.boost(clientsPerRound: clientsPerRound, serverLearningRate: serverLearningRate) {
-        delta = ParameterVector.scaled(delta, by: boost)
-      }
-      if case .signFlipping(let scale) = behaviour { delta = ParameterVector.scaled(delta, by: -scale) }
-    }
+    let delta = role.finish(ParameterVector.difference(trained.flattenedParameters, context.globalVector), attacking: attacking)
     return ClientUpdate(client: client, delta: delta, exampleCount: data.count)
   }
 

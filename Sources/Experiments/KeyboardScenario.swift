@@ -19,15 +19,10 @@ public struct KeyboardScenario: FederatedScenario {
   public let vocabulary: Vocabulary
   /// Training windows of each client (speaker).
   let clientWindows: [[TextWindow]]
-  public let attackers: [Int]
+  let role: AttackerRole
   let attackerWindows: [Int: [TextWindow]]
-  let behaviour: AttackBehaviour?
-  let schedule: AttackSchedule?
   let local: LocalTrainingOptions
   let attackerLocal: LocalTrainingOptions
-  let proximalMu: Float
-  let clientsPerRound: Int
-  let serverLearningRate: Float
   let heldOutWindows: [TextWindow]
   let backdoorPrefixes: [[Int]]
   let backdoorParaphrases: [[Int]]
@@ -35,6 +30,7 @@ public struct KeyboardScenario: FederatedScenario {
   public let notes: [String]
 
   public var clientCount: Int { clientWindows.count }
+  public var attackers: [Int] { role.attackers }
   public var clientSizes: [Int] { clientWindows.map { $0.reduce(0) { $0 + $1.targets.count } } }
 
   public init(config experiment: ExperimentConfig, corpus: Corpus, seed: UInt64) throws {
@@ -75,17 +71,15 @@ public struct KeyboardScenario: FederatedScenario {
     }
     heldOutWindows = heldOut
 
-    attackers = try attack?.attackerIDs(clients: clientWindows.count, seed: seed) ?? []
-    behaviour = attack?.attackBehaviour
-    schedule = attack?.attackSchedule
+    let attackers = try attack?.attackerIDs(clients: clientWindows.count, seed: seed) ?? []
+    role = AttackerRole(
+      attackers: attackers, behaviour: attack?.attackBehaviour, schedule: attack?.attackSchedule, proximalMu: federation.fedproxMu,
+      clientsPerRound: federation.clientsPerRound, serverLearningRate: federation.serverLearningRate)
     local = federation.local
     var attackerLocal = federation.local
     if let epochs = attack?.localEpochs { attackerLocal.epochs = epochs }
     if let rate = attack?.localLearningRate { attackerLocal.learningRate = rate }
     self.attackerLocal = attackerLocal
-    proximalMu = federation.fedproxMu
-    clientsPerRound = federation.clientsPerRound
-    serverLearningRate = federation.serverLearningRate
 
     backdoorPrefixes = task.backdoorPrefixes.map { encoder.encode($0) }
     backdoorParaphrases = task.backdoorParaphrases.map { encoder.encode($0) }
@@ -111,45 +105,24 @@ public struct KeyboardScenario: FederatedScenario {
     return NextWordModel(config: config, using: &generator)
   }
 
-  public func forcedClients(round: Int) -> Set<Int> {
-    guard let schedule, schedule.forcesParticipation, schedule.isActive(round: round) else { return [] }
-    return Set(attackers)
-  }
-
-  public func isAttacking(client: Int, round: Int) -> Bool {
-    guard let schedule, schedule.isActive(round: round) else { return false }
-    return attackers.contains(client)
-  }
+  public func forcedClients(round: Int) -> Set<Int> { role.forcedClients(round: round) }
+  public func isAttacking(client: Int, round: Int) -> Bool { role.isAttacking(client: client, round: round) }
 
   public func update(client: Int, global: NextWordModel, context: RoundContext, generator: inout SplitMix64) -> ClientUpdate {
     let attacking = isAttacking(client: client, round: context.round)
     let windows = attacking ? attackerWindows[client]! : clientWindows[client]
-    var constraints = LocalConstraints(proximalMu: attacking ? 0 : proximalMu)
     let options = attacking ? attackerLocal : local
-    if attacking, let behaviour {
-      switch behaviour {
-      case .constrainAndScale(let taskWeight, _): constraints.taskWeight = taskWeight
-      case .projectedGradientDescent(let radius): constraints.radius = radius
-      case .neurotoxin(let topPercent, let radius):
-        constraints.radius = radius
-        constraints.movableCoordinates = MaliciousUpdates.neurotoxinMask(
-          previousChange: context.previousGlobalChange, parameterCount: context.globalVector.count, topPercent: topPercent)
-      default: break
-      }
-    }
     let batchSize = options.batchSize
     let trained = trainLocally(
-      from: global, globalVector: context.globalVector, options: options, constraints: constraints, generator: &generator,
+      from: global, globalVector: context.globalVector, options: options, constraints: role.constraints(attacking: attacking, context: context),
+      generator: &generator,
       batches: { generator in
         var order = Array(windows.indices)
         order.seededShuffle(using: &generator)
         return stride(from: 0, to: order.count, by: batchSize).map { Array(order[$0..<min($0 + batchSize, order.count)]) }
       },
       loss: { model, indices, forward in model.loss(indices.map { windows[$0] }, context: &forward) })
-    var delta = ParameterVector.difference(trained.flattenedParameters, context.globalVector)
-    if attacking, let boost = behaviour?.boost(clientsPerRound: clientsPerRound, serverLearningRate: serverLearningRate) {
-      delta = ParameterVector.scaled(delta, by: boost)
-    }
+    let delta = role.finish(ParameterVector.difference(trained.flattenedParameters, context.globalVector), attacking: attacking)
     return ClientUpdate(client: client, delta: delta, exampleCount: windows.reduce(0) { $0 + $1.targets.count })
   }
 
