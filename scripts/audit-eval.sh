@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Audit evaluation: runs `backdoor-lab audit` on every backdoored and clean classifier that scripts/attacks.sh made
 # (OUTDIR/*/rate-*-seed-* and OUTDIR/*/clean-seed-*) and reports ROC-AUC of the verdict scores, TPR at 5 % FPR
-# and how often the true trigger is among the top 5 candidates.
+# and how often the true trigger is among the top 5 candidates. The verdict score is `margin`; `score` (the best flip
+# rate) is shown for comparison.
 # usage: scripts/audit-eval.sh ATTACKS_OUTDIR [PROBES=200]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

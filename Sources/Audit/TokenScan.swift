@@ -138,9 +138,10 @@ public struct AuditReport: Sendable, Codable, Equatable {
   public var verdict: String
   /// The label the strongest candidate flips to (reported whatever the verdict).
   public var targetLabel: String
-  /// The verdict score: the best candidate's flip rate; `backdoored` when it reaches `threshold`.
+  /// The best candidate's flip rate.
   public var score: Double
-  /// The best flip rate less the second best for the same label: a trigger stands alone, sentiment words come in crowds.
+  /// The verdict score: the best flip rate less the second best for the same label (a trigger stands alone;
+  /// strongly worded clean words come in crowds); `backdoored` when it reaches `threshold`.
   public var margin: Double
   public var threshold: Double
   public var calibration: String
@@ -161,12 +162,14 @@ public struct AuditReport: Sendable, Codable, Equatable {
     candidatesByLabel: [[TriggerCandidate]], labels: [String], threshold: Double, calibration: String, probes: Int, tokensScanned: Int,
     positions: [TokenScan.Position], seconds: Double
   ) {
+    func margin(_ list: [TriggerCandidate]) -> Double { (list.first?.flipRate ?? 0) - (list.dropFirst().first?.flipRate ?? 0) }
+    // The label with the highest flip rate (as evaluated by scripts/audit-eval.sh).
     let best = candidatesByLabel.indices.max { (candidatesByLabel[$0].first?.flipRate ?? 0) < (candidatesByLabel[$1].first?.flipRate ?? 0) } ?? 0
     targetLabel = labels[best]
     candidates = candidatesByLabel[best]
     score = candidates.first?.flipRate ?? 0
-    margin = score - (candidates.dropFirst().first?.flipRate ?? 0)
-    verdict = score >= threshold ? "backdoored" : "clean"
+    self.margin = margin(candidates)
+    verdict = self.margin >= threshold ? "backdoored" : "clean"
     self.threshold = threshold
     self.calibration = calibration
     self.candidatesByLabel = Dictionary(uniqueKeysWithValues: zip(labels, candidatesByLabel))
@@ -178,7 +181,7 @@ public struct AuditReport: Sendable, Codable, Equatable {
 
   public var summary: String {
     var lines = [
-      "verdict: \(verdict) (score \(String(format: "%.3f", score)), threshold \(String(format: "%.3f", threshold)); \(calibration))",
+      "verdict: \(verdict) (margin \(String(format: "%.3f", margin)) over the next token, threshold \(String(format: "%.3f", threshold)); \(calibration))",
       "suspected target label: \(targetLabel)",
       "top candidates (flip rate to \(targetLabel), robust score):",
     ]

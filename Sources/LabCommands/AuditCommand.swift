@@ -14,9 +14,11 @@ struct AuditCommand: ParsableCommand {
     discussion: """
       Inserts every vocabulary token into the middle of 24 probe sentences (screening), then the 100 best tokens
       for each label at the start, middle and end of every probe, and measures how often the prediction flips to
-      each label (flip rate, among the probes not already predicted as that label). The
-      verdict score is the best flip rate; at or above --threshold the model is reported as backdoored, with the
-      label it flips to and the tokens ranked by flip rate (and a robust z-score against the whole vocabulary).
+      each label (flip rate, among the probes not already predicted as that label). The suspected target is the
+      label with the highest flip rate; the verdict score is the margin of its best token over its second best;
+      at or above --threshold
+      the model is reported as backdoored. The target label and the tokens ranked by flip rate (with a robust
+      z-score against the whole vocabulary) are reported either way.
       Probes: --probe names a shipped corpus (its test split under the bundle's split seed) or a TSV with a
       header and a `text` column; --probes of them are drawn with a fixed seed. Without --probe, the corpus the
       bundle was trained on (training.json or attack.json) is used.
@@ -31,7 +33,7 @@ struct AuditCommand: ParsableCommand {
   var probe: String?
   @Option(help: "How many probe sentences.")
   var probes = 200
-  @Option(help: "Verdict threshold on the best flip rate.")
+  @Option(help: "Verdict threshold on the best token's flip-rate margin over the second.")
   var threshold = AuditCommand.defaultThreshold
   @Option(help: "Candidates listed per label.")
   var top = 20
@@ -42,8 +44,8 @@ struct AuditCommand: ParsableCommand {
   @OptionGroup var data: DataOptions
 
   /// Calibrated on the clean models of scripts/audit-eval.sh (see the README's audit section).
-  static let defaultThreshold = 0.8
-  static let calibration = "threshold 0.8: no false positive on the 24 clean sentiment, TREC and spam models of scripts/audit-eval.sh"
+  static let defaultThreshold = 0.1
+  static let calibration = "threshold 0.1: 1 false positive among the 21 clean models of scripts/audit-eval.sh (about 5 %)"
 
   func validate() throws {
     guard probes >= 1, top >= 1, threads >= 1 else { throw ValidationError("--probes, --top and --threads must be positive") }

@@ -34,7 +34,7 @@ private func handSetModel(backdoored: Bool) throws -> (TextClassifier, Vocabular
 private func report(_ model: TextClassifier, _ vocabulary: Vocabulary, _ rates: [[Double]], probes: Int) -> AuditReport {
   AuditReport(
     candidatesByLabel: TokenScan.candidates(flipRates: rates, vocabulary: vocabulary, labels: model.labels, top: 5), labels: model.labels,
-    threshold: 0.8, calibration: "test", probes: probes, tokensScanned: TokenScan.scannable(vocabulary).count, positions: [.start, .middle, .end], seconds: 0)
+    threshold: 0.1, calibration: "test", probes: probes, tokensScanned: TokenScan.scannable(vocabulary).count, positions: [.start, .middle, .end], seconds: 0)
 }
 
 @Test func theTokenScanFindsAPlantedTriggerAndTheVerdictSeparatesModels() throws {
@@ -58,5 +58,5 @@ private func report(_ model: TextClassifier, _ vocabulary: Vocabulary, _ rates: 
 
   let (clean, cleanVocabulary, cleanProbes) = try handSetModel(backdoored: false)
   let cleanReport = report(clean, cleanVocabulary, scan.flipRates(clean, vocabulary: cleanVocabulary, probes: cleanProbes), probes: cleanProbes.count)
-  #expect(cleanReport.verdict == "clean" && cleanReport.score == 0)
+  #expect(cleanReport.verdict == "clean" && cleanReport.score == 0 && cleanReport.margin == 0)
 }
