@@ -25,12 +25,13 @@ run geometric_median --set aggregator.kind=geometric_median
 run centered_clipping --set aggregator.kind=centered_clipping --set aggregator.radius=6
 run flame --set aggregator.kind=flame
 run embedding_rows --set aggregator.kind=embedding_rows
+run foolsgold --set aggregator.kind=foolsgold
 python3 - "$out" <<'PY'
 import csv, glob, json, os, sys, statistics
 out = sys.argv[1]
 print("| rule | main-task accuracy at 40 % | ASR at 40 % | ASR at 45 % | attacker flagged at 40 | benign flagged at 40 (mean) |")
 print("|---|---|---|---|---|---|")
-for name in ["fedavg", "clipping", "weak_dp", "median", "trimmed_mean", "krum", "multi_krum", "bulyan", "geometric_median", "centered_clipping", "flame", "embedding_rows"]:
+for name in ["fedavg", "clipping", "weak_dp", "median", "trimmed_mean", "krum", "multi_krum", "bulyan", "geometric_median", "centered_clipping", "flame", "embedding_rows", "foolsgold"]:
     rows = []
     for path in sorted(glob.glob(f"{out}/{name}/seed-*/rounds.jsonl")):
         records = {r["round"]: r for r in map(json.loads, open(path))}

@@ -431,6 +431,7 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
   public enum Kind: String, Codable, CaseIterable, Sendable {
     case fedavg, clipping, weakDifferentialPrivacy = "weak_dp", median, trimmedMean = "trimmed_mean", krum, multiKrum = "multi_krum", bulyan
     case geometricMedian = "geometric_median", centeredClipping = "centered_clipping", embeddingRows = "embedding_rows", flame
+    case foolsGold = "foolsgold"
   }
   public var kind = Kind.fedavg
   /// clipping and weak_dp: the L2 bound (clipping without it: the round's median norm).
@@ -512,6 +513,7 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
     case .geometricMedian: return GeometricMedian()
     case .centeredClipping: return CenteredClipping(radius: radius)
     case .flame: return FLAME(noiseLevel: noiseLevel, seed: seed)
+    case .foolsGold: return FoolsGold(seed: seed)
     case .embeddingRows:
       let located = embedding!
       return EmbeddingRowDetector(embeddingRange: located.range, dimension: located.dimension, factor: factor, inner: average)

@@ -48,6 +48,15 @@ public protocol Aggregator: Sendable {
   var name: String { get }
   /// Combines one round of client deltas (local − global). The result must not depend on their order.
   func aggregate(_ updates: [ClientUpdate], round: Int) throws(AggregationError) -> AggregationResult
+  /// What a rule remembers between rounds (FoolsGold's histories), by name; checkpointed with the run.
+  var persistentState: [String: [Float]] { get }
+  /// Takes back what `persistentState` gave, when a run resumes.
+  func restore(_ state: [String: [Float]])
+}
+
+extension Aggregator {
+  public var persistentState: [String: [Float]] { [:] }
+  public func restore(_ state: [String: [Float]]) {}
 }
 
 /// Checks sizes (a mismatch is an error) and drops updates holding NaN or ±Inf (rejected, never averaged in).

@@ -157,6 +157,7 @@ public struct Simulation<Scenario: FederatedScenario>: Sendable {
     var state = State(model: initial, records: [], previousGlobalChange: nil)
     if resume, let directory, let saved: State = try Checkpoint.load(from: directory, like: initial) {
       state = saved
+      aggregator.restore(try Checkpoint.aggregatorState(in: directory))
     }
     let parameterCount = initial.parameterCount
     let start = (state.records.last?.round ?? 0) + 1
@@ -190,7 +191,7 @@ public struct Simulation<Scenario: FederatedScenario>: Sendable {
         updateNorms: Dictionary(uniqueKeysWithValues: screened.kept.map { (String($0.client), ParameterVector.norm($0.delta)) }),
         globalChangeNorm: ParameterVector.norm(change), metrics: evaluate ? scenario.evaluate(state.model, round: round) : [:])
       state.records.append(record)
-      if let directory { try Checkpoint.save(state, to: directory) }
+      if let directory { try Checkpoint.save(state, aggregatorState: aggregator.persistentState, to: directory) }
       onRound(record, state.records)
     }
     return state
@@ -238,12 +239,13 @@ enum Checkpoint {
     enum CodingKeys: String, CodingKey { case round, weightsFile = "weights_file", records }
   }
 
-  static func save<Scenario: FederatedScenario>(_ state: Simulation<Scenario>.State, to directory: String) throws {
+  static func save<Scenario: FederatedScenario>(_ state: Simulation<Scenario>.State, aggregatorState: [String: [Float]], to directory: String) throws {
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     let round = state.records.last?.round ?? 0
     let weightsFile = "checkpoint-\(round).safetensors"
     var tensors: [(name: String, tensor: Tensor)] = [("global", Tensor(shape: [state.model.parameterCount], scalars: state.model.flattenedParameters))]
     if let change = state.previousGlobalChange { tensors.append(("previous_change", Tensor(shape: [change.count], scalars: change))) }
+    for (key, value) in aggregatorState.sorted(by: { $0.key < $1.key }) { tensors.append(("aggregator." + key, Tensor(shape: [value.count], scalars: value))) }
     do { try Safetensors.write(tensors, metadata: ["round": String(round)], to: directory + "/" + weightsFile) } catch {
       throw SimulationError("\(directory)/\(weightsFile): \(error.problem)")
     }
@@ -256,6 +258,17 @@ enum Checkpoint {
     where file.hasPrefix("checkpoint-") && file.hasSuffix(".safetensors") && file != weightsFile {
       try? FileManager.default.removeItem(atPath: directory + "/" + file)
     }
+  }
+
+  /// The aggregation rule's state in the checkpoint named by `checkpoint.json`.
+  static func aggregatorState(in directory: String) throws -> [String: [Float]] {
+    guard let data = FileManager.default.contents(atPath: directory + "/checkpoint.json"),
+      let manifest = try? JSONDecoder().decode(Manifest.self, from: data)
+    else { return [:] }
+    let path = directory + "/" + manifest.weightsFile
+    let file: Safetensors.File
+    do { file = try Safetensors.read(from: path) } catch { throw SimulationError("\(path): \(error.problem)") }
+    return Dictionary(uniqueKeysWithValues: file.tensors.filter { $0.name.hasPrefix("aggregator.") }.map { (String($0.name.dropFirst("aggregator.".count)), $0.tensor.scalars) })
   }
 
   static func load<Scenario: FederatedScenario>(from directory: String, like model: Scenario.Model) throws -> Simulation<Scenario>.State? {

@@ -139,3 +139,32 @@ struct FLAMEFixture: Decodable {
   #expect(noisy.delta != result.delta)
   #expect(noisy == reversed)
 }
+
+@Test func foolsGoldDownWeightsSybilsAndRemembersThroughACheckpoint() throws {
+  var generator = SplitMix64(seed: 5)
+  let dimension = 2000
+  let goal = (0..<dimension).map { _ in Float(generator.nextStandardNormal()) }
+  func round() -> [ClientUpdate] {
+    (0..<8).map { client in
+      let delta: [Float] = client >= 5
+        ? goal.map { $0 + 0.05 * Float(generator.nextStandardNormal()) }  // three sybils pushing one direction
+        : (0..<dimension).map { _ in Float(generator.nextStandardNormal()) }
+      return ClientUpdate(client: client, delta: delta, exampleCount: 10)
+    }
+  }
+  let rounds = (0..<4).map { _ in round() }
+  let rule = FoolsGold(sketchSize: 512, seed: 1)
+  var results: [AggregationResult] = []
+  for (index, updates) in rounds.enumerated() { results.append(try rule.aggregate(updates, round: index + 1)) }
+  let last = results.last!
+  #expect([5, 6, 7].allSatisfy { last.verdicts[$0] == .excluded || last.verdicts[$0] == .downWeighted }, "\(last.verdicts)")
+  #expect((0..<5).allSatisfy { last.verdicts[$0] == .kept })
+
+  // A rule restored from round 3's state gives round 4's result exactly.
+  let replay = FoolsGold(sketchSize: 512, seed: 1)
+  for (index, updates) in rounds.prefix(3).enumerated() { _ = try replay.aggregate(updates, round: index + 1) }
+  let restored = FoolsGold(sketchSize: 512, seed: 1)
+  restored.restore(replay.persistentState)
+  #expect(try restored.aggregate(rounds[3], round: 4) == last)
+  #expect(replay.persistentState.count == 8)
+}

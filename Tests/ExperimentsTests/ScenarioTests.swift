@@ -130,3 +130,20 @@ func robustAggregationStopsOneRoundModelReplacementAndScoresDetection(kind: Aggr
   config.aggregator.assumedByzantine = 1
   #expect(config.validationProblems().contains { $0.contains("bulyan needs at least 7 updates") })
 }
+
+@Test func aResumedRunRestoresTheAggregatorsMemory() throws {
+  var config = toyConfig(.naive, rounds: 4)
+  config.attack!.schedule = .pool
+  config.attack!.startRound = 1
+  config.attack!.attackers = 3
+  config.aggregator.kind = .foolsGold
+  let corpus = try toyCorpus()
+  let whole = try ExperimentRunner(config: config, corpus: corpus, directory: try Fixtures.temporaryDirectory()).run(seed: 0, resume: false)
+  let directory = try Fixtures.temporaryDirectory()
+  var first = config
+  first.federation.rounds = 2
+  _ = try ExperimentRunner(config: first, corpus: corpus, directory: directory).run(seed: 0, resume: false)
+  let resumed = try ExperimentRunner(config: config, corpus: corpus, directory: directory).run(seed: 0, resume: true)
+  #expect(resumed == whole)
+  #expect(whole.contains { $0.verdicts.values.contains { $0 != .kept } }, "FoolsGold acts on the colluding attackers")
+}
