@@ -19,6 +19,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
     .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+    .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
   ],
   targets: [
     // Plain C shim over ICU: its public header uses primitive types only (see ../shared/PITFALLS.md).
@@ -42,10 +43,12 @@ let package = Package(
       swiftSettings: vectorCodegen),
     .target(name: "Federated", dependencies: ["Tensors", "Layers", "Randomness"], exclude: ["README.md"], swiftSettings: vectorCodegen),
     .target(name: "Defenses", dependencies: ["Federated", "Randomness"], exclude: ["README.md"], swiftSettings: vectorCodegen),
+    .target(
+      name: "SecureAggregation", dependencies: ["Federated", "Randomness", .product(name: "Crypto", package: "swift-crypto")], exclude: ["README.md"]),
     .target(name: "Attacks", dependencies: ["Federated", "Models", "Datasets", "Tokenization", "Randomness"], exclude: ["README.md"]),
     .target(
       name: "Experiments",
-      dependencies: ["Attacks", "Defenses", "Federated", "Models", "Layers", "Tensors", "Datasets", "Tokenization", "Randomness", "Reports", .product(name: "Yams", package: "Yams")],
+      dependencies: ["Attacks", "Defenses", "SecureAggregation", "Federated", "Models", "Layers", "Tensors", "Datasets", "Tokenization", "Randomness", "Reports", .product(name: "Yams", package: "Yams")],
       exclude: ["README.md"]),
     .target(name: "Reports", exclude: ["README.md"]),
     .target(name: "Audit", dependencies: ["Models", "Layers", "Tensors", "Tokenization"], exclude: ["README.md"], swiftSettings: vectorCodegen),
@@ -70,6 +73,7 @@ let package = Package(
     .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
     .testTarget(name: "FederatedTests", dependencies: ["Federated", "Tensors", "Layers", "Randomness", "TestSupport"]),
     .testTarget(name: "AuditTests", dependencies: ["Audit", "Models", "Tokenization", "Datasets", "Randomness", "TestSupport"]),
+    .testTarget(name: "SecureAggregationTests", dependencies: ["SecureAggregation", "Federated", "Randomness"]),
     .testTarget(name: "DefensesTests", dependencies: ["Defenses", "Federated", "Randomness", "TestSupport"]),
     .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Attacks", "Federated", "Datasets", "TestSupport"]),
     .testTarget(name: "LabCommandsTests", dependencies: ["LabCommands", "Datasets", "Tokenization", "TestSupport"]),

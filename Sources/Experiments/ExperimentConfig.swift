@@ -3,6 +3,7 @@ import Defenses
 import Federated
 import Foundation
 import Randomness
+import SecureAggregation
 import Yams
 
 /// A bad config: names the file, the key path and what is wrong.
@@ -127,7 +128,7 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     }
     if f.fedproxMu < 0 { problems.append("federation.fedprox_mu must not be negative") }
     if seeds.isEmpty { problems.append("seeds must name at least one seed") }
-    problems += aggregator.validationProblems(clientsPerRound: f.clientsPerRound)
+    problems += aggregator.validationProblems(clientsPerRound: f.clientsPerRound, weighting: f.weighting)
     if task.kind == .keyboard {
       if task.window < 2 { problems.append("task.window must be at least 2") }
       if task.maxVocab < 5 { problems.append("task.max_vocab must be at least 5") }
@@ -450,12 +451,15 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
   public var factor = 4.0
   /// flame: λ, the noise level relative to the median update norm.
   public var noiseLevel = 0.001
+  /// Pairwise-masked secure aggregation: the server sees only the sum of the updates. Works with fedavg
+  /// (uniform), clipping (done by the clients, fixed bound) and weak_dp (clients clip, the server adds noise).
+  public var secure = false
 
   public init() {}
 
   enum CodingKeys: String, CodingKey, CaseIterable {
     case kind, clipBound = "clip_bound", noiseStd = "noise_std", beta, assumedByzantine = "assumed_byzantine", keep, radius, factor
-    case noiseLevel = "noise_level"
+    case noiseLevel = "noise_level", secure
   }
 
   public init(from decoder: any Decoder) throws {
@@ -471,10 +475,23 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
     radius = try c.decodeIfPresent(Double.self, forKey: .radius) ?? d.radius
     factor = try c.decodeIfPresent(Double.self, forKey: .factor) ?? d.factor
     noiseLevel = try c.decodeIfPresent(Double.self, forKey: .noiseLevel) ?? d.noiseLevel
+    secure = try c.decodeIfPresent(Bool.self, forKey: .secure) ?? d.secure
   }
 
-  func validationProblems(clientsPerRound: Int) -> [String] {
+  /// Rules that only need the sum of the updates, so run under secure aggregation.
+  public static let availableUnderSecureAggregation: [Kind] = [.fedavg, .clipping, .weakDifferentialPrivacy]
+
+  func validationProblems(clientsPerRound: Int, weighting: FederatedAveraging.Weighting) -> [String] {
     var problems: [String] = []
+    if secure {
+      if !Self.availableUnderSecureAggregation.contains(kind) {
+        let available = Self.availableUnderSecureAggregation.map(\.rawValue).joined(separator: ", ")
+        problems.append(
+          "aggregator \(kind.rawValue) needs the individual updates, which secure aggregation hides from the server; under secure: true only \(available) can run (clients clip, the server adds noise)")
+      }
+      if kind == .clipping && clipBound == nil { problems.append("aggregator.clip_bound is required for clipping under secure aggregation (the server cannot see the median norm)") }
+      if weighting != .uniform { problems.append("secure aggregation averages uniformly; set federation.weighting: uniform") }
+    }
     if let bound = clipBound, !(bound > 0) { problems.append("aggregator.clip_bound must be positive") }
     if kind == .weakDifferentialPrivacy && clipBound == nil { problems.append("aggregator.clip_bound is required for weak_dp") }
     if !(noiseStd >= 0) { problems.append("aggregator.noise_std must not be negative") }
@@ -501,6 +518,10 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
   /// The rule; `embedding` locates the embedding matrix in the parameter vector (for embedding_rows).
   public func makeAggregator(weighting: FederatedAveraging.Weighting, seed: UInt64, embedding: (range: Range<Int>, dimension: Int)?) -> any Aggregator {
     let average = FederatedAveraging(weighting: weighting)
+    if secure {
+      return SecureAggregation(
+        clientClipBound: kind == .fedavg ? nil : clipBound, noiseStandardDeviation: kind == .weakDifferentialPrivacy ? noiseStd : 0, seed: seed)
+    }
     switch kind {
     case .fedavg: return average
     case .clipping: return NormClipping(bound: clipBound.map { .fixed($0) } ?? .median, inner: average)
@@ -590,7 +611,8 @@ func yamlLines(_ value: Any, indent: String) -> [String] {
     case is NSNull: return "null"
     case let string as String:
       return String(decoding: try! JSONSerialization.data(withJSONObject: [string], options: [.fragmentsAllowed]), as: UTF8.self).dropFirst().dropLast().description
-    case let bool as Bool where type(of: value) == Bool.self:
+    case let bool as Bool where type(of: value) == Bool.self || "\(type(of: value))".contains("Boolean"):
+      // JSON's true and false come back as Bool or as a boolean NSNumber (__NSCFBoolean on Linux).
       return bool ? "true" : "false"
     case let number as NSNumber:
       let double = number.doubleValue

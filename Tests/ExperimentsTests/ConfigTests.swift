@@ -63,3 +63,17 @@ private func loadError(_ text: String, _ name: String = "c.json") throws -> Stri
   #expect(throws: ConfigError.self) { try base.overriding(["federation.rounds=0"]) }
   #expect(throws: ConfigError.self) { try base.overriding(["no-equals"]) }
 }
+
+@Test func secureAggregationSaysWhichRulesCannotRun() throws {
+  var config = Preset.sentimentModelReplacement.config
+  config.aggregator.secure = true
+  config.aggregator.kind = .krum
+  config.federation.weighting = .uniform
+  let problems = config.validationProblems()
+  #expect(problems.contains { $0.contains("krum needs the individual updates") && $0.contains("fedavg, clipping, weak_dp") })
+  config.aggregator.kind = .weakDifferentialPrivacy
+  config.aggregator.clipBound = 6
+  #expect(config.validationProblems().isEmpty)
+  config.federation.weighting = .examples
+  #expect(config.validationProblems().contains { $0.contains("federation.weighting: uniform") })
+}
