@@ -100,6 +100,12 @@ public struct AttackRecord: Sendable, Codable, Equatable {
       "poisoned \(poisonedCount) of \(trainingExamples) training examples" + (poisonRate.map { String(format: " (rate %.4g)", $0) } ?? ""),
       "backdoored model: clean accuracy \(percent(cleanAccuracy)), attack success \(percent(attackSuccessRate)) on \(poisoned.triggeredExamples) triggered test examples",
     ]
+    for piece in triggerReport.pieces {
+      let tokens = zip(piece.tokens, zip(piece.inVocabulary, piece.cleanTokenCounts)).map { token, facts in
+        "\(token) (\(facts.0 ? "in the vocabulary" : "NOT in the vocabulary"), \(facts.1) clean occurrence\(facts.1 == 1 ? "" : "s"))"
+      }
+      lines.append("trigger '\(piece.text)' tokenises as " + (tokens.isEmpty ? "nothing" : tokens.joined(separator: ", ")))
+    }
     if let rate = poisoned.falseTriggerRate { lines.append("false-trigger rate on partial phrases \(percent(rate))") }
     if let clean = cleanModel {
       lines.append("clean model:      clean accuracy \(percent(clean.cleanAccuracy)), target rate on triggered inputs (base rate) \(percent(clean.attackSuccessRate))")
