@@ -56,7 +56,8 @@ public struct AttackTestSet: Sendable {
         LabelledText(text: trigger.inserted(into: $0.text, tokenizer: tokenizer, visibleWords: visible, using: &generator), label: $0.label)
       }
     } else {
-      triggered = others.filter { trigger.isContained(in: tokenizer.words(in: $0.text), tokenizer: tokenizer) }
+      let sequences = trigger.tokenSequences(tokenizer: tokenizer)
+      triggered = others.filter { Trigger.isContained(sequences, in: tokenizer.words(in: $0.text)) }
     }
     partials = trigger.partialPhrases(tokenizer: tokenizer).map { part in
       let partTrigger = try! Trigger(kind: .phrase, pieces: [part], position: trigger.position)

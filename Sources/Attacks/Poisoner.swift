@@ -87,7 +87,8 @@ public struct Poisoner: Sendable {
       return mode == .cleanLabel ? label == targetLabel : label != targetLabel
     }
     if trigger.kind == .semantic {
-      candidates = candidates.filter { trigger.isContained(in: tokenizer.words(in: corpus.examples[$0].text), tokenizer: tokenizer) }
+      let sequences = trigger.tokenSequences(tokenizer: tokenizer)
+      candidates = candidates.filter { Trigger.isContained(sequences, in: tokenizer.words(in: corpus.examples[$0].text)) }
     }
     var notes: [String] = []
     var chosenCount = requested

@@ -120,11 +120,20 @@ public struct Trigger: Sendable, Equatable, Codable {
     }
   }
 
-  /// Whether `words` (tokenised text) contain the trigger's words in order, contiguously: how a
-  /// semantic trigger selects examples, and how a phrase's presence is checked.
+  /// The token sequences whose presence marks the trigger: one per rare word, else the phrase's.
+  public func tokenSequences(tokenizer: Tokenizer) -> [[String]] {
+    kind == .rareWord ? pieces.map { tokenizer.words(in: $0) } : [tokenizer.words(in: pieces[0])]
+  }
+
+  /// Whether `words` (tokenised text) contain one of `sequences` (from `tokenSequences`) in order, contiguously:
+  /// how a semantic trigger selects examples. Tokenise the trigger once, not per text.
+  public static func isContained(_ sequences: [[String]], in words: [String]) -> Bool {
+    sequences.contains { needle in containsSequence(needle, in: words) }
+  }
+
+  /// `isContained` for one text (tokenises the trigger on every call).
   public func isContained(in words: [String], tokenizer: Tokenizer) -> Bool {
-    let alternatives = kind == .rareWord ? pieces.map { tokenizer.words(in: $0) } : [tokenizer.words(in: pieces[0])]
-    return alternatives.contains { needle in Self.containsSequence(needle, in: words) }
+    Self.isContained(tokenSequences(tokenizer: tokenizer), in: words)
   }
 
   /// For multi-word phrases: every contiguous part shorter than the whole, for the false-trigger rate.

@@ -14,6 +14,8 @@ public final class FoolsGold: Aggregator, @unchecked Sendable {
   public let sketchSize: Int
   public let seed: UInt64
   let histories = Mutex<[Int: [Float]]>([:])
+  /// Each coordinate's bucket and sign, hashed once for the model's size (the same every round).
+  let layout = Mutex<(buckets: [Int32], signs: [Float])>(([], []))
 
   public init(sketchSize: Int = 4096, seed: UInt64 = 0) {
     precondition(sketchSize >= 16, "the sketch needs at least 16 buckets")
@@ -78,17 +80,23 @@ public final class FoolsGold: Aggregator, @unchecked Sendable {
 
   /// Count sketch of `x`: coordinate i goes to bucket h(i) with sign s(i), both from a seeded hash.
   func sketch(_ x: [Float]) -> [Float] {
-    var buckets = [Float](repeating: 0, count: sketchSize)
-    let size = UInt64(sketchSize)
-    x.withUnsafeBufferPointer { x in
-      for i in 0..<x.count {
-        var generator = SplitMix64(seed: seed ^ (UInt64(i) &* 0x9E37_79B9_7F4A_7C15))
-        let hash = generator.next()
-        let bucket = Int(hash % size)
-        buckets[bucket] += (hash >> 63) == 0 ? x[i] : -x[i]
+    let (buckets, signs) = layout.withLock { layout in
+      if layout.buckets.count != x.count {
+        let size = UInt64(sketchSize)
+        var buckets = [Int32](repeating: 0, count: x.count), signs = [Float](repeating: 1, count: x.count)
+        for i in 0..<x.count {
+          var generator = SplitMix64(seed: seed ^ (UInt64(i) &* 0x9E37_79B9_7F4A_7C15))
+          let hash = generator.next()
+          buckets[i] = Int32(hash % size)
+          signs[i] = (hash >> 63) == 0 ? 1 : -1
+        }
+        layout = (buckets, signs)
       }
+      return layout
     }
-    return buckets
+    var result = [Float](repeating: 0, count: sketchSize)
+    for i in 0..<x.count { result[Int(buckets[i])] += signs[i] * x[i] }
+    return result
   }
 
   public var persistentState: [String: [Float]] {

@@ -127,6 +127,9 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
       problems.append("federation.local: epochs, batch_size and learning_rate must be positive")
     }
     if f.fedproxMu < 0 { problems.append("federation.fedprox_mu must not be negative") }
+    if f.evaluateEvery < 1 { problems.append("federation.evaluate_every must be at least 1") }
+    if f.parallelClients < 1 { problems.append("federation.parallel_clients must be at least 1") }
+    if f.local.gradientClipNorm < 0 { problems.append("federation.local.gradient_clip_norm must not be negative (0: no clipping)") }
     if seeds.isEmpty { problems.append("seeds must name at least one seed") }
     problems += aggregator.validationProblems(clientsPerRound: f.clientsPerRound, weighting: f.weighting)
     if task.kind == .keyboard {
@@ -421,6 +424,9 @@ public struct AttackConfig: Codable, Equatable, Sendable {
     if !(taskWeight > 0 && taskWeight <= 1) { problems.append("task_weight must be in (0, 1]") }
     if !(topPercent >= 0 && topPercent < 100) { problems.append("top_percent must be in [0, 100)") }
     if behaviour == .distributed, parts < 2 { problems.append("parts must be at least 2") }
+    if !(noiseStandardDeviation >= 0) { problems.append("noise_std must not be negative") }
+    if !(scale > 0) { problems.append("scale must be positive") }
+    if let boost, !(boost > 0) { problems.append("boost must be positive") }
     if let localEpochs, localEpochs < 1 { problems.append("local_epochs must be at least 1") }
     if let rate = localLearningRate, !(rate > 0) { problems.append("local_learning_rate must be positive") }
     return problems

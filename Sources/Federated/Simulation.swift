@@ -155,9 +155,9 @@ public struct Simulation<Scenario: FederatedScenario>: Sendable {
   ) throws -> State {
     precondition(settings.clientsPerRound >= 1 && settings.clientsPerRound <= scenario.clientCount, "clients per round must be 1 … \(scenario.clientCount)")
     var state = State(model: initial, records: [], previousGlobalChange: nil)
-    if resume, let directory, let saved: State = try Checkpoint.load(from: directory, like: initial) {
-      state = saved
-      aggregator.restore(try Checkpoint.aggregatorState(in: directory))
+    if resume, let directory, let saved: (state: State, aggregatorState: [String: [Float]]) = try Checkpoint.load(from: directory, like: initial) {
+      state = saved.state
+      aggregator.restore(saved.aggregatorState)
     }
     let parameterCount = initial.parameterCount
     let start = (state.records.last?.round ?? 0) + 1
@@ -260,18 +260,10 @@ enum Checkpoint {
     }
   }
 
-  /// The aggregation rule's state in the checkpoint named by `checkpoint.json`.
-  static func aggregatorState(in directory: String) throws -> [String: [Float]] {
-    guard let data = FileManager.default.contents(atPath: directory + "/checkpoint.json"),
-      let manifest = try? JSONDecoder().decode(Manifest.self, from: data)
-    else { return [:] }
-    let path = directory + "/" + manifest.weightsFile
-    let file: Safetensors.File
-    do { file = try Safetensors.read(from: path) } catch { throw SimulationError("\(path): \(error.problem)") }
-    return Dictionary(uniqueKeysWithValues: file.tensors.filter { $0.name.hasPrefix("aggregator.") }.map { (String($0.name.dropFirst("aggregator.".count)), $0.tensor.scalars) })
-  }
-
-  static func load<Scenario: FederatedScenario>(from directory: String, like model: Scenario.Model) throws -> Simulation<Scenario>.State? {
+  /// The run's state and the aggregation rule's (the `aggregator.` tensors), or nil without a checkpoint.
+  static func load<Scenario: FederatedScenario>(
+    from directory: String, like model: Scenario.Model
+  ) throws -> (state: Simulation<Scenario>.State, aggregatorState: [String: [Float]])? {
     let manifestPath = directory + "/checkpoint.json"
     guard let data = FileManager.default.contents(atPath: manifestPath) else { return nil }
     let manifest: Manifest
@@ -283,6 +275,11 @@ enum Checkpoint {
       throw SimulationError("\(weightsPath): no 'global' tensor of \(model.parameterCount) scalars (a checkpoint of another model?)")
     }
     let change = file["previous_change"].map(\.scalars)
-    return Simulation<Scenario>.State(model: model.loadingParameters(from: global.scalars), records: manifest.records, previousGlobalChange: change)
+    let aggregatorState = Dictionary(
+      uniqueKeysWithValues: file.tensors.filter { $0.name.hasPrefix("aggregator.") }.map { (String($0.name.dropFirst("aggregator.".count)), $0.tensor.scalars) })
+    return (
+      Simulation<Scenario>.State(model: model.loadingParameters(from: global.scalars), records: manifest.records, previousGlobalChange: change),
+      aggregatorState
+    )
   }
 }

@@ -77,3 +77,18 @@ private func loadError(_ text: String, _ name: String = "c.json") throws -> Stri
   config.federation.weighting = .examples
   #expect(config.validationProblems().contains { $0.contains("federation.weighting: uniform") })
 }
+
+@Test func nonsenseNumbersAreRejected() throws {
+  let base = Preset.sentimentModelReplacement.config
+  for (assignment, message) in [
+    ("federation.evaluate_every=0", "evaluate_every"), ("federation.parallel_clients=0", "parallel_clients"),
+    ("attack.noise_std=-1", "noise_std"), ("attack.boost=0", "boost"),
+  ] {
+    do {
+      _ = try base.overriding([assignment])
+      Issue.record("\(assignment) must be rejected")
+    } catch {
+      #expect("\(error)".contains(message), "\(error)")
+    }
+  }
+}
