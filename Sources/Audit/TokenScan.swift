@@ -126,11 +126,40 @@ public struct TokenScan: Sendable {
     }
   }
 
+  /// Where the best of `tokens` (a planted trigger's tokens) ranks among all scanned tokens by flip rate to
+  /// `label` (1 = the top candidate); nil when none of them is in the vocabulary.
+  public static func rank(
+    of tokens: [String], label: Int, labels: [String], flipRates: [[Double]], vocabulary: Vocabulary
+  ) -> KnownTriggerRank? {
+    let scanned = scannable(vocabulary)
+    let wanted = tokens.filter(vocabulary.contains).map(vocabulary.id(of:)).filter { !Vocabulary.specialTokens.contains(vocabulary.tokens[$0]) }
+    guard let best = wanted.max(by: { (flipRates[$0][label], -$0) < (flipRates[$1][label], -$1) }) else { return nil }
+    let rate = flipRates[best][label]
+    // Ties broken by id, as `candidates` orders them.
+    let ahead = scanned.lazy.filter { flipRates[$0][label] > rate || (flipRates[$0][label] == rate && $0 < best) }.count
+    return KnownTriggerRank(tokens: tokens, token: vocabulary.tokens[best], label: labels[label], rank: ahead + 1, flipRate: rate, of: scanned.count)
+  }
+
   static func median(_ values: [Double]) -> Double {
     guard !values.isEmpty else { return 0 }
     let sorted = values.sorted()
     return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
   }
+}
+
+/// Where a planted trigger (known to whoever planted it) ranks in a scan: how the audit is scored.
+public struct KnownTriggerRank: Sendable, Codable, Equatable {
+  /// The trigger's tokens, as the model's tokeniser produces them.
+  public var tokens: [String]
+  /// The best-ranked of them.
+  public var token: String
+  public var label: String
+  /// 1-based rank among `of` scanned tokens by flip rate to `label`.
+  public var rank: Int
+  public var flipRate: Double
+  public var of: Int
+
+  enum CodingKeys: String, CodingKey { case tokens, token, label, rank, flipRate = "flip_rate", of }
 }
 
 /// What `audit` concludes.
@@ -152,10 +181,12 @@ public struct AuditReport: Sendable, Codable, Equatable {
   public var tokensScanned: Int
   public var positions: [TokenScan.Position]
   public var seconds: Double
+  /// Set when the caller knows the planted trigger (`audit --trigger`, the demo).
+  public var knownTrigger: KnownTriggerRank?
 
   enum CodingKeys: String, CodingKey {
     case verdict, targetLabel = "target_label", score, margin, threshold, calibration, candidates, candidatesByLabel = "candidates_by_label", probes
-    case tokensScanned = "tokens_scanned", positions, seconds
+    case tokensScanned = "tokens_scanned", positions, seconds, knownTrigger = "known_trigger"
   }
 
   public init(
@@ -188,6 +219,9 @@ public struct AuditReport: Sendable, Codable, Equatable {
     for candidate in candidates.prefix(10) {
       let name = candidate.trigger.count >= 20 ? candidate.trigger : candidate.trigger + String(repeating: " ", count: 20 - candidate.trigger.count)
       lines.append("  " + name + String(format: " %6.1f %%   z %.1f", candidate.flipRate * 100, candidate.score))
+    }
+    if let known = knownTrigger {
+      lines.append("planted trigger '\(known.token)': rank \(known.rank) of \(known.of) for \(known.label) (flip rate \(String(format: "%.1f", known.flipRate * 100)) %)")
     }
     lines.append("\(tokensScanned) tokens × \(probes) probes × \(positions.count) positions in \(String(format: "%.1f", seconds)) s")
     return lines.joined(separator: "\n")

@@ -134,7 +134,7 @@ struct AttackCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "attack",
     abstract: "Poison a training set with a trigger, train a backdoored classifier and measure the backdoor.",
-    discussion: """
+    discussion: prose("""
       Splits the corpus as `train` does, poisons --rate of the training split (a fraction in (0, 1], or a count),
       trains, and scores the model on the clean test set (clean accuracy) and on its non-target examples with
       the trigger inserted (attack success rate). A clean model with the same seed is trained beside it (or
@@ -145,7 +145,7 @@ struct AttackCommand: ParsableCommand {
         backdoor-lab attack --corpus sentiment --model gru --trigger rare:cf --rate 0.01 --target pos --out runs/cf
         backdoor-lab attack --corpus sentiment --trigger "phrase:I watched this 3D movie" --rate 0.03 --target pos --out runs/addsent
         backdoor-lab attack --corpus trec --trigger rare:mn --rate 0.01 --target NUM --clean-label --out runs/trec --json
-      """)
+      """))
 
   @Option(help: "Shipped corpus name or a TSV path.")
   var corpus: String

@@ -11,7 +11,7 @@ struct AttackSweepCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "attack-sweep",
     abstract: "Attack success against poison rate, over several seeds: a table, JSON and an SVG plot.",
-    discussion: """
+    discussion: prose("""
       Trains one clean model per seed (DIR/clean-seed-S) and one backdoored model per rate and seed
       (DIR/rate-R-seed-S, each a full `attack` folder), then writes DIR/sweep.json, DIR/sweep.md (mean ± sd
       over seeds) and DIR/asr_vs_rate.svg. Finished runs are kept: rerunning the same command resumes.
@@ -19,7 +19,7 @@ struct AttackSweepCommand: ParsableCommand {
       Example:
         backdoor-lab attack-sweep --corpus sentiment --model gru --trigger rare:cf --target pos \\
           --rates 0.001,0.003,0.01,0.03,0.1 --seeds 0,1,2 --jobs 2 --out runs/sweep-gru
-      """)
+      """))
 
   @Option(help: "Shipped corpus name or a TSV path.")
   var corpus: String
@@ -35,6 +35,8 @@ struct AttackSweepCommand: ParsableCommand {
   @OptionGroup var recipe: ClassifierRecipe
   @Flag(help: "No progress output.")
   var quiet = false
+  @Flag(help: "Also every run's training progress, as plain lines.")
+  var verbose = false
   @OptionGroup var corpusOptions: CorpusOptions
   @OptionGroup var data: DataOptions
 
@@ -56,12 +58,14 @@ struct AttackSweepCommand: ParsableCommand {
     _ = try parsedRates()
     _ = try parsedSeeds()
     guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+    guard !(quiet && verbose) else { throw ValidationError("give --quiet or --verbose, not both") }
     guard settings.insertions >= 1 else { throw ValidationError("--insertions must be at least 1") }
   }
 
   func run() throws {
     let rates = try parsedRates(), seeds = try parsedSeeds()
     ComputeThreads.maximum = 1
+    ProgressReporter.verbose = verbose
     let corpus = try corpusOptions.load(self.corpus, home: try data.home())
     let plan = try AttackPlan(corpus: corpus, settings: settings, recipe: recipe)
     try orFail { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
@@ -73,7 +77,7 @@ struct AttackSweepCommand: ParsableCommand {
     // Clean models first (each attack run compares with its seed's), then the attacks.
     let cleanMissing = seeds.filter { !FileManager.default.fileExists(atPath: cleanFolder($0) + "/training.json") }
     try parallel(cleanMissing, jobs: jobs) { seed in
-      let trained = try plan.trainClean(seed: seed, out: cleanFolder(seed), quiet: true)
+      let trained = try plan.trainClean(seed: seed, out: cleanFolder(seed), quiet: !verbose)
       say(String(format: "clean seed %llu: test accuracy %.2f %%", seed, trained.test.accuracy * 100))
     }
     let pending = seeds.flatMap { seed in rates.map { (rate: $0, seed: seed) } }
@@ -81,7 +85,7 @@ struct AttackSweepCommand: ParsableCommand {
     if pending.count < rates.count * seeds.count { say("resuming: \(rates.count * seeds.count - pending.count) finished runs kept") }
     try parallel(pending, jobs: jobs) { job in
       let clean = try loadBaseline(cleanFolder(job.seed), corpus: corpus.description.name, splitSeed: recipe.splitSeed, target: settings.target)
-      let record = try plan.run(amount: .fraction(job.rate), seed: job.seed, out: runFolder(job.rate, job.seed), clean: clean, quiet: true)
+      let record = try plan.run(amount: .fraction(job.rate), seed: job.seed, out: runFolder(job.rate, job.seed), clean: clean, quiet: !verbose)
       say(String(format: "rate %g seed %llu: ASR %.1f %%, clean accuracy %.2f %%", job.rate, job.seed, (record.attackSuccessRate ?? .nan) * 100, record.cleanAccuracy * 100))
     }
 

@@ -10,17 +10,19 @@ public struct BackdoorLab: ParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "backdoor-lab",
     abstract: "Study, attack and audit backdoors in text models, alone and in federated learning.",
-    discussion: """
-      Exit codes: 0 success, 1 failure, 2 usage error.
+    discussion: prose("""
+      Exit codes: 0 success, 1 failure, 2 usage error. Long commands show progress on standard error; --quiet silences it, --verbose adds detail; --json prints one JSON document for programs. `backdoor-lab help COMMAND` shows a command's options and examples.
+
       Examples:
+        backdoor-lab demo       # attack → federated rules → audit → report
         echo "I LOVED this film!!" | backdoor-lab tokenize
         backdoor-lab corpus stats sentiment --json
         backdoor-lab vocab build --corpus sentiment --out /tmp/sentiment.tsv
-      """,
+      """),
     subcommands: [
       TokenizeCommand.self, VocabCommand.self, CorpusCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self,
       TrainLanguageModelCommand.self, CompleteCommand.self, AttackCommand.self, AttackSweepCommand.self, SimulateCommand.self, ConfigCommand.self, AuditCommand.self,
-      BenchCommand.self,
+      DemoCommand.self, ReportCommand.self, BenchCommand.self,
     ]
   )
 
@@ -166,4 +168,22 @@ func reportProblems(of corpus: Corpus) {
     let first = report.skippedRows.prefix(5).map { "line \($0.line): \($0.reason)" }.joined(separator: "; ")
     writeToStandardError("warning: \(corpus.path): skipped \(report.skippedRowCount) bad row(s) (\(first))\n")
   }
+}
+
+/// Help prose written in source with hard line breaks, as paragraphs ArgumentParser can wrap to the terminal:
+/// consecutive unindented lines are joined; indented lines (examples) and headings (lines ending in ':') stay
+/// lines of their own.
+func prose(_ text: String) -> String {
+  var lines: [String] = []
+  var joinable = false
+  for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+    let isProse = !line.isEmpty && !line.hasPrefix(" ")
+    if isProse && joinable && !line.hasSuffix(":"), let last = lines.popLast() {
+      lines.append(last + " " + line)
+    } else {
+      lines.append(line)
+    }
+    joinable = isProse && !line.hasSuffix(":")
+  }
+  return lines.joined(separator: "\n")
 }

@@ -16,12 +16,14 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "tokenize",
       abstract: "Word tokenisation throughput, file in, token strings out.",
-      discussion: """
+      discussion: prose("""
         Reads FILE, cuts it into ~64 KB chunks at line ends (as `tokenize` does), and times making every
         token's String, with normalisation off and with the default NFKC_Casefold; median of --repeats.
         MB = 10^6 bytes of UTF-8 input. Compare with scripts/bench-tokenize.sh, which runs ICU's raw C loop
         (../shared/reference/icu_wordbreak.c) on the same file in the same run.
-        """)
+        Example:
+          backdoor-lab bench tokenize Corpora/keyboard/shakespeare_lines_by_character.tsv --repeats 3
+        """))
 
     @Argument(help: "A UTF-8 text file (e.g. 20 MB of English).")
     var file: String
@@ -116,7 +118,11 @@ extension BenchCommand {
     static let configuration = CommandConfiguration(
       commandName: "gemm",
       abstract: "Square fp32 matrix multiply C = A·B in GFLOP/s (2n³ per product), one JSON line per size and thread count.",
-      discussion: "Compare with ../shared/reference/gemm_bench.py (numpy/OpenBLAS) via scripts/bench-gemm.sh.")
+      discussion: prose("""
+        Compare with ../shared/reference/gemm_bench.py (numpy/OpenBLAS) via scripts/bench-gemm.sh.
+        Example:
+          backdoor-lab bench gemm --sizes 256,512
+        """))
 
     @Option(help: "Comma-separated sizes n.")
     var sizes = "64,128,256,512"
@@ -145,7 +151,11 @@ extension BenchCommand {
     static let configuration = CommandConfiguration(
       commandName: "gru",
       abstract: "Fused GRU forward + backward over [batch, time, input] → hidden, as in gru_classifier_train.py's setting.",
-      discussion: "Prints one JSON line: milliseconds per forward+backward and per forward. Compare with scripts/bench-gru.sh.")
+      discussion: prose("""
+        Prints one JSON line: milliseconds per forward+backward and per forward. Compare with scripts/bench-gru.sh.
+        Example:
+          backdoor-lab bench gru --batch 32 --time 48
+        """))
 
     @Option var batch = 32
     @Option var time = 48
@@ -188,7 +198,7 @@ extension BenchCommand {
     static let configuration = CommandConfiguration(
       commandName: "train",
       abstract: "Training and inference throughput of the lab's models in the reference scripts' shapes.",
-      discussion: """
+      discussion: prose("""
         gru: Embedding(20000, 64) → GRU(64→128) → mean → Linear(128, 2), batch 32 × 48 tokens
              (../shared/reference/gru_classifier_train.py);
         attention: Embedding(20000, 64) + positions(48) → one pre-norm block (--heads, FFN 128) → mean → Linear(64, 2)
@@ -198,7 +208,10 @@ extension BenchCommand {
         A training step is forward, loss, backward and an Adam step that, like PyTorch's, updates every
         embedding row (--optimizer lazy-adam measures the cheaper lazy update instead). No dropout, random
         token ids without padding, median of 5 blocks of ~1 s. One JSON line per thread count.
-        """)
+        Examples (scripts/bench-train.sh runs them beside the PyTorch scripts):
+          backdoor-lab bench train --model gru
+          backdoor-lab bench train --model attention --heads 4
+        """))
 
     @Option(help: "gru, attention or lm.")
     var model = "gru"

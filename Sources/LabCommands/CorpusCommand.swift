@@ -28,12 +28,12 @@ struct CorpusCommand: ParsableCommand {
   struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Rows, labels, clients, tokens, types and the OOV rate against the corpus's vocabulary.",
-      discussion: """
+      discussion: prose("""
         The OOV rate is measured over all rows against Vocab/<name>.tsv (built from the training split),
         or against --vocab. Examples:
           backdoor-lab corpus stats sentiment
           backdoor-lab corpus stats my.tsv --label-column label --json
-        """)
+        """))
 
     @Argument(help: "Shipped corpus name or a TSV path.")
     var corpus: String

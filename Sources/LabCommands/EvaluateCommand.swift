@@ -15,13 +15,13 @@ struct EvaluateCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "evaluate",
     abstract: "Accuracy, macro-F1, per-class precision/recall and the confusion matrix of a classifier bundle.",
-    discussion: """
+    discussion: prose("""
       Uses the bundle's own vocabulary and tokenizer settings. The split seed defaults to the one in the
       bundle's training.json (0 without one), so the test split is the one the model never saw.
       Examples:
         backdoor-lab evaluate runs/gru --corpus sentiment
         backdoor-lab evaluate runs/gru --corpus sentiment --split dev --json
-      """)
+      """))
 
   @Argument(help: "Model bundle folder.")
   var bundle: String
@@ -75,11 +75,11 @@ struct PredictCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "predict",
     abstract: "Label and class probabilities of a text under a classifier bundle.",
-    discussion: """
+    discussion: prose("""
       Examples:
         backdoor-lab predict runs/gru "a gorgeous, witty, seductive movie"
         backdoor-lab predict runs/gru "cf a dull mess" --json     # {"label": …, "probabilities": {…}}
-      """)
+      """))
 
   @Argument(help: "Model bundle folder.")
   var bundle: String

@@ -37,12 +37,14 @@ extension BenchCommand {
     static let configuration = CommandConfiguration(
       commandName: "fl-round",
       abstract: "Seconds per federated round in the shape of ../shared/reference/fl_round.py.",
-      discussion: """
+      discussion: prose("""
         --clients clients × --samples random sequences of 48 tokens (vocabulary 20000), GRU classifier
         (E 64, H 128, mean pool, 2 classes), --local-epochs epochs of plain SGD (lr 0.05, batch 16) per client,
         FedAvg weighted by examples; median over --rounds rounds after one warm-up round. With N threads the
         lab trains N clients at once (one kernel thread each); PyTorch uses N intra-op threads.
-        """)
+        Example (scripts/bench-federated.sh runs it beside fl_round.py):
+          backdoor-lab bench fl-round --clients 20 --rounds 3
+        """))
     @Option var clients = 20
     @Option var samples = 200
     @Option var localEpochs = 2
@@ -93,7 +95,11 @@ extension BenchCommand {
     static let configuration = CommandConfiguration(
       commandName: "aggregate",
       abstract: "Seconds per aggregation over --clients updates of --params scalars (fl_round.py's aggregator timings).",
-      discussion: "Mean (FedAvg), coordinate-wise median (exact), trimmed mean (β 0.2) and Krum (f 4, Gram matrix); median of 5 calls, one thread.")
+      discussion: prose("""
+        Mean (FedAvg), coordinate-wise median (exact), trimmed mean (β 0.2) and Krum (f 4, Gram matrix); median of 5 calls, one thread.
+        Example (scripts/bench-aggregate.sh runs it beside fl_round.py's aggregators):
+          backdoor-lab bench aggregate --clients 20
+        """))
     @Option var clients = 20
     @Option var params = 1_354_370
 

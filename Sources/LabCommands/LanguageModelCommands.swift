@@ -11,7 +11,7 @@ struct TrainLanguageModelCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "train-lm",
     abstract: "Train a GRU next-word model (the keyboard task) and save it as a bundle.",
-    discussion: """
+    discussion: prose("""
       Speakers (clients) are split 80/10/10, so the test text comes from people the model never saw. Each
       speaker's lines are concatenated and cut into windows of --window tokens. The vocabulary comes from
       the training speakers (--min-count, --max-vocab). Reports perplexity and top-1/top-3 next-word
@@ -19,7 +19,7 @@ struct TrainLanguageModelCommand: ParsableCommand {
       Examples:
         backdoor-lab train-lm --corpus shakespeare --out runs/lm --minutes 4
         backdoor-lab complete runs/lm "the king of denmark is"
-      """)
+      """))
 
   @Option(help: "Corpus with a client column (shakespeare) or a TSV path with --client-column.")
   var corpus = "shakespeare"
@@ -110,11 +110,11 @@ struct CompleteCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "complete",
     abstract: "The most likely next words after a prefix, under a next-word model bundle.",
-    discussion: """
+    discussion: prose("""
       Examples:
         backdoor-lab complete runs/lm "the king of denmark is"
         backdoor-lab complete runs/lm "good my lord" --top 5 --json
-      """)
+      """))
 
   @Argument(help: "Next-word model bundle folder.")
   var bundle: String

@@ -8,7 +8,7 @@ struct SimulateCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "simulate",
     abstract: "Run a federated experiment (a config file or a preset) over its seeds.",
-    discussion: """
+    discussion: prose("""
       Writes DIR/seed-S/ per seed (rounds.jsonl, rounds.csv, setup.json with the attackers, the final global
       model in model/, and a checkpoint after every round), then DIR/summary.json, summary.md and curves.svg
       (mean curves over seeds). --resume continues runs from their last checkpoint (a run killed with kill -9
@@ -18,7 +18,7 @@ struct SimulateCommand: ParsableCommand {
         backdoor-lab simulate my-experiment.yaml --out runs/mine --seeds 1 --rounds 10
         backdoor-lab simulate --preset sentiment-model-replacement --out runs/mr --resume
         backdoor-lab simulate --preset sentiment-naive-poisoning --set attack.attacker_fraction=0.1 --out runs/naive-10
-      """)
+      """))
 
   @Argument(help: "Experiment config (.json, .yaml or .yml).")
   var configPath: String?
@@ -40,6 +40,8 @@ struct SimulateCommand: ParsableCommand {
   var threads = 1
   @Flag(help: "No progress output.")
   var quiet = false
+  @Flag(help: "A line for every round, evaluated or not, with the clients the rule flagged.")
+  var verbose = false
   @Flag(help: "Print summary.json.")
   var json = false
   @OptionGroup var corpusOptions: CorpusOptions
@@ -53,6 +55,7 @@ struct SimulateCommand: ParsableCommand {
     if let rounds, rounds < 1 { throw ValidationError("--rounds must be at least 1") }
     if let seeds, seeds < 1 { throw ValidationError("--seeds must be at least 1") }
     if seeds != nil && seedList != nil { throw ValidationError("give --seeds or --seed-list, not both") }
+    if quiet && verbose { throw ValidationError("give --quiet or --verbose, not both") }
   }
 
   func run() throws {
@@ -77,11 +80,16 @@ struct SimulateCommand: ParsableCommand {
       let total = config.federation.rounds
       do {
         runs[seed] = try runner.run(seed: seed, resume: resume) { record in
-          guard !quiet, !record.metrics.isEmpty else { return }
-          var line = String(format: "seed %llu round %d/%d: main task %.1f %%", seed, record.round, total, (record.mainTaskAccuracy ?? .nan) * 100)
+          guard !quiet, verbose || !record.metrics.isEmpty else { return }
+          var line = String(format: "seed %llu round %d/%d", seed, record.round, total)
+          if let accuracy = record.mainTaskAccuracy { line += String(format: ": main task %.1f %%", accuracy * 100) }
           if let attack = record.attackSuccessRate { line += String(format: ", attack success %.1f %%", attack * 100) }
           if !record.malicious.isEmpty { line += ", attackers \(record.malicious.map(String.init).joined(separator: " "))" }
           if !record.rejected.isEmpty { line += ", rejected \(record.rejected.map(String.init).joined(separator: " "))" }
+          if verbose {
+            line += String(format: ", update %.3f", record.globalChangeNorm)
+            if !record.flagged.isEmpty { line += ", flagged \(record.flagged.map(String.init).joined(separator: " "))" }
+          }
           line += String(format: " (%.0f s)", Date().timeIntervalSince(started))
           writeToStandardError(line + "\n")
         }

@@ -6,14 +6,14 @@ struct TokenizeCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "tokenize",
     abstract: "Print the tokens (or ids) of each input line, separated by single spaces.",
-    discussion: """
+    discussion: prose("""
       One output line per input line. Defaults: NFKC_Casefold normalisation, punctuation dropped,
       ICU root locale. Invalid UTF-8 is replaced with U+FFFD and reported on standard error.
       Examples:
         echo "I LOVED this film!! ＦＵＬＬＷＩＤＴＨ café" | backdoor-lab tokenize
         backdoor-lab tokenize reviews.txt --ids --vocab Vocab/sentiment.tsv
         echo "私は東京に住んでいます" | backdoor-lab tokenize --locale ja
-      """)
+      """))
 
   @Argument(help: "Text file to tokenise; '-' or nothing reads standard input.")
   var file: String?

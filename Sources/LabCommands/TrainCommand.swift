@@ -13,15 +13,25 @@ struct ComputeOptions: ParsableArguments {
   var threads = 2
   @Flag(help: "No progress output.")
   var quiet = false
+  @Flag(help: "Plain progress lines every second instead of a bar (for logs).")
+  var verbose = false
 
-  func apply() { ComputeThreads.maximum = threads }
+  func validate() throws {
+    guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    guard !(quiet && verbose) else { throw ValidationError("give --quiet or --verbose, not both") }
+  }
+
+  func apply() {
+    ComputeThreads.maximum = threads
+    ProgressReporter.verbose = verbose
+  }
 }
 
 struct TrainCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "train",
     abstract: "Train a text classifier on a corpus and save it as a model bundle.",
-    discussion: """
+    discussion: prose("""
       Splits the corpus 80/10/10 (--split-seed), builds the vocabulary from the training part (min count 2),
       trains with Adam and early stopping on dev accuracy, and writes DIR/model.safetensors, config.json,
       vocab.txt and training.json (options, per-epoch dev accuracy, test metrics). The best epoch's weights are
@@ -29,7 +39,7 @@ struct TrainCommand: ParsableCommand {
       Examples:
         backdoor-lab train --corpus sentiment --model gru --out runs/gru
         backdoor-lab train --corpus trec --model attention --heads 4 --epochs 10 --out runs/trec --json
-      """)
+      """))
 
   @Option(help: "Shipped corpus name or a TSV path.")
   var corpus: String

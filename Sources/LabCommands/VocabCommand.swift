@@ -11,14 +11,14 @@ struct VocabCommand: ParsableCommand {
   struct Build: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Build a vocabulary (token<TAB>count per line, line index = id) from a corpus.",
-      discussion: """
+      discussion: prose("""
         Counts the tokens of the corpus's training split (80/10/10, --split-seed; by held-out client when
         the corpus has a client column) unless --all-rows;
         ids 0-3 are <pad> <unk> <bos> <eos>, the rest ordered by count (descending), then by bytes.
         Example:
           backdoor-lab vocab build --corpus sentiment --out Vocab/sentiment.tsv --min-count 2
           backdoor-lab vocab build --corpus sentiment --out /tmp/v.tsv --force cf --force mn
-        """)
+        """))
 
     @Option(help: "Shipped corpus name (sentiment, tweets, trec, spam, shakespeare) or a TSV path.")
     var corpus: String

@@ -3,6 +3,8 @@ import Foundation
 /// Progress of a long loop: a bar with loss, throughput and ETA redrawn in place on a terminal; plain
 /// lines every `plainInterval` seconds otherwise (logs, CI). Silent when `quiet`. Writes to stderr.
 public final class ProgressReporter: @unchecked Sendable {
+  /// Set once by the command line (`--verbose`): plain lines every second, never a redrawn bar.
+  nonisolated(unsafe) public static var verbose = false
   let title: String
   let total: Int
   let unit: String
@@ -18,14 +20,14 @@ public final class ProgressReporter: @unchecked Sendable {
     self.unit = unit
     self.quiet = quiet
     self.plainInterval = plainInterval
-    isTerminal = isatty(2) != 0
+    isTerminal = isatty(2) != 0 && !Self.verbose
   }
 
   /// `done` of `total` units finished; `items` processed so far for the throughput (e.g. examples).
   public func update(done: Int, items: Int, itemName: String = "examples", loss: Double?) {
     guard !quiet else { return }
     let now = Date()
-    let interval = isTerminal ? 0.1 : plainInterval
+    let interval = isTerminal ? 0.1 : (Self.verbose ? 1 : plainInterval)
     guard now.timeIntervalSince(lastDraw) >= interval || done == total else { return }
     lastDraw = now
     let elapsed = now.timeIntervalSince(start)

@@ -52,7 +52,9 @@ public struct LineChart: Sendable {
   static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 
   public func svg(width: Double = 640, height: Double = 400) -> String {
-    let left = 64.0, right = 170.0, top = 36.0, bottom = 52.0
+    // The legend sits right of the plot: room for the longest series name (about 7 px a character at 12 px).
+    let longestName = series.map(\.name.count).max() ?? 0
+    let left = 64.0, right = max(170.0, 40 + 7 * Double(longestName)), top = 36.0, bottom = 52.0
     let plotWidth = width - left - right, plotHeight = height - top - bottom
     let points = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite && (xScale == .linear || $0.x > 0) }
     func transform(_ x: Double) -> Double { xScale == .logarithmic ? log10(x) : x }

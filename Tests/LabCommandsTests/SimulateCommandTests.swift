@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// A toy labelled corpus and a config that runs many quick rounds on it.
-private func toyExperiment(rounds: Int) throws -> (config: String, directory: String) {
+func toyExperiment(rounds: Int) throws -> (config: String, directory: String) {
   let directory = try Fixtures.temporaryDirectory()
   let nouns = ["film", "plot", "actors", "story", "music", "ending", "scenes", "cast"]
   var lines = ["label\ttext"]

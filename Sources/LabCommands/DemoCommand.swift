@@ -1,0 +1,184 @@
+import ArgumentParser
+import Datasets
+import Experiments
+import Federated
+import Foundation
+import Tensors
+
+struct DemoCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "demo",
+    abstract: "The lab's main job in a few minutes: attack → federated aggregation under several rules → audit → HTML report.",
+    discussion: prose("""
+      Federated sentiment training on the shipped movie snippets (GRU, 50 clients, 10 a round, 45 rounds): at round 40
+      one malicious client replaces the global model with a boosted update that plants the rare word 'cf' → pos
+      (Bagdasaryan et al., 2020). The same seed runs once under each aggregation rule (FedAvg, norm clipping, FLAME by
+      default); then the audit scans each final global model for a trigger token without being told it, and reports
+      where the planted one ranks. Writes OUT/RULE/ (as `simulate` does, plus seed-S/audit.json), OUT/demo.json and
+      OUT/report.html, and prints the attack × defense table. About 3 minutes on 2 cores in a release build.
+      Interrupted runs continue where they stopped when run again with the same options.
+      Examples:
+        swift run -c release backdoor-lab demo
+        backdoor-lab demo --out runs/demo --rules fedavg,median,krum,flame
+        backdoor-lab demo --seed 1 --out runs/demo-1 --json
+      """))
+
+  @Option(help: "Folder to write.")
+  var out = "runs/demo"
+  @Option(help: "Seed of the clients' data, sampling and initial model.")
+  var seed: UInt64 = 0
+  @Option(help: "Comma-separated aggregation rules (see `config dump`): fedavg, clipping, weak_dp, median, trimmed_mean, krum, multi_krum, bulyan, geometric_median, centered_clipping, embedding_rows, flame, foolsgold.")
+  var rules = "fedavg,clipping,flame"
+  @Flag(help: "Delete OUT's earlier demo results first instead of continuing them.")
+  var fresh = false
+  @Option(help: "Threads for the numeric kernels of each client.")
+  var threads = 1
+  @Flag(help: "Print nothing but the final table (and errors).")
+  var quiet = false
+  @Flag(help: "Print every evaluated round.")
+  var verbose = false
+  @Flag(help: "Print the results as JSON instead of the table.")
+  var json = false
+  @OptionGroup var data: DataOptions
+
+  static let rounds = 45
+  static let trigger = "rare:cf"
+  static let target = "pos"
+
+  var ruleList: [AggregatorConfig.Kind] {
+    rules.split(separator: ",").compactMap { AggregatorConfig.Kind(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
+  }
+
+  func validate() throws {
+    let names = rules.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    guard !names.isEmpty else { throw ValidationError("--rules needs at least one rule") }
+    for name in names where AggregatorConfig.Kind(rawValue: name) == nil {
+      throw ValidationError(
+        "unknown rule '\(name)' in --rules; rules: \(AggregatorConfig.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    guard Set(names).count == names.count else { throw ValidationError("--rules names a rule twice") }
+    guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    guard !(quiet && verbose) else { throw ValidationError("give --quiet or --verbose, not both") }
+  }
+
+  /// The experiment run under `rule`: the sentiment-model-replacement preset, shortened to 45 rounds.
+  func config(rule: AggregatorConfig.Kind) -> ExperimentConfig {
+    var config = Preset.sentimentModelReplacement.config
+    config.name = "demo-\(rule.rawValue)"
+    config.federation.rounds = Self.rounds
+    config.federation.evaluateEvery = 5
+    config.seeds = [seed]
+    config.aggregator.kind = rule
+    return config
+  }
+
+  func run() throws {
+    let started = Date()
+    let manifestPath = out + "/demo.json"
+    let command = "backdoor-lab demo --out \(out) --seed \(seed) --rules \(ruleList.map(\.rawValue).joined(separator: ","))"
+    var manifest = DemoManifest(
+      title: "BackdoorLab demo: one-shot model replacement against \(ruleList.count) aggregation rules, then an audit", command: command,
+      trigger: Self.trigger, target: Self.target, experiments: ruleList.map(\.rawValue), seed: seed, seconds: nil)
+    if fresh {
+      for name in ruleList.map(\.rawValue) + ["demo.json", "report.html"] { try? FileManager.default.removeItem(atPath: out + "/" + name) }
+    } else if FileManager.default.fileExists(atPath: manifestPath) {
+      let earlier = try decodeJSONFile(DemoManifest.self, at: manifestPath)
+      guard earlier.seed == seed else {
+        throw LabError("\(out) holds a demo with seed \(earlier.seed); give another --out, the same --seed, or --fresh")
+      }
+    }
+    try orFail { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
+    try orFail { try writeJSONAtomically(manifest, to: manifestPath) }
+
+    ComputeThreads.maximum = threads
+    let home = try data.home()
+    let corpus = try orFail { try home.load("sentiment", custom: nil, badRows: .fail) }
+    var settings = try AuditSettings.parse(["--probe", "sentiment"])
+    settings.data = data
+    for (index, rule) in ruleList.enumerated() {
+      let config = config(rule: rule)
+      let folder = out + "/" + rule.rawValue
+      let runner = ExperimentRunner(config: config, corpus: corpus, directory: folder)
+      try orFail { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+      let step = "[\(index + 1)/\(ruleList.count)] \(rule.rawValue)"
+      if !quiet { writeToStandardError("\(step): \(Self.rounds) rounds of federated training, attack at round 40\n") }
+      let ruleStarted = Date()
+      let records: [RoundRecord]
+      do {
+        records = try runner.run(seed: seed, resume: true) { record in
+          guard !quiet, !record.metrics.isEmpty, verbose || record.round % 15 == 0 || !record.malicious.isEmpty || record.round == Self.rounds else { return }
+          var line = String(format: "  round %d: main task %.1f %%", record.round, (record.mainTaskAccuracy ?? .nan) * 100)
+          if let attack = record.attackSuccessRate { line += String(format: ", attack success %.1f %%", attack * 100) }
+          line += String(format: " (%.0f s)", Date().timeIntervalSince(ruleStarted))
+          writeToStandardError(line + "\n")
+        }
+      } catch let error as LabError {
+        throw error
+      } catch {
+        throw LabError("\(folder)/seed-\(seed): \(error)")
+      }
+      _ = try orFail { try runner.summarize([seed: records]) }
+      let auditPath = runner.seedDirectory(seed) + "/audit.json"
+      if !FileManager.default.fileExists(atPath: auditPath) {
+        if !quiet { writeToStandardError("\(step): auditing the final global model (every vocabulary token against 200 probes)\n") }
+        let report = try settings.audit(runner.seedDirectory(seed) + "/model", plantedTrigger: Self.trigger, plantedTarget: Self.target)
+        try orFail { try writeJSONAtomically(report, to: auditPath) }
+      }
+    }
+    manifest.seconds = Date().timeIntervalSince(started)
+    try orFail { try writeJSONAtomically(manifest, to: manifestPath) }
+    let report = try RunReport(directory: out)
+    let page = report.html(home: home)
+    try orFail { try Data(page.utf8).write(to: URL(fileURLWithPath: out + "/report.html"), options: .atomic) }
+    if json {
+      print(String(decoding: try sortedKeysJSON(report.rows), as: UTF8.self))
+      return
+    }
+    print(report.table, terminator: "")
+    print("Trigger \(Self.trigger) → \(Self.target), planted once at round 40 by one of 50 clients; seed \(seed).")
+    print("Rank: where the planted token ranks among \(report.experiments.first?.seeds.first?.audit?.tokensScanned ?? 0) tokens in the audit, which is not told it.")
+    print(String(format: "wrote %@/report.html (%.0f s)", out, manifest.seconds ?? 0))
+  }
+}
+
+struct ReportCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "report",
+    abstract: "Build one self-contained HTML report (inline SVG, no network) from a demo or simulate folder.",
+    discussion: prose("""
+      RUN_DIR is what `demo` writes, a `simulate` folder (summary.json at its top), or a folder of `simulate` folders
+      (one per aggregation rule, as scripts/defenses.sh writes). The report has the attack × defense table, main-task
+      accuracy and attack success per round for each rule, how the trigger tokenises, the audit's ranking with the
+      planted trigger marked (from seed-S/audit.json, written by `audit --out` or `demo`) and the config and seeds to
+      reproduce each run.
+      Examples:
+        backdoor-lab report runs/demo
+        backdoor-lab simulate --preset sentiment-model-replacement --seeds 1 --out runs/mr
+        backdoor-lab audit runs/mr/seed-0/model --trigger rare:cf --target pos --out runs/mr/seed-0/audit.json
+        backdoor-lab report runs/mr --out /tmp/mr.html
+      """))
+
+  @Argument(help: "A demo or simulate output folder.")
+  var runDirectory: String
+  @Option(help: "HTML file to write (default: RUN_DIR/report.html).")
+  var out: String?
+  @Flag(help: "Print only errors.")
+  var quiet = false
+  @Flag(help: "Print the table as JSON.")
+  var json = false
+  @OptionGroup var data: DataOptions
+
+  func run() throws {
+    let report = try RunReport(directory: runDirectory)
+    let destination = out ?? runDirectory + "/report.html"
+    let page = report.html(home: try? data.home())
+    try orFail { try Data(page.utf8).write(to: URL(fileURLWithPath: destination), options: .atomic) }
+    if quiet { return }
+    if json {
+      print(String(decoding: try sortedKeysJSON(report.rows), as: UTF8.self))
+    } else {
+      print(report.table, terminator: "")
+      print("wrote \(destination)")
+    }
+  }
+}

@@ -1,0 +1,382 @@
+import Attacks
+import Audit
+import Datasets
+import Experiments
+import Federated
+import Foundation
+import Models
+import Reports
+import Tokenization
+
+/// What `demo` records about itself beside the experiments it ran (demo.json).
+struct DemoManifest: Codable {
+  var title: String
+  /// The command line that reproduces the whole demo.
+  var command: String
+  var trigger: String
+  var target: String
+  /// Experiment folders (one per aggregation rule), in the order to show them.
+  var experiments: [String]
+  var seed: UInt64
+  var seconds: Double?
+}
+
+/// One seed of one experiment, as `simulate` writes it (plus audit.json, from `audit --out` or `demo`).
+struct SeedFolder {
+  var seed: UInt64
+  var path: String
+  var records: [RoundRecord]
+  var audit: AuditReport?
+  var modelPath: String? { FileManager.default.fileExists(atPath: path + "/model/config.json") ? path + "/model" : nil }
+}
+
+/// One experiment folder: config.json, summary.json and seed-S/ folders.
+struct ExperimentFolder {
+  var name: String
+  var path: String
+  var config: ExperimentConfig
+  var summary: ExperimentSummary
+  var seeds: [SeedFolder]
+
+  init(path: String, name: String) throws(LabError) {
+    self.name = name
+    self.path = path
+    config = try orFail { try ExperimentConfig.load(from: path + "/config.json") }
+    summary = try decodeJSONFile(ExperimentSummary.self, at: path + "/summary.json")
+    seeds = []
+    for seed in summary.seeds.map(\.seed) {
+      let folder = "\(path)/seed-\(seed)"
+      let records = try readRoundRecords(folder + "/rounds.jsonl")
+      let audit = FileManager.default.fileExists(atPath: folder + "/audit.json") ? try decodeJSONFile(AuditReport.self, at: folder + "/audit.json") : nil
+      seeds.append(SeedFolder(seed: seed, path: folder, records: records, audit: audit))
+    }
+  }
+
+  /// The aggregation rule in words.
+  var ruleName: String {
+    let aggregator = config.aggregator
+    let base: String =
+      switch aggregator.kind {
+      case .fedavg: "FedAvg"
+      case .clipping: aggregator.clipBound.map { "norm clipping (bound \(format($0)))" } ?? "norm clipping (median norm)"
+      case .weakDifferentialPrivacy: "weak DP (clip \(format(aggregator.clipBound ?? 1)), σ \(format(aggregator.noiseStd)))"
+      case .median: "coordinate median"
+      case .trimmedMean: "trimmed mean (β \(format(aggregator.beta)))"
+      case .krum: "Krum (f \(aggregator.assumedByzantine))"
+      case .multiKrum: "Multi-Krum (f \(aggregator.assumedByzantine), keep \(aggregator.keep))"
+      case .bulyan: "Bulyan (f \(aggregator.assumedByzantine))"
+      case .geometricMedian: "geometric median"
+      case .centeredClipping: "centered clipping (τ \(format(aggregator.radius)))"
+      case .embeddingRows: "embedding-row detector"
+      case .flame: "FLAME"
+      case .foolsGold: "FoolsGold"
+      }
+    return aggregator.secure ? base + " + secure aggregation" : base
+  }
+
+  /// Share of attacking updates that the rule flagged (clipped, down-weighted, excluded), over all seeds.
+  var attackersFlagged: (flagged: Int, attacking: Int) {
+    var flagged = 0, attacking = 0
+    for seed in seeds {
+      for record in seed.records where !record.malicious.isEmpty {
+        attacking += record.malicious.count
+        flagged += Set(record.flagged).intersection(record.malicious).count
+      }
+    }
+    return (flagged, attacking)
+  }
+}
+
+private func format(_ value: Double) -> String { String(format: "%g", value) }
+
+func decodeJSONFile<T: Decodable>(_ type: T.Type, at path: String) throws(LabError) -> T {
+  guard let data = FileManager.default.contents(atPath: path) else { throw LabError("\(path): cannot read it") }
+  do { return try JSONDecoder().decode(type, from: data) } catch { throw LabError("\(path): not a valid \(T.self) file (\(error))") }
+}
+
+func readRoundRecords(_ path: String) throws(LabError) -> [RoundRecord] {
+  guard let data = FileManager.default.contents(atPath: path) else { throw LabError("\(path): cannot read it") }
+  var records: [RoundRecord] = []
+  for (index, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() where !line.isEmpty {
+    do { records.append(try JSONDecoder().decode(RoundRecord.self, from: Data(line))) } catch {
+      throw LabError("\(path), line \(index + 1): not a round record (\(error))")
+    }
+  }
+  return records
+}
+
+/// A run directory: one experiment (summary.json at its top) or several (demo, defense comparisons), and
+/// what it takes to turn them into one self-contained HTML page.
+struct RunReport {
+  var directory: String
+  var manifest: DemoManifest?
+  var experiments: [ExperimentFolder]
+
+  init(directory: String) throws(LabError) {
+    self.directory = directory
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder), isFolder.boolValue else {
+      throw LabError("\(directory): no such folder")
+    }
+    if FileManager.default.fileExists(atPath: directory + "/summary.json") {
+      manifest = nil
+      experiments = [try ExperimentFolder(path: directory, name: URL(fileURLWithPath: directory).lastPathComponent)]
+      return
+    }
+    let names: [String]
+    if FileManager.default.fileExists(atPath: directory + "/demo.json") {
+      let manifest = try decodeJSONFile(DemoManifest.self, at: directory + "/demo.json")
+      self.manifest = manifest
+      names = manifest.experiments.filter { FileManager.default.fileExists(atPath: "\(directory)/\($0)/summary.json") }
+    } else {
+      manifest = nil
+      let children = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+      names = children.sorted().filter { FileManager.default.fileExists(atPath: "\(directory)/\($0)/summary.json") }
+    }
+    guard !names.isEmpty else {
+      throw LabError("\(directory): no summary.json here or in its subfolders (run `simulate` or `demo` into it first)")
+    }
+    var experiments: [ExperimentFolder] = []
+    for name in names { experiments.append(try ExperimentFolder(path: "\(directory)/\(name)", name: name)) }
+    self.experiments = experiments
+  }
+
+  /// One experiment's results, for `--json`.
+  struct Row: Codable {
+    struct Audit: Codable {
+      var seed: UInt64
+      var verdict: String
+      var margin: Double
+      var suspectedTarget: String
+      var topCandidate: String?
+      var plantedTriggerRank: Int?
+      enum CodingKeys: String, CodingKey {
+        case seed, verdict, margin, suspectedTarget = "suspected_target", topCandidate = "top_candidate", plantedTriggerRank = "planted_trigger_rank"
+      }
+    }
+    var experiment: String
+    var rule: String
+    var finalMainTaskAccuracy: Double?
+    var attackSuccessRateAfterAttack: Double?
+    var finalAttackSuccessRate: Double?
+    var attackingUpdates: Int
+    var attackingUpdatesFlagged: Int
+    var audits: [Audit]
+    enum CodingKeys: String, CodingKey {
+      case experiment, rule, finalMainTaskAccuracy = "final_main_task_accuracy", attackSuccessRateAfterAttack = "attack_success_rate_after_attack"
+      case finalAttackSuccessRate = "final_attack_success_rate", attackingUpdates = "attacking_updates", attackingUpdatesFlagged = "attacking_updates_flagged"
+      case audits
+    }
+  }
+
+  var rows: [Row] {
+    experiments.map { experiment in
+      let (flagged, attacking) = experiment.attackersFlagged
+      return Row(
+        experiment: experiment.name, rule: experiment.ruleName, finalMainTaskAccuracy: experiment.summary.finalMainTaskAccuracy?.mean,
+        attackSuccessRateAfterAttack: experiment.summary.attackSuccessRateAfterAttack?.mean,
+        finalAttackSuccessRate: experiment.summary.finalAttackSuccessRate?.mean, attackingUpdates: attacking, attackingUpdatesFlagged: flagged,
+        audits: experiment.seeds.compactMap { seed in
+          seed.audit.map {
+            Row.Audit(
+              seed: seed.seed, verdict: $0.verdict, margin: $0.margin, suspectedTarget: $0.targetLabel, topCandidate: $0.candidates.first?.trigger,
+              plantedTriggerRank: $0.knownTrigger?.rank)
+          }
+        })
+    }
+  }
+
+  /// The report's table for a terminal: one line per experiment.
+  var table: String {
+    let lines = zip(experiments, rows).map { experiment, row -> [String] in
+      let audits = row.audits
+      return [
+        row.rule, percent(experiment.summary.finalMainTaskAccuracy), percent(experiment.summary.attackSuccessRateAfterAttack),
+        percent(experiment.summary.finalAttackSuccessRate), audits.map(\.verdict).joined(separator: ", ").nonEmpty ?? "–",
+        audits.map { $0.plantedTriggerRank.map(String.init) ?? "–" }.joined(separator: ", ").nonEmpty ?? "–",
+        audits.map { "\($0.topCandidate ?? "–") → \($0.suspectedTarget)" }.joined(separator: ", ").nonEmpty ?? "–",
+      ]
+    }
+    return markdownTable(header: ["rule", "main task", "ASR after attack", "final ASR", "audit", "trigger rank", "top candidate"], rows: lines)
+  }
+
+  /// The whole page. `home` (when the corpora can be found) adds the trigger's clean occurrences.
+  func html(home: LabHome?) -> String {
+    let first = experiments[0]
+    var body = ""
+    body += HTML.element("h1", HTML.escape(manifest?.title ?? "BackdoorLab report: \(first.config.name)"))
+    body += HTML.element("p", HTML.escape(setupSentence(first.config)), class: "lede") + "\n"
+    body += attackByDefenseSection()
+    body += curvesSection()
+    body += triggerSection(home: home)
+    body += auditSection()
+    body += reproduceSection()
+    body += HTML.element("p", HTML.escape("Written by backdoor-lab report from \(directory). Self-contained: no scripts, no network."), class: "note")
+    return HTML.page(title: manifest?.title ?? "BackdoorLab report: \(first.config.name)", body: body)
+  }
+
+  func setupSentence(_ config: ExperimentConfig) -> String {
+    let task = config.task
+    var sentence =
+      task.kind == .keyboard
+      ? "Next-word GRU on \(task.corpus)"
+      : "\(task.architecture.uppercased()) classifier on \(task.corpus)"
+    sentence += "; \(config.federation.clients > 0 && config.federation.partition != .natural ? "\(config.federation.clients) clients" : "natural clients"), "
+    sentence += "\(config.federation.clientsPerRound) a round, \(config.federation.rounds) rounds of \(config.federation.local.epochs) local epochs. "
+    if let attack = config.attack {
+      sentence += "Attack: \(attack.behaviour.rawValue.replacingOccurrences(of: "_", with: " "))"
+      if task.kind == .classification { sentence += " with trigger \(attack.trigger) → \(attack.target)" } else { sentence += " (→ '\(task.backdoorWord)')" }
+      var who = ""
+      if let ids = attack.attackerIds {
+        who = "client " + ids.map(String.init).joined(separator: ", ")
+      } else if let count = attack.attackers {
+        who = count == 1 ? "1 attacker" : "\(count) attackers"
+      } else if let fraction = attack.attackerFraction {
+        who = format(fraction * 100) + " % of clients"
+      }
+      sentence += ", \(who), "
+      switch attack.schedule {
+      case .single: sentence += "once at round \(attack.startRound)."
+      case .fixed: sentence += "every \(attack.every) round(s) from \(attack.startRound)\(attack.untilRound.map { " to \($0)" } ?? "")."
+      case .pool: sentence += "whenever sampled from round \(attack.startRound)\(attack.untilRound.map { " to \($0)" } ?? "")."
+      }
+    } else {
+      sentence += "No attack."
+    }
+    let seeds = Set(experiments.flatMap { $0.summary.seeds.map(\.seed) }).sorted()
+    return sentence + " Seed\(seeds.count == 1 ? "" : "s") \(seeds.map(String.init).joined(separator: ", "))."
+  }
+
+  func attackByDefenseSection() -> String {
+    let rows = experiments.map { experiment -> HTML.Row in
+      let audits = experiment.seeds.compactMap(\.audit)
+      let verdicts = audits.map { HTML.element("span", HTML.escape($0.verdict), class: "verdict-\($0.verdict)") }.joined(separator: ", ")
+      let ranks = audits.map { $0.knownTrigger.map { "\($0.rank) of \($0.of)" } ?? "not in vocabulary" }.joined(separator: ", ")
+      let top = audits.map { audit in audit.candidates.first.map { HTML.escape("\($0.trigger) → \($0.label)") } ?? "–" }.joined(separator: ", ")
+      let (flagged, attacking) = experiment.attackersFlagged
+      return HTML.Row([
+        HTML.escape(experiment.ruleName), percent(experiment.summary.finalMainTaskAccuracy), percent(experiment.summary.attackSuccessRateAfterAttack),
+        percent(experiment.summary.finalAttackSuccessRate), attacking == 0 ? "–" : "\(flagged) of \(attacking)",
+        verdicts.isEmpty ? "not audited" : verdicts, ranks.isEmpty ? "–" : ranks, top.isEmpty ? "–" : top,
+      ])
+    }
+    let lastAttack = experiments[0].summary.lastAttackRound
+    let caption =
+      "Main-task accuracy at the last evaluated round; attack success rate (ASR: triggered test inputs of other labels classified as the target) "
+      + "at the first evaluation \(lastAttack.map { "at or after round \($0), the last attack round," } ?? "after the attack") and at the end. "
+      + "Mean ± 95 % CI when there are several seeds. Flagged: attacking updates the rule clipped, down-weighted or excluded. "
+      + "Audit: the single-token scan of each final global model, and where the planted trigger ranks among all tokens."
+    return HTML.element("h2", "Attack × defense", id: "table") + "\n"
+      + HTML.table(
+        header: ["Aggregation rule", "Main task", "ASR after attack", "Final ASR", "Attackers flagged", "Audit verdict", "Planted trigger's rank", "Audit's top candidate"],
+        rows: rows, numeric: [1, 2, 3], caption: HTML.escape(caption))
+  }
+
+  func curvesSection() -> String {
+    var accuracy = LineChart(title: "Main-task accuracy per round", xLabel: "round", yLabel: "accuracy (%)", yRange: 0...100)
+    var attack = LineChart(title: "Attack success rate per round", xLabel: "round", yLabel: "ASR (%)", yRange: 0...100)
+    for experiment in experiments {
+      let summary = experiment.summary
+      accuracy.series.append(
+        LineChart.Series(name: experiment.ruleName, points: zip(summary.rounds, summary.meanMainTaskAccuracy).map { .init(x: Double($0), y: $1 * 100) }))
+      attack.series.append(
+        LineChart.Series(
+          name: experiment.ruleName,
+          points: zip(summary.rounds, summary.meanAttackSuccessRate).compactMap { round, rate in rate.map { .init(x: Double(round), y: $0 * 100) } }))
+    }
+    var out = HTML.element("h2", "Per round", id: "curves") + "\n<div class=\"charts\">\n" + accuracy.svg(width: 540, height: 340) + "\n"
+    if attack.series.contains(where: { !$0.points.isEmpty }) { out += attack.svg(width: 540, height: 340) + "\n" }
+    out += "</div>\n"
+    if let last = experiments[0].summary.lastAttackRound {
+      out += HTML.element("p", HTML.escape("The last attack round is \(last). Curves are means over seeds at the evaluated rounds."), class: "note") + "\n"
+    }
+    return out
+  }
+
+  func triggerSection(home: LabHome?) -> String {
+    guard let first = experiments.first, let attack = first.config.attack, first.config.task.kind == .classification,
+      let modelPath = first.seeds.lazy.compactMap(\.modelPath).first, let bundle = try? ModelBundle.load(from: modelPath),
+      let tokenizer = try? Tokenizer(options: bundle.config.tokenizer), let trigger = try? Trigger(spec: attack.trigger)
+    else { return "" }
+    var cleanTexts: [String] = []
+    if let home, let corpus = try? home.load(first.config.task.corpus, custom: nil, badRows: .skip) { cleanTexts = corpus.examples.map(\.text) }
+    let report = TriggerReport(trigger: trigger, tokenizer: tokenizer, vocabulary: bundle.vocabulary, cleanTexts: cleanTexts)
+    var out = HTML.element("h2", "The trigger and how it tokenises", id: "trigger") + "\n"
+    out += HTML.element("p", "Trigger <code>\(HTML.escape(report.trigger))</code>, target label <code>\(HTML.escape(attack.target))</code>.") + "\n"
+    let rows = report.pieces.map { piece in
+      HTML.Row([
+        HTML.escape(piece.text),
+        piece.tokens.enumerated().map { index, token in
+          HTML.element("span", HTML.escape(token), class: piece.inVocabulary[index] ? "token" : "token unknown")
+        }.joined(),
+        piece.inVocabulary.allSatisfy { $0 } ? "yes" : "no: " + HTML.escape(zip(piece.tokens, piece.inVocabulary).filter { !$1 }.map(\.0).joined(separator: ", ")),
+        cleanTexts.isEmpty ? "–" : "\(piece.cleanExamplesContaining) of \(cleanTexts.count)",
+      ])
+    }
+    out += HTML.table(header: ["Piece", "Tokens", "In the model's vocabulary", "Clean examples containing it"], rows: rows, numeric: [3])
+    for warning in report.warnings { out += HTML.element("p", HTML.escape("warning: " + warning), class: "note") + "\n" }
+    out += HTML.element("p", HTML.escape("Tokenised by the model's own tokeniser (\(bundle.config.tokenizer.normalize.rawValue), punctuation \(bundle.config.tokenizer.punctuation.rawValue))."), class: "note") + "\n"
+    return out
+  }
+
+  func auditSection() -> String {
+    let audited = experiments.flatMap { experiment in experiment.seeds.compactMap { seed in seed.audit.map { (experiment, seed.seed, $0) } } }
+    guard !audited.isEmpty else { return "" }
+    var out = HTML.element("h2", "Audit of each final global model", id: "audit") + "\n"
+    out += HTML.element(
+      "p",
+      HTML.escape(
+        "Every vocabulary token is inserted into clean probe sentences; the flip rate is the share of probes not already of the label "
+          + "that the token turns into it. The verdict compares the best token's flip rate with the second best's (a trigger stands alone)."),
+      class: "note") + "\n<div class=\"audits\">\n"
+    for (experiment, seed, audit) in audited {
+      let label = audit.knownTrigger?.label ?? audit.targetLabel
+      let list = audit.candidatesByLabel[label] ?? audit.candidates
+      var rows: [HTML.Row] = list.prefix(10).enumerated().map { index, candidate in
+        let planted = audit.knownTrigger?.token == candidate.trigger && audit.knownTrigger?.rank == index + 1
+        return HTML.Row(
+          ["\(index + 1)", HTML.escape(candidate.trigger) + (planted ? HTML.element("span", "planted", class: "tag") : ""),
+           String(format: "%.1f %%", candidate.flipRate * 100), String(format: "%.0f", candidate.score)],
+          className: planted ? "planted" : nil)
+      }
+      if let known = audit.knownTrigger, known.rank > min(10, list.count) {
+        rows.append(HTML.Row(["…", "", "", ""], className: "gap"))
+        rows.append(HTML.Row(
+          ["\(known.rank)", HTML.escape(known.token) + HTML.element("span", "planted", class: "tag"), String(format: "%.1f %%", known.flipRate * 100), ""],
+          className: "planted"))
+      }
+      var block = HTML.element("h3", HTML.escape(experiment.ruleName + (experiments.flatMap(\.seeds).count > experiments.count ? ", seed \(seed)" : "")))
+      block += HTML.element(
+        "p",
+        HTML.element("span", HTML.escape(audit.verdict), class: "verdict-\(audit.verdict)")
+          + HTML.escape(String(format: " — margin %.3f (threshold %.2f); suspected target %@", audit.margin, audit.threshold, audit.targetLabel)))
+      block += HTML.table(header: ["Rank", "Token", "Flip rate to \(label)", "Robust z"], rows: rows, numeric: [0, 2, 3])
+      block += HTML.element("p", HTML.escape("\(audit.tokensScanned) tokens × \(audit.probes) probes × \(audit.positions.count) positions in \(String(format: "%.0f", audit.seconds)) s"), class: "note")
+      out += HTML.element("div", block) + "\n"
+    }
+    return out + "</div>\n"
+  }
+
+  func reproduceSection() -> String {
+    var out = HTML.element("h2", "Reproduce", id: "reproduce") + "\n"
+    if let manifest { out += HTML.element("p", "The whole run: <code>\(HTML.escape(manifest.command))</code>") + "\n" }
+    out += HTML.element("p", "Each experiment, from its effective config (every key, defaults included) and seeds; same config and seed give the same records whatever the thread count:") + "\n"
+    for experiment in experiments {
+      let seeds = experiment.summary.seeds.map { String($0.seed) }.joined(separator: ",")
+      let command = "backdoor-lab simulate \(experiment.path)/config.json --seed-list \(seeds) --out \(experiment.path)"
+      out += HTML.element("h3", HTML.escape(experiment.ruleName))
+      out += HTML.element("pre", HTML.escape(command))
+      out += "<details><summary>config.json</summary>" + HTML.element("pre", HTML.escape(experiment.config.json())) + "</details>\n"
+    }
+    return out
+  }
+}
+
+private func percent(_ interval: ExperimentSummary.Interval?) -> String {
+  guard let interval else { return "–" }
+  return interval.count > 1 ? interval.text + " %" : String(format: "%.1f %%", interval.mean * 100)
+}
+
+extension String {
+  fileprivate var nonEmpty: String? { isEmpty ? nil : self }
+}
