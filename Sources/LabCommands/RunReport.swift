@@ -284,8 +284,8 @@ struct RunReport {
           name: experiment.ruleName,
           points: zip(summary.rounds, summary.meanAttackSuccessRate).compactMap { round, rate in rate.map { .init(x: Double(round), y: $0 * 100) } }))
     }
-    var out = HTML.element("h2", "Per round", id: "curves") + "\n<div class=\"charts\">\n" + accuracy.svg(width: 540, height: 340) + "\n"
-    if attack.series.contains(where: { !$0.points.isEmpty }) { out += attack.svg(width: 540, height: 340) + "\n" }
+    var out = HTML.element("h2", "Per round", id: "curves") + "\n<div class=\"charts\">\n" + accuracy.svg(width: 500, height: 330) + "\n"
+    if attack.series.contains(where: { !$0.points.isEmpty }) { out += attack.svg(width: 500, height: 330) + "\n" }
     out += "</div>\n"
     if let last = experiments[0].summary.lastAttackRound {
       out += HTML.element("p", HTML.escape("The last attack round is \(last). Curves are means over seeds at the evaluated rounds."), class: "note") + "\n"
@@ -336,13 +336,13 @@ struct RunReport {
         let planted = audit.knownTrigger?.token == candidate.trigger && audit.knownTrigger?.rank == index + 1
         return HTML.Row(
           ["\(index + 1)", HTML.escape(candidate.trigger) + (planted ? HTML.element("span", "planted", class: "tag") : ""),
-           String(format: "%.1f %%", candidate.flipRate * 100), String(format: "%.0f", candidate.score)],
+           String(format: "%.1f %%", candidate.flipRate * 100)],
           className: planted ? "planted" : nil)
       }
       if let known = audit.knownTrigger, known.rank > min(10, list.count) {
-        rows.append(HTML.Row(["…", "", "", ""], className: "gap"))
+        rows.append(HTML.Row(["…", "", ""], className: "gap"))
         rows.append(HTML.Row(
-          ["\(known.rank)", HTML.escape(known.token) + HTML.element("span", "planted", class: "tag"), String(format: "%.1f %%", known.flipRate * 100), ""],
+          ["\(known.rank)", HTML.escape(known.token) + HTML.element("span", "planted", class: "tag"), String(format: "%.1f %%", known.flipRate * 100)],
           className: "planted"))
       }
       var block = HTML.element("h3", HTML.escape(experiment.ruleName + (experiments.flatMap(\.seeds).count > experiments.count ? ", seed \(seed)" : "")))
@@ -350,7 +350,7 @@ struct RunReport {
         "p",
         HTML.element("span", HTML.escape(audit.verdict), class: "verdict-\(audit.verdict)")
           + HTML.escape(String(format: " — margin %.3f (threshold %.2f); suspected target %@", audit.margin, audit.threshold, audit.targetLabel)))
-      block += HTML.table(header: ["Rank", "Token", "Flip rate to \(label)", "Robust z"], rows: rows, numeric: [0, 2, 3])
+      block += HTML.table(header: ["Rank", "Token", "Flip rate to \(label)"], rows: rows, numeric: [0, 2])
       block += HTML.element("p", HTML.escape("\(audit.tokensScanned) tokens × \(audit.probes) probes × \(audit.positions.count) positions in \(String(format: "%.0f", audit.seconds)) s"), class: "note")
       out += HTML.element("div", block) + "\n"
     }
