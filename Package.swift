@@ -20,6 +20,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
     .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
     .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+    .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
   ],
   targets: [
     // Plain C shim over ICU: its public header uses primitive types only (see ../shared/PITFALLS.md).
@@ -52,10 +53,20 @@ let package = Package(
       exclude: ["README.md"]),
     .target(name: "Reports", exclude: ["README.md"]),
     .target(name: "Audit", dependencies: ["Models", "Layers", "Tensors", "Tokenization"], exclude: ["README.md"], swiftSettings: vectorCodegen),
+    // Code generated once by protoc-gen-swift from Flower 1.42's protocol definitions (see its README); never at build time.
+    .target(name: "FlowerProtos", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["README.md", "LICENSE"]),
+    .target(
+      name: "FlowerClient",
+      dependencies: [
+        "FlowerProtos", "Experiments", "Federated", "Models", "Tensors", "Randomness",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      exclude: ["README.md"]),
     .target(
       name: "LabCommands",
       dependencies: [
         "Tokenization", "Datasets", "Randomness", "Tensors", "Layers", "Models", "Attacks", "Reports", "Federated", "Defenses", "Experiments", "Audit",
+        "FlowerClient",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       exclude: ["README.md"]
@@ -76,6 +87,7 @@ let package = Package(
     .testTarget(name: "SecureAggregationTests", dependencies: ["SecureAggregation", "Federated", "Randomness"]),
     .testTarget(name: "DefensesTests", dependencies: ["Defenses", "Federated", "Randomness", "TestSupport"]),
     .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Attacks", "Federated", "Datasets", "TestSupport"]),
+    .testTarget(name: "FlowerClientTests", dependencies: ["FlowerClient", "FlowerProtos", "TestSupport"]),
     .testTarget(name: "LabCommandsTests", dependencies: ["LabCommands", "Datasets", "Tokenization", "TestSupport"]),
   ]
 )

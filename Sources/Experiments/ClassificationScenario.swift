@@ -25,6 +25,8 @@ public struct ClassificationScenario: FederatedScenario {
   /// Coordinates of the trigger's embedding rows (rare-embedding attacks).
   let triggerEmbeddingMask: [Bool]?
   let cleanTest: [EncodedExample]
+  /// Clean test examples the main task is scored on.
+  public var testCount: Int { cleanTest.count }
   let triggeredTest: [EncodedExample]
   let targetIndex: Int?
   public let notes: [String]

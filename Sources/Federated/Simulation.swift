@@ -10,6 +10,12 @@ public struct RoundContext: Sendable {
   /// The update the server applied last round (times its learning rate), if any: an attacker's estimate
   /// of what benign clients do (Neurotoxin).
   public var previousGlobalChange: [Float]?
+
+  public init(round: Int, globalVector: [Float], previousGlobalChange: [Float]?) {
+    self.round = round
+    self.globalVector = globalVector
+    self.previousGlobalChange = previousGlobalChange
+  }
 }
 
 /// The task side of a simulation: who the clients are, what each does locally, how the global model is

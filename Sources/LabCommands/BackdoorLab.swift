@@ -22,7 +22,7 @@ public struct BackdoorLab: ParsableCommand {
     subcommands: [
       TokenizeCommand.self, VocabCommand.self, CorpusCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self,
       TrainLanguageModelCommand.self, CompleteCommand.self, AttackCommand.self, AttackSweepCommand.self, SimulateCommand.self, ConfigCommand.self, AuditCommand.self,
-      DemoCommand.self, ReportCommand.self, BenchCommand.self,
+      DemoCommand.self, ReportCommand.self, FlowerClientCommand.self, FlowerInitCommand.self, BenchCommand.self,
     ]
   )
 

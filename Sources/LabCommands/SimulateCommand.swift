@@ -20,10 +20,7 @@ struct SimulateCommand: ParsableCommand {
         backdoor-lab simulate --preset sentiment-naive-poisoning --set attack.attacker_fraction=0.1 --out runs/naive-10
       """))
 
-  @Argument(help: "Experiment config (.json, .yaml or .yml).")
-  var configPath: String?
-  @Option(help: "A preset instead of a config file (see `config list`).")
-  var preset: String?
+  @OptionGroup var source: ExperimentSource
   @Option(help: "Folder to write.")
   var out: String
   @Option(help: "Run this many seeds, 0 … N−1 (default: the config's seeds).")
@@ -32,8 +29,6 @@ struct SimulateCommand: ParsableCommand {
   var seedList: String?
   @Option(help: "Override the number of rounds.")
   var rounds: Int?
-  @Option(name: .customLong("set"), help: "Override any key: --set attack.attacker_fraction=0.05 (repeatable).")
-  var overrides: [String] = []
   @Flag(help: "Continue from the checkpoints in DIR.")
   var resume = false
   @Option(help: "Threads for the numeric kernels of each client.")
@@ -48,10 +43,6 @@ struct SimulateCommand: ParsableCommand {
   @OptionGroup var data: DataOptions
 
   func validate() throws {
-    guard (configPath == nil) != (preset == nil) else { throw ValidationError("give a config file or --preset, not both and not neither") }
-    if let preset, Preset(rawValue: preset) == nil {
-      throw ValidationError("unknown preset '\(preset)'; presets: \(Preset.allCases.map(\.rawValue).joined(separator: ", "))")
-    }
     if let rounds, rounds < 1 { throw ValidationError("--rounds must be at least 1") }
     if let seeds, seeds < 1 { throw ValidationError("--seeds must be at least 1") }
     if seeds != nil && seedList != nil { throw ValidationError("give --seeds or --seed-list, not both") }
@@ -59,17 +50,15 @@ struct SimulateCommand: ParsableCommand {
   }
 
   func run() throws {
-    var config: ExperimentConfig
-    if let preset { config = Preset(rawValue: preset)!.config } else { config = try orFail { try ExperimentConfig.load(from: configPath!) } }
+    var config = try source.load()
     if let rounds { config.federation.rounds = rounds }
-    if !overrides.isEmpty { config = try orFail { try config.overriding(overrides) } }
     if let seeds { config.seeds = (0..<UInt64(seeds)).map { $0 } }
     if let seedList {
       let parsed = seedList.split(separator: ",").map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
       guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else { throw LabError("--seed-list must be comma-separated whole numbers; got '\(seedList)'") }
       config.seeds = parsed.map { $0! }
     }
-    if let problem = config.validationProblems().first { throw LabError("\(configPath ?? preset!): \(problem)") }
+    if let problem = config.validationProblems().first { throw LabError("\(source.name): \(problem)") }
     ComputeThreads.maximum = threads
     let corpus = try corpusOptions.load(config.task.corpus, home: try data.home())
     let runner = ExperimentRunner(config: config, corpus: corpus, directory: out)
@@ -149,5 +138,32 @@ struct ConfigCommand: ParsableCommand {
     func run() throws {
       print(try orFail { try ExperimentConfig.load(from: path) }.json(), terminator: "")
     }
+  }
+}
+
+/// Where an experiment config comes from: a file or a preset, then `--set` overrides (simulate, flower-client, flower-init).
+struct ExperimentSource: ParsableArguments {
+  @Argument(help: "Experiment config (.json, .yaml or .yml).")
+  var configPath: String?
+  @Option(help: "A preset instead of a config file (see `config list`).")
+  var preset: String?
+  @Option(name: .customLong("set"), help: "Override any key: --set attack.attacker_fraction=0.05 (repeatable).")
+  var overrides: [String] = []
+
+  func validate() throws {
+    guard (configPath == nil) != (preset == nil) else { throw ValidationError("give a config file or --preset, not both and not neither") }
+    if let preset, Preset(rawValue: preset) == nil {
+      throw ValidationError("unknown preset '\(preset)'; presets: \(Preset.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+  }
+
+  var name: String { configPath ?? preset ?? "config" }
+
+  /// The config with the overrides applied (`extra` after the user's).
+  func load(extra: [String] = []) throws -> ExperimentConfig {
+    var config: ExperimentConfig
+    if let preset { config = Preset(rawValue: preset)!.config } else { config = try orFail { try ExperimentConfig.load(from: configPath!) } }
+    if !(overrides + extra).isEmpty { config = try orFail { try config.overriding(extra + overrides) } }
+    return config
   }
 }

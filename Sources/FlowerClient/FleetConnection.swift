@@ -1,0 +1,175 @@
+import Crypto
+import FlowerProtos
+import Foundation
+import SwiftProtobuf
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A Fleet API call that failed for good; says which call, and what the SuperLink answered.
+public struct FleetError: Error, CustomStringConvertible {
+  public var call: String
+  /// The HTTP status, or nil when the SuperLink could not be reached.
+  public var status: Int?
+  public var detail: String
+  public var description: String {
+    status.map { "\(call): the SuperLink answered HTTP \($0): \(detail)" } ?? "\(call): \(detail)"
+  }
+}
+
+/// How long to keep trying a SuperLink that does not answer (down, restarting).
+public struct RetryPolicy: Sendable {
+  public var firstDelay: TimeInterval = 0.5
+  public var maximumDelay: TimeInterval = 8
+  /// Give up after this long without an answer.
+  public var window: TimeInterval = 60
+  public init(firstDelay: TimeInterval = 0.5, maximumDelay: TimeInterval = 8, window: TimeInterval = 60) {
+    self.firstDelay = firstDelay
+    self.maximumDelay = maximumDelay
+    self.window = window
+  }
+}
+
+/// The node's side of Flower 1.42's Fleet API: protobuf over HTTP (`POST /v1/fleet/<rpc>`), every request
+/// signed with the node's P-384 key (ECDSA-SHA256 over an ISO-8601 timestamp), as the SuperLink requires even
+/// without node authentication. Unanswered calls are retried with exponential backoff within the policy's window.
+public final class FleetConnection: @unchecked Sendable {
+  public let baseURL: String
+  let key: P384.Signing.PrivateKey
+  /// The public key as PEM SubjectPublicKeyInfo (what RegisterNode and the `flwr-public-key` header carry).
+  public let publicKeyPEM: Data
+  let retry: RetryPolicy
+  let session: URLSession
+  let log: @Sendable (String) -> Void
+  /// Seconds added to this machine's clock when signing, learnt from the SuperLink's `Date` header when it
+  /// refuses a timestamp (clock skew).
+  private let clockOffset = LockedValue<TimeInterval>(0)
+
+  public init(superlink: String, key: P384.Signing.PrivateKey = .init(), retry: RetryPolicy = .init(), log: @escaping @Sendable (String) -> Void) {
+    baseURL = superlink.hasPrefix("http://") || superlink.hasPrefix("https://") ? superlink : "http://" + superlink
+    self.key = key
+    publicKeyPEM = Data((key.publicKey.pemRepresentation + "\n").utf8)
+    self.retry = retry
+    let configuration = URLSessionConfiguration.ephemeral
+    configuration.timeoutIntervalForRequest = 30
+    session = URLSession(configuration: configuration)
+    self.log = log
+  }
+
+  /// Python's `datetime.now(timezone.utc).isoformat()`: `2026-11-25T08:23:14.123456+00:00`.
+  static func timestamp(_ date: Date) -> String {
+    let seconds = date.timeIntervalSince1970
+    let whole = floor(seconds)
+    var calendar = Calendar(identifier: .gregorian)
+    calendar.timeZone = TimeZone(identifier: "UTC")!
+    let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: whole))
+    let micro = min(999_999, Int(((seconds - whole) * 1_000_000).rounded()))
+    return String(
+      format: "%04d-%02d-%02dT%02d:%02d:%02d.%06d+00:00", parts.year!, parts.month!, parts.day!, parts.hour!, parts.minute!, parts.second!, micro)
+  }
+
+  func signedHeaders() throws -> [String: String] {
+    let stamp = Self.timestamp(Date().addingTimeInterval(clockOffset.value))
+    let signature = try key.signature(for: SHA256.hash(data: Data(stamp.utf8)))
+    return [
+      "flwr-public-key": publicKeyPEM.base64EncodedString(),
+      "flwr-timestamp": stamp,
+      "flwr-signature": signature.derRepresentation.base64EncodedString(),
+      "flwr-component-name": "backdoor-lab",
+    ]
+  }
+
+  /// One RPC: `name` is the kebab-case path (`pull-messages`).
+  public func call<Response: SwiftProtobuf.Message>(_ name: String, _ request: some SwiftProtobuf.Message, as: Response.Type) throws(FleetError) -> Response {
+    let body: Data
+    do { body = try request.serializedData() } catch { throw FleetError(call: name, status: nil, detail: "cannot encode the request: \(error)") }
+    let started = Date()
+    var delay = retry.firstDelay
+    var correctedClock = false
+    while true {
+      let outcome = post(name, body)
+      switch outcome {
+      case .answer(let status, let data, let serverDate):
+        if (200..<300).contains(status) {
+          do { return try Response(serializedBytes: data) } catch {
+            throw FleetError(call: name, status: status, detail: "the answer is not a \(Response.protoMessageName) (\(data.count) bytes)")
+          }
+        }
+        let detail = String(decoding: data.prefix(300), as: UTF8.self)
+        // A refused timestamp: sign with the SuperLink's clock once and try again.
+        if status == 401 || status == 403, !correctedClock, let serverDate, abs(serverDate.timeIntervalSinceNow + clockOffset.value) > 4 {
+          let skew = serverDate.timeIntervalSinceNow
+          log(String(format: "warning: this clock is %.0f s off the SuperLink's; signing with the SuperLink's time", -skew))
+          clockOffset.value = skew
+          correctedClock = true
+          continue
+        }
+        if status >= 500 && Date().timeIntervalSince(started) < retry.window {
+          log("\(name): HTTP \(status); retrying in \(String(format: "%.1f", delay)) s")
+        } else {
+          throw FleetError(call: name, status: status, detail: detail)
+        }
+      case .unreachable(let reason):
+        guard Date().timeIntervalSince(started) < retry.window else {
+          throw FleetError(call: name, status: nil, detail: "no answer from \(baseURL) for \(Int(retry.window)) s (\(reason))")
+        }
+        log("\(name): \(reason); retrying in \(String(format: "%.1f", delay)) s")
+      }
+      Thread.sleep(forTimeInterval: delay)
+      delay = min(delay * 2, retry.maximumDelay)
+    }
+  }
+
+  enum Outcome {
+    case answer(status: Int, data: Data, serverDate: Date?)
+    case unreachable(String)
+  }
+
+  func post(_ name: String, _ body: Data) -> Outcome {
+    guard let url = URL(string: "\(baseURL)/v1/fleet/\(name)") else { return .unreachable("bad SuperLink address \(baseURL)") }
+    var request = URLRequest(url: url)
+    request.httpMethod = "POST"
+    request.httpBody = body
+    request.setValue("application/protobuf", forHTTPHeaderField: "content-type")
+    request.setValue("application/protobuf", forHTTPHeaderField: "accept")
+    do {
+      for (field, value) in try signedHeaders() { request.setValue(value, forHTTPHeaderField: field) }
+    } catch {
+      return .unreachable("cannot sign the request: \(error)")
+    }
+    let done = DispatchSemaphore(value: 0)
+    let result = LockedValue<Outcome>(.unreachable("no answer"))
+    let task = session.dataTask(with: request) { data, response, error in
+      if let response = response as? HTTPURLResponse {
+        let date = (response.value(forHTTPHeaderField: "Date")).flatMap(Self.parseHTTPDate)
+        result.value = .answer(status: response.statusCode, data: data ?? Data(), serverDate: date)
+      } else {
+        result.value = .unreachable(error.map { ($0 as NSError).localizedDescription } ?? "no answer")
+      }
+      done.signal()
+    }
+    task.resume()
+    done.wait()
+    return result.value
+  }
+
+  static func parseHTTPDate(_ text: String) -> Date? {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "GMT")
+    formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+    return formatter.date(from: text)
+  }
+}
+
+/// A value shared between threads behind a lock.
+final class LockedValue<Value>: @unchecked Sendable {
+  private let lock = NSLock()
+  private var stored: Value
+  init(_ value: Value) { stored = value }
+  var value: Value {
+    get { lock.withLock { stored } }
+    set { lock.withLock { stored = newValue } }
+  }
+}
