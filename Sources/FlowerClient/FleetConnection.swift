@@ -45,6 +45,8 @@ public final class FleetConnection: @unchecked Sendable {
   /// Seconds added to this machine's clock when signing, learnt from the SuperLink's `Date` header when it
   /// refuses a timestamp (clock skew).
   private let clockOffset = LockedValue<TimeInterval>(0)
+  /// How far this node's clock is off (seconds); for testing how a skewed clock is handled.
+  public var simulatedClockError: TimeInterval = 0
 
   public init(superlink: String, key: P384.Signing.PrivateKey = .init(), retry: RetryPolicy = .init(), log: @escaping @Sendable (String) -> Void) {
     baseURL = superlink.hasPrefix("http://") || superlink.hasPrefix("https://") ? superlink : "http://" + superlink
@@ -70,7 +72,7 @@ public final class FleetConnection: @unchecked Sendable {
   }
 
   func signedHeaders() throws -> [String: String] {
-    let stamp = Self.timestamp(Date().addingTimeInterval(clockOffset.value))
+    let stamp = Self.timestamp(Date().addingTimeInterval(simulatedClockError + clockOffset.value))
     let signature = try key.signature(for: SHA256.hash(data: Data(stamp.utf8)))
     return [
       "flwr-public-key": publicKeyPEM.base64EncodedString(),
@@ -98,9 +100,10 @@ public final class FleetConnection: @unchecked Sendable {
         }
         let detail = String(decoding: data.prefix(300), as: UTF8.self)
         // A refused timestamp: sign with the SuperLink's clock once and try again.
-        if status == 401 || status == 403, !correctedClock, let serverDate, abs(serverDate.timeIntervalSinceNow + clockOffset.value) > 4 {
-          let skew = serverDate.timeIntervalSinceNow
-          log(String(format: "warning: this clock is %.0f s off the SuperLink's; signing with the SuperLink's time", -skew))
+        let ownClock = Date().addingTimeInterval(simulatedClockError)
+        if status == 401 || status == 403, !correctedClock, let serverDate, abs(serverDate.timeIntervalSince(ownClock)) > 4 {
+          let skew = serverDate.timeIntervalSince(ownClock)
+          log(String(format: "warning: this node's clock is %.0f s %@ the SuperLink's; signing with the SuperLink's time", abs(skew), skew > 0 ? "behind" : "ahead of"))
           clockOffset.value = skew
           correctedClock = true
           continue

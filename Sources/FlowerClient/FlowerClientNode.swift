@@ -21,6 +21,8 @@ public struct FlowerNodeSettings: Sendable {
   public var timeout: TimeInterval = 3600
   /// Where to write what the node received and sent each round (round-R.safetensors and round-R.json).
   public var recordDirectory: String?
+  /// Seconds this node's clock is made to be off by (testing the skew handling against a real SuperLink).
+  public var simulatedClockError: TimeInterval = 0
 
   public init(superlink: String, clientIndex: Int) {
     self.superlink = superlink
@@ -63,26 +65,33 @@ public final class FlowerClientNode: @unchecked Sendable {
     skeleton = scenario.initialModel(seed: seed)
     self.log = log
     connection = FleetConnection(superlink: settings.superlink, retry: settings.retry, log: log)
+    connection.simulatedClockError = settings.simulatedClockError
   }
 
   var isAttacker: Bool { scenario.attackers.contains(settings.clientIndex) }
 
-  public func run() throws -> FlowerNodeSummary {
+  /// RegisterNode then ActivateNode: the node's id.
+  func join() throws -> Flwr_Proto_Node {
     var register = Flwr_Proto_RegisterNodeFleetRequest()
     register.publicKey = connection.publicKeyPEM
     _ = try connection.call("register-node", register, as: Flwr_Proto_RegisterNodeFleetResponse.self)
     var activate = Flwr_Proto_ActivateNodeRequest()
     activate.publicKey = connection.publicKeyPEM
     activate.heartbeatInterval = settings.heartbeatInterval
-    let nodeID = try connection.call("activate-node", activate, as: Flwr_Proto_ActivateNodeResponse.self).nodeID
-    let node = { var node = Flwr_Proto_Node(); node.nodeID = nodeID; return node }()
-    log("node \(nodeID) active as client \(settings.clientIndex)\(isAttacker ? " (an attacker)" : "")")
+    var node = Flwr_Proto_Node()
+    node.nodeID = try connection.call("activate-node", activate, as: Flwr_Proto_ActivateNodeResponse.self).nodeID
+    log("node \(node.nodeID) active as client \(settings.clientIndex)\(isAttacker ? " (an attacker)" : "")")
+    return node
+  }
 
+  public func run() throws -> FlowerNodeSummary {
+    let current = LockedValue(try join())
     let stopped = LockedValue(false)
-    let heartbeat = Thread { [self] in keepBeating(node: node, until: stopped) }
+    let heartbeat = Thread { [self] in keepBeating(current, until: stopped) }
     heartbeat.start()
     defer {
       stopped.value = true
+      let nodeID = current.value.nodeID
       var deactivate = Flwr_Proto_DeactivateNodeRequest()
       deactivate.nodeID = nodeID
       var unregister = Flwr_Proto_UnregisterNodeFleetRequest()
@@ -98,11 +107,19 @@ public final class FlowerClientNode: @unchecked Sendable {
 
     var summary = FlowerNodeSummary()
     let deadline = Date().addingTimeInterval(settings.timeout)
-    var idlePolls = 0
+    var idlePolls = 0, rejoins = 0
     while Date() < deadline {
+      let node = current.value
       var pull = Flwr_Proto_PullMessagesRequest()
       pull.node = node
-      let pulled = try connection.call("pull-messages", pull, as: Flwr_Proto_PullMessagesResponse.self)
+      guard let pulled = try pullUnlessForgotten(pull, rejoins: rejoins) else {
+        // A SuperLink that restarted has forgotten this node: join again (a run it was in is gone with it).
+        rejoins += 1
+        log("the SuperLink no longer knows node \(node.nodeID) (restarted?); joining again")
+        current.value = try join()
+        summary.runID = nil
+        continue
+      }
       guard let message = pulled.messagesList.first, let tree = pulled.messageObjectTrees.first else {
         idlePolls += 1
         if let runID = summary.runID, idlePolls % 3 == 0, try runHasFinished(runID, node: node) {
@@ -119,16 +136,27 @@ public final class FlowerClientNode: @unchecked Sendable {
     throw FlowerProtocolError("no run finished within \(Int(settings.timeout)) s (--timeout)")
   }
 
+  /// PullMessages; nil when the SuperLink refuses the node's signature (it restarted and forgot the node), at
+  /// most three times.
+  func pullUnlessForgotten(_ request: Flwr_Proto_PullMessagesRequest, rejoins: Int) throws -> Flwr_Proto_PullMessagesResponse? {
+    do {
+      return try connection.call("pull-messages", request, as: Flwr_Proto_PullMessagesResponse.self)
+    } catch {
+      if error.status == 401 && rejoins < 3 { return nil }
+      throw error
+    }
+  }
+
   /// Sends a heartbeat every third of the interval until `stopped`.
-  func keepBeating(node: Flwr_Proto_Node, until stopped: LockedValue<Bool>) {
+  func keepBeating(_ node: LockedValue<Flwr_Proto_Node>, until stopped: LockedValue<Bool>) {
     var request = Flwr_Proto_SendNodeHeartbeatRequest()
-    request.node = node
     request.heartbeatInterval = settings.heartbeatInterval
     var next = Date().addingTimeInterval(settings.heartbeatInterval / 3)
     while !stopped.value {
       Thread.sleep(forTimeInterval: 0.2)
       guard Date() >= next, !stopped.value else { continue }
       next = Date().addingTimeInterval(settings.heartbeatInterval / 3)
+      request.node = node.value
       do { _ = try connection.call("send-node-heartbeat", request, as: Flwr_Proto_SendNodeHeartbeatResponse.self) } catch { log("heartbeat: \(error)") }
     }
   }

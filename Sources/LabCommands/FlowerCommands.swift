@@ -48,6 +48,8 @@ struct FlowerClientCommand: ParsableCommand {
   var heartbeat: Double = 30
   @Option(help: "Give up when no run has finished within this many seconds.")
   var timeout: Double = 3600
+  @Option(help: ArgumentHelp("Make this node's clock this many seconds off (to test skew handling).", visibility: .hidden))
+  var simulatedClockError: Double = 0
   @Option(help: "Threads for the numeric kernels.")
   var threads = 1
   @Flag(help: "Print only errors.")
@@ -82,6 +84,7 @@ struct FlowerClientCommand: ParsableCommand {
     settings.retry = RetryPolicy(window: retryWindow)
     settings.timeout = timeout
     settings.recordDirectory = record
+    settings.simulatedClockError = simulatedClockError
     let quiet = self.quiet, index = clientIndex
     let node = try orFail {
       try FlowerClientNode(settings: settings, scenario: scenario, seed: seed) { line in
