@@ -21,6 +21,9 @@ public struct FlowerNodeSettings: Sendable {
   public var timeout: TimeInterval = 3600
   /// Where to write what the node received and sent each round (round-R.safetensors and round-R.json).
   public var recordDirectory: String?
+  /// A P-384 private key in PEM to sign with (created there, with the public key beside it as `.pub`, when missing):
+  /// a SuperLink with node authentication knows nodes by keys registered beforehand (`flwr supernode register`).
+  public var keyFile: String?
   /// Seconds this node's clock is made to be off by (testing the skew handling against a real SuperLink).
   public var simulatedClockError: TimeInterval = 0
 
@@ -64,8 +67,26 @@ public final class FlowerClientNode: @unchecked Sendable {
     self.seed = seed
     skeleton = scenario.initialModel(seed: seed)
     self.log = log
-    connection = FleetConnection(superlink: settings.superlink, retry: settings.retry, log: log)
+    connection = FleetConnection(superlink: settings.superlink, key: try Self.nodeKey(settings.keyFile), retry: settings.retry, log: log)
     connection.simulatedClockError = settings.simulatedClockError
+  }
+
+  static func nodeKey(_ path: String?) throws(FlowerProtocolError) -> P384.Signing.PrivateKey {
+    guard let path else { return P384.Signing.PrivateKey() }
+    if let data = FileManager.default.contents(atPath: path) {
+      do { return try P384.Signing.PrivateKey(pemRepresentation: String(decoding: data, as: UTF8.self)) } catch {
+        throw FlowerProtocolError("\(path): not a P-384 private key in PEM (\(error))")
+      }
+    }
+    let key = P384.Signing.PrivateKey()
+    do {
+      try Data(key.pemRepresentation.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+      try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+      try Data((key.publicKey.pemRepresentation + "\n").utf8).write(to: URL(fileURLWithPath: path + ".pub"), options: .atomic)
+    } catch {
+      throw FlowerProtocolError("\(path): cannot write the new node key (\(error))")
+    }
+    return key
   }
 
   var isAttacker: Bool { scenario.attackers.contains(settings.clientIndex) }
@@ -74,7 +95,13 @@ public final class FlowerClientNode: @unchecked Sendable {
   func join() throws -> Flwr_Proto_Node {
     var register = Flwr_Proto_RegisterNodeFleetRequest()
     register.publicKey = connection.publicKeyPEM
-    _ = try connection.call("register-node", register, as: Flwr_Proto_RegisterNodeFleetResponse.self)
+    do {
+      _ = try connection.call("register-node", register, as: Flwr_Proto_RegisterNodeFleetResponse.self)
+    } catch {
+      // With node authentication the SuperLink refuses RegisterNode: the key was registered beforehand.
+      guard settings.keyFile != nil, let status = error.status, (400..<500).contains(status) else { throw error }
+      log("RegisterNode refused (HTTP \(status)); activating the pre-registered key")
+    }
     var activate = Flwr_Proto_ActivateNodeRequest()
     activate.publicKey = connection.publicKeyPEM
     activate.heartbeatInterval = settings.heartbeatInterval

@@ -48,6 +48,8 @@ struct FlowerClientCommand: ParsableCommand {
   var heartbeat: Double = 30
   @Option(help: "Give up when no run has finished within this many seconds.")
   var timeout: Double = 3600
+  @Option(help: "The node's P-384 key (PEM; created with FILE.pub beside it when missing): for a SuperLink with node authentication.")
+  var nodeKey: String?
   @Option(help: ArgumentHelp("Make this node's clock this many seconds off (to test skew handling).", visibility: .hidden))
   var simulatedClockError: Double = 0
   @Option(help: "Threads for the numeric kernels.")
@@ -85,6 +87,7 @@ struct FlowerClientCommand: ParsableCommand {
     settings.timeout = timeout
     settings.recordDirectory = record
     settings.simulatedClockError = simulatedClockError
+    settings.keyFile = nodeKey
     let quiet = self.quiet, index = clientIndex
     let node = try orFail {
       try FlowerClientNode(settings: settings, scenario: scenario, seed: seed) { line in
