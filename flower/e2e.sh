@@ -2,7 +2,8 @@
 # End to end on loopback: a real Flower 1.42 SuperLink and ServerApp (Flower's own FedAvg and FedMedian), four
 # `backdoor-lab flower-client` nodes (client 3 plants a rare-word backdoor), two rounds each; then checks, from the
 # clients' own records, that every aggregate is what the strategy must produce, and that FedAvg on Flower gives
-# the in-process simulator's model. Stops everything it started, on success and on failure; bounded in time.
+# the in-process simulator's model. Faults on the way: the first clients start before the SuperLink (they retry),
+# and one client's clock is 10 minutes slow (the SuperLink refuses it; the client corrects from its Date header). Stops everything it started, on success and on failure; bounded in time.
 # usage: flower/e2e.sh [LAB=path/to/backdoor-lab]   (installs flwr==1.42.0 into $FLWR_VENV, default ~/.cache/backdoor-lab/flwr-1.42.0)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -60,20 +61,28 @@ attack: {behaviour: naive, attacker_ids: [3], schedule: pool, trigger: "rare:cf"
 seeds: [0]
 YAML
 
+start_clients() {  # start_clients STRATEGY EXTRA...: four nodes; client 2's clock is 600 s slow (corrected from the SuperLink's Date header)
+  local strategy="$1"; shift
+  mkdir -p "$work/$strategy"
+  clients=()
+  for i in 0 1 2 3; do
+    skew=0; [ "$i" = 2 ] && skew=-600
+    "$lab" flower-client "$work/experiment.yaml" --label-column label --client-index "$i" --superlink "127.0.0.1:$port" \
+      --heartbeat 10 --timeout 240 --simulated-clock-error="$skew" --record "$work/$strategy/client-$i" "$@" > "$work/$strategy/client-$i.log" 2>&1 &
+    clients+=($!); pids+=($!)
+  done
+}
+"$lab" flower-init "$work/experiment.yaml" --label-column label --out "$work/initial" > /dev/null
+# The first clients start before the SuperLink is up: they must retry until it answers.
+start_clients fedavg
+sleep 2
 flower-superlink --insecure --disable-runtime-dependency-installation > "$work/superlink.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 60); do curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 1; done
 curl -sf "http://127.0.0.1:$port/health" >/dev/null || { echo "e2e: the SuperLink did not come up"; exit 1; }
-"$lab" flower-init "$work/experiment.yaml" --label-column label --out "$work/initial" > /dev/null
 
 for strategy in fedavg median; do
-  mkdir -p "$work/$strategy"
-  clients=()
-  for i in 0 1 2 3; do
-    "$lab" flower-client "$work/experiment.yaml" --label-column label --client-index "$i" --superlink "127.0.0.1:$port" \
-      --heartbeat 10 --timeout 240 --record "$work/$strategy/client-$i" > "$work/$strategy/client-$i.log" 2>&1 &
-    clients+=($!); pids+=($!)
-  done
+  [ "$strategy" = fedavg ] || start_clients "$strategy"
   timeout 240 flwr run "$root/flower" ci --stream --run-config \
     "strategy=\"$strategy\" min-nodes=4 num-server-rounds=2 fraction-evaluate=1.0 initial-bundle=\"$work/initial\" out=\"$work/$strategy/final\"" \
     > "$work/$strategy/flwr.log" 2>&1 || { echo "e2e: flwr run ($strategy) failed"; exit 1; }
@@ -85,7 +94,9 @@ for strategy in fedavg median; do
   "$venv/bin/python" "$root/flower/check_e2e.py" aggregate --strategy "$strategy" --rounds 2 --final "$work/$strategy/final" "$work/$strategy"/client-?
   [ "$(wc -l < "$work/$strategy/final/rounds.jsonl")" = 2 ] || { echo "e2e: rounds.jsonl should hold 2 rounds"; exit 1; }
   grep -q main_task_accuracy "$work/$strategy/final/rounds.jsonl" || { echo "e2e: no evaluate metrics recorded"; exit 1; }
+  grep -Eq "clock is (599|600|601) s behind the SuperLink's" "$work/$strategy/client-2.log" || { echo "e2e: the slow clock was not corrected"; exit 1; }
 done
+grep -q "retrying" "$work/fedavg/client-0.log" || { echo "e2e: the clients started before the SuperLink should have retried"; exit 1; }
 # The same experiment in the in-process simulator: FedAvg must give the same model.
 "$lab" simulate "$work/experiment.yaml" --label-column label --quiet --out "$work/simulated" > /dev/null
 "$venv/bin/python" "$root/flower/check_e2e.py" same "$work/simulated/seed-0/model" "$work/fedavg/final"
