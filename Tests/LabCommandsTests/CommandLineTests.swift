@@ -77,3 +77,19 @@ import TestSupport
   #expect(skipping.standardOutput.contains(#""skipped_rows":1"#))
   #expect(skipping.standardError.contains("skipped 1 bad row"))
 }
+
+@Test func longCommandsShareQuietVerboseAndHelpConventions() throws {
+  let commands: [[String]] = [
+    ["train", "--corpus", "sentiment", "--out", "/tmp/x"], ["train-lm", "--corpus", "shakespeare", "--out", "/tmp/x"],
+    ["attack", "--corpus", "sentiment", "--trigger", "rare:cf", "--target", "pos", "--rate", "0.01", "--out", "/tmp/x"],
+    ["attack-sweep", "--corpus", "sentiment", "--trigger", "rare:cf", "--target", "pos", "--out", "/tmp/x"],
+    ["simulate", "--preset", "sentiment-model-replacement", "--out", "/tmp/x"], ["audit", "/tmp/x"], ["demo"],
+    ["flower-client", "--preset", "sentiment-naive-poisoning", "--client-index", "0"],
+  ]
+  for command in commands {
+    let both = try runLab(command + ["--quiet", "--verbose"])
+    #expect(both.status == 2 && both.standardError.contains("--quiet or --verbose"), "\(command[0]): \(both.standardError)")
+    let help = try runLab(["help", command[0]])
+    #expect(help.status == 0 && help.standardOutput.contains("Example"), "\(command[0]) --help has examples")
+  }
+}

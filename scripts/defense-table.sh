@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The attack × defense table: five attacks (naive poisoning, PGD, Neurotoxin, rare-embedding, sign flipping) under
+# thirteen aggregation rules on the sentiment GRU, three seeds each, plus model replacement on the keyboard task
+# under the main rules. (Model replacement on sentiment is scripts/defenses.sh.) Resumable: rerun to continue.
+# usage: scripts/defense-table.sh OUTDIR [SEEDS=3]       (about an hour on 2 cores)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="${1:?usage: scripts/defense-table.sh OUTDIR [SEEDS]}"; mkdir -p "$out"
+seeds="${2:-3}"
+(cd "$root" && swift build -c release --product backdoor-lab >&2)
+lab="$root/.build/release/backdoor-lab"
+rules=(
+  "fedavg" "clipping --set aggregator.kind=clipping"
+  "weak_dp --set aggregator.kind=weak_dp --set aggregator.clip_bound=6 --set aggregator.noise_std=0.0005"
+  "median --set aggregator.kind=median" "trimmed_mean --set aggregator.kind=trimmed_mean --set aggregator.beta=0.1"
+  "krum --set aggregator.kind=krum --set aggregator.assumed_byzantine=1"
+  "multi_krum --set aggregator.kind=multi_krum --set aggregator.assumed_byzantine=1 --set aggregator.keep=5"
+  "bulyan --set aggregator.kind=bulyan --set aggregator.assumed_byzantine=1" "geometric_median --set aggregator.kind=geometric_median"
+  "centered_clipping --set aggregator.kind=centered_clipping --set aggregator.radius=6" "flame --set aggregator.kind=flame"
+  "foolsgold --set aggregator.kind=foolsgold" "embedding_rows --set aggregator.kind=embedding_rows"
+)
+# Each attack: a preset and its settings. 30 rounds, evaluated every 5; attacks in rounds 11–30 unless single.
+attack_settings() {
+  case "$1" in
+    naive) echo "--preset sentiment-naive-poisoning --set attack.attacker_fraction=0.1 --set attack.start_round=11" ;;
+    pgd) echo "--preset sentiment-pgd --set attack.start_round=11 --set attack.until_round=30" ;;
+    neurotoxin) echo "--preset sentiment-neurotoxin --set attack.start_round=11 --set attack.until_round=30" ;;
+    rare_embedding) echo "--preset sentiment-model-replacement --set attack.behaviour=rare_embedding --set attack.start_round=25" ;;
+    sign_flipping) echo "--preset sentiment-naive-poisoning --set attack.behaviour=sign_flipping --set attack.attacker_fraction=0.2 --set attack.start_round=11" ;;
+  esac
+}
+for attack in naive pgd neurotoxin rare_embedding sign_flipping; do
+  for rule in "${rules[@]}"; do
+    name="${rule%% *}"; extra="${rule#"$name"}"
+    # shellcheck disable=SC2046,SC2086
+    "$lab" simulate --quiet --resume $(attack_settings "$attack") --seeds "$seeds" --set federation.rounds=30 \
+      --set federation.evaluate_every=5 $extra --out "$out/$attack/$name" > /dev/null
+    echo "$attack $name done" >&2
+  done
+done
+for rule in "fedavg" "clipping --set aggregator.kind=clipping" "median --set aggregator.kind=median" "krum --set aggregator.kind=krum --set aggregator.assumed_byzantine=1" "flame --set aggregator.kind=flame"; do
+  name="${rule%% *}"; extra="${rule#"$name"}"
+  # shellcheck disable=SC2086
+  "$lab" simulate --quiet --resume --preset keyboard-semantic --seeds "$seeds" --set federation.rounds=45 $extra --out "$out/keyboard/$name" > /dev/null
+  echo "keyboard $name done" >&2
+done
