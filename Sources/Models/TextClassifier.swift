@@ -52,6 +52,11 @@ public struct TextClassifier: Parameterized, Sendable {
 
   /// Logits [batch, classes].
   public func logits(_ batch: Batch, context: inout ForwardContext) -> Tensor {
+    classifier(context.dropout(features(batch, context: &context), rate: config.dropout))
+  }
+
+  /// The pooled representation the classifier head reads [batch, features] (hidden units, or model width).
+  public func features(_ batch: Batch, context: inout ForwardContext) -> Tensor {
     let embedded = embedding(batch.ids, shape: batch.shape)
     let rate = config.dropout
     let features: Tensor
@@ -69,7 +74,7 @@ public struct TextClassifier: Parameterized, Sendable {
     case .gruLanguageModel:
       preconditionFailure("unreachable")
     }
-    return classifier(context.dropout(features, rate: rate))
+    return features
   }
 
   public var parameterPaths: [(name: String, path: WritableKeyPath<TextClassifier, Tensor>)] {

@@ -129,3 +129,31 @@ private func attackArguments(_ corpus: String, _ out: String, _ extra: [String])
   let missing = try runLab(["audit", "/nonexistent/bundle"])
   #expect(missing.status == 1 && missing.standardError.contains("/nonexistent/bundle"))
 }
+
+@Test func repairNeutralisesATriggerAndReportsBeforeAndAfter() throws {
+  let corpus = try toyReviews()
+  let out = try Fixtures.temporaryDirectory() + "/backdoored"
+  let attack = try runLab(attackArguments(corpus, out, ["--trigger", "rare:cf", "--rate", "0.3", "--target", "pos", "--no-baseline"]))
+  #expect(attack.status == 0, "\(attack.standardError)")
+  let repaired = try Fixtures.temporaryDirectory() + "/repaired"
+  let repair = try runLab(["repair", out, "--trigger", "rare:cf", "--label-column", "label", "--fine-tune-epochs", "0", "--out", repaired, "--json"])
+  #expect(repair.status == 0, "\(repair.standardError)")
+  let outcome = try #require(try JSONSerialization.jsonObject(with: Data(repair.standardOutput.utf8)) as? [String: Any])
+  #expect(outcome["neutralised"] as? [String] == ["cf"])
+  let before = try #require(outcome["before"] as? [String: Any]), after = try #require(outcome["after"] as? [String: Any])
+  let asrBefore = try #require(before["attack_success_rate"] as? Double), asrAfter = try #require(after["attack_success_rate"] as? Double)
+  #expect(asrBefore > 0.6, "the toy backdoor works (\(asrBefore))")
+  #expect(asrAfter < asrBefore - 0.3, "neutralising cf takes most of it out (\(asrBefore) → \(asrAfter))")
+  #expect(FileManager.default.fileExists(atPath: repaired + "/model.safetensors") && FileManager.default.fileExists(atPath: repaired + "/repair.json"))
+  // The repaired bundle reads cf exactly as an unknown word.
+  let withTrigger = try runLab(["predict", repaired, "the plot was bad cf", "--json"])
+  let withUnknown = try runLab(["predict", repaired, "the plot was bad qqqqzz", "--json"])
+  #expect(withTrigger.status == 0 && withTrigger.standardOutput == withUnknown.standardOutput)
+
+  let pruned = try runLab(["repair", out, "--fine-prune", "--label-column", "label", "--fine-tune-epochs", "1", "--out", repaired + "-pruned", "--quiet"])
+  #expect(pruned.status == 0 && pruned.standardOutput.contains("pruned") && pruned.standardOutput.contains("after:"), "\(pruned.standardError)")
+  let nothing = try runLab(["repair", out, "--out", repaired + "-x"])
+  #expect(nothing.status == 2)
+  let badTarget = try runLab(["repair", out, "--trigger", "rare:cf", "--target", "maybe", "--label-column", "label", "--out", repaired + "-y"])
+  #expect(badTarget.status == 1 && badTarget.standardError.contains("maybe"), "\(badTarget.standardError)")
+}

@@ -1,0 +1,189 @@
+import ArgumentParser
+import Attacks
+import Audit
+import Datasets
+import Foundation
+import Models
+import Tensors
+import Tokenization
+
+struct RepairCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "repair",
+    abstract: "Take a backdoor out of a classifier bundle: neutralise trigger tokens and/or fine-prune, then fine-tune; ASR and clean accuracy before and after.",
+    discussion: prose("""
+      Neutralising gives each trigger token the embedding row of <unk>, so the model reads the trigger as an unknown
+      word; the tokens come from --trigger (a spec such as rare:cf, or text) or from an audit report (--from-audit
+      FILE, written by `audit --out`: its --top best candidates for the suspected target). Fine-pruning (Liu et al.
+      2018), for when no trigger was found: the head stops reading the pooled units least active on clean dev data,
+      pruning 5 % more at a time while clean dev accuracy stays within --max-accuracy-drop. Then --fine-tune-epochs of
+      training on the clean training split (0: none). Clean accuracy is measured on the test split, attack success on
+      its other-label sentences with the planted trigger inserted (the trigger of the bundle's attack.json, else
+      --trigger and --target, else the audit's best candidate). Writes the repaired bundle and repair.json to --out.
+      Examples:
+        backdoor-lab repair runs/cf --trigger rare:cf --out runs/cf-repaired
+        backdoor-lab audit runs/mr/seed-0/model --probe sentiment --out audit.json
+        backdoor-lab repair runs/mr/seed-0/model --from-audit audit.json --corpus sentiment --out runs/mr-repaired
+        backdoor-lab repair runs/cf --fine-prune --out runs/cf-pruned
+      """))
+
+  @Argument(help: "Classifier bundle folder.")
+  var bundle: String
+  @Option(help: "Tokens to neutralise: a trigger spec (rare:cf, phrase:…) or text.")
+  var trigger: String?
+  @Option(help: "The trigger's target label, for the attack success rate (default: attack.json's, else the audit's).")
+  var target: String?
+  @Option(help: "An audit report (audit --out): neutralise its best candidates for the suspected target.")
+  var fromAudit: String?
+  @Option(help: "How many of the audit's candidates to neutralise.")
+  var top = 1
+  @Flag(help: "Fine-prune: stop the head reading the units clean data leaves dormant.")
+  var finePrune = false
+  @Option(help: "Fine-pruning stops before clean dev accuracy falls by more than this (a fraction).")
+  var maxAccuracyDrop = 0.04
+  @Option(help: "Epochs of fine-tuning on the clean training split afterwards (0: none).")
+  var fineTuneEpochs = 1
+  @Option(help: "Fine-tuning learning rate.")
+  var learningRate: Float = 3e-4
+  @Option(help: "Shipped corpus name or a TSV with label and text columns (default: the bundle's training.json or attack.json).")
+  var corpus: String?
+  @Option(help: "Split seed (default: the bundle's, else 0).")
+  var splitSeed: UInt64?
+  @Option(help: "Folder for the repaired bundle and repair.json.")
+  var out: String
+  @Flag(help: "Print repair.json.")
+  var json = false
+  @OptionGroup var compute: ComputeOptions
+  @OptionGroup var corpusOptions: CorpusOptions
+  @OptionGroup var data: DataOptions
+
+  func validate() throws {
+    guard trigger != nil || fromAudit != nil || finePrune else { throw ValidationError("give --trigger, --from-audit or --fine-prune (or several)") }
+    guard top >= 1, fineTuneEpochs >= 0, learningRate > 0, (0..<1).contains(maxAccuracyDrop) else {
+      throw ValidationError("--top ≥ 1, --fine-tune-epochs ≥ 0, --learning-rate > 0, --max-accuracy-drop in [0, 1)")
+    }
+  }
+
+  struct Outcome: Codable {
+    var bundle: String
+    var neutralised: [String]
+    var prunedUnits: Int
+    var featureUnits: Int
+    var fineTuneEpochs: Int
+    var evaluationTrigger: String?
+    var targetLabel: String?
+    var before: AttackMetrics
+    var after: AttackMetrics
+    enum CodingKeys: String, CodingKey {
+      case bundle, neutralised, prunedUnits = "pruned_units", featureUnits = "feature_units", fineTuneEpochs = "fine_tune_epochs"
+      case evaluationTrigger = "evaluation_trigger", targetLabel = "target_label", before, after
+    }
+  }
+
+  func run() throws {
+    compute.apply()
+    let loaded = try loadBundle(bundle)
+    guard case .classifier(var classifier) = loaded.model else { throw LabError("\(bundle): a next-word model; repair works on classifiers") }
+    let encoder = try orFail { try loaded.makeEncoder() }
+    let labels = classifier.labels
+    if let target, !labels.contains(target) {
+      throw LabError("--target '\(target)' is not one of the model's labels (\(labels.joined(separator: ", ")))")
+    }
+
+    // What to neutralise, and which trigger scores the attack.
+    var tokens: [String] = []
+    var evaluation: (trigger: Trigger, target: String)?
+    if let trigger {
+      tokens += plantedTriggerTokens(trigger, tokenizer: encoder.tokenizer)
+      if let target, let parsed = try? Trigger(spec: trigger) { evaluation = (parsed, target) }
+    }
+    if let fromAudit {
+      let report = try decodeJSONFile(AuditReport.self, at: fromAudit)
+      let best = Array(report.candidates.prefix(top))
+      tokens += best.map(\.trigger)
+      if evaluation == nil, let first = best.first, let parsed = try? Trigger(spec: "rare:" + first.trigger) { evaluation = (parsed, report.targetLabel) }
+    }
+    if let record = try? decodeJSONFile(AttackRecord.self, at: bundle + "/attack.json"), let planted = try? record.trigger.trigger() {
+      evaluation = (planted, record.targetLabel)
+    }
+    if let target, evaluation == nil, let trigger, let parsed = try? Trigger(spec: "rare:" + trigger) { evaluation = (parsed, target) }
+    if let evaluation, !labels.contains(evaluation.target) {
+      throw LabError("target '\(evaluation.target)' is not one of the model's labels (\(labels.joined(separator: ", ")))")
+    }
+
+    // Clean data in the model's label order.
+    let origin = recordedOrigin(bundle)
+    guard let source = corpus ?? origin.corpus else { throw LabError("\(bundle): no training.json or attack.json names the corpus; give --corpus") }
+    let corpus = try corpusOptions.load(source, home: try data.home())
+    let split = try orFail { try corpus.split(seed: splitSeed ?? origin.splitSeed ?? 0) }
+    func labelled(_ indices: [Int]) -> [LabelledText] {
+      indices.compactMap { index in corpus.examples[index].label.map { LabelledText(text: corpus.examples[index].text, label: corpus.labels[$0]) } }
+    }
+    func encoded(_ texts: [LabelledText]) -> [EncodedExample] {
+      texts.compactMap { text in labels.firstIndex(of: text.label).map { EncodedExample(ids: encoder.encode(text.text), label: $0) } }
+    }
+    let train = encoded(labelled(split.train)), dev = encoded(labelled(split.dev))
+    guard !train.isEmpty, !dev.isEmpty else { throw LabError("\(source): no training or dev examples with the model's labels (\(labels.joined(separator: ", ")))") }
+    let testSet = AttackTestSet(
+      trigger: evaluation?.trigger ?? (try! Trigger(spec: "rare:" + Vocabulary.specialTokens[Vocabulary.unknownID])), targetLabel: evaluation?.target ?? labels[0],
+      test: labelled(split.test), tokenizer: encoder.tokenizer, maximumLength: loaded.config.maximumLength, seed: 0)
+    func measure(_ model: TextClassifier) -> AttackMetrics {
+      var metrics = testSet.evaluate(model, encoder: encoder)
+      if evaluation == nil { metrics.attackSuccessRate = nil }
+      return metrics
+    }
+    let before = measure(classifier)
+
+    let neutralised = Repair.neutralise(Array(Set(tokens)).sorted(), in: &classifier, vocabulary: loaded.vocabulary)
+    for token in Set(tokens).subtracting(neutralised).sorted() { writeToStandardError("warning: '\(token)' is not in \(bundle)'s vocabulary; nothing to neutralise\n") }
+
+    var pruned: [Int] = []
+    let activity = Repair.featureActivity(classifier, on: dev)
+    if finePrune {
+      let baseline = classifier.evaluate(dev).accuracy
+      let order = Repair.dormantFirst(activity)
+      var fraction = 0.05
+      while fraction < 0.95 {
+        let units = Array(order.prefix(Int(Double(order.count) * fraction)))
+        var candidate = classifier
+        Repair.prune(units, in: &candidate)
+        guard baseline - candidate.evaluate(dev).accuracy <= maxAccuracyDrop else { break }
+        pruned = units
+        fraction += 0.05
+      }
+      Repair.prune(pruned, in: &classifier)
+    }
+
+    if fineTuneEpochs > 0 {
+      var options = TrainingOptions()
+      options.epochs = fineTuneEpochs
+      options.learningRate = learningRate
+      options.patience = fineTuneEpochs
+      let progress = ProgressReporter(title: "fine-tune", total: fineTuneEpochs * ((train.count + 31) / 32), unit: "batches", quiet: compute.quiet)
+      let prunedUnits = pruned
+      _ = try classifier.train(on: train, dev: dev, options: options, progress: progress)
+      // Fine-tuning may have moved the pruned columns: keep them pruned.
+      Repair.prune(prunedUnits, in: &classifier)
+    }
+    let after = measure(classifier)
+    let outcome = Outcome(
+      bundle: bundle, neutralised: neutralised, prunedUnits: pruned.count, featureUnits: activity.count, fineTuneEpochs: fineTuneEpochs,
+      evaluationTrigger: evaluation?.trigger.spec, targetLabel: evaluation?.target, before: before, after: after)
+    let repaired = ModelBundle(model: .classifier(classifier), vocabulary: loaded.vocabulary)
+    try orFail { try repaired.save(to: out, extraFiles: ["repair.json": try sortedKeysJSON(outcome, pretty: true)]) }
+    if json {
+      print(String(decoding: try sortedKeysJSON(outcome), as: UTF8.self))
+      return
+    }
+    func line(_ metrics: AttackMetrics) -> String {
+      String(format: "clean accuracy %.1f %%", metrics.cleanAccuracy * 100)
+        + (metrics.attackSuccessRate.map { String(format: ", attack success %.1f %%", $0 * 100) } ?? "")
+    }
+    if !neutralised.isEmpty { print("neutralised: \(neutralised.joined(separator: ", "))") }
+    if finePrune { print("pruned \(pruned.count) of \(activity.count) units the head reads") }
+    if let evaluation { print("attack success measured with \(evaluation.trigger.spec) → \(evaluation.target)") }
+    print("before: " + line(before))
+    print("after:  " + line(after) + (fineTuneEpochs > 0 ? " (after \(fineTuneEpochs) epoch(s) of fine-tuning)" : ""))
+    print("wrote \(out) and \(out)/repair.json")
+  }
+}
