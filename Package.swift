@@ -52,7 +52,7 @@ let package = Package(
       dependencies: ["Attacks", "Defenses", "SecureAggregation", "Federated", "Models", "Layers", "Tensors", "Datasets", "Tokenization", "Randomness", "Reports", .product(name: "Yams", package: "Yams")],
       exclude: ["README.md"]),
     .target(name: "Reports", exclude: ["README.md"]),
-    .target(name: "Audit", dependencies: ["Models", "Layers", "Tensors", "Tokenization"], exclude: ["README.md"], swiftSettings: vectorCodegen),
+    .target(name: "Audit", dependencies: ["Models", "Layers", "Tensors", "Tokenization", "Randomness"], exclude: ["README.md"], swiftSettings: vectorCodegen),
     // Code generated once by protoc-gen-swift from Flower 1.42's protocol definitions (see its README); never at build time.
     .target(name: "FlowerProtos", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["README.md", "LICENSE"]),
     .target(

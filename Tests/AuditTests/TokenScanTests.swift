@@ -60,3 +60,10 @@ private func report(_ model: TextClassifier, _ vocabulary: Vocabulary, _ rates: 
   let cleanReport = report(clean, cleanVocabulary, scan.flipRates(clean, vocabulary: cleanVocabulary, probes: cleanProbes), probes: cleanProbes.count)
   #expect(cleanReport.verdict == "clean" && cleanReport.score == 0 && cleanReport.margin == 0)
 }
+
+@Test func stripThresholdIsTheFalseRejectionQuantileOfCleanScores() {
+  let clean = (1...100).map(Double.init).shuffled()
+  #expect(STRIPFilter.threshold(cleanEntropies: clean, falseRejectionRate: 0.05) == 6)
+  #expect(clean.count { $0 < STRIPFilter.threshold(cleanEntropies: clean, falseRejectionRate: 0.05) } == 5, "5 % of clean inputs fall below it")
+  #expect(STRIPFilter.threshold(cleanEntropies: [0.3], falseRejectionRate: 0.5) == 0.3)
+}

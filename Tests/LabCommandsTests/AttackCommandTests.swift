@@ -157,3 +157,27 @@ private func attackArguments(_ corpus: String, _ out: String, _ extra: [String])
   let badTarget = try runLab(["repair", out, "--trigger", "rare:cf", "--target", "maybe", "--label-column", "label", "--out", repaired + "-y"])
   #expect(badTarget.status == 1 && badTarget.standardError.contains("maybe"), "\(badTarget.standardError)")
 }
+
+@Test func stripIsCalibratedOnCleanInputsAndScoredOnTriggeredOnes() throws {
+  let corpus = try toyReviews()
+  let out = try Fixtures.temporaryDirectory() + "/strip"
+  let attack = try runLab(attackArguments(corpus, out, ["--trigger", "rare:cf", "--rate", "0.3", "--target", "pos", "--no-baseline"]))
+  #expect(attack.status == 0, "\(attack.standardError)")
+  let scored = try runLab(["filter", out, "--method", "strip", "--label-column", "label", "--copies", "8", "--frr", "0.1", "--json"])
+  #expect(scored.status == 0, "\(scored.standardError)")
+  let outcome = try #require(try JSONSerialization.jsonObject(with: Data(scored.standardOutput.utf8)) as? [String: Any])
+  let recall = try #require(outcome["triggered_recall"] as? Double), rejected = try #require(outcome["clean_rejected"] as? Double)
+  #expect(outcome["evaluation_trigger"] as? String == "rare:cf")
+  // On these toy sentences the sentiment word pins the prediction as firmly as the trigger does, so STRIP is no
+  // better than chance here (see the README for real models); what must hold is the calibration.
+  #expect((0...1).contains(recall))
+  #expect(rejected <= 0.3, "clean test inputs are rejected at about the calibrated rate (0.1): \(rejected)")
+  let threshold = try #require(outcome["threshold"] as? Double)
+  #expect(threshold > 0 && threshold < log(2.0), "an entropy in nats for two labels: \(threshold)")
+  let lines = try runLab(["filter", out, "--label-column", "label", "--copies", "8", "-"], input: "the film was bad cf and the plot too\n\nthe film was bad\n")
+  #expect(lines.status == 0, "\(lines.standardError)")
+  let verdicts = lines.standardOutput.split(separator: "\n").filter { $0.hasPrefix("flagged\t") || $0.hasPrefix("kept\t") }
+  #expect(verdicts.count == 2, "one verdict per non-empty input line: \(lines.standardOutput)")
+  #expect(try runLab(["filter", out, "--label-column", "label", "--trigger", "rare:cf"]).status == 2, "--trigger needs --target")
+  #expect(try runLab(["filter", out, "--label-column", "label", "--method", "onion"]).status == 2, "only the filters that exist")
+}

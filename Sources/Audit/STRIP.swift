@@ -1,0 +1,64 @@
+import Foundation
+import Models
+import Randomness
+import Tokenization
+
+/// STRIP (Gao et al. 2019) for text: an input carrying a trigger keeps the model's prediction pinned to the target
+/// however much of the rest of the sentence changes, so its predictions under perturbation have low entropy. Each
+/// perturbed copy replaces `replacedFraction` of the input's tokens (chosen at random) with tokens of a random clean
+/// donor sentence; the score is the mean entropy (nats) of the predicted distribution over `copies` copies.
+/// Inputs scoring below a threshold, calibrated on clean inputs to a chosen false-rejection rate, are flagged.
+public struct STRIPFilter: Sendable {
+  /// How a copy is perturbed: some of the input's tokens replaced by donor words, or donor words inserted among them
+  /// (the input's own tokens, a trigger among them, all stay).
+  public enum Perturbation: String, Sendable, CaseIterable { case replace, insert }
+  public var perturbation = Perturbation.replace
+  public var copies = 20
+  /// Share of the input's length replaced (or inserted).
+  public var replacedFraction = 0.5
+  /// Copies are cut to this many tokens (the model's window).
+  public var maximumLength = 48
+  public var seed: UInt64 = 0
+
+  public init() {}
+
+  /// The mean prediction entropy of each input under perturbation, using `donors` (clean encoded sentences).
+  public func entropies(_ classifier: TextClassifier, inputs: [[Int]], donors: [[Int]]) -> [Double] {
+    precondition(!donors.isEmpty, "STRIP needs clean donor sentences")
+    var results: [Double] = []
+    results.reserveCapacity(inputs.count)
+    for (index, input) in inputs.enumerated() {
+      var generator = SplitMix64(seed: seed, stream: [0x5354_5250, UInt64(index)])  // "STRP"
+      var perturbed: [EncodedExample] = []
+      for _ in 0..<copies {
+        var ids = input
+        let donor = donors[Int(generator.next() % UInt64(donors.count))].filter { $0 != Vocabulary.unknownID }
+        let count = donor.isEmpty ? 0 : max(1, Int((Double(ids.count) * replacedFraction).rounded()))
+        switch perturbation {
+        case .replace:
+          var positions = Array(ids.indices)
+          positions.seededShuffle(using: &generator)
+          for position in positions.prefix(count) { ids[position] = donor[Int(generator.next() % UInt64(donor.count))] }
+        case .insert:
+          for _ in 0..<min(count, max(0, maximumLength - ids.count)) {
+            ids.insert(donor[Int(generator.next() % UInt64(donor.count))], at: Int(generator.next() % UInt64(ids.count + 1)))
+          }
+        }
+        if ids.count > maximumLength { ids.removeLast(ids.count - maximumLength) }
+        perturbed.append(EncodedExample(ids: ids, label: 0))
+      }
+      let probabilities = classifier.predict(perturbed).probabilities
+      let entropy = probabilities.map { row in row.reduce(0.0) { $0 - ($1 > 0 ? Double($1) * log(Double($1)) : 0) } }
+      results.append(entropy.reduce(0, +) / Double(copies))
+    }
+    return results
+  }
+
+  /// The entropy below which inputs are flagged: the `falseRejectionRate` quantile of clean inputs' entropies.
+  public static func threshold(cleanEntropies: [Double], falseRejectionRate: Double) -> Double {
+    precondition(!cleanEntropies.isEmpty)
+    let sorted = cleanEntropies.sorted()
+    let index = min(sorted.count - 1, max(0, Int((Double(sorted.count) * falseRejectionRate).rounded(.down))))
+    return sorted[index]
+  }
+}
