@@ -141,6 +141,10 @@ struct RunReport {
     self.experiments = experiments
   }
 
+  /// Next-word experiments score a semantic backdoor by backdoor accuracy and the main task by top-1 accuracy.
+  var isKeyboard: Bool { experiments[0].config.task.kind == .keyboard }
+  var attackMetricName: String { isKeyboard ? "backdoor accuracy" : "ASR" }
+
   /// One experiment's results, for `--json`.
   struct Row: Codable {
     struct Audit: Codable {
@@ -261,20 +265,29 @@ struct RunReport {
       ])
     }
     let lastAttack = experiments[0].summary.lastAttackRound
+    let metrics =
+      isKeyboard
+      ? ("Main task: top-1 next-word accuracy on held-out speakers", "backdoor accuracy (the attacker's prefixes completed with its word)")
+      : ("Main-task accuracy", "attack success rate (ASR: triggered test inputs of other labels classified as the target)")
     let caption =
-      "Main-task accuracy at the last evaluated round; attack success rate (ASR: triggered test inputs of other labels classified as the target) "
-      + "at the first evaluation \(lastAttack.map { "at or after round \($0), the last attack round," } ?? "after the attack") and at the end. "
+      "\(metrics.0), at the last evaluated round; \(metrics.1), at the first evaluation "
+      + "\(lastAttack.map { "at or after round \($0) (the last attack round)" } ?? "after the attack") and at the last. "
       + "Mean ± 95 % CI when there are several seeds. Flagged: attacking updates the rule clipped, down-weighted or excluded. "
       + "Audit: the single-token scan of each final global model, and where the planted trigger ranks among all tokens."
     return HTML.element("h2", "Attack × defense", id: "table") + "\n"
       + HTML.table(
-        header: ["Aggregation rule", "Main task", "ASR after attack", "Final ASR", "Attackers flagged", "Audit verdict", "Planted trigger's rank", "Audit's top candidate"],
+        header: [
+          "Aggregation rule", "Main task", "\(attackMetricName.capitalizedFirst) after attack", "Final \(attackMetricName)", "Attackers flagged", "Audit verdict",
+          "Planted trigger's rank", "Audit's top candidate",
+        ],
         rows: rows, numeric: [1, 2, 3], caption: HTML.escape(caption))
   }
 
   func curvesSection() -> String {
     var accuracy = LineChart(title: "Main-task accuracy per round", xLabel: "round", yLabel: "accuracy (%)", yRange: 0...100)
-    var attack = LineChart(title: "Attack success rate per round", xLabel: "round", yLabel: "ASR (%)", yRange: 0...100)
+    var attack = LineChart(
+      title: isKeyboard ? "Backdoor accuracy per round" : "Attack success rate per round", xLabel: "round",
+      yLabel: isKeyboard ? "backdoor accuracy (%)" : "ASR (%)", yRange: 0...100)
     for experiment in experiments {
       let summary = experiment.summary
       accuracy.series.append(
@@ -379,4 +392,5 @@ private func percent(_ interval: ExperimentSummary.Interval?) -> String {
 
 extension String {
   fileprivate var nonEmpty: String? { isEmpty ? nil : self }
+  fileprivate var capitalizedFirst: String { prefix(1).uppercased() + dropFirst() }
 }
