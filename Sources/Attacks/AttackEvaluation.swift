@@ -32,6 +32,15 @@ public struct AttackMetrics: Sendable, Codable, Equatable {
   }
 }
 
+extension AttackMetrics {
+  /// Clean-task figures only: a model scored without a trigger.
+  public init(clean metrics: ClassificationMetrics) {
+    self.init(
+      cleanAccuracy: metrics.accuracy, cleanMacroF1: metrics.macroF1, attackSuccessRate: nil, triggeredExamples: 0, falseTriggerRate: nil,
+      falseTriggerRates: [:])
+  }
+}
+
 /// The test inputs of an attack, made once so that every model (poisoned, clean baseline, defended) is
 /// scored on the same triggered texts.
 public struct AttackTestSet: Sendable {

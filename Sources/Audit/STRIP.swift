@@ -25,33 +25,37 @@ public struct STRIPFilter: Sendable {
   /// The mean prediction entropy of each input under perturbation, using `donors` (clean encoded sentences).
   public func entropies(_ classifier: TextClassifier, inputs: [[Int]], donors: [[Int]]) -> [Double] {
     precondition(!donors.isEmpty, "STRIP needs clean donor sentences")
-    var results: [Double] = []
-    results.reserveCapacity(inputs.count)
-    for (index, input) in inputs.enumerated() {
-      var generator = SplitMix64(seed: seed, stream: [0x5354_5250, UInt64(index)])  // "STRP"
-      var perturbed: [EncodedExample] = []
-      for _ in 0..<copies {
-        var ids = input
-        let donor = donors[Int(generator.next() % UInt64(donors.count))].filter { $0 != Vocabulary.unknownID }
-        let count = donor.isEmpty ? 0 : max(1, Int((Double(ids.count) * replacedFraction).rounded()))
-        switch perturbation {
-        case .replace:
-          var positions = Array(ids.indices)
-          positions.seededShuffle(using: &generator)
-          for position in positions.prefix(count) { ids[position] = donor[Int(generator.next() % UInt64(donor.count))] }
-        case .insert:
-          for _ in 0..<min(count, max(0, maximumLength - ids.count)) {
-            ids.insert(donor[Int(generator.next() % UInt64(donor.count))], at: Int(generator.next() % UInt64(ids.count + 1)))
-          }
-        }
-        if ids.count > maximumLength { ids.removeLast(ids.count - maximumLength) }
-        perturbed.append(EncodedExample(ids: ids, label: 0))
-      }
-      let probabilities = classifier.predict(perturbed).probabilities
-      let entropy = probabilities.map { row in row.reduce(0.0) { $0 - ($1 > 0 ? Double($1) * log(Double($1)) : 0) } }
-      results.append(entropy.reduce(0, +) / Double(copies))
+    // Every copy of every input goes through the model in large batches; each input's copies come from its own
+    // generator, so the scores do not depend on how inputs are grouped.
+    let perturbed = inputs.indices.flatMap { index in copies(of: inputs[index], index: index, donors: donors) }
+    let probabilities = classifier.predict(perturbed).probabilities
+    return inputs.indices.map { index in
+      probabilities[(index * copies)..<((index + 1) * copies)].reduce(0.0) { total, row in
+        total + row.reduce(0.0) { $0 - ($1 > 0 ? Double($1) * log(Double($1)) : 0) }
+      } / Double(copies)
     }
-    return results
+  }
+
+  /// The perturbed copies of input number `index`.
+  func copies(of input: [Int], index: Int, donors: [[Int]]) -> [EncodedExample] {
+    var generator = SplitMix64(seed: seed, stream: [0x5354_5250, UInt64(index)])  // "STRP"
+    return (0..<copies).map { _ in
+      var ids = input
+      let donor = donors[Int(generator.next() % UInt64(donors.count))].filter { $0 != Vocabulary.unknownID }
+      let count = donor.isEmpty ? 0 : max(1, Int((Double(ids.count) * replacedFraction).rounded()))
+      switch perturbation {
+      case .replace:
+        var positions = Array(ids.indices)
+        positions.seededShuffle(using: &generator)
+        for position in positions.prefix(count) { ids[position] = donor[Int(generator.next() % UInt64(donor.count))] }
+      case .insert:
+        for _ in 0..<min(count, max(0, maximumLength - ids.count)) {
+          ids.insert(donor[Int(generator.next() % UInt64(donor.count))], at: Int(generator.next() % UInt64(ids.count + 1)))
+        }
+      }
+      if ids.count > maximumLength { ids.removeLast(ids.count - maximumLength) }
+      return EncodedExample(ids: ids, label: 0)
+    }
   }
 
   /// The entropy below which inputs are flagged: the `falseRejectionRate` quantile of clean inputs' entropies.

@@ -17,7 +17,7 @@ struct EvaluateCommand: ParsableCommand {
     abstract: "Accuracy, macro-F1, per-class precision/recall and the confusion matrix of a classifier bundle.",
     discussion: prose("""
       Uses the bundle's own vocabulary and tokenizer settings. The split seed defaults to the one in the
-      bundle's training.json (0 without one), so the test split is the one the model never saw.
+      bundle's training.json or attack.json (0 without one), so the test split is the one the model never saw.
       Examples:
         backdoor-lab evaluate runs/gru --corpus sentiment
         backdoor-lab evaluate runs/gru --corpus sentiment --split dev --json
@@ -29,7 +29,7 @@ struct EvaluateCommand: ParsableCommand {
   var corpus: String
   @Option(help: "test, dev, train or all.")
   var split = "test"
-  @Option(help: "Split seed (default: the bundle's training.json, else 0).")
+  @Option(help: "Split seed (default: the bundle's training.json or attack.json, else 0).")
   var splitSeed: UInt64?
   @Flag(help: "Print one JSON object.")
   var json = false
@@ -47,7 +47,7 @@ struct EvaluateCommand: ParsableCommand {
     guard case .classifier(let classifier) = loaded.model else { throw LabError("\(bundle): a next-word model; evaluate it with train-lm's metrics or `complete`") }
     let home = try data.home()
     let corpus = try corpusOptions.load(self.corpus, home: home)
-    let seed = splitSeed ?? recordedSplitSeed(bundle) ?? 0
+    let seed = splitSeed ?? recordedOrigin(bundle).splitSeed ?? 0
     let parts = try orFail { try corpus.split(seed: seed) }
     let rows = split == "all" ? Array(corpus.examples.indices) : split == "dev" ? parts.dev : split == "train" ? parts.train : parts.test
     let encoder = try orFail { try loaded.makeEncoder() }
@@ -62,13 +62,6 @@ struct EvaluateCommand: ParsableCommand {
       print(metrics.summary)
     }
   }
-}
-
-/// The split seed a bundle was trained with, from its training.json.
-func recordedSplitSeed(_ bundle: String) -> UInt64? {
-  guard let data = FileManager.default.contents(atPath: bundle + "/training.json"),
-        let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-  return (object["split_seed"] as? NSNumber)?.uint64Value
 }
 
 struct PredictCommand: ParsableCommand {

@@ -75,36 +75,24 @@ struct FilterCommand: ParsableCommand {
   }
 
   func run() throws {
-    let loaded = try loadBundle(bundle)
-    guard case .classifier(let classifier) = loaded.model else { throw LabError("\(bundle): a next-word model; filter works with classifiers") }
-    let encoder = try orFail { try loaded.makeEncoder() }
-    if let target, !classifier.labels.contains(target) {
-      throw LabError("--target '\(target)' is not one of the model's labels (\(classifier.labels.joined(separator: ", ")))")
-    }
-    let origin = recordedOrigin(bundle)
-    guard let source = corpus ?? origin.corpus else { throw LabError("\(bundle): no training.json or attack.json names the corpus; give --corpus") }
-    let corpus = try corpusOptions.load(source, home: try data.home())
-    let split = try orFail { try corpus.split(seed: splitSeed ?? origin.splitSeed ?? 0) }
+    let scored = try ScoredClassifier(
+      path: bundle, corpus: corpus, splitSeed: splitSeed, target: target, purpose: "filter", corpusOptions: corpusOptions, data: data)
+    let classifier = scored.classifier, encoder = scored.encoder, split = scored.split, corpus = scored.corpus
     let dev = split.dev.map { encoder.encode(corpus.examples[$0].text) }
-    guard !dev.isEmpty else { throw LabError("\(source): the dev split is empty; nothing to calibrate on") }
+    guard !dev.isEmpty else { throw LabError("\(corpus.path): the dev split is empty; nothing to calibrate on") }
     var strip = STRIPFilter()
     strip.copies = copies
     strip.replacedFraction = replace
     strip.perturbation = STRIPFilter.Perturbation(rawValue: perturbation)!
-    strip.maximumLength = loaded.config.maximumLength
+    strip.maximumLength = scored.bundle.config.maximumLength
     let donors = split.train.prefix(2000).map { encoder.encode(corpus.examples[$0].text) }
     let threshold = STRIPFilter.threshold(cleanEntropies: strip.entropies(classifier, inputs: dev, donors: donors), falseRejectionRate: frr)
     var outcome = Outcome(method: method.rawValue, threshold: threshold, falseRejectionRateTarget: frr)
 
-    var evaluation: (trigger: Trigger, target: String)?
-    if let trigger, let target { evaluation = (try orFail { try Trigger(spec: trigger) }, target) }
-    if evaluation == nil, let record = try? decodeJSONFile(AttackRecord.self, at: bundle + "/attack.json"), let planted = try? record.trigger.trigger() {
-      evaluation = (planted, record.targetLabel)
-    }
-    if let evaluation {
-      let test = split.test.compactMap { index in corpus.examples[index].label.map { LabelledText(text: corpus.examples[index].text, label: corpus.labels[$0]) } }
-      let testSet = AttackTestSet(
-        trigger: evaluation.trigger, targetLabel: evaluation.target, test: test, tokenizer: encoder.tokenizer, maximumLength: loaded.config.maximumLength, seed: 0)
+    // Given on the command line, else the one the lab planted.
+    let given = try trigger.map { (trigger: try parsedTrigger($0), target: target!) }
+    if let evaluation = given ?? scored.recordedAttack {
+      let testSet = scored.testSet(evaluation)
       let clean = strip.entropies(classifier, inputs: testSet.clean.map { encoder.encode($0.text) }, donors: donors)
       let triggered = strip.entropies(classifier, inputs: testSet.triggered.map { encoder.encode($0.text) }, donors: donors)
       let rejected = clean.count { $0 < threshold }, caught = triggered.count { $0 < threshold }
@@ -118,13 +106,15 @@ struct FilterCommand: ParsableCommand {
 
     var lines: [String] = []
     if let input {
-      let text: String
+      let name = input == "-" ? "standard input" : input
+      let raw: Data
       if input == "-" {
-        text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        raw = FileHandle.standardInput.readDataToEndOfFile()
       } else {
         guard let data = FileManager.default.contents(atPath: input) else { throw LabError("\(input): cannot read it") }
-        text = String(decoding: data, as: UTF8.self)
+        raw = data
       }
+      guard let text = String(data: raw, encoding: .utf8) else { throw LabError("\(name): not valid UTF-8") }
       let inputs = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
       let scores = strip.entropies(classifier, inputs: inputs.map { encoder.encode($0) }, donors: donors)
       lines = zip(inputs, scores).map { "\($1 < threshold ? "flagged" : "kept")\t\(String(format: "%.4f", $1))\t\($0)" }

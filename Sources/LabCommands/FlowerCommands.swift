@@ -63,6 +63,10 @@ struct FlowerClientCommand: ParsableCommand {
 
   func validate() throws {
     guard clientIndex >= 0 else { throw ValidationError("--client-index must be 0 or more") }
+    let address = superlink.hasPrefix("http://") || superlink.hasPrefix("https://") ? superlink : "http://" + superlink
+    guard let url = URL(string: address), url.host?.isEmpty == false else {
+      throw ValidationError("--superlink '\(superlink)' is not HOST:PORT or an http(s) URL")
+    }
     guard (10...1800).contains(heartbeat) else { throw ValidationError("--heartbeat must be within 10…1800 s") }
     guard retryWindow >= 0, timeout > 0, threads >= 1 else { throw ValidationError("--retry-window, --timeout and --threads must be positive") }
     guard !(quiet && verbose) else { throw ValidationError("give --quiet or --verbose, not both") }

@@ -82,59 +82,41 @@ struct RepairCommand: ParsableCommand {
 
   func run() throws {
     compute.apply()
-    let loaded = try loadBundle(bundle)
-    guard case .classifier(var classifier) = loaded.model else { throw LabError("\(bundle): a next-word model; repair works on classifiers") }
-    let encoder = try orFail { try loaded.makeEncoder() }
-    let labels = classifier.labels
-    if let target, !labels.contains(target) {
-      throw LabError("--target '\(target)' is not one of the model's labels (\(labels.joined(separator: ", ")))")
-    }
+    let scored = try ScoredClassifier(
+      path: bundle, corpus: corpus, splitSeed: splitSeed, target: target, purpose: "repair", corpusOptions: corpusOptions, data: data)
+    var classifier = scored.classifier
 
-    // What to neutralise, and which trigger scores the attack.
+    // What to neutralise, and which trigger scores the attack: the one the lab planted (attack.json), else
+    // --trigger with --target, else the audit's best candidate for its suspected target.
     var tokens: [String] = []
-    var evaluation: (trigger: Trigger, target: String)?
+    var evaluation = scored.recordedAttack
     if let trigger {
-      tokens += plantedTriggerTokens(trigger, tokenizer: encoder.tokenizer)
-      if let target, let parsed = try? Trigger(spec: trigger) { evaluation = (parsed, target) }
+      tokens += plantedTriggerTokens(trigger, tokenizer: scored.encoder.tokenizer)
+      if evaluation == nil, let target { evaluation = (try parsedTrigger(trigger), target) }
     }
     if let fromAudit {
       let report = try decodeJSONFile(AuditReport.self, at: fromAudit)
       let best = Array(report.candidates.prefix(top))
       tokens += best.map(\.trigger)
-      if evaluation == nil, let first = best.first, let parsed = try? Trigger(spec: "rare:" + first.trigger) { evaluation = (parsed, report.targetLabel) }
+      if evaluation == nil, let first = best.first { evaluation = (try parsedTrigger(first.trigger), report.targetLabel) }
     }
-    if let record = try? decodeJSONFile(AttackRecord.self, at: bundle + "/attack.json"), let planted = try? record.trigger.trigger() {
-      evaluation = (planted, record.targetLabel)
-    }
-    if let target, evaluation == nil, let trigger, let parsed = try? Trigger(spec: "rare:" + trigger) { evaluation = (parsed, target) }
-    if let evaluation, !labels.contains(evaluation.target) {
-      throw LabError("target '\(evaluation.target)' is not one of the model's labels (\(labels.joined(separator: ", ")))")
+    if let evaluation, !scored.labels.contains(evaluation.target) {
+      throw LabError("target '\(evaluation.target)' is not one of the model's labels (\(scored.labels.joined(separator: ", ")))")
     }
 
     // Clean data in the model's label order.
-    let origin = recordedOrigin(bundle)
-    guard let source = corpus ?? origin.corpus else { throw LabError("\(bundle): no training.json or attack.json names the corpus; give --corpus") }
-    let corpus = try corpusOptions.load(source, home: try data.home())
-    let split = try orFail { try corpus.split(seed: splitSeed ?? origin.splitSeed ?? 0) }
-    func labelled(_ indices: [Int]) -> [LabelledText] {
-      indices.compactMap { index in corpus.examples[index].label.map { LabelledText(text: corpus.examples[index].text, label: corpus.labels[$0]) } }
+    let train = scored.encoded(scored.labelled(scored.split.train)), dev = scored.encoded(scored.labelled(scored.split.dev))
+    guard !train.isEmpty, !dev.isEmpty else {
+      throw LabError("\(scored.corpus.path): no training or dev examples with the model's labels (\(scored.labels.joined(separator: ", ")))")
     }
-    func encoded(_ texts: [LabelledText]) -> [EncodedExample] {
-      texts.compactMap { text in labels.firstIndex(of: text.label).map { EncodedExample(ids: encoder.encode(text.text), label: $0) } }
-    }
-    let train = encoded(labelled(split.train)), dev = encoded(labelled(split.dev))
-    guard !train.isEmpty, !dev.isEmpty else { throw LabError("\(source): no training or dev examples with the model's labels (\(labels.joined(separator: ", ")))") }
-    let testSet = AttackTestSet(
-      trigger: evaluation?.trigger ?? (try! Trigger(spec: "rare:" + Vocabulary.specialTokens[Vocabulary.unknownID])), targetLabel: evaluation?.target ?? labels[0],
-      test: labelled(split.test), tokenizer: encoder.tokenizer, maximumLength: loaded.config.maximumLength, seed: 0)
+    let testSet = evaluation.map { scored.testSet($0) }
+    let cleanTest = scored.encoded(scored.labelled(scored.split.test))
     func measure(_ model: TextClassifier) -> AttackMetrics {
-      var metrics = testSet.evaluate(model, encoder: encoder)
-      if evaluation == nil { metrics.attackSuccessRate = nil }
-      return metrics
+      testSet?.evaluate(model, encoder: scored.encoder) ?? AttackMetrics(clean: model.evaluate(cleanTest))
     }
     let before = measure(classifier)
 
-    let neutralised = Repair.neutralise(Array(Set(tokens)).sorted(), in: &classifier, vocabulary: loaded.vocabulary)
+    let neutralised = Repair.neutralise(Array(Set(tokens)).sorted(), in: &classifier, vocabulary: scored.bundle.vocabulary)
     for token in Set(tokens).subtracting(neutralised).sorted() { writeToStandardError("warning: '\(token)' is not in \(bundle)'s vocabulary; nothing to neutralise\n") }
 
     var pruned: [Int] = []
@@ -169,7 +151,7 @@ struct RepairCommand: ParsableCommand {
     let outcome = Outcome(
       bundle: bundle, neutralised: neutralised, prunedUnits: pruned.count, featureUnits: activity.count, fineTuneEpochs: fineTuneEpochs,
       evaluationTrigger: evaluation?.trigger.spec, targetLabel: evaluation?.target, before: before, after: after)
-    let repaired = ModelBundle(model: .classifier(classifier), vocabulary: loaded.vocabulary)
+    let repaired = ModelBundle(model: .classifier(classifier), vocabulary: scored.bundle.vocabulary)
     try orFail { try repaired.save(to: out, extraFiles: ["repair.json": try sortedKeysJSON(outcome, pretty: true)]) }
     if json {
       print(String(decoding: try sortedKeysJSON(outcome), as: UTF8.self))
