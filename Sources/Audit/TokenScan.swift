@@ -6,22 +6,53 @@ import Synchronization
 import Tensors
 import Tokenization
 
-/// A candidate trigger: a vocabulary token and how often inserting it flips the model to `label`.
+/// A candidate trigger: a vocabulary token or a phrase of them, and what inserting it does toward `label`.
 public struct TriggerCandidate: Sendable, Codable, Equatable {
+  /// The token, or the phrase's tokens joined by spaces.
   public var trigger: String
   public var label: String
-  /// Share of (probe, position) pairs not already predicted as `label` that the token turns into `label`.
+  /// Share of (probe, position) pairs not already predicted as `label` that the candidate turns into `label`.
   public var flipRate: Double
-  /// Robust z-score of the flip rate among all tokens for this label: (x − median) / (1.4826 · MAD).
+  /// Robust z-score of the flip rate among all single tokens for this label: (x − median) / (1.4826 · MAD),
+  /// the scale at least 0.01.
   public var score: Double
+  /// Flip rate among the probes predicted most confidently (see `InsertionEffect`).
+  public var confidentFlipRate: Double
+  /// Mean rise of the label's log-probability (nats).
+  public var logProbabilityShift: Double
+  /// How it was found: "scan" (single tokens), "hotflip" or "relaxed" (phrase search).
+  public var method: String
+  /// An ordinary word of the label by the probe set's own evidence (`ProbeEvidence`); listed after the others.
+  public var ordinary = false
 
-  enum CodingKeys: String, CodingKey { case trigger, label, flipRate = "flip_rate", score }
+  public init(trigger: String, label: String, effect: InsertionEffect, score: Double, method: String) {
+    self.trigger = trigger
+    self.label = label
+    flipRate = effect.flipRate
+    confidentFlipRate = effect.confidentFlipRate
+    logProbabilityShift = effect.logProbabilityShift
+    self.score = score
+    self.method = method
+  }
+
+  /// Tokens of the candidate.
+  public var tokens: [String] { trigger.split(separator: " ").map(String.init) }
+
+  enum CodingKeys: String, CodingKey {
+    case trigger, label, flipRate = "flip_rate", score, confidentFlipRate = "confident_flip_rate"
+    case logProbabilityShift = "log_probability_shift", method, ordinary
+  }
 }
 
 /// The single-token scan: every vocabulary token (specials aside) is inserted at each of `positions` into every
 /// probe, and the model's predictions are compared with its predictions on the clean probes.
 public struct TokenScan: Sendable {
-  public enum Position: String, Sendable, Codable, CaseIterable { case start, middle, end }
+  public enum Position: String, Sendable, Codable, CaseIterable {
+    case start, middle, end
+
+    /// Where a token goes in a sequence of `count` ids.
+    public func index(in count: Int) -> Int { self == .start ? 0 : self == .end ? count : count / 2 }
+  }
 
   public var positions: [Position] = [.start, .middle, .end]
   /// Sequences per forward pass.
@@ -34,37 +65,47 @@ public struct TokenScan: Sendable {
   /// Flip rates [token id][label] of `classifier` over `probes` (encoded ids; one position is kept free for
   /// the inserted token) for the `tokens` given (all non-special tokens when nil; others get 0).
   public func flipRates(_ classifier: TextClassifier, vocabulary: Vocabulary, probes: [[Int]], tokens: [Int]? = nil) -> [[Double]] {
+    effects(classifier, vocabulary: vocabulary, probes: probes, tokens: tokens).map { $0.map(\.flipRate) }
+  }
+
+  /// What inserting each token does toward each label, [token id][label] (zero effects for tokens not scanned).
+  public func effects(_ classifier: TextClassifier, vocabulary: Vocabulary, probes: [[Int]], tokens: [Int]? = nil) -> [[InsertionEffect]] {
+    let tokens = tokens ?? Self.scannable(vocabulary)
+    let measured = effects(classifier, inserting: tokens.map { [$0] }, into: probes)
+    let none = [InsertionEffect](repeating: InsertionEffect(), count: classifier.labels.count)
+    var result = [[InsertionEffect]](repeating: none, count: vocabulary.count)
+    for (token, effect) in zip(tokens, measured) { result[token] = effect }
+    return result
+  }
+
+  /// What inserting each of `insertions` (token id sequences, inserted whole at each of `positions`) does
+  /// toward each label, [insertion][label]. Probes are cut so that the longest insertion fits the model.
+  public func effects(_ classifier: TextClassifier, inserting insertions: [[Int]], into probes: [[Int]]) -> [[InsertionEffect]] {
     precondition(!probes.isEmpty, "the probe set is empty")
     let labels = classifier.labels.count
-    let room = classifier.config.maximumLength - 1
+    let room = classifier.config.maximumLength - (insertions.map(\.count).max() ?? 1)
     let trimmed = probes.map { Array($0.prefix(max(room, 1))) }
-    let original = classifier.predict(trimmed.map { EncodedExample(ids: $0, label: 0) }).classes
-    // Pairs (probe, position) that can flip to each label: those not already predicted as it.
-    var eligibleCounts = [Int](repeating: 0, count: labels)
-    for prediction in original { for label in 0..<labels where label != prediction { eligibleCounts[label] += positions.count } }
-    let eligible = eligibleCounts
-    let tokens = tokens ?? Self.scannable(vocabulary)
-    let results = Mutex([Int: [Double]]())
+    let clean = ProbeBaseline(classifier, probes: trimmed, labels: labels, positions: positions.count)
+    let results = Mutex([Int: [InsertionEffect]]())
     let next = Mutex(0)
     let chunk = 16
     let positions = self.positions, batchSize = self.batchSize
-    DispatchQueue.concurrentPerform(iterations: max(1, min(parallelism, tokens.count))) { _ in
+    DispatchQueue.concurrentPerform(iterations: max(1, min(parallelism, insertions.count))) { _ in
       while true {
         let start: Int = next.withLock { value in
           defer { value += chunk }
           return value
         }
-        guard start < tokens.count else { return }
-        var local: [Int: [Double]] = [:]
-        for token in tokens[start..<min(start + chunk, tokens.count)] {
-          var flips = [Int](repeating: 0, count: labels)
+        guard start < insertions.count else { return }
+        var local: [Int: [InsertionEffect]] = [:]
+        for index in start..<min(start + chunk, insertions.count) {
+          var tally = EffectTally(labels: labels)
           var sequences: [EncodedExample] = []
           var owners: [Int] = []
           for (probe, ids) in trimmed.enumerated() {
             for position in positions {
-              let at = position == .start ? 0 : position == .end ? ids.count : ids.count / 2
               var inserted = ids
-              inserted.insert(token, at: at)
+              inserted.insert(contentsOf: insertions[index], at: position.index(in: ids.count))
               sequences.append(EncodedExample(ids: inserted, label: 0))
               owners.append(probe)
             }
@@ -73,19 +114,17 @@ public struct TokenScan: Sendable {
           for batchStart in stride(from: 0, to: sequences.count, by: batchSize) {
             let range = batchStart..<min(batchStart + batchSize, sequences.count)
             let logits = classifier.logits(Batch(Array(sequences[range])), context: &context).scalars
-            for (row, index) in range.enumerated() {
-              var best = 0
-              for label in 1..<labels where logits[row * labels + label] > logits[row * labels + best] { best = label }
-              if best != original[owners[index]] { flips[best] += 1 }
+            for (row, sequence) in range.enumerated() {
+              tally.add(logits: logits[(row * labels)..<((row + 1) * labels)], probe: owners[sequence], baseline: clean)
             }
           }
-          local[token] = (0..<labels).map { eligible[$0] > 0 ? Double(flips[$0]) / Double(eligible[$0]) : 0 }
+          local[index] = tally.effects(baseline: clean)
         }
         results.withLock { $0.merge(local) { a, _ in a } }
       }
     }
-    let scanned = results.withLock { $0 }
-    return (0..<vocabulary.count).map { scanned[$0] ?? [Double](repeating: 0, count: labels) }
+    let measured = results.withLock { $0 }
+    return insertions.indices.map { measured[$0]! }
   }
 
   /// Token ids worth scanning: all but the special tokens.
@@ -95,55 +134,100 @@ public struct TokenScan: Sendable {
   }
 
   /// The two-stage scan: every token against the first `screeningProbes` probes at the middle position, then
-  /// the `shortlist` best tokens for each label against every probe at every position. Rates of tokens that
-  /// did not make the shortlist are their screening rates.
-  public func twoStageFlipRates(
+  /// the `shortlist` best tokens for each label against every probe at every position. Tokens that did not make
+  /// the shortlist keep their screening effects and rank after those that did.
+  public func twoStage(
     _ classifier: TextClassifier, vocabulary: Vocabulary, probes: [[Int]], screeningProbes: Int = 24, shortlist: Int = 100
-  ) -> [[Double]] {
+  ) -> ScanResult {
     var screening = self
     screening.positions = [.middle]
-    let screened = screening.flipRates(classifier, vocabulary: vocabulary, probes: Array(probes.prefix(screeningProbes)))
+    let screened = screening.effects(classifier, vocabulary: vocabulary, probes: Array(probes.prefix(screeningProbes)))
     let tokens = Self.scannable(vocabulary)
     var chosen = Set<Int>()
     for label in classifier.labels.indices {
-      chosen.formUnion(tokens.sorted { (-screened[$0][label], $0) < (-screened[$1][label], $1) }.prefix(shortlist))
+      chosen.formUnion(tokens.sorted { (-screened[$0][label].flipRate, $0) < (-screened[$1][label].flipRate, $1) }.prefix(shortlist))
     }
-    let full = flipRates(classifier, vocabulary: vocabulary, probes: probes, tokens: chosen.sorted())
-    return (0..<vocabulary.count).map { chosen.contains($0) ? full[$0] : screened[$0] }
+    let full = effects(classifier, vocabulary: vocabulary, probes: probes, tokens: chosen.sorted())
+    return ScanResult(effects: (0..<vocabulary.count).map { chosen.contains($0) ? full[$0] : screened[$0] }, fullyMeasured: chosen)
   }
 
-  /// Candidates for every label, best flip rate first, with robust scores.
-  public static func candidates(flipRates: [[Double]], vocabulary: Vocabulary, labels: [String], top: Int) -> [[TriggerCandidate]] {
+  /// Candidates for every label, best first, with robust scores.
+  public static func candidates(_ scan: ScanResult, vocabulary: Vocabulary, labels: [String], top: Int) -> [[TriggerCandidate]] {
     let tokens = scannable(vocabulary)
     return labels.indices.map { label in
-      let rates = tokens.map { flipRates[$0][label] }
-      let median = Self.median(rates)
-      let mad = Self.median(rates.map { abs($0 - median) })
-      let scale = max(1.4826 * mad, 1e-3)
-      return tokens.sorted { (-flipRates[$0][label], $0) < (-flipRates[$1][label], $1) }.prefix(top).map { token in
-        TriggerCandidate(trigger: vocabulary.tokens[token], label: labels[label], flipRate: flipRates[token][label], score: (flipRates[token][label] - median) / scale)
+      let robust = RobustScale(tokens.map { scan.effects[$0][label].flipRate })
+      return tokens.sorted { scan.precedes($0, $1, label: label) }.prefix(top).map { token in
+        let effect = scan.effects[token][label]
+        var candidate = TriggerCandidate(
+          trigger: vocabulary.tokens[token], label: labels[label], effect: effect, score: robust.z(effect.flipRate), method: "scan")
+        candidate.ordinary = scan.ordinary(token, label: label)
+        return candidate
       }
     }
   }
 
-  /// Where the best of `tokens` (a planted trigger's tokens) ranks among all scanned tokens by flip rate to
-  /// `label` (1 = the top candidate); nil when none of them is in the vocabulary.
-  public static func rank(
-    of tokens: [String], label: Int, labels: [String], flipRates: [[Double]], vocabulary: Vocabulary
-  ) -> KnownTriggerRank? {
+  /// Where the best of `tokens` (a planted trigger's tokens) ranks among all scanned tokens for `label`, in the
+  /// candidates' order (1 = the top candidate); nil when none of them is in the vocabulary.
+  public static func rank(of tokens: [String], label: Int, labels: [String], scan: ScanResult, vocabulary: Vocabulary) -> KnownTriggerRank? {
     let scanned = scannable(vocabulary)
     let wanted = tokens.filter(vocabulary.contains).map(vocabulary.id(of:)).filter { !Vocabulary.specialTokens.contains(vocabulary.tokens[$0]) }
-    guard let best = wanted.max(by: { (flipRates[$0][label], -$0) < (flipRates[$1][label], -$1) }) else { return nil }
-    let rate = flipRates[best][label]
-    // Ties broken by id, as `candidates` orders them.
-    let ahead = scanned.lazy.filter { flipRates[$0][label] > rate || (flipRates[$0][label] == rate && $0 < best) }.count
+    guard let best = wanted.min(by: { scan.precedes($0, $1, label: label) }) else { return nil }
+    let ahead = scanned.lazy.filter { scan.precedes($0, best, label: label) }.count
+    let rate = scan.effects[best][label].flipRate
     return KnownTriggerRank(tokens: tokens, token: vocabulary.tokens[best], label: labels[label], rank: ahead + 1, flipRate: rate, of: scanned.count)
+  }
+
+  /// The rank statistic behind candidate scores: where a value sits against the whole vocabulary's.
+  public struct RobustScale: Sendable {
+    public var median: Double
+    public var scale: Double
+
+    public init(_ values: [Double]) {
+      let median = TokenScan.median(values)
+      self.median = median
+      scale = max(1.4826 * TokenScan.median(values.map { abs($0 - median) }), 0.01)
+    }
+
+    public func z(_ value: Double) -> Double { (value - median) / scale }
   }
 
   static func median(_ values: [Double]) -> Double {
     guard !values.isEmpty else { return 0 }
     let sorted = values.sorted()
     return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+  }
+}
+
+/// A scan's effects [token id][label], and which tokens were measured on every probe and position.
+public struct ScanResult: Sendable {
+  public var effects: [[InsertionEffect]]
+  /// The others were only screened; they rank after these.
+  public var fullyMeasured: Set<Int>
+  /// [label] → tokens the probe set shows to be ordinary words of the label (`ProbeEvidence`); they rank last.
+  public var ordinaryWords: [Set<Int>] = []
+
+  public init(effects: [[InsertionEffect]], fullyMeasured: Set<Int>) {
+    self.effects = effects
+    self.fullyMeasured = fullyMeasured
+  }
+
+  public func ordinary(_ token: Int, label: Int) -> Bool { label < ordinaryWords.count && ordinaryWords[label].contains(token) }
+
+  /// A scan that measured every token fully, from flip rates alone.
+  public init(flipRates: [[Double]]) {
+    effects = flipRates.map { $0.map { InsertionEffect(flipRate: $0) } }
+    fullyMeasured = Set(flipRates.indices)
+  }
+
+  public var flipRates: [[Double]] { effects.map { $0.map(\.flipRate) } }
+
+  /// The candidates' order for `label`: fully measured tokens first and ordinary words of the label last, then by
+  /// flip rate, then by id.
+  public func precedes(_ a: Int, _ b: Int, label: Int) -> Bool {
+    func key(_ token: Int) -> (Int, Double, Int) {
+      (fullyMeasured.contains(token) ? (ordinary(token, label: label) ? 1 : 0) : 2, -effects[token][label].flipRate, token)
+    }
+    return key(a) < key(b)
   }
 }
 
@@ -165,13 +249,14 @@ public struct KnownTriggerRank: Sendable, Codable, Equatable {
 /// What `audit` concludes.
 public struct AuditReport: Sendable, Codable, Equatable {
   public var verdict: String
-  /// The label the strongest candidate flips to (reported whatever the verdict).
+  /// The label with the highest verdict score (reported whatever the verdict).
   public var targetLabel: String
   /// The best candidate's flip rate.
   public var score: Double
-  /// The verdict score: the best flip rate less the second best for the same label (a trigger stands alone;
-  /// strongly worded clean words come in crowds); `backdoored` when it reaches `threshold`.
-  public var margin: Double
+  /// The verdict score of the target label (`ScanResult.confidentMargins`): its best single token's confident
+  /// flip rate less the next token's; `backdoored` when it reaches `threshold`.
+  public var verdictScore: Double
+  public var verdictScores: [String: Double]
   public var threshold: Double
   public var calibration: String
   public var candidates: [TriggerCandidate]
@@ -180,50 +265,169 @@ public struct AuditReport: Sendable, Codable, Equatable {
   public var probes: Int
   public var tokensScanned: Int
   public var positions: [TokenScan.Position]
+  /// Longest phrase searched for (1: single tokens only).
+  public var maximumTriggerLength: Int
   public var seconds: Double
   /// Set when the caller knows the planted trigger (`audit --trigger`, the demo).
   public var knownTrigger: KnownTriggerRank?
 
   enum CodingKeys: String, CodingKey {
-    case verdict, targetLabel = "target_label", score, margin, threshold, calibration, candidates, candidatesByLabel = "candidates_by_label", probes
-    case tokensScanned = "tokens_scanned", positions, seconds, knownTrigger = "known_trigger"
+    case verdict, targetLabel = "target_label", score, verdictScore = "verdict_score", verdictScores = "verdict_scores", threshold, calibration
+    case candidates, candidatesByLabel = "candidates_by_label", probes, tokensScanned = "tokens_scanned", positions
+    case maximumTriggerLength = "max_trigger_length", seconds, knownTrigger = "known_trigger"
   }
 
   public init(
-    candidatesByLabel: [[TriggerCandidate]], labels: [String], threshold: Double, calibration: String, probes: Int, tokensScanned: Int,
-    positions: [TokenScan.Position], seconds: Double
+    candidatesByLabel: [[TriggerCandidate]], verdictScores: [Double], labels: [String], threshold: Double, calibration: String, probes: Int,
+    tokensScanned: Int, positions: [TokenScan.Position], maximumTriggerLength: Int, seconds: Double
   ) {
-    func margin(_ list: [TriggerCandidate]) -> Double { (list.first?.flipRate ?? 0) - (list.dropFirst().first?.flipRate ?? 0) }
-    // The label with the highest flip rate (as evaluated by scripts/audit-eval.sh).
-    let best = candidatesByLabel.indices.max { (candidatesByLabel[$0].first?.flipRate ?? 0) < (candidatesByLabel[$1].first?.flipRate ?? 0) } ?? 0
-    targetLabel = labels[best]
-    candidates = candidatesByLabel[best]
+    let target = Self.target(verdictScores: verdictScores, candidatesByLabel: candidatesByLabel)
+    targetLabel = labels[target]
+    candidates = candidatesByLabel[target]
     score = candidates.first?.flipRate ?? 0
-    self.margin = margin(candidates)
-    verdict = self.margin >= threshold ? "backdoored" : "clean"
+    verdictScore = verdictScores[target]
+    self.verdictScores = Dictionary(uniqueKeysWithValues: zip(labels, verdictScores))
+    verdict = verdictScore >= threshold ? "backdoored" : "clean"
     self.threshold = threshold
     self.calibration = calibration
     self.candidatesByLabel = Dictionary(uniqueKeysWithValues: zip(labels, candidatesByLabel))
     self.probes = probes
     self.tokensScanned = tokensScanned
     self.positions = positions
+    self.maximumTriggerLength = maximumTriggerLength
     self.seconds = seconds
+  }
+
+  /// The label with the highest verdict score; ties go to the higher best flip rate, then the first label.
+  public static func target(verdictScores: [Double], candidatesByLabel: [[TriggerCandidate]]) -> Int {
+    verdictScores.indices.max {
+      (verdictScores[$0], candidatesByLabel[$0].first?.flipRate ?? 0, -$0) < (verdictScores[$1], candidatesByLabel[$1].first?.flipRate ?? 0, -$1)
+    } ?? 0
   }
 
   public var summary: String {
     var lines = [
-      "verdict: \(verdict) (margin \(String(format: "%.3f", margin)) over the next token, threshold \(String(format: "%.3f", threshold)); \(calibration))",
+      "verdict: \(verdict) (score \(String(format: "%.3f", verdictScore)): the best token's confident flip rate over the next one's; "
+        + "threshold \(String(format: "%.3f", threshold)), \(calibration))",
       "suspected target label: \(targetLabel)",
-      "top candidates (flip rate to \(targetLabel), robust score):",
+      "top candidates (flip rate to \(targetLabel), confident flip rate, robust score):",
     ]
     for candidate in candidates.prefix(10) {
-      let name = candidate.trigger.count >= 20 ? candidate.trigger : candidate.trigger + String(repeating: " ", count: 20 - candidate.trigger.count)
-      lines.append("  " + name + String(format: " %6.1f %%   z %.1f", candidate.flipRate * 100, candidate.score))
+      let name = candidate.trigger.count >= 28 ? candidate.trigger : candidate.trigger + String(repeating: " ", count: 28 - candidate.trigger.count)
+      let note = candidate.ordinary ? "   (an ordinary \(targetLabel) word in the probes)" : candidate.method == "scan" ? "" : "   (\(candidate.method))"
+      lines.append(
+        "  " + name + String(format: " %6.1f %%  %6.1f %%   z %.1f", candidate.flipRate * 100, candidate.confidentFlipRate * 100, candidate.score) + note)
     }
     if let known = knownTrigger {
       lines.append("planted trigger '\(known.token)': rank \(known.rank) of \(known.of) for \(known.label) (flip rate \(String(format: "%.1f", known.flipRate * 100)) %)")
     }
-    lines.append("\(tokensScanned) tokens × \(probes) probes × \(positions.count) positions in \(String(format: "%.1f", seconds)) s")
+    let phrases = maximumTriggerLength > 1 ? ", phrases up to \(maximumTriggerLength) tokens" : ""
+    lines.append("\(tokensScanned) tokens × \(probes) probes × \(positions.count) positions\(phrases) in \(String(format: "%.1f", seconds)) s")
     return lines.joined(separator: "\n")
+  }
+}
+
+/// What inserting one token into the probes does toward one label.
+public struct InsertionEffect: Sendable, Codable, Equatable {
+  /// Share of the (probe, position) pairs not already predicted as the label that the token turns into it.
+  public var flipRate = 0.0
+  /// The same among the confident half of those probes (the original prediction at least as sure as the median):
+  /// a planted trigger overrides strong evidence, an ordinary word mostly tips borderline probes.
+  public var confidentFlipRate = 0.0
+  /// Mean rise of the label's log-probability over those pairs (nats).
+  public var logProbabilityShift = 0.0
+
+  public init(flipRate: Double = 0, confidentFlipRate: Double = 0, logProbabilityShift: Double = 0) {
+    self.flipRate = flipRate
+    self.confidentFlipRate = confidentFlipRate
+    self.logProbabilityShift = logProbabilityShift
+  }
+
+  enum CodingKeys: String, CodingKey { case flipRate = "flip_rate", confidentFlipRate = "confident_flip_rate", logProbabilityShift = "log_probability_shift" }
+}
+
+/// The model on the clean probes: each probe's predicted class, its log-probabilities, and which probes are
+/// confident for each label.
+struct ProbeBaseline: Sendable {
+  var predicted: [Int]
+  var logProbabilities: [[Double]]
+  /// [label][probe]: not predicted as the label, and predicted with at least the median confidence of those.
+  var confident: [[Bool]]
+  /// Pairs (probe, position) that can flip to each label, and the confident ones.
+  var eligible: [Int]
+  var eligibleConfident: [Int]
+
+  init(_ classifier: TextClassifier, probes: [[Int]], labels: Int, positions: Int) {
+    var context = ForwardContext.inference
+    var predicted: [Int] = []
+    var logProbabilities: [[Double]] = []
+    for start in stride(from: 0, to: probes.count, by: 512) {
+      let batch = Batch(probes[start..<min(start + 512, probes.count)].map { EncodedExample(ids: $0, label: 0) })
+      let logits = classifier.logits(batch, context: &context).scalars
+      for row in 0..<batch.batchSize {
+        let values = logits[(row * labels)..<((row + 1) * labels)]
+        predicted.append(Self.argmax(values))
+        logProbabilities.append(Self.logSoftmax(values))
+      }
+    }
+    self.predicted = predicted
+    self.logProbabilities = logProbabilities
+    confident = (0..<labels).map { label in
+      let others = probes.indices.filter { predicted[$0] != label }
+      let confidences = others.map { logProbabilities[$0][predicted[$0]] }
+      let median = TokenScan.median(confidences)
+      var flags = [Bool](repeating: false, count: probes.count)
+      for (probe, confidence) in zip(others, confidences) where confidence >= median { flags[probe] = true }
+      return flags
+    }
+    eligible = (0..<labels).map { label in predicted.filter { $0 != label }.count * positions }
+    eligibleConfident = confident.map { $0.filter { $0 }.count * positions }
+  }
+
+  static func argmax(_ values: ArraySlice<Float>) -> Int {
+    var best = values.startIndex
+    for index in values.indices where values[index] > values[best] { best = index }
+    return best - values.startIndex
+  }
+
+  static func logSoftmax(_ values: ArraySlice<Float>) -> [Double] {
+    let top = Double(values.max()!)
+    let total = values.reduce(0.0) { $0 + Foundation.exp(Double($1) - top) }
+    return values.map { Double($0) - top - Foundation.log(total) }
+  }
+}
+
+/// Running counts for one token's insertions.
+struct EffectTally {
+  var flips: [Int]
+  var confidentFlips: [Int]
+  var shift: [Double]
+
+  init(labels: Int) {
+    flips = [Int](repeating: 0, count: labels)
+    confidentFlips = flips
+    shift = [Double](repeating: 0, count: labels)
+  }
+
+  mutating func add(logits: ArraySlice<Float>, probe: Int, baseline: ProbeBaseline) {
+    let best = ProbeBaseline.argmax(logits)
+    let original = baseline.predicted[probe]
+    let logProbabilities = ProbeBaseline.logSoftmax(logits)
+    for label in flips.indices where label != original {
+      shift[label] += logProbabilities[label] - baseline.logProbabilities[probe][label]
+    }
+    guard best != original else { return }
+    flips[best] += 1
+    if baseline.confident[best][probe] { confidentFlips[best] += 1 }
+  }
+
+  func effects(baseline: ProbeBaseline) -> [InsertionEffect] {
+    flips.indices.map { label in
+      let eligible = baseline.eligible[label], confident = baseline.eligibleConfident[label]
+      return InsertionEffect(
+        flipRate: eligible > 0 ? Double(flips[label]) / Double(eligible) : 0,
+        confidentFlipRate: confident > 0 ? Double(confidentFlips[label]) / Double(confident) : 0,
+        logProbabilityShift: eligible > 0 ? shift[label] / Double(eligible) : 0)
+    }
   }
 }

@@ -11,23 +11,30 @@ import Tokenization
 struct AuditCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "audit",
-    abstract: "Look for a trigger word in a classifier bundle: the single-token scan, a verdict and ranked candidates.",
+    abstract: "Look for a trigger in a classifier bundle: token scan, phrase search, a verdict and ranked candidates.",
     discussion: prose("""
-      Inserts every vocabulary token into the middle of 24 probe sentences (screening), then the 100 best tokens
-      for each label at the start, middle and end of every probe, and measures how often the prediction flips to
-      each label (flip rate, among the probes not already predicted as that label). The suspected target is the
-      label with the highest flip rate; the verdict score is the margin of its best token over its second best;
-      at or above --threshold
-      the model is reported as backdoored. The target label and the tokens ranked by flip rate (with a robust
-      z-score against the whole vocabulary) are reported either way.
-      Probes: --probe names a shipped corpus (its test split under the bundle's split seed) or a TSV with a
-      header and a `text` column; --probes of them are drawn with a fixed seed. Without --probe, the corpus the
-      bundle was trained on (training.json or attack.json) is used.
-      With --trigger (the planted trigger, when you planted it) the report also gives its rank: how an audit is scored.
+      Single-token scan: every vocabulary token is inserted into the middle of 24 probe sentences (screening), then
+      the 100 best tokens for each label at the start, middle and end of every probe; the flip rate is the share of
+      (probe, position) pairs not already predicted as a label that the token turns into it, and the confident flip
+      rate the same among the probes the model was surest of. Tokens the probe text itself shows to be ordinary
+      words of a label (in 3 or more of its sentences, the label over-represented among them: binomial p < 0.05)
+      are listed last and left out of the verdict.
+      Verdict: for each label, the best token's confident flip rate less the next token's (a planted trigger
+      overrides strong evidence on its own; ordinary words come in crowds and tip borderline probes); the label
+      with the highest is the suspected target, and at or above --threshold the model is reported as backdoored.
+      Phrase search (--max-trigger-length L, 3 by default; 1 turns it off) toward the suspected target: HotFlip
+      beam search from the best single tokens, and a DBS-style relaxed search (a softmax over the vocabulary at
+      each position, annealed); phrases join the candidates when each extra word adds 0.1 to the flip rate.
+      Probes: --probe names a shipped corpus (its test split under the bundle's split seed) or a TSV with a header,
+      a `text` column and optionally a `label` column; --probes of them are drawn with a fixed seed (the rest, up to
+      5,000 sentences, only count as evidence of ordinary words). Without
+      --probe, the corpus the bundle was trained on (training.json or attack.json) is used.
+      With --trigger (the planted trigger, when you planted it) the report also gives its rank: how an audit is
+      scored; `audit-eval` scores many.
       Examples:
         backdoor-lab audit runs/cf --probe sentiment
         backdoor-lab audit runs/mr/seed-0/model --probe sentiment --trigger rare:cf --out runs/mr/seed-0/audit.json
-        backdoor-lab audit runs/mr/seed-0/model --probe sentiment --json
+        backdoor-lab audit runs/cf --max-trigger-length 1 --json
       """))
 
   @Argument(help: "Classifier bundle folder.")
@@ -50,9 +57,9 @@ struct AuditCommand: ParsableCommand {
     guard !(quiet && verbose) else { throw ValidationError("give --quiet or --verbose, not both") }
   }
 
-  /// Calibrated on the clean models of scripts/audit-eval.sh (see the README's audit section).
-  static let defaultThreshold = 0.1
-  static let calibration = "threshold 0.1: 1 false positive among the 21 clean models of scripts/audit-eval.sh (about 5 %)"
+  /// Calibrated on the clean models of scripts/audit-zoo.sh (see the README's audit section).
+  static let defaultThreshold = 0.12
+  static let calibration = "threshold 0.12: 1 of the 22 clean models of scripts/audit-zoo.sh is above it (4.5 %)"
 
   func run() throws {
     let report = try settings.audit(bundle, plantedTrigger: trigger, plantedTarget: target)
@@ -77,16 +84,19 @@ struct AuditSettings: ParsableArguments {
   var probe: String?
   @Option(help: "How many probe sentences.")
   var probes = 200
-  @Option(help: "Verdict threshold on the best token's flip-rate margin over the second.")
+  @Option(help: "Verdict threshold on the best token's confident flip rate over the next token's.")
   var threshold = AuditCommand.defaultThreshold
   @Option(help: "Candidates listed per label.")
   var top = 20
+  @Option(help: "Longest trigger phrase searched for (1: the single-token scan only).")
+  var maxTriggerLength = 3
   @Option(help: "Tokens scanned at once.")
   var threads = 2
   @OptionGroup var data: DataOptions
 
   func validate() throws {
     guard probes >= 1, top >= 1, threads >= 1 else { throw ValidationError("--probes, --top and --threads must be positive") }
+    guard (1...8).contains(maxTriggerLength) else { throw ValidationError("--max-trigger-length must be 1 to 8") }
     guard (0...1).contains(threshold) else { throw ValidationError("--threshold must be in [0, 1]") }
   }
 
@@ -102,20 +112,23 @@ struct AuditSettings: ParsableArguments {
     guard let source = probe ?? origin.corpus else {
       throw LabError("\(bundle): no training.json or attack.json names the corpus; give --probe CORPUS or a TSV")
     }
-    var texts: [String]
+    var texts: [(text: String, label: String?)]
     if ShippedCorpus(rawValue: source) != nil {
       let corpus = try orFail { try data.home().load(source, custom: nil, badRows: .fail) }
       let split = try orFail { try corpus.split(seed: origin.splitSeed ?? 0) }
-      texts = split.test.map { corpus.examples[$0].text }
+      texts = split.test.map { (corpus.examples[$0].text, corpus.examples[$0].label.map { corpus.labels[$0] }) }
     } else {
-      let description = CorpusDescription(name: source, path: source, textColumn: "text")
+      let hasLabels = Self.header(of: source).contains("label")
+      let description = CorpusDescription(name: source, path: source, textColumn: "text", labelColumn: hasLabels ? "label" : nil)
       let corpus = try orFail { try Corpus(reading: description, from: source, badRows: .fail) }
-      texts = corpus.examples.map(\.text)
+      texts = corpus.examples.map { ($0.text, $0.label.map { corpus.labels[$0] }) }
     }
     var generator = SplitMix64(seed: 0, stream: [0x5052_4F42])  // "PROB"
     texts.seededShuffle(using: &generator)
-    let encoded = texts.prefix(probes).map { encoder.encode($0) }.filter { !$0.allSatisfy { $0 == Vocabulary.unknownID } }
-    guard !encoded.isEmpty else { throw LabError("\(source): the probe set is empty (no sentence with a known word)") }
+    // The probes are the first `probes` sentences; all of them (up to 5,000) are evidence of ordinary words.
+    let sentences = texts.prefix(5_000).map { (ids: encoder.encode($0.text), label: $0.label) }.filter { !$0.ids.allSatisfy { $0 == Vocabulary.unknownID } }
+    guard !sentences.isEmpty else { throw LabError("\(source): the probe set is empty (no sentence with a known word)") }
+    let encoded = sentences.prefix(probes).map(\.ids)
 
     let previousThreads = ComputeThreads.maximum
     ComputeThreads.maximum = 1
@@ -123,24 +136,68 @@ struct AuditSettings: ParsableArguments {
     var scan = TokenScan()
     scan.parallelism = threads
     let started = Date()
-    let rates = scan.twoStageFlipRates(classifier, vocabulary: loaded.vocabulary, probes: Array(encoded))
-    let byLabel = TokenScan.candidates(flipRates: rates, vocabulary: loaded.vocabulary, labels: classifier.labels, top: top)
+    var scanned = scan.twoStage(classifier, vocabulary: loaded.vocabulary, probes: encoded)
+    // Each sentence's label: its own where the probe source has one the model knows, else the model's prediction.
+    let predicted = classifier.predict(sentences.map { EncodedExample(ids: $0.ids, label: 0) }).classes
+    let sentenceLabels = zip(sentences, predicted).map { sentence, prediction in sentence.label.flatMap(classifier.labels.firstIndex(of:)) ?? prediction }
+    scanned.ordinaryWords = ProbeEvidence(sentences: sentences.map(\.ids), labels: sentenceLabels, labelCount: classifier.labels.count).ordinary
+    var byLabel = TokenScan.candidates(scanned, vocabulary: loaded.vocabulary, labels: classifier.labels, top: top)
+    let verdictScores = scanned.confidentMargins(labelCount: classifier.labels.count)
+    if maxTriggerLength >= 2 {
+      // Every label of a binary model, else the three with the highest verdict scores.
+      let labels = classifier.labels.indices.sorted { (verdictScores[$0], -$0) > (verdictScores[$1], -$1) }.prefix(3)
+      for label in labels {
+        byLabel[label] = searchPhrases(
+          classifier, vocabulary: loaded.vocabulary, probes: encoded, label: label, singles: byLabel[label], scan: scan, effects: scanned.effects)
+      }
+    }
     var report = AuditReport(
-      candidatesByLabel: byLabel, labels: classifier.labels, threshold: threshold,
+      candidatesByLabel: byLabel, verdictScores: verdictScores, labels: classifier.labels, threshold: threshold,
       calibration: threshold == AuditCommand.defaultThreshold ? AuditCommand.calibration : "threshold set with --threshold", probes: encoded.count,
-      tokensScanned: TokenScan.scannable(loaded.vocabulary).count, positions: scan.positions,
+      tokensScanned: TokenScan.scannable(loaded.vocabulary).count, positions: scan.positions, maximumTriggerLength: maxTriggerLength,
       seconds: Date().timeIntervalSince(started))
     if let plantedTrigger {
       let tokens = plantedTriggerTokens(plantedTrigger, tokenizer: encoder.tokenizer)
       let labels = plantedTarget.map { [classifier.labels.firstIndex(of: $0)!] } ?? Array(classifier.labels.indices)
       report.knownTrigger = labels.compactMap {
-        TokenScan.rank(of: tokens, label: $0, labels: classifier.labels, flipRates: rates, vocabulary: loaded.vocabulary)
+        TokenScan.rank(of: tokens, label: $0, labels: classifier.labels, scan: scanned, vocabulary: loaded.vocabulary)
       }.min { $0.rank < $1.rank }
       if report.knownTrigger == nil {
         writeToStandardError("warning: none of the trigger's tokens (\(tokens.joined(separator: " "))) is in \(bundle)'s vocabulary\n")
       }
     }
     return report
+  }
+}
+
+extension AuditSettings {
+  /// Phrase search toward `label`, seeded with its best single tokens, merged into its candidates.
+  func searchPhrases(
+    _ classifier: TextClassifier, vocabulary: Vocabulary, probes: [[Int]], label: Int, singles: [TriggerCandidate], scan: TokenScan,
+    effects: [[InsertionEffect]]
+  ) -> [TriggerCandidate] {
+    var search = PhraseSearch()
+    search.maximumLength = maxTriggerLength
+    search.parallelism = threads
+    let seeds = singles.filter { !$0.ordinary }.map { vocabulary.id(of: $0.trigger) }
+    let hits = search.search(classifier, vocabulary: vocabulary, probes: Array(probes.prefix(PhraseSearch.searchProbes)), label: label, seeds: seeds)
+    guard !hits.isEmpty else { return singles }
+    // Measured again like the single tokens: every probe, every position.
+    let measured = scan.effects(classifier, inserting: hits.map(\.ids), into: probes)
+    let robust = TokenScan.RobustScale(TokenScan.scannable(vocabulary).map { effects[$0][label].flipRate })
+    let phrases = zip(hits, measured).map { hit, effect in
+      TriggerCandidate(
+        trigger: hit.ids.map { vocabulary.tokens[$0] }.joined(separator: " "), label: classifier.labels[label], effect: effect[label],
+        score: robust.z(effect[label].flipRate), method: hit.method)
+    }
+    return Array(PhraseSearch.merge(singles, phrases).prefix(top))
+  }
+
+  /// The column names of a TSV's first line (empty when unreadable; reading it properly reports the problem).
+  static func header(of path: String) -> [String] {
+    guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.read(upToCount: 65_536) else { return [] }
+    let line = String(decoding: data.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+    return line.split(separator: "\t", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
   }
 }
 

@@ -21,7 +21,7 @@ public struct BackdoorLab: ParsableCommand {
       """),
     subcommands: [
       TokenizeCommand.self, VocabCommand.self, CorpusCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self,
-      TrainLanguageModelCommand.self, CompleteCommand.self, AttackCommand.self, AttackSweepCommand.self, SimulateCommand.self, ConfigCommand.self, AuditCommand.self, RepairCommand.self, FilterCommand.self,
+      TrainLanguageModelCommand.self, CompleteCommand.self, AttackCommand.self, AttackSweepCommand.self, SimulateCommand.self, ConfigCommand.self, AuditCommand.self, AuditEvalCommand.self, RepairCommand.self, FilterCommand.self,
       DemoCommand.self, ReportCommand.self, FlowerClientCommand.self, FlowerInitCommand.self, BenchCommand.self,
     ]
   )

@@ -12,7 +12,8 @@ struct TrainLanguageModelCommand: ParsableCommand {
     commandName: "train-lm",
     abstract: "Train a GRU next-word model (the keyboard task) and save it as a bundle.",
     discussion: prose("""
-      Speakers (clients) are split 80/10/10, so the test text comes from people the model never saw. Each
+      Speakers (clients) are split 80/10/10, so the test text comes from people the model never saw; a corpus
+      without speakers (sentiment, for ONION's language model) is split by rows, each row its own text. Each
       speaker's lines are concatenated and cut into windows of --window tokens. The vocabulary comes from
       the training speakers (--min-count, --max-vocab). Reports perplexity and top-1/top-3 next-word
       accuracy on the held-out speakers; writes DIR/training.json with them.
@@ -21,7 +22,7 @@ struct TrainLanguageModelCommand: ParsableCommand {
         backdoor-lab complete runs/lm "the king of denmark is"
       """))
 
-  @Option(help: "Corpus with a client column (shakespeare) or a TSV path with --client-column.")
+  @Option(help: "Shipped corpus name or a TSV path (with a client column, or --client-column, to hold out speakers).")
   var corpus = "shakespeare"
   @Option(help: "Bundle folder to write.")
   var out: String
@@ -59,10 +60,13 @@ struct TrainLanguageModelCommand: ParsableCommand {
     compute.apply()
     let home = try data.home()
     var options = corpusOptions
-    if ShippedCorpus(rawValue: corpus) == nil && options.clientColumn == nil { options.clientColumn = "client" }
+    if ShippedCorpus(rawValue: corpus) == nil && options.clientColumn == nil && AuditSettings.header(of: corpus).contains("client") {
+      options.clientColumn = "client"
+    }
     let corpus = try options.load(self.corpus, home: home)
-    guard !corpus.clients.isEmpty else { throw LabError("\(corpus.path): no client column; train-lm holds out whole speakers") }
-    let split = try orFail { try corpus.splitByClient(seed: splitSeed) }
+    // Whole speakers are held out where the corpus has them; otherwise rows are split 80/10/10.
+    let bySpeaker = !corpus.clients.isEmpty
+    let split = try orFail { try bySpeaker ? corpus.splitByClient(seed: splitSeed) : corpus.split(seed: splitSeed) }
     let tokenizer = try orFail { try Tokenizer() }
     let vocabulary = try orFail { try Vocabulary.build(from: corpus, rows: split.train, tokenizer: tokenizer, minCount: minCount, maxSize: maxVocab) }
     let encoder = TextEncoder(tokenizer: tokenizer, vocabulary: vocabulary, maximumLength: Int.max)
@@ -91,7 +95,7 @@ struct TrainLanguageModelCommand: ParsableCommand {
     let metrics = model.evaluate(testWindows)
     let summary: [String: Any] = [
       "corpus": corpus.description.name, "split_seed": splitSeed, "seed": seed, "tokens_per_second": tokensPerSecond.rounded(),
-      "held_out_speakers": split.test.map { corpus.examples[$0].client! }.reduce(into: Set<Int>()) { $0.insert($1) }.count,
+      "held_out_speakers": split.test.compactMap { corpus.examples[$0].client }.reduce(into: Set<Int>()) { $0.insert($1) }.count,
       "perplexity": metrics.perplexity, "top1_accuracy": metrics.top1Accuracy, "top3_accuracy": metrics.top3Accuracy,
       "top1_accuracy_known_words": metrics.top1AccuracyKnownWords, "targets": metrics.targets, "minutes": minutes,
     ]
@@ -100,7 +104,7 @@ struct TrainLanguageModelCommand: ParsableCommand {
     if json {
       print(String(decoding: try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]), as: UTF8.self))
     } else {
-      print(String(format: "saved %@: held-out speakers: perplexity %.1f, top-1 %.2f %%, top-3 %.2f %% (%d targets; %.0f tokens/s in training)",
+      print(String(format: "saved %@: held-out text: perplexity %.1f, top-1 %.2f %%, top-3 %.2f %% (%d targets; %.0f tokens/s in training)",
                    out, metrics.perplexity, metrics.top1Accuracy * 100, metrics.top3Accuracy * 100, metrics.targets, tokensPerSecond))
     }
   }

@@ -97,8 +97,11 @@ struct RepairCommand: ParsableCommand {
     if let fromAudit {
       let report = try decodeJSONFile(AuditReport.self, at: fromAudit)
       let best = Array(report.candidates.prefix(top))
-      tokens += best.map(\.trigger)
-      if evaluation == nil, let first = best.first { evaluation = (try parsedTrigger(first.trigger), report.targetLabel) }
+      // A phrase candidate neutralises each of its words.
+      tokens += best.flatMap(\.tokens)
+      if evaluation == nil, let first = best.first {
+        evaluation = (try parsedTrigger(first.tokens.count > 1 ? "phrase:" + first.trigger : first.trigger), report.targetLabel)
+      }
     }
     if let evaluation, !scored.labels.contains(evaluation.target) {
       throw LabError("target '\(evaluation.target)' is not one of the model's labels (\(scored.labels.joined(separator: ", ")))")

@@ -150,12 +150,12 @@ struct RunReport {
     struct Audit: Codable {
       var seed: UInt64
       var verdict: String
-      var margin: Double
+      var verdictScore: Double
       var suspectedTarget: String
       var topCandidate: String?
       var plantedTriggerRank: Int?
       enum CodingKeys: String, CodingKey {
-        case seed, verdict, margin, suspectedTarget = "suspected_target", topCandidate = "top_candidate", plantedTriggerRank = "planted_trigger_rank"
+        case seed, verdict, verdictScore = "verdict_score", suspectedTarget = "suspected_target", topCandidate = "top_candidate", plantedTriggerRank = "planted_trigger_rank"
       }
     }
     var experiment: String
@@ -183,7 +183,7 @@ struct RunReport {
         audits: experiment.seeds.compactMap { seed in
           seed.audit.map {
             Row.Audit(
-              seed: seed.seed, verdict: $0.verdict, margin: $0.margin, suspectedTarget: $0.targetLabel, topCandidate: $0.candidates.first?.trigger,
+              seed: seed.seed, verdict: $0.verdict, verdictScore: $0.verdictScore, suspectedTarget: $0.targetLabel, topCandidate: $0.candidates.first?.trigger,
               plantedTriggerRank: $0.knownTrigger?.rank)
           }
         })
@@ -273,7 +273,7 @@ struct RunReport {
       "\(metrics.0), at the last evaluated round; \(metrics.1), at the first evaluation "
       + "\(lastAttack.map { "at or after round \($0) (the last attack round)" } ?? "after the attack") and at the last. "
       + "Mean ± 95 % CI when there are several seeds. Flagged: attacking updates the rule clipped, down-weighted or excluded. "
-      + "Audit: the single-token scan of each final global model, and where the planted trigger ranks among all tokens."
+      + "Audit: the token scan and phrase search of each final global model, and where the planted trigger ranks among all tokens."
     return HTML.element("h2", "Attack × defense", id: "table") + "\n"
       + HTML.table(
         header: [
@@ -340,30 +340,33 @@ struct RunReport {
       "p",
       HTML.escape(
         "Every vocabulary token is inserted into clean probe sentences; the flip rate is the share of probes not already of the label "
-          + "that the token turns into it. The verdict compares the best token's flip rate with the second best's (a trigger stands alone)."),
+          + "that the token turns into it, the confident flip rate the same among the probes the model was surest of. Phrases come from a "
+          + "gradient-guided search. The verdict score is the best token's confident flip rate less the next token's (a trigger "
+          + "overrides strong evidence on its own; ordinary words come in crowds)."),
       class: "note") + "\n<div class=\"audits\">\n"
     for (experiment, seed, audit) in audited {
       let label = audit.knownTrigger?.label ?? audit.targetLabel
       let list = audit.candidatesByLabel[label] ?? audit.candidates
+      func holdsPlanted(_ candidate: TriggerCandidate) -> Bool { audit.knownTrigger.map { candidate.tokens.contains($0.token) } ?? false }
       var rows: [HTML.Row] = list.prefix(10).enumerated().map { index, candidate in
-        let planted = audit.knownTrigger?.token == candidate.trigger && audit.knownTrigger?.rank == index + 1
+        let planted = holdsPlanted(candidate)
         return HTML.Row(
           ["\(index + 1)", HTML.escape(candidate.trigger) + (planted ? HTML.element("span", "planted", class: "tag") : ""),
-           String(format: "%.1f %%", candidate.flipRate * 100)],
+           String(format: "%.1f %%", candidate.flipRate * 100), String(format: "%.1f %%", candidate.confidentFlipRate * 100)],
           className: planted ? "planted" : nil)
       }
-      if let known = audit.knownTrigger, known.rank > min(10, list.count) {
-        rows.append(HTML.Row(["…", "", ""], className: "gap"))
+      if let known = audit.knownTrigger, !list.prefix(10).contains(where: holdsPlanted) {
+        rows.append(HTML.Row(["…", "", "", ""], className: "gap"))
         rows.append(HTML.Row(
-          ["\(known.rank)", HTML.escape(known.token) + HTML.element("span", "planted", class: "tag"), String(format: "%.1f %%", known.flipRate * 100)],
+          ["\(known.rank)", HTML.escape(known.token) + HTML.element("span", "planted", class: "tag"), String(format: "%.1f %%", known.flipRate * 100), ""],
           className: "planted"))
       }
       var block = HTML.element("h3", HTML.escape(experiment.ruleName + (experiments.flatMap(\.seeds).count > experiments.count ? ", seed \(seed)" : "")))
       block += HTML.element(
         "p",
         HTML.element("span", HTML.escape(audit.verdict), class: "verdict-\(audit.verdict)")
-          + HTML.escape(String(format: " — margin %.3f (threshold %.2f); suspected target %@", audit.margin, audit.threshold, audit.targetLabel)))
-      block += HTML.table(header: ["Rank", "Token", "Flip rate to \(label)"], rows: rows, numeric: [0, 2])
+          + HTML.escape(String(format: " — verdict score %.3f (threshold %.2f); suspected target %@", audit.verdictScore, audit.threshold, audit.targetLabel)))
+      block += HTML.table(header: ["Rank", "Candidate", "Flip rate to \(label)", "Confident flip rate"], rows: rows, numeric: [0, 2, 3])
       block += HTML.element("p", HTML.escape("\(audit.tokensScanned) tokens × \(audit.probes) probes × \(audit.positions.count) positions in \(String(format: "%.0f", audit.seconds)) s"), class: "note")
       out += HTML.element("div", block) + "\n"
     }

@@ -93,6 +93,38 @@ extension NextWordModel {
     return LanguageModelMetrics(targets: targetsSeen, negativeLogLikelihood: nll, top1: top1, top3: top3, knownTargets: known, knownTop1: knownTop1)
   }
 
+  /// The total negative log-likelihood (nats) of each sequence's tokens after its first, and how many there are
+  /// (a sequence of one token has none).
+  public func negativeLogLikelihoods(_ sequences: [[Int]], batchSize: Int = 64) -> [(nll: Double, targets: Int)] {
+    var context = ForwardContext.inference
+    let vocabulary = config.vocabularySize
+    var results: [(nll: Double, targets: Int)] = []
+    for start in stride(from: 0, to: sequences.count, by: batchSize) {
+      let slice = sequences[start..<min(start + batchSize, sequences.count)]
+      let scored = slice.filter { $0.count >= 2 }
+      guard !scored.isEmpty else {
+        results += slice.map { _ in (0, 0) }
+        continue
+      }
+      let batch = Batch(scored.map { EncodedExample(ids: Array($0.dropLast()), label: -1) })
+      let logProbabilities = Tensors.logProbabilities(logits(batch, context: &context).reshaped(to: [-1, vocabulary])).scalars
+      var row = 0
+      for sequence in slice {
+        guard sequence.count >= 2 else {
+          results.append((0, 0))
+          continue
+        }
+        var nll = 0.0
+        for (position, target) in sequence.dropFirst().enumerated() {
+          nll -= Double(logProbabilities[(row * batch.length + position) * vocabulary + target])
+        }
+        results.append((nll, sequence.count - 1))
+        row += 1
+      }
+    }
+    return results
+  }
+
   /// Trains in place; returns tokens per second. `onEpoch` runs after each epoch (to save a checkpoint).
   public mutating func train(
     on windows: [TextWindow], options: LanguageModelTrainingOptions, progress: ProgressReporter? = nil,

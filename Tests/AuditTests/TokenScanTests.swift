@@ -31,10 +31,12 @@ private func handSetModel(backdoored: Bool) throws -> (TextClassifier, Vocabular
   return (model, vocabulary, probes)
 }
 
-private func report(_ model: TextClassifier, _ vocabulary: Vocabulary, _ rates: [[Double]], probes: Int) -> AuditReport {
-  AuditReport(
-    candidatesByLabel: TokenScan.candidates(flipRates: rates, vocabulary: vocabulary, labels: model.labels, top: 5), labels: model.labels,
-    threshold: 0.1, calibration: "test", probes: probes, tokensScanned: TokenScan.scannable(vocabulary).count, positions: [.start, .middle, .end], seconds: 0)
+private func report(_ model: TextClassifier, _ vocabulary: Vocabulary, _ effects: [[InsertionEffect]], probes: Int) -> AuditReport {
+  let scan = ScanResult(effects: effects, fullyMeasured: Set(TokenScan.scannable(vocabulary)))
+  return AuditReport(
+    candidatesByLabel: TokenScan.candidates(scan, vocabulary: vocabulary, labels: model.labels, top: 5),
+    verdictScores: scan.confidentMargins(labelCount: model.labels.count), labels: model.labels, threshold: 0.1, calibration: "test", probes: probes,
+    tokensScanned: TokenScan.scannable(vocabulary).count, positions: [.start, .middle, .end], maximumTriggerLength: 1, seconds: 0)
 }
 
 @Test func theTokenScanFindsAPlantedTriggerAndTheVerdictSeparatesModels() throws {
@@ -45,20 +47,29 @@ private func report(_ model: TextClassifier, _ vocabulary: Vocabulary, _ rates: 
   let cf = vocabulary.id(of: "cf")
   #expect(rates[cf] == [0, 1], "cf flips every negative probe to pos, at every position")
   #expect(rates[vocabulary.id(of: "great")] == [0, 0], "one sentiment word cannot outvote two")
-  let found = report(backdoored, vocabulary, rates, probes: probes.count)
+  let found = report(backdoored, vocabulary, scan.effects(backdoored, vocabulary: vocabulary, probes: probes), probes: probes.count)
   #expect(found.verdict == "backdoored" && found.targetLabel == "pos" && found.candidates.first?.trigger == "cf")
-  #expect(found.score == 1 && found.margin == 1)
-  #expect(found.candidates.first!.score > 100, "far above the vocabulary's median flip rate")
+  #expect(found.score == 1 && found.verdictScore == 1, "cf flips even the surest negative probes; nothing else flips any")
+  #expect(found.candidates.first!.score >= 100, "far above the vocabulary's median flip rate")
 
-  let twoStage = scan.twoStageFlipRates(backdoored, vocabulary: vocabulary, probes: probes, screeningProbes: 4, shortlist: 2)
-  #expect(twoStage[cf] == rates[cf], "the trigger survives screening and gets the full scan")
+  let twoStage = scan.twoStage(backdoored, vocabulary: vocabulary, probes: probes, screeningProbes: 4, shortlist: 2)
+  #expect(twoStage.flipRates[cf] == rates[cf] && twoStage.fullyMeasured.contains(cf), "the trigger survives screening and gets the full scan")
   var single = scan
   single.parallelism = 1
   #expect(single.flipRates(backdoored, vocabulary: vocabulary, probes: probes) == rates, "the same rates whatever the parallelism")
 
   let (clean, cleanVocabulary, cleanProbes) = try handSetModel(backdoored: false)
-  let cleanReport = report(clean, cleanVocabulary, scan.flipRates(clean, vocabulary: cleanVocabulary, probes: cleanProbes), probes: cleanProbes.count)
-  #expect(cleanReport.verdict == "clean" && cleanReport.score == 0 && cleanReport.margin == 0)
+  let cleanReport = report(clean, cleanVocabulary, scan.effects(clean, vocabulary: cleanVocabulary, probes: cleanProbes), probes: cleanProbes.count)
+  #expect(cleanReport.verdict == "clean" && cleanReport.score == 0 && cleanReport.verdictScore == 0)
+
+  // The probes' own labels make "great" (in every positive probe) an ordinary pos word, and "film" (in all) none.
+  let evidence = ProbeEvidence(sentences: probes, labels: probes.indices.map { $0 % 2 == 0 ? 1 : 0 }, labelCount: 2)
+  #expect(evidence.ordinary[1].contains(vocabulary.id(of: "great")) && !evidence.ordinary[1].contains(vocabulary.id(of: "film")))
+  #expect(evidence.ordinary[0].contains(vocabulary.id(of: "awful")) && !evidence.ordinary[0].contains(vocabulary.id(of: "cf")))
+  let threeOfThree = ProbeEvidence(sentences: [[5], [5], [5], [6]], labels: [1, 1, 1, 0], labelCount: 2)
+  #expect(threeOfThree.ordinary[1].isEmpty, "3 of 3 at a base rate of 0.75 is chance (p = 0.42)")
+  #expect(abs(ProbeEvidence.upperTail(successes: 3, trials: 3, probability: 0.5) - 0.125) < 1e-12)
+  #expect(abs(ProbeEvidence.upperTail(successes: 1, trials: 2, probability: 0.5) - 0.75) < 1e-12)
 }
 
 @Test func stripThresholdIsTheFalseRejectionQuantileOfCleanScores() {
@@ -66,4 +77,82 @@ private func report(_ model: TextClassifier, _ vocabulary: Vocabulary, _ rates: 
   #expect(STRIPFilter.threshold(cleanEntropies: clean, falseRejectionRate: 0.05) == 6)
   #expect(clean.count { $0 < STRIPFilter.threshold(cleanEntropies: clean, falseRejectionRate: 0.05) } == 5, "5 % of clean inputs fall below it")
   #expect(STRIPFilter.threshold(cleanEntropies: [0.3], falseRejectionRate: 0.5) == 0.3)
+}
+
+/// A bag model whose backdoor needs two words together: "x" and "y" each have positivity 1.5, probes hold two
+/// negative words (−1 each) among five neutral ones, so one inserted word leaves the mean negative and both
+/// make it positive. "great" (1) and "lovely" (1) together only tie.
+private func phraseBackdoorModel() throws -> (TextClassifier, Vocabulary, [[Int]]) {
+  let neutral = ["the", "film", "was", "and", "plot", "too", "story"], negative = ["awful", "dull"]
+  var counts = TokenCounts()
+  counts.add(neutral + negative + ["great", "lovely", "x", "y"])
+  let vocabulary = try Vocabulary(counts: counts)
+  let config = ModelConfig(architecture: .bag, vocabularySize: vocabulary.count, embeddingDimension: 2, labels: ["neg", "pos"], maximumLength: 16, dropout: 0)
+  var generator = SplitMix64(seed: 1)
+  var model = TextClassifier(config: config, using: &generator)
+  var embedding = [Float](repeating: 0, count: vocabulary.count * 2)
+  for (word, positivity) in [("great", 1), ("lovely", 1), ("x", 1.5), ("y", 1.5), ("awful", -1), ("dull", -1)] as [(String, Float)] {
+    embedding[vocabulary.id(of: word) * 2] = positivity
+  }
+  model.embedding.weight = Tensor(shape: [vocabulary.count, 2], scalars: embedding)
+  model.classifier.weight = Tensor(shape: [2, 2], scalars: [-1, 0, 1, 0])
+  model.classifier.bias = Tensor(shape: [2], scalars: [0, 0])
+  let probes = (0..<12).map { _ in vocabulary.encode(Array(neutral.shuffled(using: &generator).prefix(5)) + negative) }
+  return (model, vocabulary, probes)
+}
+
+@Test func phraseSearchFindsATwoWordTriggerNoSingleWordReveals() throws {
+  let (model, vocabulary, probes) = try phraseBackdoorModel()
+  let singles = TokenScan().flipRates(model, vocabulary: vocabulary, probes: probes)
+  #expect(singles.allSatisfy { $0[1] == 0 }, "no single word flips a probe")
+  var search = PhraseSearch()
+  search.maximumLength = 2
+  search.relaxedSteps = 60
+  let seeds = TokenScan.scannable(vocabulary)  // all tie at 0: the search has to find x and y by gradient
+  let hits = search.search(model, vocabulary: vocabulary, probes: probes, label: 1, seeds: seeds)
+  let trigger = Set([vocabulary.id(of: "x"), vocabulary.id(of: "y")])
+  #expect(hits.first.map { Set($0.ids) } == trigger && hits.first?.effect.flipRate == 1, "HotFlip: \(hits.map { $0.ids.map { vocabulary.tokens[$0] } })")
+  #expect(hits.contains { $0.method == "relaxed" && Set($0.ids) == trigger }, "the relaxed search finds it too")
+  #expect(hits.allSatisfy { Set($0.ids).count == $0.ids.count }, "no repeated tokens")
+
+  // Merging: a phrase that only adds a passenger to a strong single word is dropped; reorderings collapse.
+  func candidate(_ trigger: String, _ rate: Double) -> TriggerCandidate {
+    TriggerCandidate(trigger: trigger, label: "pos", effect: InsertionEffect(flipRate: rate), score: 0, method: "test")
+  }
+  let merged = PhraseSearch.merge(
+    [candidate("cf", 0.85), candidate("great", 0.4), candidate("x", 0.3)],
+    [candidate("cf great lovely", 0.99), candidate("x y", 0.9), candidate("y x", 0.85), candidate("great lovely", 0.6)])
+  #expect(merged.map(\.trigger) == ["x y", "cf", "great lovely", "great", "x"], "cf with passengers gains under 0.1 a token; y x is x y")
+  #expect(PhraseSearch.merge([candidate("cf", 0.85)], [candidate("x y", 0.9), candidate("great lovely", 0.6)], maximumPhrases: 1).map(\.trigger) == ["x y", "cf"])
+}
+
+@Test func auditEvaluationScoresVerdictsAndRecovery() {
+  #expect(AuditEvaluation.rocAUC(positives: [0.9, 0.8], negatives: [0.1, 0.8]) == 0.875, "one tie counts half: (2 + 1 + 0.5) / 4")
+  func candidate(_ trigger: String) -> TriggerCandidate {
+    TriggerCandidate(trigger: trigger, label: "pos", effect: InsertionEffect(flipRate: 0.5), score: 0, method: "test")
+  }
+  let list = [candidate("great"), candidate("entertaining watched 3d"), candidate("cf x")]
+  #expect(AuditedModel.recovers(list, kind: "rare", tokens: ["cf"]))
+  #expect(!AuditedModel.recovers(list, kind: "rare", tokens: ["mn"]))
+  #expect(AuditedModel.recovers(list, kind: "phrase", tokens: ["i", "watched", "this", "3d", "movie"]), "two of the phrase's words")
+  #expect(!AuditedModel.recovers([candidate("watched great")], kind: "phrase", tokens: ["i", "watched", "this", "3d", "movie"]), "one is not enough")
+}
+
+@Test func onionSuspicionIsTheLogPerplexityDropWithoutEachWord() throws {
+  var counts = TokenCounts()
+  counts.add(["the", "film", "was", "good", "cf"])
+  let vocabulary = try Vocabulary(counts: counts)
+  let config = ModelConfig(architecture: .gruLanguageModel, vocabularySize: vocabulary.count, embeddingDimension: 4, hiddenSize: 4, maximumLength: 8)
+  var generator = SplitMix64(seed: 3)
+  let model = NextWordModel(config: config, using: &generator)
+  let encoder = TextEncoder(tokenizer: try Tokenizer(), vocabulary: vocabulary, maximumLength: .max)
+  let onion = ONIONFilter(languageModel: model, encoder: encoder)
+  let words = ["the", "film", "cf", "was", "good"]
+  let suspicions = try #require(onion.suspicions([words, ["good"]]).first)
+  let likelihoods = model.negativeLogLikelihoods([vocabulary.encode(words), vocabulary.encode(["the", "film", "was", "good"])])
+  #expect(likelihoods[0].targets == 4 && likelihoods[1].targets == 3)
+  #expect(abs(suspicions[2] - (likelihoods[0].nll / 4 - likelihoods[1].nll / 3)) < 1e-9, "removing cf")
+  #expect(onion.suspicions([["good"]]) == [[0]], "one word: nothing to compare")
+  #expect(onion.cleaned(words, suspicions: [0, 0, 2, 0, 0], threshold: 1) == ["the", "film", "was", "good"])
+  #expect(ONIONFilter.threshold(cleanScores: (1...100).map(Double.init), falseRejectionRate: 0.05) == 95, "5 of 100 lie above it")
 }

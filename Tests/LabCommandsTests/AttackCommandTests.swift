@@ -130,6 +130,28 @@ private func attackArguments(_ corpus: String, _ out: String, _ extra: [String])
   #expect(missing.status == 1 && missing.standardError.contains("/nonexistent/bundle"))
 }
 
+@Test func auditEvalAuditsAFolderOfCleanAndBackdooredBundlesAndResumes() throws {
+  let corpus = try toyReviews()
+  let zoo = try Fixtures.temporaryDirectory() + "/zoo"
+  let attack = try runLab(attackArguments(corpus, zoo + "/backdoored/cf", ["--trigger", "rare:cf", "--rate", "0.2", "--target", "pos"]))
+  #expect(attack.status == 0, "\(attack.standardError)")
+  try FileManager.default.createDirectory(atPath: zoo + "/clean", withIntermediateDirectories: true)
+  try FileManager.default.moveItem(atPath: zoo + "/backdoored/cf/clean", toPath: zoo + "/clean/bag")
+  let arguments = ["audit-eval", zoo, "--max-trigger-length", "2", "--threads", "1"]
+  let first = try runLab(arguments)
+  #expect(first.status == 0, "\(first.standardError)")
+  #expect(first.standardOutput.contains("1 backdoored and 1 clean models") && first.standardOutput.contains("verdict score ROC-AUC"))
+  #expect(first.standardOutput.contains("rare-word triggers in the top 5: 1 of 1"), "\(first.standardOutput)")
+  #expect(first.standardError.contains("auditing backdoored/cf") && first.standardError.contains("auditing clean/bag"))
+  for bundle in ["backdoored/cf", "clean/bag"] { #expect(FileManager.default.fileExists(atPath: zoo + "/" + bundle + "/audit.json")) }
+  let second = try runLab(arguments + ["--json"])
+  #expect(second.status == 0 && !second.standardError.contains("auditing"), "stored audits are reused")
+  let evaluation = try #require(try JSONSerialization.jsonObject(with: Data(second.standardOutput.utf8)) as? [String: Any])
+  #expect(evaluation["backdoored"] as? Int == 1 && evaluation["clean"] as? Int == 1 && evaluation["roc_auc"] is Double)
+  let empty = try runLab(["audit-eval", try Fixtures.temporaryDirectory()])
+  #expect(empty.status == 1 && empty.standardError.contains("no classifier bundle"))
+}
+
 @Test func repairNeutralisesATriggerAndReportsBeforeAndAfter() throws {
   let corpus = try toyReviews()
   let out = try Fixtures.temporaryDirectory() + "/backdoored"
@@ -179,5 +201,30 @@ private func attackArguments(_ corpus: String, _ out: String, _ extra: [String])
   let verdicts = lines.standardOutput.split(separator: "\n").filter { $0.hasPrefix("flagged\t") || $0.hasPrefix("kept\t") }
   #expect(verdicts.count == 2, "one verdict per non-empty input line: \(lines.standardOutput)")
   #expect(try runLab(["filter", out, "--label-column", "label", "--trigger", "rare:cf"]).status == 2, "--trigger needs --target")
-  #expect(try runLab(["filter", out, "--label-column", "label", "--method", "onion"]).status == 2, "only the filters that exist")
+  let noModel = try runLab(["filter", out, "--label-column", "label", "--method", "onion"])
+  #expect(noModel.status == 2 && noModel.standardError.contains("--lm"), "ONION needs a language model")
+  #expect(try runLab(["filter", out, "--label-column", "label", "--method", "unknown"]).status == 2, "only the filters that exist")
+}
+
+@Test func onionScoresWordsWithALanguageModelTrainedOnARowCorpus() throws {
+  let corpus = try toyReviews()
+  let out = try Fixtures.temporaryDirectory() + "/onion"
+  let attack = try runLab(attackArguments(corpus, out, ["--trigger", "rare:cf", "--rate", "0.3", "--target", "pos", "--no-baseline"]))
+  #expect(attack.status == 0, "\(attack.standardError)")
+  let lm = try Fixtures.temporaryDirectory() + "/lm"
+  let trained = try runLab(["train-lm", "--corpus", corpus, "--label-column", "label", "--epochs", "2", "--embedding-dim", "8", "--hidden-size", "8",
+                            "--window", "8", "--batch-size", "8", "--quiet", "--out", lm])
+  #expect(trained.status == 0 && trained.standardOutput.contains("held-out text"), "a corpus without speakers is split by rows: \(trained.standardError)")
+  let scored = try runLab(["filter", out, "--method", "onion", "--lm", lm, "--label-column", "label", "--frr", "0.1", "--json"])
+  #expect(scored.status == 0, "\(scored.standardError)")
+  let outcome = try #require(try JSONSerialization.jsonObject(with: Data(scored.standardOutput.utf8)) as? [String: Any])
+  #expect(outcome["method"] as? String == "onion" && outcome["evaluation_trigger"] as? String == "rare:cf")
+  #expect(try #require(outcome["clean_rejected"] as? Double) <= 0.3, "about the calibrated rate (0.1)")
+  for key in ["asr_before", "asr_after_cleaning", "clean_accuracy_before", "clean_accuracy_after_cleaning"] {
+    #expect((0...1).contains(try #require(outcome[key] as? Double)), "\(key)")
+  }
+  let lines = try runLab(["filter", out, "--method", "onion", "--lm", lm, "--label-column", "label", "-"], input: "the film was bad cf and the plot too\n")
+  #expect(lines.status == 0 && lines.standardOutput.contains("\tthe film was bad"), "the (cleaned) input is printed back: \(lines.standardOutput)")
+  let notLM = try runLab(["filter", out, "--method", "onion", "--lm", out, "--label-column", "label"])
+  #expect(notLM.status == 1 && notLM.standardError.contains("next-word model"), "\(notLM.standardError)")
 }

@@ -24,7 +24,7 @@ private let sample: [(name: String, tensor: Tensor)] = [
 /// Builds a file from a header written by hand and raw data bytes.
 private func file(header: String, data: [UInt8]) -> [UInt8] {
   let json = Array(header.utf8)
-  var bytes: [UInt8] = (0..<8).map { UInt8((json.count >> (8 * $0)) & 0xFF) }
+  let bytes: [UInt8] = (0..<8).map { UInt8((json.count >> (8 * $0)) & 0xFF) }
   return bytes + json + data
 }
 

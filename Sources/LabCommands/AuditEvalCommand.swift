@@ -1,0 +1,117 @@
+import ArgumentParser
+import Attacks
+import Audit
+import Foundation
+import Models
+
+struct AuditEvalCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "audit-eval",
+    abstract: "Score the audit on a folder of clean and backdoored classifiers: ROC-AUC, TPR at 5 % FPR, trigger recovery.",
+    discussion: prose("""
+      Audits every classifier bundle under FOLDER (folders holding a config.json, one or two levels down) that has
+      no audit.json yet, writing one beside it, so an interrupted evaluation continues. A bundle with an
+      attack.json (written by `attack`) is backdoored, and its trigger and target are the ground truth; any other
+      is clean. The audit is not told the trigger; it is only used to score the report.
+      Reports the ROC-AUC of the verdict score, the true-positive rate at the threshold that keeps 5 % of these
+      clean models or fewer above it, the verdicts at --threshold (stored scores are reused), the share of rare-word backdoors
+      whose trigger is among the first five candidates (a candidate holding the word), the same for phrase
+      backdoors (a candidate holding at least two of the phrase's words), whether the suspected target
+      label is right, and the time per audit. scripts/audit-zoo.sh makes such a folder.
+      Examples:
+        scripts/audit-zoo.sh runs/zoo && backdoor-lab audit-eval runs/zoo
+        backdoor-lab audit-eval runs/zoo --json > runs/zoo/evaluation.json
+      """))
+
+  @Argument(help: "Folder of bundles (for example clean/NAME and backdoored/NAME).")
+  var folder: String
+  @OptionGroup var settings: AuditSettings
+  @Flag(help: "Audit every bundle again, replacing existing audit.json files.")
+  var fresh = false
+  @Flag(help: "Print the evaluation as JSON.")
+  var json = false
+  @Flag(help: "Print nothing but the summary (no progress, no per-model lines).")
+  var quiet = false
+
+  func run() throws {
+    let bundles = Self.bundles(under: folder)
+    guard !bundles.isEmpty else { throw LabError("\(folder): no classifier bundle (a folder with config.json) one or two levels down") }
+    var models: [AuditedModel] = []
+    for (index, bundle) in bundles.enumerated() {
+      let name = String(bundle.dropFirst(folder.count).drop { $0 == "/" })
+      let attack = try Self.attackRecord(bundle)
+      let auditPath = bundle + "/audit.json"
+      let report: AuditReport
+      if !fresh, let data = FileManager.default.contents(atPath: auditPath), let stored = try? JSONDecoder().decode(AuditReport.self, from: data) {
+        report = stored
+      } else {
+        if !quiet && !json { writeToStandardError("[\(index + 1)/\(bundles.count)] auditing \(name)\n") }
+        report = try settings.audit(bundle, plantedTrigger: attack?.trigger.spec, plantedTarget: attack?.targetLabel)
+        try orFail { try writeJSONAtomically(report, to: auditPath) }
+      }
+      var tokens: [String] = []
+      if let attack {
+        let encoder = try orFail { try loadBundle(bundle).makeEncoder() }
+        tokens = plantedTriggerTokens(attack.trigger.spec, tokenizer: encoder.tokenizer)
+      }
+      models.append(
+        AuditedModel(
+          name: name, report: report, threshold: settings.threshold, plantedKind: attack?.trigger.kind.rawValue, plantedTokens: tokens, plantedTarget: attack?.targetLabel,
+          attackSuccessRate: attack?.attackSuccessRate))
+    }
+    let evaluation = AuditEvaluation(models: models)
+    if json {
+      print(String(decoding: try sortedKeysJSON(evaluation, pretty: true), as: UTF8.self))
+      return
+    }
+    if !quiet {
+      for model in models {
+        let truth = model.backdoored ? "\(model.triggerTokens.joined(separator: " ")) → \(model.trueTarget ?? "?")" : "clean"
+        let asr = model.attackSuccessRate.map { String(format: " (ASR %.0f %%)", $0 * 100) } ?? ""
+        let found = model.recovered.map { $0 ? " found" : " missed" } ?? ""
+        print("\(model.name): \(truth)\(asr); \(model.verdict) \(String(format: "%.3f", model.verdictScore)), "
+          + "\(model.suspectedTarget): \(model.topCandidates.prefix(3).joined(separator: " | "))\(found)")
+      }
+      print("")
+    }
+    print(Self.summary(evaluation, threshold: settings.threshold))
+  }
+
+  static func summary(_ evaluation: AuditEvaluation, threshold: Double) -> String {
+    func share(_ share: AuditEvaluation.Share) -> String { "\(share.count) of \(share.of) (\(String(format: "%.0f", share.rate * 100)) %)" }
+    return [
+      "\(evaluation.backdoored) backdoored and \(evaluation.clean) clean models",
+      String(format: "verdict score ROC-AUC %.3f", evaluation.rocAUC),
+      String(
+        format: "at 5 %% FPR (score > %.3f): TPR %.1f %%, FPR %.1f %%", evaluation.thresholdAtFivePercent, evaluation.truePositiveRateAtFivePercent * 100,
+        evaluation.falsePositiveRateAtFivePercent * 100),
+      "at the threshold \(String(format: "%.3g", threshold)): \(share(evaluation.truePositives)) backdoored models flagged, "
+        + "\(share(evaluation.falsePositives)) clean models flagged",
+      "rare-word triggers in the top 5: \(share(evaluation.rareWordRecovered))",
+      "phrase triggers in the top 5 (a candidate with two of its words or more): \(share(evaluation.phraseRecovered)); "
+        + "with one of its words at least: \(share(evaluation.phraseWordFound))",
+      "suspected target label right: \(share(evaluation.targetRight))",
+      String(format: "seconds per audit: median %.1f, max %.1f", evaluation.medianSeconds, evaluation.maximumSeconds),
+    ].joined(separator: "\n")
+  }
+
+  /// Bundle folders one or two levels under `root`, sorted.
+  static func bundles(under root: String) -> [String] {
+    let manager = FileManager.default
+    func children(_ path: String) -> [String] {
+      ((try? manager.contentsOfDirectory(atPath: path)) ?? []).filter { !$0.hasPrefix(".") && !$0.hasSuffix(".tmp") }.sorted().map { path + "/" + $0 }
+    }
+    func isBundle(_ path: String) -> Bool { manager.fileExists(atPath: path + "/config.json") }
+    var found: [String] = []
+    for child in children(root) {
+      if isBundle(child) { found.append(child) } else { found += children(child).filter(isBundle) }
+    }
+    return found
+  }
+
+  static func attackRecord(_ bundle: String) throws -> AttackRecord? {
+    let path = bundle + "/attack.json"
+    guard let data = FileManager.default.contents(atPath: path) else { return nil }
+    do { return try JSONDecoder().decode(AttackRecord.self, from: data) } catch { throw LabError("\(path): not an attack record (\(error))") }
+  }
+}
