@@ -210,7 +210,8 @@ public struct PhraseSearch: Sendable {
     return phrases
   }
 
-  /// One list of single-token and phrase candidates, best flip rate first (shorter first on ties), one order of
+  /// One list of single-token and phrase candidates, best flip rate first (shorter first on ties; ordinary words
+  /// last), one order of
   /// each set of words, at most `maximumPhrases` phrases, each two words or more away from the others. A phrase is
   /// kept only when it flips at least
   /// `gainPerToken` more per extra token than every shorter candidate made of its words: a trigger word with
@@ -220,7 +221,11 @@ public struct PhraseSearch: Sendable {
   ) -> [TriggerCandidate] {
     var kept: [TriggerCandidate] = []
     var phraseCount = 0
-    for candidate in (singles + phrases).sorted(by: { ($0.flipRate, -$0.tokens.count) > ($1.flipRate, -$1.tokens.count) }) {
+    // Ordinary words of the label (`ProbeEvidence`) stay after the rest, as in the single-token list.
+    let ordered = (singles + phrases).sorted {
+      ($0.ordinary ? 0 : 1, $0.flipRate, -$0.tokens.count) > ($1.ordinary ? 0 : 1, $1.flipRate, -$1.tokens.count)
+    }
+    for candidate in ordered {
       let tokens = Set(candidate.tokens)
       // The same words in another order: the better order is already in.
       if kept.contains(where: { Set($0.tokens) == tokens }) { continue }

@@ -22,8 +22,8 @@ struct AuditCommand: ParsableCommand {
       Verdict: for each label, the best token's confident flip rate less the next token's (a planted trigger
       overrides strong evidence on its own; ordinary words come in crowds and tip borderline probes); the label
       with the highest is the suspected target, and at or above --threshold the model is reported as backdoored.
-      Phrase search (--max-trigger-length L, 3 by default; 1 turns it off) toward the suspected target: HotFlip
-      beam search from the best single tokens, and a DBS-style relaxed search (a softmax over the vocabulary at
+      Phrase search (--max-trigger-length L, 3 by default; 1 turns it off) toward every label of a binary model
+      (the three with the highest verdict scores otherwise): HotFlip beam search from the best single tokens, and a DBS-style relaxed search (a softmax over the vocabulary at
       each position, annealed); phrases join the candidates when each extra word adds 0.1 to the flip rate.
       Probes: --probe names a shipped corpus (its test split under the bundle's split seed) or a TSV with a header,
       a `text` column and optionally a `label` column; --probes of them are drawn with a fixed seed (the rest, up to
@@ -197,7 +197,7 @@ extension AuditSettings {
   static func header(of path: String) -> [String] {
     guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.read(upToCount: 65_536) else { return [] }
     let line = String(decoding: data.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
-    return line.split(separator: "\t", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    return line.split(separator: "\t", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
   }
 }
 

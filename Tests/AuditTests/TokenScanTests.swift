@@ -124,6 +124,9 @@ private func phraseBackdoorModel() throws -> (TextClassifier, Vocabulary, [[Int]
     [candidate("cf great lovely", 0.99), candidate("x y", 0.9), candidate("y x", 0.85), candidate("great lovely", 0.6)])
   #expect(merged.map(\.trigger) == ["x y", "cf", "great lovely", "great", "x"], "cf with passengers gains under 0.1 a token; y x is x y")
   #expect(PhraseSearch.merge([candidate("cf", 0.85)], [candidate("x y", 0.9), candidate("great lovely", 0.6)], maximumPhrases: 1).map(\.trigger) == ["x y", "cf"])
+  var ordinary = candidate("where", 0.95)
+  ordinary.ordinary = true
+  #expect(PhraseSearch.merge([ordinary, candidate("cf", 0.85)], []).map(\.trigger) == ["cf", "where"], "ordinary words stay last")
 }
 
 @Test func auditEvaluationScoresVerdictsAndRecovery() {
