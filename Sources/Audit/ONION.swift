@@ -12,6 +12,7 @@ import Tokenization
 /// saw as `<unk>`.
 public struct ONIONFilter: Sendable {
   public let languageModel: NextWordModel
+  /// The language model's vocabulary and tokeniser (its length limit is not used: inputs arrive as words).
   public let encoder: TextEncoder
 
   public init(languageModel: NextWordModel, encoder: TextEncoder) {
@@ -21,14 +22,15 @@ public struct ONIONFilter: Sendable {
 
   /// Each word's suspicion in each input (words as the language model's tokeniser splits them).
   public func suspicions(_ inputs: [[String]]) -> [[Double]] {
-    // Every input and every input-less-one-word go through the model together.
+    // Every input and every input-less-one-word go through the model together; each word is looked up once.
     var sequences: [[Int]] = []
     for words in inputs {
-      sequences.append(encoder.encode(tokens: words))
-      for index in words.indices {
-        var shorter = words
+      let ids = words.map(encoder.vocabulary.id(of:))
+      sequences.append(ids)
+      for index in ids.indices {
+        var shorter = ids
         shorter.remove(at: index)
-        sequences.append(encoder.encode(tokens: shorter))
+        sequences.append(shorter)
       }
     }
     let likelihoods = languageModel.negativeLogLikelihoods(sequences)
@@ -55,8 +57,6 @@ public struct ONIONFilter: Sendable {
 
   /// The score above which inputs are flagged: the (1 − `falseRejectionRate`) quantile of clean inputs' scores.
   public static func threshold(cleanScores: [Double], falseRejectionRate: Double) -> Double {
-    precondition(!cleanScores.isEmpty)
-    let sorted = cleanScores.sorted(by: >)
-    return sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * falseRejectionRate).rounded(.down))))]
+    calibratedThreshold(cleanScores, falseRejectionRate: falseRejectionRate, flaggedAbove: true)
   }
 }

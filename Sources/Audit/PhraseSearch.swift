@@ -38,7 +38,7 @@ public struct PhraseSearch: Sendable {
   public var sweeps = 2
   /// Single tokens used to start and to extend phrases.
   public var seedCount = 6
-  /// Where phrases go in the probes while searching.
+  /// Where phrases are measured in the probes while searching (gradients are taken with the phrase in the middle).
   public var positions: [TokenScan.Position] = [.start, .end]
   public var relaxedSteps = 50
   public var parallelism = 2
@@ -85,7 +85,7 @@ public struct PhraseSearch: Sendable {
       for _ in 0..<sweeps {
         var candidates = beam
         for phrase in beam {
-          let gradients = slotGradients(classifier, slots: phrase.map { embeddingRow(classifier, $0) }, probes: eligible, label: label).gradients
+          let gradients = slotGradients(classifier, slots: phrase.map { embeddingRow(classifier, $0) }, probes: eligible, label: label)
           for (slot, gradient) in gradients.enumerated() {
             for token in bestSwaps(classifier, gradient: gradient, allowed: allowed, count: swapsPerPosition) where !phrase.contains(token) {
               var swapped = phrase
@@ -110,15 +110,14 @@ public struct PhraseSearch: Sendable {
     return Array(classifier.embedding.weight.scalars[(token * width)..<((token + 1) * width)])
   }
 
-  /// The mean loss toward `label` with `slots` (embedding vectors) inserted contiguously at the middle of every
-  /// probe, and its gradient with respect to each slot.
-  func slotGradients(_ classifier: TextClassifier, slots: [[Float]], probes: [[Int]], label: Int) -> (loss: Double, gradients: [[Float]]) {
+  /// The gradient of the mean loss toward `label` with respect to each of `slots` (embedding vectors), inserted
+  /// contiguously at the middle of every probe.
+  func slotGradients(_ classifier: TextClassifier, slots: [[Float]], probes: [[Int]], label: Int) -> [[Float]] {
     var model = classifier
     let rows = classifier.embedding.count, width = classifier.embedding.dimension
     model.embedding.weight = Tensor(shape: [rows + slots.count, width], scalars: classifier.embedding.weight.scalars + slots.flatMap { $0 })
     let slotIDs = Array(rows..<(rows + slots.count))
     var gradients = [[Float]](repeating: [Float](repeating: 0, count: width), count: slots.count)
-    var loss = 0.0
     var context = ForwardContext.inference
     for start in stride(from: 0, to: probes.count, by: 256) {
       let chunk = probes[start..<min(start + 256, probes.count)]
@@ -128,15 +127,13 @@ public struct PhraseSearch: Sendable {
         return EncodedExample(ids: inserted, label: label)
       })
       let share = Float(chunk.count) / Float(probes.count)
-      let (value, gradient) = valueWithGradient(at: model) { model, _ in model.loss(batch, context: &context) }
-      loss += Double(value.scalar * share)
-      let table = gradient.embedding.weight
+      let table = gradient(at: model) { model, _ in model.loss(batch, context: &context) }.embedding.weight
       let rowsPresent = table.sparseRows ?? Array(0..<(rows + slots.count))
       for (index, row) in rowsPresent.enumerated() where row >= rows {
         for j in 0..<width { gradients[row - rows][j] += share * table.scalars[index * width + j] }
       }
     }
-    return (loss, gradients)
+    return gradients
   }
 
   /// The tokens whose swap in lowers the loss most to first order: the smallest e_v · gradient.
@@ -183,7 +180,7 @@ public struct PhraseSearch: Sendable {
         }
         return slot
       }
-      let gradients = slotGradients(classifier, slots: slots, probes: probes, label: label).gradients
+      let gradients = slotGradients(classifier, slots: slots, probes: probes, label: label)
       for position in 0..<length {
         let projected = projections(classifier, gradients[position])
         let scores = allowed.map { projected[$0] }
@@ -210,12 +207,10 @@ public struct PhraseSearch: Sendable {
     return phrases
   }
 
-  /// One list of single-token and phrase candidates, best flip rate first (shorter first on ties; ordinary words
-  /// last), one order of
-  /// each set of words, at most `maximumPhrases` phrases, each two words or more away from the others. A phrase is
-  /// kept only when it flips at least
-  /// `gainPerToken` more per extra token than every shorter candidate made of its words: a trigger word with
-  /// passengers is still the trigger word.
+  /// One list of single-token and phrase candidates: best flip rate first (shorter first on ties, ordinary words
+  /// last), one order of each set of words, at most `maximumPhrases` phrases, each two words or more away from the
+  /// others. A phrase is kept only when it flips at least `gainPerToken` more per extra token than every shorter
+  /// candidate made of its words: a trigger word with passengers is still the trigger word.
   public static func merge(
     _ singles: [TriggerCandidate], _ phrases: [TriggerCandidate], gainPerToken: Double = 0.1, maximumPhrases: Int = 5
   ) -> [TriggerCandidate] {

@@ -60,9 +60,15 @@ public struct STRIPFilter: Sendable {
 
   /// The entropy below which inputs are flagged: the `falseRejectionRate` quantile of clean inputs' entropies.
   public static func threshold(cleanEntropies: [Double], falseRejectionRate: Double) -> Double {
-    precondition(!cleanEntropies.isEmpty)
-    let sorted = cleanEntropies.sorted()
-    let index = min(sorted.count - 1, max(0, Int((Double(sorted.count) * falseRejectionRate).rounded(.down))))
-    return sorted[index]
+    calibratedThreshold(cleanEntropies, falseRejectionRate: falseRejectionRate, flaggedAbove: false)
   }
+}
+
+/// The threshold of an input filter, calibrated on clean inputs' scores: the score `falseRejectionRate` of the way in
+/// from the flagged end (the highest scores when inputs above it are flagged, else the lowest), so that at most that
+/// share of the clean inputs lies strictly beyond it.
+func calibratedThreshold(_ cleanScores: [Double], falseRejectionRate: Double, flaggedAbove: Bool) -> Double {
+  precondition(!cleanScores.isEmpty, "calibration needs clean scores")
+  let sorted = flaggedAbove ? cleanScores.sorted(by: >) : cleanScores.sorted()
+  return sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * falseRejectionRate).rounded(.down))))]
 }

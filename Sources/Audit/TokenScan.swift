@@ -390,10 +390,14 @@ struct ProbeBaseline: Sendable {
     return best - values.startIndex
   }
 
-  static func logSoftmax(_ values: ArraySlice<Float>) -> [Double] {
+  static func logSumExp(_ values: ArraySlice<Float>) -> Double {
     let top = Double(values.max()!)
-    let total = values.reduce(0.0) { $0 + Foundation.exp(Double($1) - top) }
-    return values.map { Double($0) - top - Foundation.log(total) }
+    return top + Foundation.log(values.reduce(0.0) { $0 + Foundation.exp(Double($1) - top) })
+  }
+
+  static func logSoftmax(_ values: ArraySlice<Float>) -> [Double] {
+    let normaliser = logSumExp(values)
+    return values.map { Double($0) - normaliser }
   }
 }
 
@@ -412,9 +416,9 @@ struct EffectTally {
   mutating func add(logits: ArraySlice<Float>, probe: Int, baseline: ProbeBaseline) {
     let best = ProbeBaseline.argmax(logits)
     let original = baseline.predicted[probe]
-    let logProbabilities = ProbeBaseline.logSoftmax(logits)
+    let normaliser = ProbeBaseline.logSumExp(logits)
     for label in flips.indices where label != original {
-      shift[label] += logProbabilities[label] - baseline.logProbabilities[probe][label]
+      shift[label] += Double(logits[logits.startIndex + label]) - normaliser - baseline.logProbabilities[probe][label]
     }
     guard best != original else { return }
     flips[best] += 1

@@ -105,6 +105,9 @@ struct AuditSettings: ParsableArguments {
     let loaded = try loadBundle(bundle)
     guard case .classifier(let classifier) = loaded.model else { throw LabError("\(bundle): a next-word model; audit scans classifiers") }
     let encoder = try orFail { try loaded.makeEncoder() }
+    guard maxTriggerLength < classifier.config.maximumLength else {
+      throw LabError("--max-trigger-length \(maxTriggerLength) leaves no room for the probe text: \(bundle) reads at most \(classifier.config.maximumLength) tokens")
+    }
     if let plantedTarget, !classifier.labels.contains(plantedTarget) {
       throw LabError("--target '\(plantedTarget)' is not one of the model's labels (\(classifier.labels.joined(separator: ", ")))")
     }

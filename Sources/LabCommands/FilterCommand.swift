@@ -114,7 +114,7 @@ struct FilterCommand: ParsableCommand {
       let loaded = try loadBundle(lm!)
       guard case .languageModel(let model) = loaded.model else { throw LabError("\(lm!): a classifier; --lm needs a next-word model (train-lm)") }
       let encoder = try orFail { try loaded.makeEncoder() }
-      let onion = ONIONFilter(languageModel: model, encoder: TextEncoder(tokenizer: encoder.tokenizer, vocabulary: encoder.vocabulary, maximumLength: .max))
+      let onion = ONIONFilter(languageModel: model, encoder: encoder)
       let words = { (texts: [String]) in texts.map { Array(encoder.tokenizer.words(in: $0).prefix(scored.bundle.config.maximumLength)) } }
       return Scorer(
         describeThreshold: { String(format: "ONION threshold %.3f nats of log-perplexity drop (flagged above; %.0f %% of %d clean dev inputs are)", $0, frr * 100, $1) },
