@@ -94,7 +94,7 @@ for strategy in fedavg median; do
   "$venv/bin/python" "$root/flower/check_e2e.py" aggregate --strategy "$strategy" --rounds 2 --final "$work/$strategy/final" "$work/$strategy"/client-?
   [ "$(wc -l < "$work/$strategy/final/rounds.jsonl")" = 2 ] || { echo "e2e: rounds.jsonl should hold 2 rounds"; exit 1; }
   grep -q main_task_accuracy "$work/$strategy/final/rounds.jsonl" || { echo "e2e: no evaluate metrics recorded"; exit 1; }
-  grep -Eq "clock is (599|600|601) s behind the SuperLink's" "$work/$strategy/client-2.log" || { echo "e2e: the slow clock was not corrected"; exit 1; }
+  grep -Eq "clock is (59[0-9]|60[0-9]|610) s behind the SuperLink's" "$work/$strategy/client-2.log" || { echo "e2e: the slow clock was not corrected"; exit 1; }
 done
 grep -q "retrying" "$work/fedavg/client-0.log" || { echo "e2e: the clients started before the SuperLink should have retried"; exit 1; }
 # The same experiment in the in-process simulator: FedAvg must give the same model.

@@ -90,7 +90,9 @@ public final class FleetConnection: @unchecked Sendable {
     var delay = retry.firstDelay
     var correctedClock = false
     while true {
+      let sent = Date()
       let outcome = post(name, body)
+      let received = Date()
       switch outcome {
       case .answer(let status, let data, let serverDate):
         if (200..<300).contains(status) {
@@ -99,10 +101,11 @@ public final class FleetConnection: @unchecked Sendable {
           }
         }
         let detail = String(decoding: data.prefix(300), as: UTF8.self)
-        // A refused timestamp: sign with the SuperLink's clock once and try again.
-        let ownClock = Date().addingTimeInterval(simulatedClockError)
-        if status == 401 || status == 403, !correctedClock, let serverDate, abs(serverDate.timeIntervalSince(ownClock)) > 4 {
-          let skew = serverDate.timeIntervalSince(ownClock)
+        // A refused timestamp: sign with the SuperLink's clock once and try again. The Date header is whole seconds,
+        // stamped somewhere between sending and receiving: compare the middle of its second with the middle of the call.
+        let ownClock = sent.addingTimeInterval(received.timeIntervalSince(sent) / 2 + simulatedClockError)
+        if status == 401 || status == 403, !correctedClock, let serverDate, abs(serverDate.addingTimeInterval(0.5).timeIntervalSince(ownClock)) > 4 {
+          let skew = serverDate.addingTimeInterval(0.5).timeIntervalSince(ownClock)
           log(String(format: "warning: this node's clock is %.0f s %@ the SuperLink's; signing with the SuperLink's time", abs(skew), skew > 0 ? "behind" : "ahead of"))
           clockOffset.value = skew
           correctedClock = true
