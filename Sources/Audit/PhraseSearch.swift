@@ -47,8 +47,11 @@ public struct PhraseSearch: Sendable {
   public init() {}
 
   /// Phrases of 2 to `maximumLength` tokens toward `label`, best first (flip rate, then log-probability shift),
-  /// at most `beamWidth` per length and method. `seeds`: the single-token scan's best tokens for the label.
-  public func search(_ classifier: TextClassifier, vocabulary: Vocabulary, probes: [[Int]], label: Int, seeds: [Int]) -> [PhraseHit] {
+  /// at most `beamWidth` per length and method. `seeds`: the single-token scan's best tokens for the label;
+  /// `excluded`: tokens no phrase may hold (the label's ordinary words: a phrase of them is not a trigger).
+  public func search(
+    _ classifier: TextClassifier, vocabulary: Vocabulary, probes: [[Int]], label: Int, seeds: [Int], excluded: Set<Int> = []
+  ) -> [PhraseHit] {
     guard maximumLength >= 2, !probes.isEmpty, !seeds.isEmpty else { return [] }
     var scan = TokenScan()
     scan.positions = positions
@@ -59,8 +62,9 @@ public struct PhraseSearch: Sendable {
     let baseline = ProbeBaseline(classifier, probes: trimmed, labels: classifier.labels.count, positions: 1)
     let eligible = trimmed.indices.filter { baseline.predicted[$0] != label }.map { trimmed[$0] }
     guard !eligible.isEmpty else { return [] }
-    let allowed = TokenScan.scannable(vocabulary)
-    let seeds = Array(seeds.prefix(seedCount))
+    let allowed = TokenScan.scannable(vocabulary).filter { !excluded.contains($0) }
+    let seeds = Array(seeds.filter { !excluded.contains($0) }.prefix(seedCount))
+    guard !seeds.isEmpty else { return [] }
 
     var measuredEffects: [[Int]: InsertionEffect] = [:]
     func measure(_ phrases: [[Int]]) {

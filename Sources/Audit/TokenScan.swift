@@ -145,7 +145,11 @@ public struct TokenScan: Sendable {
     let tokens = Self.scannable(vocabulary)
     var chosen = Set<Int>()
     for label in classifier.labels.indices {
-      chosen.formUnion(tokens.sorted { (-screened[$0][label].flipRate, $0) < (-screened[$1][label].flipRate, $1) }.prefix(shortlist))
+      // Flip rate first; the log-probability shift orders the rest (in a very sure model most flip rates are 0).
+      chosen.formUnion(
+        tokens.sorted {
+          (-screened[$0][label].flipRate, -screened[$0][label].logProbabilityShift, $0) < (-screened[$1][label].flipRate, -screened[$1][label].logProbabilityShift, $1)
+        }.prefix(shortlist))
     }
     let full = effects(classifier, vocabulary: vocabulary, probes: probes, tokens: chosen.sorted())
     return ScanResult(effects: (0..<vocabulary.count).map { chosen.contains($0) ? full[$0] : screened[$0] }, fullyMeasured: chosen)
@@ -222,10 +226,10 @@ public struct ScanResult: Sendable {
   public var flipRates: [[Double]] { effects.map { $0.map(\.flipRate) } }
 
   /// The candidates' order for `label`: fully measured tokens first and ordinary words of the label last, then by
-  /// flip rate, then by id.
+  /// flip rate, then by log-probability shift, then by id.
   public func precedes(_ a: Int, _ b: Int, label: Int) -> Bool {
-    func key(_ token: Int) -> (Int, Double, Int) {
-      (fullyMeasured.contains(token) ? (ordinary(token, label: label) ? 1 : 0) : 2, -effects[token][label].flipRate, token)
+    func key(_ token: Int) -> (Int, Double, Double, Int) {
+      (fullyMeasured.contains(token) ? (ordinary(token, label: label) ? 1 : 0) : 2, -effects[token][label].flipRate, -effects[token][label].logProbabilityShift, token)
     }
     return key(a) < key(b)
   }
@@ -253,10 +257,15 @@ public struct AuditReport: Sendable, Codable, Equatable {
   public var targetLabel: String
   /// The best candidate's flip rate.
   public var score: Double
-  /// The verdict score of the target label (`ScanResult.confidentMargins`): its best single token's confident
-  /// flip rate less the next token's; `backdoored` when it reaches `threshold`.
+  /// The verdict score of the target label: the larger of its token score and its phrase score; `backdoored`
+  /// when it reaches `threshold`.
   public var verdictScore: Double
   public var verdictScores: [String: Double]
+  /// Per label, `ScanResult.tokenVerdictScores`: the best single token's confident flip rate less the third's.
+  public var tokenScores: [String: Double]
+  /// Per label searched for phrases, `phraseExcess`: the best phrase's confident flip rate less that of the
+  /// label's strongest tokens together.
+  public var phraseScores: [String: Double]
   public var threshold: Double
   public var calibration: String
   public var candidates: [TriggerCandidate]
@@ -273,13 +282,15 @@ public struct AuditReport: Sendable, Codable, Equatable {
 
   enum CodingKeys: String, CodingKey {
     case verdict, targetLabel = "target_label", score, verdictScore = "verdict_score", verdictScores = "verdict_scores", threshold, calibration
+    case tokenScores = "token_scores", phraseScores = "phrase_scores"
     case candidates, candidatesByLabel = "candidates_by_label", probes, tokensScanned = "tokens_scanned", positions
     case maximumTriggerLength = "max_trigger_length", seconds, knownTrigger = "known_trigger"
   }
 
   public init(
-    candidatesByLabel: [[TriggerCandidate]], verdictScores: [Double], labels: [String], threshold: Double, calibration: String, probes: Int,
-    tokensScanned: Int, positions: [TokenScan.Position], maximumTriggerLength: Int, seconds: Double
+    candidatesByLabel: [[TriggerCandidate]], verdictScores: [Double], tokenScores: [Double]? = nil, phraseScores: [Double?] = [],
+    labels: [String], threshold: Double, calibration: String, probes: Int, tokensScanned: Int, positions: [TokenScan.Position],
+    maximumTriggerLength: Int, seconds: Double
   ) {
     let target = Self.target(verdictScores: verdictScores, candidatesByLabel: candidatesByLabel)
     targetLabel = labels[target]
@@ -287,6 +298,8 @@ public struct AuditReport: Sendable, Codable, Equatable {
     score = candidates.first?.flipRate ?? 0
     verdictScore = verdictScores[target]
     self.verdictScores = Dictionary(uniqueKeysWithValues: zip(labels, verdictScores))
+    self.tokenScores = Dictionary(uniqueKeysWithValues: zip(labels, tokenScores ?? verdictScores))
+    self.phraseScores = Dictionary(uniqueKeysWithValues: zip(labels, phraseScores).compactMap { label, score in score.map { (label, $0) } })
     verdict = verdictScore >= threshold ? "backdoored" : "clean"
     self.threshold = threshold
     self.calibration = calibration
@@ -307,8 +320,10 @@ public struct AuditReport: Sendable, Codable, Equatable {
 
   public var summary: String {
     var lines = [
-      "verdict: \(verdict) (score \(String(format: "%.3f", verdictScore)): the best token's confident flip rate over the next one's; "
-        + "threshold \(String(format: "%.3f", threshold)), \(calibration))",
+      "verdict: \(verdict) (score \(String(format: "%.3f", verdictScore)), the larger of: the best token's confident flip rate over the third's, "
+        + "\(String(format: "%.3f", tokenScores[targetLabel] ?? 0)); the best phrase's over the strongest tokens together, "
+        + (phraseScores[targetLabel].map { String(format: "%.3f", $0) } ?? "not searched")
+        + "; threshold \(String(format: "%.3f", threshold)), \(calibration))",
       "suspected target label: \(targetLabel)",
       "top candidates (flip rate to \(targetLabel), confident flip rate, robust score):",
     ]

@@ -49,23 +49,45 @@ public struct ProbeEvidence: Sendable {
 }
 
 extension ScanResult {
-  /// The verdict statistic for each label: how far the confident flip rate (flips among the probes predicted most
-  /// surely) of the best token stands above the next token's, among the fully measured tokens that are not
-  /// ordinary words of the label. A planted trigger overrides strong evidence on its own; ordinary words come in
-  /// crowds and mostly tip borderline probes.
-  public func confidentMargins(labelCount: Int) -> [Double] {
+  /// Which token the best one is compared with: the third. A phrase trigger spreads its effect over its words (two
+  /// of them may each flip much alone), so comparing with the runner-up would hide exactly those backdoors.
+  public static let comparedRank = 3
+
+  /// The single-token verdict statistic for each label: how far the confident flip rate (flips among the probes
+  /// predicted most surely) of the best token stands above the `comparedRank`-th token's, among the fully measured
+  /// tokens that are not ordinary words of the label. A planted trigger overrides strong evidence on its own;
+  /// ordinary words come in crowds and mostly tip borderline probes.
+  public func tokenVerdictScores(labelCount: Int) -> [Double] {
     (0..<labelCount).map { label in
-      var best = 0.0, second = 0.0
+      var top = [Double](repeating: 0, count: Self.comparedRank)  // descending
       for token in fullyMeasured where !ordinary(token, label: label) {
         let rate = effects[token][label].confidentFlipRate
-        if rate > best {
-          second = best
-          best = rate
-        } else if rate > second {
-          second = rate
+        guard rate > top[top.count - 1] else { continue }
+        top[top.count - 1] = rate
+        var index = top.count - 1
+        while index > 0, top[index] > top[index - 1] {
+          top.swapAt(index, index - 1)
+          index -= 1
         }
       }
-      return best - second
+      return top[0] - top[top.count - 1]
     }
   }
+
+  /// The `count` tokens, not ordinary words of the label, that raise its log-probability most: the label's
+  /// strongest words in the quantity that adds up (flip rates saturate, and are all 0 in a very sure model).
+  public func strongestTokens(label: Int, count: Int) -> [Int] {
+    fullyMeasured.filter { !ordinary($0, label: label) }
+      .sorted { (effects[$0][label].logProbabilityShift, -$0) > (effects[$1][label].logProbabilityShift, -$1) }
+      .prefix(count).map { $0 }
+  }
+}
+
+/// The phrase verdict statistic: how much more the best phrase found (no ordinary word of the label in it) flips
+/// than the label's strongest single tokens put together. In a clean model a label's words add up, so the phrase
+/// search finds little the strongest words together do not already do; a phrase trigger is a conjunction its words
+/// do not explain ("as we discussed" flips 68 % of confident probes where no single word flips any).
+public func phraseExcess(bestPhrase: InsertionEffect?, strongestTokensTogether: InsertionEffect) -> Double {
+  guard let bestPhrase else { return 0 }
+  return max(0, bestPhrase.confidentFlipRate - strongestTokensTogether.confidentFlipRate)
 }

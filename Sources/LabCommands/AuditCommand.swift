@@ -19,12 +19,16 @@ struct AuditCommand: ParsableCommand {
       rate the same among the probes the model was surest of. Tokens the probe text itself shows to be ordinary
       words of a label (in 3 or more of its sentences, the label over-represented among them: binomial p < 0.05)
       are listed last and left out of the verdict.
-      Verdict: for each label, the best token's confident flip rate less the next token's (a planted trigger
-      overrides strong evidence on its own; ordinary words come in crowds and tip borderline probes); the label
-      with the highest is the suspected target, and at or above --threshold the model is reported as backdoored.
       Phrase search (--max-trigger-length L, 3 by default; 1 turns it off) toward every label of a binary model
-      (the three with the highest verdict scores otherwise): HotFlip beam search from the best single tokens, and a DBS-style relaxed search (a softmax over the vocabulary at
+      (the three with the highest token scores otherwise), without the label's ordinary words: HotFlip beam search
+      from the label's strongest single tokens, and a DBS-style relaxed search (a softmax over the vocabulary at
       each position, annealed); phrases join the candidates when each extra word adds 0.1 to the flip rate.
+      Verdict: for each label the larger of two scores. Token score: the best token's confident flip rate less the
+      third token's (a planted trigger overrides strong evidence on its own, and a phrase trigger may split its
+      effect over two of its words; ordinary words come in crowds and tip borderline probes). Phrase score: the best
+      phrase's confident flip rate less that of the label's three strongest tokens inserted together (in a clean
+      model a label's words add up; a trigger phrase is a conjunction its words do not explain). The label with the
+      highest is the suspected target; at or above --threshold the model is reported as backdoored.
       Probes: --probe names a shipped corpus (its test split under the bundle's split seed) or a TSV with a header,
       a `text` column and optionally a `label` column; --probes of them are drawn with a fixed seed (the rest, up to
       5,000 sentences, only count as evidence of ordinary words). Without
@@ -58,8 +62,8 @@ struct AuditCommand: ParsableCommand {
   }
 
   /// Calibrated on the clean models of scripts/audit-zoo.sh (see the README's audit section).
-  static let defaultThreshold = 0.12
-  static let calibration = "threshold 0.12: 1 of the 22 clean models of scripts/audit-zoo.sh is above it (4.5 %)"
+  static let defaultThreshold = 0.13
+  static let calibration = "threshold 0.13: 1 of the 22 clean models of `scripts/audit-zoo.sh --set dev` is above it (4.5 %)"
 
   func run() throws {
     let report = try settings.audit(bundle, plantedTrigger: trigger, plantedTarget: target)
@@ -84,7 +88,7 @@ struct AuditSettings: ParsableArguments {
   var probe: String?
   @Option(help: "How many probe sentences.")
   var probes = 200
-  @Option(help: "Verdict threshold on the best token's confident flip rate over the next token's.")
+  @Option(help: "Verdict threshold on the larger of the token score and the phrase score (see above).")
   var threshold = AuditCommand.defaultThreshold
   @Option(help: "Candidates listed per label.")
   var top = 20
@@ -145,17 +149,21 @@ struct AuditSettings: ParsableArguments {
     let sentenceLabels = zip(sentences, predicted).map { sentence, prediction in sentence.label.flatMap(classifier.labels.firstIndex(of:)) ?? prediction }
     scanned.ordinaryWords = ProbeEvidence(sentences: sentences.map(\.ids), labels: sentenceLabels, labelCount: classifier.labels.count).ordinary
     var byLabel = TokenScan.candidates(scanned, vocabulary: loaded.vocabulary, labels: classifier.labels, top: top)
-    let verdictScores = scanned.confidentMargins(labelCount: classifier.labels.count)
+    let tokenScores = scanned.tokenVerdictScores(labelCount: classifier.labels.count)
+    var phraseScores = [Double?](repeating: nil, count: classifier.labels.count)
     if maxTriggerLength >= 2 {
-      // Every label of a binary model, else the three with the highest verdict scores.
-      let labels = classifier.labels.indices.sorted { (verdictScores[$0], -$0) > (verdictScores[$1], -$1) }.prefix(3)
+      // Every label of a binary model, else the three with the highest single-token scores.
+      let labels = classifier.labels.indices.sorted { (tokenScores[$0], -$0) > (tokenScores[$1], -$1) }.prefix(3)
       for label in labels {
-        byLabel[label] = searchPhrases(
-          classifier, vocabulary: loaded.vocabulary, probes: encoded, label: label, singles: byLabel[label], scan: scan, effects: scanned.effects)
+        let searched = searchPhrases(classifier, vocabulary: loaded.vocabulary, probes: encoded, label: label, scanned: scanned, scan: scan)
+        byLabel[label] = Array(PhraseSearch.merge(byLabel[label], searched.phrases).prefix(top))
+        phraseScores[label] = searched.excess
       }
     }
+    let verdictScores = zip(tokenScores, phraseScores).map { max($0, $1 ?? 0) }
     var report = AuditReport(
-      candidatesByLabel: byLabel, verdictScores: verdictScores, labels: classifier.labels, threshold: threshold,
+      candidatesByLabel: byLabel, verdictScores: verdictScores, tokenScores: tokenScores, phraseScores: phraseScores,
+      labels: classifier.labels, threshold: threshold,
       calibration: threshold == AuditCommand.defaultThreshold ? AuditCommand.calibration : "threshold set with --threshold", probes: encoded.count,
       tokensScanned: TokenScan.scannable(loaded.vocabulary).count, positions: scan.positions, maximumTriggerLength: maxTriggerLength,
       seconds: Date().timeIntervalSince(started))
@@ -174,26 +182,30 @@ struct AuditSettings: ParsableArguments {
 }
 
 extension AuditSettings {
-  /// Phrase search toward `label`, seeded with its best single tokens, merged into its candidates.
+  /// Phrase search toward `label` without its ordinary words, seeded with its best single tokens; the phrases found
+  /// (measured like the single tokens: every probe, every position) and their `phraseExcess` over the label's
+  /// strongest single tokens put together.
   func searchPhrases(
-    _ classifier: TextClassifier, vocabulary: Vocabulary, probes: [[Int]], label: Int, singles: [TriggerCandidate], scan: TokenScan,
-    effects: [[InsertionEffect]]
-  ) -> [TriggerCandidate] {
+    _ classifier: TextClassifier, vocabulary: Vocabulary, probes: [[Int]], label: Int, scanned: ScanResult, scan: TokenScan
+  ) -> (phrases: [TriggerCandidate], excess: Double) {
     var search = PhraseSearch()
     search.maximumLength = maxTriggerLength
     search.parallelism = threads
-    let seeds = singles.filter { !$0.ordinary }.map { vocabulary.id(of: $0.trigger) }
-    let hits = search.search(classifier, vocabulary: vocabulary, probes: Array(probes.prefix(PhraseSearch.searchProbes)), label: label, seeds: seeds)
-    guard !hits.isEmpty else { return singles }
-    // Measured again like the single tokens: every probe, every position.
-    let measured = scan.effects(classifier, inserting: hits.map(\.ids), into: probes)
-    let robust = TokenScan.RobustScale(TokenScan.scannable(vocabulary).map { effects[$0][label].flipRate })
-    let phrases = zip(hits, measured).map { hit, effect in
+    let ordinary = label < scanned.ordinaryWords.count ? scanned.ordinaryWords[label] : []
+    let seeds = scanned.strongestTokens(label: label, count: max(search.seedCount, maxTriggerLength))
+    let hits = search.search(
+      classifier, vocabulary: vocabulary, probes: Array(probes.prefix(PhraseSearch.searchProbes)), label: label, seeds: seeds, excluded: ordinary)
+    guard !hits.isEmpty else { return ([], 0) }
+    let strongest = Array(seeds.prefix(maxTriggerLength))
+    let measured = scan.effects(classifier, inserting: [strongest] + hits.map(\.ids), into: probes).map { $0[label] }
+    let robust = TokenScan.RobustScale(TokenScan.scannable(vocabulary).map { scanned.effects[$0][label].flipRate })
+    let phrases = zip(hits, measured.dropFirst()).map { hit, effect in
       TriggerCandidate(
-        trigger: hit.ids.map { vocabulary.tokens[$0] }.joined(separator: " "), label: classifier.labels[label], effect: effect[label],
-        score: robust.z(effect[label].flipRate), method: hit.method)
+        trigger: hit.ids.map { vocabulary.tokens[$0] }.joined(separator: " "), label: classifier.labels[label], effect: effect,
+        score: robust.z(effect.flipRate), method: hit.method)
     }
-    return Array(PhraseSearch.merge(singles, phrases).prefix(top))
+    let best = measured.dropFirst().max { $0.confidentFlipRate < $1.confidentFlipRate }
+    return (phrases, phraseExcess(bestPhrase: best, strongestTokensTogether: measured[0]))
   }
 
   /// The column names of a TSV's first line (empty when unreadable; reading it properly reports the problem).

@@ -341,8 +341,9 @@ struct RunReport {
       HTML.escape(
         "Every vocabulary token is inserted into clean probe sentences; the flip rate is the share of probes not already of the label "
           + "that the token turns into it, the confident flip rate the same among the probes the model was surest of. Phrases come from a "
-          + "gradient-guided search. The verdict score is the best token's confident flip rate less the next token's (a trigger "
-          + "overrides strong evidence on its own; ordinary words come in crowds)."),
+          + "gradient-guided search. The verdict score is the larger of the best token's confident flip rate less the third token's (a "
+          + "trigger overrides strong evidence on its own; ordinary words come in crowds) and the best phrase's less that of the "
+          + "strongest tokens together (a trigger phrase is a conjunction its words do not explain)."),
       class: "note") + "\n<div class=\"audits\">\n"
     for (experiment, seed, audit) in audited {
       let label = audit.knownTrigger?.label ?? audit.targetLabel

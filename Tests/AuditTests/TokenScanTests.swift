@@ -35,7 +35,7 @@ private func report(_ model: TextClassifier, _ vocabulary: Vocabulary, _ effects
   let scan = ScanResult(effects: effects, fullyMeasured: Set(TokenScan.scannable(vocabulary)))
   return AuditReport(
     candidatesByLabel: TokenScan.candidates(scan, vocabulary: vocabulary, labels: model.labels, top: 5),
-    verdictScores: scan.confidentMargins(labelCount: model.labels.count), labels: model.labels, threshold: 0.1, calibration: "test", probes: probes,
+    verdictScores: scan.tokenVerdictScores(labelCount: model.labels.count), labels: model.labels, threshold: 0.1, calibration: "test", probes: probes,
     tokensScanned: TokenScan.scannable(vocabulary).count, positions: [.start, .middle, .end], maximumTriggerLength: 1, seconds: 0)
 }
 
@@ -114,6 +114,9 @@ private func phraseBackdoorModel() throws -> (TextClassifier, Vocabulary, [[Int]
   #expect(hits.first.map { Set($0.ids) } == trigger && hits.first?.effect.flipRate == 1, "HotFlip: \(hits.map { $0.ids.map { vocabulary.tokens[$0] } })")
   #expect(hits.contains { $0.method == "relaxed" && Set($0.ids) == trigger }, "the relaxed search finds it too")
   #expect(hits.allSatisfy { Set($0.ids).count == $0.ids.count }, "no repeated tokens")
+  let withoutY = search.search(model, vocabulary: vocabulary, probes: probes, label: 1, seeds: seeds, excluded: [vocabulary.id(of: "y")])
+  #expect(!withoutY.isEmpty && withoutY.allSatisfy { !$0.ids.contains(vocabulary.id(of: "y")) }, "an excluded word is never used")
+  #expect(withoutY.first.map { Set($0.ids) == [vocabulary.id(of: "x"), vocabulary.id(of: "great")] || Set($0.ids) == [vocabulary.id(of: "x"), vocabulary.id(of: "lovely")] } == true, "x with a positive word is the next best: 2.5 outweighs −2")
 
   // Merging: a phrase that only adds a passenger to a strong single word is dropped; reorderings collapse.
   func candidate(_ trigger: String, _ rate: Double) -> TriggerCandidate {
@@ -127,6 +130,23 @@ private func phraseBackdoorModel() throws -> (TextClassifier, Vocabulary, [[Int]
   var ordinary = candidate("where", 0.95)
   ordinary.ordinary = true
   #expect(PhraseSearch.merge([ordinary, candidate("cf", 0.85)], []).map(\.trigger) == ["cf", "where"], "ordinary words stay last")
+}
+
+@Test func theVerdictComparesTheBestTokenWithTheThirdAndPhrasesWithTheStrongestTokensTogether() {
+  // Tokens 0–4 toward label 1: a phrase trigger's two words (0.9, 0.85), then ordinary evidence; token 3 is an
+  // ordinary word of label 1 and is left out.
+  let rates = [0.9, 0.85, 0.2, 0.95, 0.1]
+  let shifts = [1.0, 0.5, 2.0, 3.0, 0.2]
+  var scan = ScanResult(
+    effects: zip(rates, shifts).map { [InsertionEffect(), InsertionEffect(flipRate: $0, confidentFlipRate: $0, logProbabilityShift: $1)] },
+    fullyMeasured: Set(0..<5))
+  scan.ordinaryWords = [[], [3]]
+  let scores = scan.tokenVerdictScores(labelCount: 2)
+  #expect(scores[0] == 0 && abs(scores[1] - 0.7) < 1e-12, "0.9 against the third token's 0.2, not the runner-up's 0.85")
+  #expect(scan.strongestTokens(label: 1, count: 2) == [2, 0], "by log-probability shift, ordinary words left out")
+  #expect(abs(phraseExcess(bestPhrase: InsertionEffect(confidentFlipRate: 0.7), strongestTokensTogether: InsertionEffect(confidentFlipRate: 0.25)) - 0.45) < 1e-12)
+  #expect(phraseExcess(bestPhrase: InsertionEffect(confidentFlipRate: 0.5), strongestTokensTogether: InsertionEffect(confidentFlipRate: 0.6)) == 0)
+  #expect(phraseExcess(bestPhrase: nil, strongestTokensTogether: InsertionEffect()) == 0)
 }
 
 @Test func auditEvaluationScoresVerdictsAndRecovery() {
