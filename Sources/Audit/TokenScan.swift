@@ -320,10 +320,9 @@ public struct AuditReport: Sendable, Codable, Equatable {
 
   public var summary: String {
     var lines = [
-      "verdict: \(verdict) (score \(String(format: "%.3f", verdictScore)), the larger of: the best token's confident flip rate over the third's, "
-        + "\(String(format: "%.3f", tokenScores[targetLabel] ?? 0)); the best phrase's over the strongest tokens together, "
-        + (phraseScores[targetLabel].map { String(format: "%.3f", $0) } ?? "not searched")
-        + "; threshold \(String(format: "%.3f", threshold)), \(calibration))",
+      "verdict: \(verdict) (score \(String(format: "%.3f", verdictScore)), threshold \(String(format: "%.3f", threshold)): \(calibration))",
+      "  token score \(String(format: "%.3f", tokenScores[targetLabel] ?? 0)) (the best token's confident flip rate over the third's); phrase score "
+        + (phraseScores[targetLabel].map { String(format: "%.3f", $0) } ?? "not searched") + " (the best phrase's over the strongest tokens together)",
       "suspected target label: \(targetLabel)",
       "top candidates (flip rate to \(targetLabel), confident flip rate, robust score):",
     ]

@@ -62,8 +62,8 @@ struct AuditCommand: ParsableCommand {
   }
 
   /// Calibrated on the clean models of scripts/audit-zoo.sh (see the README's audit section).
-  static let defaultThreshold = 0.13
-  static let calibration = "threshold 0.13: 1 of the 22 clean models of `scripts/audit-zoo.sh --set dev` is above it (4.5 %)"
+  static let defaultThreshold = 0.18
+  static let calibration = "2 of the 44 clean models of scripts/audit-zoo.sh (dev and held-out sets) score above 0.18 (4.5 %)"
 
   func run() throws {
     let report = try settings.audit(bundle, plantedTrigger: trigger, plantedTarget: target)
