@@ -86,7 +86,8 @@ extension ScanResult {
 /// The phrase verdict statistic: how much more the best phrase found (no ordinary word of the label in it) flips
 /// than the label's strongest single tokens put together. In a clean model a label's words add up, so the phrase
 /// search finds little the strongest words together do not already do; a phrase trigger is a conjunction its words
-/// do not explain ("as we discussed" flips 68 % of confident probes where no single word flips any).
+/// do not explain (in a spam GRU, "selected we discussed" flips 62 % of the surest ham probes, the model's three
+/// strongest spam words together 45 %, and no word of "as we discussed" alone flips any).
 public func phraseExcess(bestPhrase: InsertionEffect?, strongestTokensTogether: InsertionEffect) -> Double {
   guard let bestPhrase else { return 0 }
   return max(0, bestPhrase.confidentFlipRate - strongestTokensTogether.confidentFlipRate)

@@ -109,8 +109,27 @@ func matmulValue(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool, b
   return result
 }
 
+/// x · weightᵀ + bias as a plain [rows, outputs] array: every row starts as the bias and the product is
+/// accumulated onto it (no zero fill, no second pass for the bias).
+func linearValues(_ x: Tensor, weight: Tensor, bias: Tensor, rows: Int) -> [Float] {
+  let (outputs, inputs) = (weight.shape[0], weight.shape[1])
+  return [Float](unsafeUninitializedCapacity: rows * outputs) { o, initialized in
+    bias.scalars.withUnsafeBufferPointer { b in
+      for row in 0..<rows { (o.baseAddress! + row * outputs).initialize(from: b.baseAddress!, count: outputs) }
+    }
+    initialized = rows * outputs
+    guard rows > 0, outputs > 0 else { return }
+    x.scalars.withUnsafeBufferPointer { a in
+      weight.scalars.withUnsafeBufferPointer { w in
+        GEMM.multiply(m: rows, n: outputs, k: inputs, a: a.baseAddress!, lda: inputs, transposeA: false,
+                      b: w.baseAddress!, ldb: inputs, transposeB: true, c: o.baseAddress!, ldc: outputs, accumulate: true)
+      }
+    }
+  }
+}
+
 /// x·Wᵀ + b over the last dimension as one op: [..., input] with weight [output, input] and bias
-/// [output] → [..., output]. The bias is added in place to the product's rows (no second output
+/// [output] → [..., output]. The product accumulates onto rows that start as the bias (no second output
 /// array, which matters for a vocabulary-sized output), and the pullback is written out directly.
 public func linear(_ x: Tensor, weight: Tensor, bias: Tensor) -> Tensor {
   x.requireDense("linear")
@@ -119,21 +138,7 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor) -> Tensor {
                "linear: input \(x.shape), weight \(weight.shape), bias \(bias.shape)")
   let (outputs, inputs) = (weight.shape[0], weight.shape[1])
   let rows = x.scalarCount / max(inputs, 1)
-  var out = [Float](repeating: 0, count: rows * outputs)
-  out.withUnsafeMutableBufferPointer { o in
-    x.scalars.withUnsafeBufferPointer { a in
-      weight.scalars.withUnsafeBufferPointer { w in
-        GEMM.multiply(m: rows, n: outputs, k: inputs, a: a.baseAddress!, lda: inputs, transposeA: false,
-                      b: w.baseAddress!, ldb: inputs, transposeB: true, c: o.baseAddress!, ldc: outputs, accumulate: false)
-      }
-    }
-    bias.scalars.withUnsafeBufferPointer { b in
-      for row in 0..<rows {
-        let target = o.baseAddress! + row * outputs
-        for j in 0..<outputs { target[j] += b[j] }
-      }
-    }
-  }
+  let out = linearValues(x, weight: weight, bias: bias, rows: rows)
   let (input, weightValue) = (x.detached, weight.detached)
   let (needsInput, needsWeight, needsBias) = (x.isTracked, weight.isTracked, bias.isTracked)
   return Tensor(shape: Array(x.shape.dropLast()) + [outputs], scalars: out).recorded(from: [x, weight, bias]) { g in

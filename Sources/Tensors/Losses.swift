@@ -75,8 +75,8 @@ public func linearCrossEntropy(_ x: Tensor, weight: Tensor, bias: Tensor, labels
     var values: [Float]
     init(_ values: [Float]) { self.values = values }
   }
-  let logits = linear(x.detached, weight: weight.detached, bias: bias.detached)
-  let buffer = Buffer(logits.scalars)
+  // The logits, owned by the buffer alone (the softmax and then its gradient overwrite them in place).
+  let buffer = Buffer(linearValues(x, weight: weight, bias: bias, rows: rows))
   var sums = [Float](repeating: 0, count: rows)
   var total: Double = 0
   var counted = 0
