@@ -33,23 +33,31 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
       value.scalars.withUnsafeBufferPointer { v in
         weights.withUnsafeMutableBufferPointer { p in
           output.withUnsafeMutableBufferPointer { o in
-            for group in 0..<groups {
-              let scores = p.baseAddress! + group * queries * keys
-              GEMM.multiply(m: queries, n: keys, k: depth, a: q.baseAddress! + group * queries * depth, lda: depth, transposeA: false,
-                            b: k.baseAddress! + group * keys * depth, ldb: depth, transposeB: true, c: scores, ldc: keys, accumulate: false)
-              let maskRow = maskPointer.map { $0 + (group / groupsPerMaskRow) * keys }
-              for i in 0..<queries {
-                let row = scores + i * keys
-                if let maskRow {
-                  for j in 0..<keys { row[j] = maskRow[j] == 0 ? -.infinity : row[j] * scale }
-                } else {
-                  for j in 0..<keys { row[j] *= scale }
+            let (qAddress, kAddress, vAddress) = (Int(bitPattern: q.baseAddress), Int(bitPattern: k.baseAddress), Int(bitPattern: v.baseAddress))
+            let (pAddress, oAddress, maskAddress) = (Int(bitPattern: p.baseAddress), Int(bitPattern: o.baseAddress), Int(bitPattern: maskPointer))
+            // Groups (batch × heads) are independent and write disjoint rows: the same result on any number of threads.
+            forEachChunk(of: groups) { range in
+              let q = UnsafePointer<Float>(bitPattern: qAddress)!, k = UnsafePointer<Float>(bitPattern: kAddress)!
+              let v = UnsafePointer<Float>(bitPattern: vAddress)!, p = UnsafeMutablePointer<Float>(bitPattern: pAddress)!
+              let o = UnsafeMutablePointer<Float>(bitPattern: oAddress)!, maskPointer = UnsafePointer<Float>(bitPattern: maskAddress)
+              for group in range {
+                let scores = p + group * queries * keys
+                GEMM.multiply(m: queries, n: keys, k: depth, a: q + group * queries * depth, lda: depth, transposeA: false,
+                              b: k + group * keys * depth, ldb: depth, transposeB: true, c: scores, ldc: keys, accumulate: false, threads: 1)
+                let maskRow = maskPointer.map { $0 + (group / groupsPerMaskRow) * keys }
+                for i in 0..<queries {
+                  let row = scores + i * keys
+                  if let maskRow {
+                    for j in 0..<keys { row[j] = maskRow[j] == 0 ? -.infinity : row[j] * scale }
+                  } else {
+                    for j in 0..<keys { row[j] *= scale }
+                  }
+                  FastMath.softmaxRowInPlace(row, count: keys)
                 }
-                FastMath.softmaxRowInPlace(row, count: keys)
+                GEMM.multiply(m: queries, n: valueDepth, k: keys, a: scores, lda: keys, transposeA: false,
+                              b: v + group * keys * valueDepth, ldb: valueDepth, transposeB: false,
+                              c: o + group * queries * valueDepth, ldc: valueDepth, accumulate: false, threads: 1)
               }
-              GEMM.multiply(m: queries, n: valueDepth, k: keys, a: scores, lda: keys, transposeA: false,
-                            b: v.baseAddress! + group * keys * valueDepth, ldb: valueDepth, transposeB: false,
-                            c: o.baseAddress! + group * queries * valueDepth, ldc: valueDepth, accumulate: false)
             }
           }
         }
@@ -63,7 +71,9 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
     var dQuery = [Float](repeating: 0, count: q.scalarCount)
     var dKey = [Float](repeating: 0, count: k.scalarCount)
     var dValue = [Float](repeating: 0, count: v.scalarCount)
-    var dWeights = [Float](repeating: 0, count: queries * keys)
+    let parts = chunkCount(of: groups)
+    // One dP/dS scratch per chunk of groups.
+    var dWeights = [Float](repeating: 0, count: parts * queries * keys)
     gradient.scalars.withUnsafeBufferPointer { g in
       weights.withUnsafeBufferPointer { p in
         q.scalars.withUnsafeBufferPointer { qs in
@@ -73,31 +83,39 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
                 dKey.withUnsafeMutableBufferPointer { dk in
                   dValue.withUnsafeMutableBufferPointer { dv in
                     dWeights.withUnsafeMutableBufferPointer { ds in
-                      for group in 0..<groups {
-                        let probabilities = p.baseAddress! + group * queries * keys
-                        let dOut = g.baseAddress! + group * queries * valueDepth
-                        // dV = Pᵀ·dO
-                        GEMM.multiply(m: keys, n: valueDepth, k: queries, a: probabilities, lda: keys, transposeA: true,
-                                      b: dOut, ldb: valueDepth, transposeB: false,
-                                      c: dv.baseAddress! + group * keys * valueDepth, ldc: valueDepth, accumulate: false)
-                        // dP = dO·Vᵀ
-                        GEMM.multiply(m: queries, n: keys, k: valueDepth, a: dOut, lda: valueDepth, transposeA: false,
-                                      b: vs.baseAddress! + group * keys * valueDepth, ldb: valueDepth, transposeB: true,
-                                      c: ds.baseAddress!, ldc: keys, accumulate: false)
-                        // dS = P ⊙ (dP − Σ_j dP·P), then the 1/√d of the scores.
-                        for i in 0..<queries {
-                          let pRow = probabilities + i * keys, dRow = ds.baseAddress! + i * keys
-                          var dot: Float = 0
-                          for j in 0..<keys { dot += pRow[j] * dRow[j] }
-                          for j in 0..<keys { dRow[j] = pRow[j] * (dRow[j] - dot) * scale }
+                      let addresses = [g.baseAddress, p.baseAddress, qs.baseAddress, ks.baseAddress, vs.baseAddress].map { Int(bitPattern: $0) }
+                      let mutableAddresses = [dq.baseAddress, dk.baseAddress, dv.baseAddress, ds.baseAddress].map { Int(bitPattern: $0) }
+                      forEachChunk(of: groups, parts: parts) { part, range in
+                        let (g, p) = (UnsafePointer<Float>(bitPattern: addresses[0])!, UnsafePointer<Float>(bitPattern: addresses[1])!)
+                        let (qs, ks, vs) = (UnsafePointer<Float>(bitPattern: addresses[2])!, UnsafePointer<Float>(bitPattern: addresses[3])!, UnsafePointer<Float>(bitPattern: addresses[4])!)
+                        let (dq, dk, dv) = (UnsafeMutablePointer<Float>(bitPattern: mutableAddresses[0])!, UnsafeMutablePointer<Float>(bitPattern: mutableAddresses[1])!, UnsafeMutablePointer<Float>(bitPattern: mutableAddresses[2])!)
+                        let ds = UnsafeMutablePointer<Float>(bitPattern: mutableAddresses[3])! + part * queries * keys
+                        for group in range {
+                          let probabilities = p + group * queries * keys
+                          let dOut = g + group * queries * valueDepth
+                          // dV = Pᵀ·dO
+                          GEMM.multiply(m: keys, n: valueDepth, k: queries, a: probabilities, lda: keys, transposeA: true,
+                                        b: dOut, ldb: valueDepth, transposeB: false,
+                                        c: dv + group * keys * valueDepth, ldc: valueDepth, accumulate: false, threads: 1)
+                          // dP = dO·Vᵀ
+                          GEMM.multiply(m: queries, n: keys, k: valueDepth, a: dOut, lda: valueDepth, transposeA: false,
+                                        b: vs + group * keys * valueDepth, ldb: valueDepth, transposeB: true,
+                                        c: ds, ldc: keys, accumulate: false, threads: 1)
+                          // dS = P ⊙ (dP − Σ_j dP·P), then the 1/√d of the scores.
+                          for i in 0..<queries {
+                            let pRow = probabilities + i * keys, dRow = ds + i * keys
+                            var dot: Float = 0
+                            for j in 0..<keys { dot += pRow[j] * dRow[j] }
+                            for j in 0..<keys { dRow[j] = pRow[j] * (dRow[j] - dot) * scale }
+                          }
+                          // dQ = dS·K, dK = dSᵀ·Q
+                          GEMM.multiply(m: queries, n: depth, k: keys, a: ds, lda: keys, transposeA: false,
+                                        b: ks + group * keys * depth, ldb: depth, transposeB: false,
+                                        c: dq + group * queries * depth, ldc: depth, accumulate: false, threads: 1)
+                          GEMM.multiply(m: keys, n: depth, k: queries, a: ds, lda: keys, transposeA: true,
+                                        b: qs + group * queries * depth, ldb: depth, transposeB: false,
+                                        c: dk + group * keys * depth, ldc: depth, accumulate: false, threads: 1)
                         }
-                        // dQ = dS·K, dK = dSᵀ·Q
-                        GEMM.multiply(m: queries, n: depth, k: keys, a: ds.baseAddress!, lda: keys, transposeA: false,
-                                      b: ks.baseAddress! + group * keys * depth, ldb: depth, transposeB: false,
-                                      c: dq.baseAddress! + group * queries * depth, ldc: depth, accumulate: false)
-                        GEMM.multiply(m: keys, n: depth, k: queries, a: ds.baseAddress!, lda: keys, transposeA: true,
-                                      b: qs.baseAddress! + group * queries * depth, ldb: depth, transposeB: false,
-                                      c: dk.baseAddress! + group * keys * depth, ldc: depth, accumulate: false)
                       }
                     }
                   }
@@ -110,4 +128,28 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
     }
     return [Tensor(shape: q.shape, scalars: dQuery), Tensor(shape: k.shape, scalars: dKey), Tensor(shape: v.shape, scalars: dValue)]
   }
+}
+
+/// How many contiguous chunks `forEachChunk` splits `count` independent items into: one per compute thread, at most
+/// one per item.
+func chunkCount(of count: Int) -> Int { Swift.max(1, Swift.min(ComputeThreads.maximum, count)) }
+
+/// Runs `body` over `0..<count` in `parts` contiguous chunks, concurrently when there is more than one. The items
+/// must be independent (disjoint outputs), so the result does not depend on the thread count.
+func forEachChunk(of count: Int, parts: Int? = nil, _ body: @Sendable (_ part: Int, _ range: Range<Int>) -> Void) {
+  let parts = parts ?? chunkCount(of: count)
+  guard count > 0 else { return }
+  let size = (count + parts - 1) / parts
+  if parts == 1 {
+    body(0, 0..<count)
+    return
+  }
+  DispatchQueue.concurrentPerform(iterations: parts) { part in
+    let start = Swift.min(count, part * size), end = Swift.min(count, start + size)
+    if start < end { body(part, start..<end) }
+  }
+}
+
+func forEachChunk(of count: Int, _ body: @Sendable (_ range: Range<Int>) -> Void) {
+  forEachChunk(of: count, parts: nil) { _, range in body(range) }
 }

@@ -103,6 +103,21 @@ private func composedAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tens
   }
 }
 
+@Test func fusedAttentionIsTheSameOnAnyNumberOfThreads() {
+  // 2 × 3 groups split into chunks of groups on up to 4 threads: values and gradients bit for bit.
+  let inputs = TensorList([random([2, 3, 5, 4], seed: 21), random([2, 3, 6, 4], seed: 22), random([2, 3, 6, 7], seed: 23)])
+  let mask = Tensor(shape: [2, 6], scalars: [1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1])
+  let weights = random([2, 3, 5, 7], seed: 24)
+  let previous = ComputeThreads.maximum
+  defer { ComputeThreads.maximum = previous }
+  let results = [1, 4].map { threads in
+    ComputeThreads.maximum = threads
+    return valueWithGradient(at: inputs) { p, _ in (scaledDotProductAttention(query: p[0], key: p[1], value: p[2], keyMask: mask) * weights).sum() }
+  }
+  #expect(results[0].0.scalars == results[1].0.scalars)
+  for index in 0..<3 { #expect(results[0].1[index].scalars == results[1].1[index].scalars) }
+}
+
 @Test func fusedAttentionGradientMatchesFiniteDifferences() {
   let inputs = TensorList([random([2, 3, 4], seed: 13), random([2, 5, 4], seed: 14), random([2, 5, 3], seed: 15)])
   let mask = Tensor(shape: [2, 5], scalars: [1, 1, 1, 0, 0, 1, 1, 1, 1, 1])
