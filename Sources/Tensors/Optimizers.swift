@@ -119,8 +119,10 @@ public struct Adam<Model: Parameterized>: Optimizer {
             parameter.scalars.withUnsafeMutableBufferPointer { p in
               if let rows = g.isSparse ? g.coalesced() : nil, decay == 0 || decoupled {
                 // Zero gradient everywhere but the listed rows: decay all moments, then add the rows.
-                scaleInPlace(m, by: b1)
-                scaleInPlace(v, by: b2)
+                inAlignedChunks([m, v]) { slices in
+                  scaleInPlace(slices[0], by: b1)
+                  scaleInPlace(slices[1], by: b2)
+                }
                 let width = parameter.shape.dropFirst().reduce(1, *)
                 for (position, row) in rows.sparseRows!.enumerated() {
                   for j in 0..<width {
@@ -132,11 +134,15 @@ public struct Adam<Model: Parameterized>: Optimizer {
               } else {
                 let dense = g.densified().scalars
                 dense.withUnsafeBufferPointer { gradient in
-                  updateMoments(m, v, gradient: gradient, parameters: p, l2Decay: decoupled ? 0 : decay, beta1: b1, beta2: b2)
+                  inAlignedChunks([m, v, UnsafeMutableBufferPointer(mutating: gradient), p]) { slices in
+                    updateMoments(slices[0], slices[1], gradient: UnsafeBufferPointer(slices[2]), parameters: slices[3], l2Decay: decoupled ? 0 : decay, beta1: b1, beta2: b2)
+                  }
                 }
               }
-              adamStep(p, m, v, shrink: decoupled ? 1 - rate * decay : 1, stepSize: stepSize,
-                       inverseRootCorrection2: inverseRootCorrection2, epsilon: eps)
+              inAlignedChunks([p, m, v]) { slices in
+                adamStep(slices[0], slices[1], slices[2], shrink: decoupled ? 1 - rate * decay : 1, stepSize: stepSize,
+                         inverseRootCorrection2: inverseRootCorrection2, epsilon: eps)
+              }
             }
           }
         }
@@ -250,6 +256,28 @@ private typealias Lanes = SIMD8<Float>
 
 @inline(__always) private func store(_ value: Lanes, _ buffer: UnsafeMutableBufferPointer<Float>, _ i: Int) {
   UnsafeMutableRawPointer(buffer.baseAddress! + i).storeBytes(of: value, as: Lanes.self)
+}
+
+/// Runs `body` on slices of equally long buffers, one slice per compute thread for large buffers. Slice boundaries are
+/// multiples of 8, so every scalar takes the same path (SIMD body or scalar tail) as in one pass over the whole
+/// buffer: the same bits on any number of threads.
+private func inAlignedChunks(
+  _ buffers: [UnsafeMutableBufferPointer<Float>], _ body: @Sendable ([UnsafeMutableBufferPointer<Float>]) -> Void
+) {
+  let count = buffers[0].count
+  let parts = count >= 1 << 16 ? chunkCount(of: count / 8) : 1
+  guard parts > 1 else {
+    body(buffers)
+    return
+  }
+  let addresses = buffers.map { Int(bitPattern: $0.baseAddress) }
+  let stride = (count / 8 + parts - 1) / parts * 8
+  DispatchQueue.concurrentPerform(iterations: parts) { part in
+    let start = Swift.min(count, part * stride)
+    let end = part == parts - 1 ? count : Swift.min(count, start + stride)
+    guard start < end else { return }
+    body(addresses.map { UnsafeMutableBufferPointer(start: UnsafeMutablePointer<Float>(bitPattern: $0)! + start, count: end - start) })
+  }
 }
 
 private func scaleInPlace(_ x: UnsafeMutableBufferPointer<Float>, by factor: Float) {
