@@ -129,27 +129,3 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
     return [Tensor(shape: q.shape, scalars: dQuery), Tensor(shape: k.shape, scalars: dKey), Tensor(shape: v.shape, scalars: dValue)]
   }
 }
-
-/// How many contiguous chunks `forEachChunk` splits `count` independent items into: one per compute thread, at most
-/// one per item.
-func chunkCount(of count: Int) -> Int { Swift.max(1, Swift.min(ComputeThreads.maximum, count)) }
-
-/// Runs `body` over `0..<count` in `parts` contiguous chunks, concurrently when there is more than one. The items
-/// must be independent (disjoint outputs), so the result does not depend on the thread count.
-func forEachChunk(of count: Int, parts: Int? = nil, _ body: @Sendable (_ part: Int, _ range: Range<Int>) -> Void) {
-  let parts = parts ?? chunkCount(of: count)
-  guard count > 0 else { return }
-  let size = (count + parts - 1) / parts
-  if parts == 1 {
-    body(0, 0..<count)
-    return
-  }
-  DispatchQueue.concurrentPerform(iterations: parts) { part in
-    let start = Swift.min(count, part * size), end = Swift.min(count, start + size)
-    if start < end { body(part, start..<end) }
-  }
-}
-
-func forEachChunk(of count: Int, _ body: @Sendable (_ range: Range<Int>) -> Void) {
-  forEachChunk(of: count, parts: nil) { _, range in body(range) }
-}

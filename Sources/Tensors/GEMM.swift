@@ -11,6 +11,30 @@ public enum ComputeThreads {
   }
 }
 
+/// How many contiguous chunks `forEachChunk` splits `count` independent items into: one per compute thread, at most
+/// one per item.
+func chunkCount(of count: Int) -> Int { Swift.max(1, Swift.min(ComputeThreads.maximum, count)) }
+
+/// Runs `body` over `0..<count` in `parts` contiguous chunks, concurrently when there is more than one. The items
+/// must be independent (disjoint outputs), so the result does not depend on the thread count.
+func forEachChunk(of count: Int, parts: Int? = nil, _ body: @Sendable (_ part: Int, _ range: Range<Int>) -> Void) {
+  let parts = parts ?? chunkCount(of: count)
+  guard count > 0 else { return }
+  let size = (count + parts - 1) / parts
+  if parts == 1 {
+    body(0, 0..<count)
+    return
+  }
+  DispatchQueue.concurrentPerform(iterations: parts) { part in
+    let start = Swift.min(count, part * size), end = Swift.min(count, start + size)
+    if start < end { body(part, start..<end) }
+  }
+}
+
+func forEachChunk(of count: Int, _ body: @Sendable (_ range: Range<Int>) -> Void) {
+  forEachChunk(of: count, parts: nil) { _, range in body(range) }
+}
+
 /// Single-precision matrix multiply in pure Swift: C = op(A)·op(B) (+ C when `accumulate`).
 ///
 /// BLIS-style: B is packed into 16-column panels and A into 6-row panels for each 256-deep slice of K;
