@@ -36,18 +36,21 @@ extension Tensor {
     var inputStrides = Array(repeating: 1, count: rank)
     for axis in stride(from: rank - 2, through: 0, by: -1) { inputStrides[axis] = inputStrides[axis + 1] * shape[axis + 1] }
     let strides = axes.map { inputStrides[$0] }
-    var out = [Float](repeating: 0, count: scalars.count)
-    guard !out.isEmpty else { return Tensor(shape: newShape, scalars: out) }
-    scalars.withUnsafeBufferPointer { x in
-      out.withUnsafeMutableBufferPointer { o in
+    guard scalars.count > 0 else { return Tensor(shape: newShape, scalars: []) }
+    let out = scalars.withUnsafeBufferPointer { x in
+      [Float](unsafeUninitializedCapacity: x.count) { o, initialized in
         var index = Array(repeating: 0, count: rank)
         let last = rank - 1
         let inner = newShape[last], innerStride = strides[last]
         var offset = 0
-        while offset < o.count {
+        while offset < x.count {
           var base = 0
           for axis in 0..<last { base += index[axis] * strides[axis] }
-          for j in 0..<inner { o[offset + j] = x[base + j * innerStride] }
+          if innerStride == 1 {
+            (o.baseAddress! + offset).initialize(from: x.baseAddress! + base, count: inner)
+          } else {
+            for j in 0..<inner { (o.baseAddress! + offset + j).initialize(to: x[base + j * innerStride]) }
+          }
           offset += inner
           var axis = last - 1
           while axis >= 0 {
@@ -57,6 +60,7 @@ extension Tensor {
             axis -= 1
           }
         }
+        initialized = x.count
       }
     }
     return Tensor(shape: newShape, scalars: out)
