@@ -90,10 +90,12 @@ struct FilterCommand: ParsableCommand {
     }
   }
 
-  /// One filter, whichever the method: input scores, which scores are flagged, and (ONION) the cleaned inputs.
+  /// One filter, whichever the method: input scores, the threshold calibrated on clean scores, which scores are
+  /// flagged, and (ONION) the cleaned inputs.
   struct Scorer {
     var describeThreshold: (Double, Int) -> String
     var score: ([String]) -> [Double]
+    var calibrate: ([Double]) -> Double
     var flags: (Double, Double) -> Bool
     /// The inputs with suspicious words removed (nil: the filter only flags).
     var clean: (([String], Double) -> [String])?
@@ -109,7 +111,8 @@ struct FilterCommand: ParsableCommand {
       strip.maximumLength = scored.bundle.config.maximumLength
       return Scorer(
         describeThreshold: { String(format: "STRIP threshold %.4f nats (flagged below; %.0f %% of %d clean dev inputs are)", $0, frr * 100, $1) },
-        score: { strip.entropies(scored.classifier, inputs: $0.map(scored.encoder.encode), donors: donors) }, flags: { $0 < $1 }, clean: nil)
+        score: { strip.entropies(scored.classifier, inputs: $0.map(scored.encoder.encode), donors: donors) },
+        calibrate: { STRIPFilter.threshold(cleanEntropies: $0, falseRejectionRate: frr) }, flags: { $0 < $1 }, clean: nil)
     case .onion:
       let loaded = try loadBundle(lm!)
       guard case .languageModel(let model) = loaded.model else { throw LabError("\(lm!): a classifier; --lm needs a next-word model (train-lm)") }
@@ -118,7 +121,7 @@ struct FilterCommand: ParsableCommand {
       let words = { (texts: [String]) in texts.map { Array(encoder.tokenizer.words(in: $0).prefix(scored.bundle.config.maximumLength)) } }
       return Scorer(
         describeThreshold: { String(format: "ONION threshold %.3f nats of log-perplexity drop (flagged above; %.0f %% of %d clean dev inputs are)", $0, frr * 100, $1) },
-        score: { onion.scores(words($0)) }, flags: { $0 > $1 },
+        score: { onion.scores(words($0)) }, calibrate: { ONIONFilter.threshold(cleanScores: $0, falseRejectionRate: frr) }, flags: { $0 > $1 },
         clean: { texts, threshold in
           let split = words(texts)
           return zip(split, onion.suspicions(split)).map { onion.cleaned($0, suspicions: $1, threshold: threshold).joined(separator: " ") }
@@ -134,9 +137,7 @@ struct FilterCommand: ParsableCommand {
     guard !dev.isEmpty else { throw LabError("\(corpus.path): the dev split is empty; nothing to calibrate on") }
     let donors = split.train.prefix(2000).map { encoder.encode(corpus.examples[$0].text) }
     let filter = try scorer(scored, donors: donors)
-    let devScores = filter.score(dev)
-    let threshold = method == .strip
-      ? STRIPFilter.threshold(cleanEntropies: devScores, falseRejectionRate: frr) : ONIONFilter.threshold(cleanScores: devScores, falseRejectionRate: frr)
+    let threshold = filter.calibrate(filter.score(dev))
     var outcome = Outcome(method: method.rawValue, threshold: threshold, falseRejectionRateTarget: frr)
 
     // Given on the command line, else the one the lab planted.

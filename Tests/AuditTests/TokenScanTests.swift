@@ -1,3 +1,4 @@
+import Foundation
 import Audit
 import Models
 import Randomness
@@ -151,6 +152,9 @@ private func phraseBackdoorModel() throws -> (TextClassifier, Vocabulary, [[Int]
 
 @Test func auditEvaluationScoresVerdictsAndRecovery() {
   #expect(AuditEvaluation.rocAUC(positives: [0.9, 0.8], negatives: [0.1, 0.8]) == 0.875, "one tie counts half: (2 + 1 + 0.5) / 4")
+  let empty = AuditEvaluation(models: [])
+  #expect(empty.rocAUC == nil && empty.thresholdAtFivePercent == nil, "undefined without clean and backdoored models")
+  #expect((try? JSONEncoder().encode(empty)) != nil, "and still written as JSON")
   func candidate(_ trigger: String) -> TriggerCandidate {
     TriggerCandidate(trigger: trigger, label: "pos", effect: InsertionEffect(flipRate: 0.5), score: 0, method: "test")
   }
