@@ -22,15 +22,10 @@ public struct MultiHeadSelfAttention: Parameterized, Sendable {
   public var dimension: Int { inputProjectionWeight.shape[1] }
 
   public func callAsFunction(_ x: Tensor, keyMask: Tensor?) -> Tensor {
-    let (batch, time, d) = (x.shape[0], x.shape[1], x.shape[2])
-    precondition(d == dimension, "attention wants [batch, time, \(dimension)]; got \(x.shape)")
-    let headSize = d / headCount
+    precondition(x.rank == 3 && x.shape[2] == dimension, "attention wants [batch, time, \(dimension)]; got \(x.shape)")
     let qkv = matmul(x, inputProjectionWeight, transposeB: true) + inputProjectionBias  // [B, T, 3d]
-    func heads(_ part: Int) -> Tensor {
-      qkv.slice(alongAxis: 2, (part * d)..<((part + 1) * d)).reshaped(to: [batch, time, headCount, headSize]).permuted([0, 2, 1, 3])
-    }
-    let attended = scaledDotProductAttention(query: heads(0), key: heads(1), value: heads(2), keyMask: keyMask)  // [B, h, T, hd]
-    return outputProjection(attended.permuted([0, 2, 1, 3]).reshaped(to: [batch, time, d]))
+    // [B, T, d], the heads side by side, read from and written to qkv in place (no slices or permutes).
+    return outputProjection(multiHeadSelfAttention(packed: qkv, heads: headCount, keyMask: keyMask))
   }
 
   public var parameterPaths: [(name: String, path: WritableKeyPath<MultiHeadSelfAttention, Tensor>)] {

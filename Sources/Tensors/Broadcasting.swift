@@ -22,45 +22,81 @@ func broadcastStrides(of shape: [Int], to target: [Int]) -> [Int] {
   return strides
 }
 
+/// Element counts from which elementwise ops split across the compute threads (below it, waking them costs
+/// more than the work).
+let elementwiseParallelMinimum = 1 << 16
+
+/// Whether `operand` holds one value per row of `shape`: the same leading dimensions (after right-aligning)
+/// and a last dimension of 1 where `shape`'s is larger.
+func isOneValuePerRow(_ operand: [Int], of shape: [Int]) -> Bool {
+  guard let last = shape.last, last > 1, operand.last == 1, operand.count <= shape.count else { return false }
+  let padded = Array(repeating: 1, count: shape.count - operand.count) + operand
+  return Array(padded.dropLast()) == Array(shape.dropLast())
+}
+
 extension Tensor {
   /// Combines two tensors element by element with broadcasting. Fast paths for equal shapes, a scalar
-  /// operand, and a trailing-shape operand (a bias over rows); a general strided walk otherwise.
+  /// operand, a trailing-shape operand (a bias over rows) and an operand with one value per row (a
+  /// trailing dimension of 1: a mask over positions), split across the compute threads when large (each
+  /// element is computed the same way by whichever thread); a general strided walk otherwise.
   @inline(__always)
-  static func broadcasting(_ a: Tensor, _ b: Tensor, _ operation: (Float, Float) -> Float) -> Tensor {
+  static func broadcasting(_ a: Tensor, _ b: Tensor, _ operation: @Sendable (Float, Float) -> Float) -> Tensor {
     a.requireDense("elementwise op")
     b.requireDense("elementwise op")
-    if a.shape == b.shape {
-      var out = [Float](repeating: 0, count: a.scalars.count)
-      a.scalars.withUnsafeBufferPointer { x in
-        b.scalars.withUnsafeBufferPointer { y in
-          out.withUnsafeMutableBufferPointer { o in
-            for i in 0..<o.count { o[i] = operation(x[i], y[i]) }
-          }
-        }
-      }
-      return Tensor(shape: a.shape, scalars: out)
-    }
-    let shape = broadcastShape(a.shape, b.shape)
+    let shape = a.shape == b.shape ? a.shape : broadcastShape(a.shape, b.shape)
     let count = shape.reduce(1, *)
-    var out = [Float](repeating: 0, count: count)
     let aCount = a.scalars.count, bCount = b.scalars.count
+    let inner = shape.last ?? 1
+    // Every path below writes each output element once.
+    var out = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    guard count > 0 else { return Tensor(shape: shape, scalars: out) }
     a.scalars.withUnsafeBufferPointer { x in
       b.scalars.withUnsafeBufferPointer { y in
         out.withUnsafeMutableBufferPointer { o in
-          // A trailing-shape operand repeats every `period` scalars: loop over the repeats, no modulo.
-          if aCount == count, bCount == 1 || shape.suffix(b.rank) == b.shape[...] {
-            for start in stride(from: 0, to: count, by: bCount) {
-              for j in 0..<bCount { o[start + j] = operation(x[start + j], y[j]) }
+          let (xAddress, yAddress, oAddress) = (Int(bitPattern: x.baseAddress), Int(bitPattern: y.baseAddress), Int(bitPattern: o.baseAddress))
+          // `body` gets the three buffers and a range of items (blocks, repeats or rows).
+          func perChunk(of items: Int, _ body: @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Range<Int>) -> Void) {
+            forEachChunk(of: items, parts: count >= elementwiseParallelMinimum ? chunkCount(of: items) : 1) { _, range in
+              body(UnsafePointer(bitPattern: xAddress)!, UnsafePointer(bitPattern: yAddress)!, UnsafeMutablePointer(bitPattern: oAddress)!, range)
+            }
+          }
+          if aCount == count && bCount == count {
+            // Equal shapes: chunks of 64 elements.
+            perChunk(of: (count + 63) / 64) { x, y, o, blocks in
+              for i in (blocks.lowerBound * 64)..<Swift.min(count, blocks.upperBound * 64) { o[i] = operation(x[i], y[i]) }
+            }
+          } else if aCount == count, bCount == 1 || shape.suffix(b.rank) == b.shape[...] {
+            // b repeats every bCount scalars: loop over the repeats, no modulo.
+            perChunk(of: count / bCount) { x, y, o, repeats in
+              for start in stride(from: repeats.lowerBound * bCount, to: repeats.upperBound * bCount, by: bCount) {
+                for j in 0..<bCount { o[start + j] = operation(x[start + j], y[j]) }
+              }
             }
           } else if bCount == count, aCount == 1 || shape.suffix(a.rank) == a.shape[...] {
-            for start in stride(from: 0, to: count, by: aCount) {
-              for j in 0..<aCount { o[start + j] = operation(x[j], y[start + j]) }
+            perChunk(of: count / aCount) { x, y, o, repeats in
+              for start in stride(from: repeats.lowerBound * aCount, to: repeats.upperBound * aCount, by: aCount) {
+                for j in 0..<aCount { o[start + j] = operation(x[j], y[start + j]) }
+              }
+            }
+          } else if aCount == count, isOneValuePerRow(b.shape, of: shape) {
+            perChunk(of: count / inner) { x, y, o, rows in
+              for row in rows {
+                let (start, value) = (row * inner, y[row])
+                for j in 0..<inner { o[start + j] = operation(x[start + j], value) }
+              }
+            }
+          } else if bCount == count, isOneValuePerRow(a.shape, of: shape) {
+            perChunk(of: count / inner) { x, y, o, rows in
+              for row in rows {
+                let (start, value) = (row * inner, x[row])
+                for j in 0..<inner { o[start + j] = operation(value, y[start + j]) }
+              }
             }
           } else {
             let aStrides = broadcastStrides(of: a.shape, to: shape)
             let bStrides = broadcastStrides(of: b.shape, to: shape)
             let last = shape.count - 1
-            let inner = shape[last], aInner = aStrides[last], bInner = bStrides[last]
+            let aInner = aStrides[last], bInner = bStrides[last]
             var index = Array(repeating: 0, count: shape.count)
             var outOffset = 0
             while outOffset < count {

@@ -53,17 +53,27 @@ extension Tensor {
   /// Applies `transform` to every scalar, untracked. Works on row-sparse tensors too (zero maps to zero
   /// for the transforms used on them: scaling).
   @inline(__always)
-  func mapped(_ transform: (Float) -> Float) -> Tensor {
+  func mapped(_ transform: @Sendable (Float) -> Float) -> Tensor {
     var result = self.detached
-    result.scalars.withUnsafeMutableBufferPointer { x in
-      for i in 0..<x.count { x[i] = transform(x[i]) }
+    let count = scalars.count
+    // Read the input, write a fresh array (no copy-then-modify); large ones in chunks across the threads.
+    result.scalars = [Float](unsafeUninitializedCapacity: count) { o, initialized in
+      initialized = count
+      scalars.withUnsafeBufferPointer { x in
+        let (xAddress, oAddress) = (Int(bitPattern: x.baseAddress), Int(bitPattern: o.baseAddress))
+        let blocks = (count + 63) / 64
+        forEachChunk(of: blocks, parts: count >= elementwiseParallelMinimum ? chunkCount(of: blocks) : 1) { _, range in
+          let (x, o) = (UnsafePointer<Float>(bitPattern: xAddress)!, UnsafeMutablePointer<Float>(bitPattern: oAddress)!)
+          for i in (range.lowerBound * 64)..<Swift.min(count, range.upperBound * 64) { o[i] = transform(x[i]) }
+        }
+      }
     }
     return result
   }
 
   /// Pointwise op whose derivative is a function of its output (tanh, sigmoid, exp, relu).
   @inline(__always)
-  func pointwise(_ forward: (Float) -> Float, derivativeFromOutput: @escaping (Float) -> Float) -> Tensor {
+  func pointwise(_ forward: @Sendable (Float) -> Float, derivativeFromOutput: @escaping @Sendable (Float) -> Float) -> Tensor {
     requireDense("pointwise op")
     let output = mapped(forward)
     return output.recorded(from: [self]) { g in [Tensor.broadcasting(g, output, { $0 * derivativeFromOutput($1) })] }

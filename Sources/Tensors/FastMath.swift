@@ -139,9 +139,31 @@ enum FastMath {
     }
   }
 
+  /// x[i] += b[i] in place; returns the largest result (−∞ for an empty row).
+  static func addRowReturningMaximum(_ x: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+    var lanes = Vector(repeating: -.infinity)
+    var j = 0
+    while j + 8 <= count {
+      let sum = UnsafeRawPointer(x + j).loadUnaligned(as: Vector.self) + UnsafeRawPointer(b + j).loadUnaligned(as: Vector.self)
+      UnsafeMutableRawPointer(x + j).storeBytes(of: sum, as: Vector.self)
+      lanes.replace(with: sum, where: sum .> lanes)
+      j += 8
+    }
+    var largest = lanes.max()
+    for k in j..<count {
+      x[k] += b[k]
+      largest = Swift.max(largest, x[k])
+    }
+    return largest
+  }
+
   /// Replaces x[0..<count] by exp(x − max x) and returns Σ (an all −∞ row becomes zeros, Σ = 0).
   static func exponentiateRowInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) -> Float {
-    let largest = rowMaximum(x, count: count)
+    exponentiateRowInPlace(x, count: count, largest: rowMaximum(x, count: count))
+  }
+
+  /// `exponentiateRowInPlace` with the row's maximum already known.
+  static func exponentiateRowInPlace(_ x: UnsafeMutablePointer<Float>, count: Int, largest: Float) -> Float {
     guard largest > -.infinity else {
       x.update(repeating: 0, count: count)
       return 0

@@ -25,7 +25,7 @@ func forEachChunk(of count: Int, parts: Int? = nil, _ body: @Sendable (_ part: I
     body(0, 0..<count)
     return
   }
-  DispatchQueue.concurrentPerform(iterations: parts) { part in
+  ComputePool.shared.run(parts: parts) { part in
     let start = Swift.min(count, part * size), end = Swift.min(count, start + size)
     if start < end { body(part, start..<end) }
   }
@@ -69,7 +69,7 @@ public enum GEMM {
     let total = splitRows ? m : n
     let tilesPerPart = (total + tile - 1) / tile / parts + 1
     let (aAddress, bAddress, cAddress) = (Int(bitPattern: a), Int(bitPattern: b), Int(bitPattern: c))
-    DispatchQueue.concurrentPerform(iterations: parts) { part in
+    ComputePool.shared.run(parts: parts) { part in
       let start = Swift.min(total, part * tilesPerPart * tile)
       let end = Swift.min(total, start + tilesPerPart * tile)
       guard start < end else { return }

@@ -38,7 +38,8 @@ func matmulValue(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool, b
   // Result of rank 2 wanted from batched operands: the batch is a sum (gradient of a shared weight).
   if let target, target.rank == 2, aBatch > 1 || bBatch > 1 {
     precondition(aBatch == bBatch, "cannot sum batches \(a.shape) and \(b.shape)")
-    var out = [Float](repeating: 0, count: m * n)
+    // Uninitialised: the first product writes every element (`accumulate: false`), later ones add.
+    var out = [Float](unsafeUninitializedCapacity: m * n) { _, initialized in initialized = m * n }
     if transposeA && !transposeB {
       // Σ_i A_iᵀ·B_i is one product of the stacked matrices: A_allᵀ·B_all, with K = batch·rows.
       a.scalars.withUnsafeBufferPointer { x in
@@ -68,7 +69,7 @@ func matmulValue(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool, b
   if b.rank == 2 && !transposeA {
     // Leading dimensions of a fold into M: one large product.
     let rows = aBatch * m
-    var out = [Float](repeating: 0, count: rows * n)
+    var out = [Float](unsafeUninitializedCapacity: rows * n) { _, initialized in initialized = rows * n }
     a.scalars.withUnsafeBufferPointer { x in
       b.scalars.withUnsafeBufferPointer { y in
         out.withUnsafeMutableBufferPointer { o in
@@ -90,7 +91,7 @@ func matmulValue(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool, b
     batchShape = Array(a.shape.dropLast(2))
   }
   let batch = batchShape.reduce(1, *)
-  var out = [Float](repeating: 0, count: batch * m * n)
+  var out = [Float](unsafeUninitializedCapacity: batch * m * n) { _, initialized in initialized = batch * m * n }
   a.scalars.withUnsafeBufferPointer { x in
     b.scalars.withUnsafeBufferPointer { y in
       out.withUnsafeMutableBufferPointer { o in

@@ -60,10 +60,14 @@ public func logProbabilities(_ logits: Tensor) -> Tensor { logits.detached.softm
 /// loss, where the logits are [positions, vocabulary] and the largest array of the step.
 ///
 /// Same value and gradients as `crossEntropy(linear(x, weight: weight, bias: bias), labels, …)`, but the
-/// logits live in one buffer for the whole op: the forward turns each row into exp(logit − max) in place
-/// and keeps one sum per row; the pullback turns that into (softmax − target)·scale in place, summing the
-/// columns for the bias gradient on the way, then runs the two products for x and W. No other array of
-/// that size is made.
+/// logits live in one buffer for the whole op: the product writes x·Wᵀ into it, the forward adds the bias and
+/// turns each row into exp(logit − max) in place, keeping one sum per row; the pullback turns that into
+/// (softmax − target)·scale in place, summing the columns for the bias gradient on the way, then runs the two
+/// products for x and W. No other array of that size is made.
+///
+/// Threads: the forward splits rows, the pullback's in-place pass splits columns (each column's bias
+/// gradient is summed over the rows in order by one thread), and the loss is summed in row order, so the
+/// bits do not depend on the thread count.
 public func linearCrossEntropy(_ x: Tensor, weight: Tensor, bias: Tensor, labels: [Int], ignoreIndex: Int = -100) -> Tensor {
   x.requireDense("linearCrossEntropy")
   weight.requireDense("linearCrossEntropy")
@@ -71,43 +75,82 @@ public func linearCrossEntropy(_ x: Tensor, weight: Tensor, bias: Tensor, labels
   precondition(weight.rank == 2 && bias.shape == [classes] && x.shape.last == inputs, "linearCrossEntropy: input \(x.shape), weight \(weight.shape), bias \(bias.shape)")
   let rows = x.scalarCount / Swift.max(inputs, 1)
   precondition(labels.count == rows, "linearCrossEntropy: \(rows) rows but \(labels.count) labels")
+  for label in labels where label != ignoreIndex {
+    precondition(label >= 0 && label < classes, "label \(label) out of 0..<\(classes)")
+  }
   final class Buffer: @unchecked Sendable {
     var values: [Float]
     init(_ values: [Float]) { self.values = values }
   }
   // The logits, owned by the buffer alone (the softmax and then its gradient overwrite them in place).
-  let buffer = Buffer(linearValues(x, weight: weight, bias: bias, rows: rows))
+  let buffer = Buffer([Float](unsafeUninitializedCapacity: rows * classes) { z, initialized in
+    initialized = rows * classes
+    guard rows > 0, classes > 0 else { return }
+    if inputs == 0 {
+      z.initialize(repeating: 0)
+      return
+    }
+    x.scalars.withUnsafeBufferPointer { a in
+      weight.scalars.withUnsafeBufferPointer { w in
+        GEMM.multiply(m: rows, n: classes, k: inputs, a: a.baseAddress!, lda: inputs, transposeA: false,
+                      b: w.baseAddress!, ldb: inputs, transposeB: true, c: z.baseAddress!, ldc: classes, accumulate: false)
+      }
+    }
+  })
   var sums = [Float](repeating: 0, count: rows)
+  var rowLosses = [Double](repeating: 0, count: rows)
+  buffer.values.withUnsafeMutableBufferPointer { z in
+    bias.scalars.withUnsafeBufferPointer { b in
+      sums.withUnsafeMutableBufferPointer { sums in
+        rowLosses.withUnsafeMutableBufferPointer { losses in
+          let addresses = [z.baseAddress, sums.baseAddress].map { Int(bitPattern: $0) }
+          let (biasAddress, lossAddress) = (Int(bitPattern: b.baseAddress), Int(bitPattern: losses.baseAddress))
+          forEachChunk(of: rows) { range in
+            let z = UnsafeMutablePointer<Float>(bitPattern: addresses[0])!, sums = UnsafeMutablePointer<Float>(bitPattern: addresses[1])!
+            let b = UnsafePointer<Float>(bitPattern: biasAddress)!, losses = UnsafeMutablePointer<Double>(bitPattern: lossAddress)!
+            for row in range {
+              let base = z + row * classes
+              let largest = FastMath.addRowReturningMaximum(base, b, count: classes)
+              let sum = FastMath.exponentiateRowInPlace(base, count: classes, largest: largest)
+              sums[row] = sum
+              let label = labels[row]
+              // −log softmax(label) = log Σ − (logit − max) = log Σ − log(exp(logit − max))
+              if label != ignoreIndex { losses[row] = Double(Foundation.log(sum)) - Double(Foundation.log(base[label])) }
+            }
+          }
+        }
+      }
+    }
+  }
   var total: Double = 0
   var counted = 0
-  buffer.values.withUnsafeMutableBufferPointer { z in
-    for row in 0..<rows {
-      let base = z.baseAddress! + row * classes
-      let label = labels[row]
-      let sum = FastMath.exponentiateRowInPlace(base, count: classes)
-      sums[row] = sum
-      guard label != ignoreIndex else { continue }
-      precondition(label >= 0 && label < classes, "label \(label) out of 0..<\(classes)")
-      // −log softmax(label) = log Σ − (logit − max) = log Σ − log(exp(logit − max))
-      total += Double(Foundation.log(sum)) - Double(Foundation.log(base[label]))
-      counted += 1
-    }
+  for row in 0..<rows where labels[row] != ignoreIndex {
+    total += rowLosses[row]
+    counted += 1
   }
   let mean = counted > 0 ? Float(total / Double(counted)) : 0
   let (input, weightValue) = (x.detached, weight.detached)
   let (needsInput, needsWeight, needsBias) = (x.isTracked, weight.isTracked, bias.isTracked)
   return Tensor(shape: [], scalars: [mean]).recorded(from: [x, weight, bias]) { g in
     let scale = counted > 0 ? g.scalar / Float(counted) : 0
+    let factors = (0..<rows).map { labels[$0] != ignoreIndex ? scale / sums[$0] : 0 }
     var biasGradient = [Float](repeating: 0, count: classes)
     buffer.values.withUnsafeMutableBufferPointer { z in
       biasGradient.withUnsafeMutableBufferPointer { db in
-        for row in 0..<rows {
-          let base = z.baseAddress! + row * classes
-          let counts = labels[row] != ignoreIndex
-          FastMath.softmaxGradientRowInPlace(base, count: classes, factor: counts ? scale / sums[row] : 0, accumulatingInto: db.baseAddress!)
-          if counts {
-            base[labels[row]] -= scale
-            db[labels[row]] -= scale
+        let (zAddress, dbAddress) = (Int(bitPattern: z.baseAddress), Int(bitPattern: db.baseAddress))
+        // Columns in groups of 8, so that every chunk but the last is whole vectors.
+        forEachChunk(of: (classes + 7) / 8) { groups in
+          let z = UnsafeMutablePointer<Float>(bitPattern: zAddress)!, db = UnsafeMutablePointer<Float>(bitPattern: dbAddress)!
+          let columns = (groups.lowerBound * 8)..<Swift.min(classes, groups.upperBound * 8)
+          for row in 0..<rows {
+            let base = z + row * classes
+            FastMath.softmaxGradientRowInPlace(base + columns.lowerBound, count: columns.count, factor: factors[row],
+                                               accumulatingInto: db + columns.lowerBound)
+            let label = labels[row]
+            if label != ignoreIndex && columns.contains(label) {
+              base[label] -= scale
+              db[label] -= scale
+            }
           }
         }
       }

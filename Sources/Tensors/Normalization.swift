@@ -3,28 +3,41 @@ import Randomness
 extension Tensor {
   /// Layer normalisation over the last dimension (Ba et al. 2016), as PyTorch's `nn.LayerNorm`:
   /// (x − mean) / √(var + ε) · weight + bias, with the biased variance. weight and bias: [features].
+  ///
+  /// Threads: rows are split for the normalisation and for dx, columns for the weight and bias gradients
+  /// (each column summed over the rows in order by one thread): the same bits on any thread count.
   public func layerNormalized(weight: Tensor, bias: Tensor, epsilon: Float = 1e-5) -> Tensor {
     requireDense("layerNorm")
     let features = shape[rank - 1]
     precondition(weight.shape == [features] && bias.shape == [features], "layerNorm over \(features) features needs weight and bias of shape [\(features)]")
     let rows = scalarCount / Swift.max(features, 1)
-    var normalized = [Float](repeating: 0, count: scalarCount)
+    let count = scalarCount
+    // Every row of both is written below.
+    var normalized = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
     var inverseDeviations = [Float](repeating: 0, count: rows)
-    var out = [Float](repeating: 0, count: scalarCount)
+    var out = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
     scalars.withUnsafeBufferPointer { xBuffer in
       weight.scalars.withUnsafeBufferPointer { gamma in
         bias.scalars.withUnsafeBufferPointer { beta in
           normalized.withUnsafeMutableBufferPointer { nBuffer in
             out.withUnsafeMutableBufferPointer { oBuffer in
-              for row in 0..<rows {
-                let x = xBuffer.baseAddress! + row * features, n = nBuffer.baseAddress! + row * features, o = oBuffer.baseAddress! + row * features
-                let mean = rowSum(x, features) / Float(features)
-                var variance: Float = 0
-                for j in 0..<features { let d = x[j] - mean; variance += d * d }
-                variance /= Float(features)
-                let inverse = 1 / (variance + epsilon).squareRoot()
-                inverseDeviations[row] = inverse
-                normalizeRow(x, n, o, gamma.baseAddress!, beta.baseAddress!, features, mean: mean, inverse: inverse)
+              inverseDeviations.withUnsafeMutableBufferPointer { inverses in
+                let addresses = [xBuffer.baseAddress, gamma.baseAddress, beta.baseAddress].map { Int(bitPattern: $0) }
+                let outputs = [nBuffer.baseAddress, oBuffer.baseAddress, inverses.baseAddress].map { Int(bitPattern: $0) }
+                forEachChunk(of: rows, parts: rowChunks(rows, features)) { _, range in
+                  let (x0, gamma, beta) = (pointer(addresses[0]), pointer(addresses[1]), pointer(addresses[2]))
+                  let (n0, o0, inverses) = (mutablePointer(outputs[0]), mutablePointer(outputs[1]), mutablePointer(outputs[2]))
+                  for row in range {
+                    let x = x0 + row * features, n = n0 + row * features, o = o0 + row * features
+                    let mean = rowSum(x, features) / Float(features)
+                    var variance: Float = 0
+                    for j in 0..<features { let d = x[j] - mean; variance += d * d }
+                    variance /= Float(features)
+                    let inverse = 1 / (variance + epsilon).squareRoot()
+                    inverses[row] = inverse
+                    normalizeRow(x, n, o, gamma, beta, features, mean: mean, inverse: inverse)
+                  }
+                }
               }
             }
           }
@@ -40,22 +53,46 @@ extension Tensor {
       g.scalars.withUnsafeBufferPointer { gBuffer in
         gamma.scalars.withUnsafeBufferPointer { w in
           normalized.withUnsafeBufferPointer { nBuffer in
-            dx.withUnsafeMutableBufferPointer { dxBuffer in
-              for row in 0..<rows {
-                let gRow = gBuffer.baseAddress! + row * features, n = nBuffer.baseAddress! + row * features
-                // dx = inv/F · (F·ĝ − Σĝ − n·Σ(ĝ·n)), ĝ = g·weight
-                var sumG: Float = 0, sumGN: Float = 0
-                for j in 0..<features {
-                  let gHat = gRow[j] * w[j]
-                  sumG += gHat
-                  sumGN += gHat * n[j]
-                  dWeight[j] += gRow[j] * n[j]
-                  dBias[j] += gRow[j]
+            let addresses = [gBuffer.baseAddress, w.baseAddress, nBuffer.baseAddress].map { Int(bitPattern: $0) }
+            if needsInput {
+              dx.withUnsafeMutableBufferPointer { dxBuffer in
+                inverseDeviations.withUnsafeBufferPointer { inverses in
+                  let (dxAddress, inverseAddress) = (Int(bitPattern: dxBuffer.baseAddress), Int(bitPattern: inverses.baseAddress))
+                  forEachChunk(of: rows, parts: rowChunks(rows, features)) { _, range in
+                    let (g0, w, n0) = (pointer(addresses[0]), pointer(addresses[1]), pointer(addresses[2]))
+                    let (dx0, inverses) = (mutablePointer(dxAddress), pointer(inverseAddress))
+                    for row in range {
+                      let gRow = g0 + row * features, n = n0 + row * features
+                      // dx = inv/F · (F·ĝ − Σĝ − n·Σ(ĝ·n)), ĝ = g·weight
+                      var sumG: Float = 0, sumGN: Float = 0
+                      for j in 0..<features {
+                        let gHat = gRow[j] * w[j]
+                        sumG += gHat
+                        sumGN += gHat * n[j]
+                      }
+                      let scale = inverses[row] / Float(features)
+                      let d = dx0 + row * features
+                      for j in 0..<features { d[j] = scale * (Float(features) * gRow[j] * w[j] - sumG - n[j] * sumGN) }
+                    }
+                  }
                 }
-                if needsInput {
-                  let scale = inverseDeviations[row] / Float(features)
-                  let d = dxBuffer.baseAddress! + row * features
-                  for j in 0..<features { d[j] = scale * (Float(features) * gRow[j] * w[j] - sumG - n[j] * sumGN) }
+              }
+            }
+            // dWeight = Σ_rows g·n, dBias = Σ_rows g, in row order; columns in groups of 8 across threads.
+            guard rows > 0 else { return }
+            dWeight.withUnsafeMutableBufferPointer { dw in
+              dBias.withUnsafeMutableBufferPointer { db in
+                let (dwAddress, dbAddress) = (Int(bitPattern: dw.baseAddress), Int(bitPattern: db.baseAddress))
+                forEachChunk(of: (features + 7) / 8, parts: rowChunks(rows, features)) { _, groups in
+                  let (g0, n0, dw, db) = (pointer(addresses[0]), pointer(addresses[2]), mutablePointer(dwAddress), mutablePointer(dbAddress))
+                  let columns = (groups.lowerBound * 8)..<Swift.min(features, groups.upperBound * 8)
+                  for row in 0..<rows {
+                    let gRow = g0 + row * features, n = n0 + row * features
+                    for j in columns {
+                      dw[j] += gRow[j] * n[j]
+                      db[j] += gRow[j]
+                    }
+                  }
                 }
               }
             }
@@ -79,6 +116,13 @@ extension Tensor {
     return (self * mask)
   }
 }
+
+/// Chunks for a row-wise op over rows × features scalars: one per thread once there is enough work to pay
+/// for waking them (at most one per item, so `forEachChunk` of fewer items is still fine).
+private func rowChunks(_ rows: Int, _ features: Int) -> Int { rows * features >= 1 << 14 ? chunkCount(of: rows) : 1 }
+
+@inline(__always) private func pointer(_ address: Int) -> UnsafePointer<Float> { UnsafePointer(bitPattern: address)! }
+@inline(__always) private func mutablePointer(_ address: Int) -> UnsafeMutablePointer<Float> { UnsafeMutablePointer(bitPattern: address)! }
 
 /// Σ x[0..<count], eight lanes at a time.
 @inline(__always) private func rowSum(_ x: UnsafePointer<Float>, _ count: Int) -> Float {

@@ -272,7 +272,7 @@ private func inAlignedChunks(
   }
   let addresses = buffers.map { Int(bitPattern: $0.baseAddress) }
   let stride = (count / 8 + parts - 1) / parts * 8
-  DispatchQueue.concurrentPerform(iterations: parts) { part in
+  ComputePool.shared.run(parts: parts) { part in
     let start = Swift.min(count, part * stride)
     let end = part == parts - 1 ? count : Swift.min(count, start + stride)
     guard start < end else { return }

@@ -16,6 +16,7 @@ private func weightedSum(_ y: Tensor, seed: UInt64 = 99) -> Tensor {
 
 @Test(arguments: [
   ([2, 3], [2, 3]), ([2, 3], [3]), ([2, 3], []), ([2, 1, 3], [4, 1]), ([1], [3, 2]), ([3, 1], [1, 4]), ([2, 3, 4], [3, 1]),
+  ([2, 3, 4], [2, 3, 1]), ([2, 3, 1], [2, 3, 4]),
 ])
 func broadcastingArithmeticMatchesFiniteDifferences(lhs: [Int], rhs: [Int]) {
   let inputs = TensorList([random(lhs, seed: 1), random(rhs, seed: 2, range: 0.5...1.5)])
@@ -34,6 +35,27 @@ func broadcastingArithmeticMatchesFiniteDifferences(lhs: [Int], rhs: [Int]) {
   #expect((Tensor(shape: [3, 1], scalars: [1, 2, 3]) - Tensor(shape: [1, 2], scalars: [10, 20])).scalars == [-9, -19, -8, -18, -7, -17])
   #expect((a / 2).scalars == [0.5, 1, 1.5, 2, 2.5, 3])
   #expect((1 - a).scalars == [0, -1, -2, -3, -4, -5])
+}
+
+@Test func largeElementwiseOpsSplitAcrossThreadsGiveTheSameBits() {
+  // 300 × 257 = 77,100 scalars: past the size from which elementwise ops use the compute threads.
+  let x = random([300, 257], seed: 5), y = random([300, 257], seed: 6), bias = random([257], seed: 7), perRow = random([300, 1], seed: 8)
+  let previous = ComputeThreads.maximum
+  defer { ComputeThreads.maximum = previous }
+  let results = [1, 3].map { threads in
+    ComputeThreads.maximum = threads
+    return [x + y, x * bias, bias - x, x / perRow, perRow * x, x.relu(), x * 3]
+  }
+  for (serial, threaded) in zip(results[0], results[1]) { #expect(serial.scalars == threaded.scalars) }
+  // And what each should be, element by element.
+  let expected: [(Int) -> Float] = [
+    { x.scalars[$0] + y.scalars[$0] }, { x.scalars[$0] * bias.scalars[$0 % 257] }, { bias.scalars[$0 % 257] - x.scalars[$0] },
+    { x.scalars[$0] / perRow.scalars[$0 / 257] }, { perRow.scalars[$0 / 257] * x.scalars[$0] }, { max(x.scalars[$0], 0) }, { x.scalars[$0] * 3 },
+  ]
+  for (result, element) in zip(results[1], expected) {
+    #expect(result.shape == [300, 257])
+    #expect((0..<result.scalarCount).allSatisfy { result.scalars[$0] == element($0) })
+  }
 }
 
 @Test func pointwiseOpsMatchFiniteDifferences() {

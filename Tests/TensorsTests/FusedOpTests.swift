@@ -118,6 +118,34 @@ private func composedAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tens
   for index in 0..<3 { #expect(results[0].1[index].scalars == results[1].1[index].scalars) }
 }
 
+@Test func packedMultiHeadAttentionEqualsSlicingAndPermuting() {
+  // [B 2, T 5, 3 × d 6] with 3 heads of 2: the same bits as the sliced, permuted, general op.
+  let (batch, time, dimension, heads) = (2, 5, 6, 3)
+  let qkv = random([batch, time, 3 * dimension], seed: 40)
+  let mask = Tensor(shape: [batch, time], scalars: [1, 1, 1, 0, 0, 1, 1, 1, 1, 1])
+  let weights = random([batch, time, dimension], seed: 41)
+  func reference(_ packed: Tensor) -> Tensor {
+    func head(_ part: Int) -> Tensor {
+      packed.slice(alongAxis: 2, (part * dimension)..<((part + 1) * dimension)).reshaped(to: [batch, time, heads, dimension / heads]).permuted([0, 2, 1, 3])
+    }
+    let attended = scaledDotProductAttention(query: head(0), key: head(1), value: head(2), keyMask: mask)
+    return attended.permuted([0, 2, 1, 3]).reshaped(to: [batch, time, dimension])
+  }
+  let previous = ComputeThreads.maximum
+  defer { ComputeThreads.maximum = previous }
+  var results: [(Tensor, TensorList)] = []
+  for threads in [1, 3] {
+    ComputeThreads.maximum = threads
+    let (value, gradient) = valueWithGradient(at: TensorList([qkv])) { p, _ in (multiHeadSelfAttention(packed: p[0], heads: heads, keyMask: mask) * weights).sum() }
+    let (expected, expectedGradient) = valueWithGradient(at: TensorList([qkv])) { p, _ in (reference(p[0]) * weights).sum() }
+    #expect(multiHeadSelfAttention(packed: qkv, heads: heads, keyMask: mask).scalars == reference(qkv).scalars)
+    #expect(value.scalars == expected.scalars)
+    #expect(gradient[0].scalars == expectedGradient[0].scalars)
+    results.append((value, gradient))
+  }
+  #expect(results[0].1[0].scalars == results[1].1[0].scalars)
+}
+
 @Test func fusedAttentionGradientMatchesFiniteDifferences() {
   let inputs = TensorList([random([2, 3, 4], seed: 13), random([2, 5, 4], seed: 14), random([2, 5, 3], seed: 15)])
   let mask = Tensor(shape: [2, 5], scalars: [1, 1, 1, 0, 0, 1, 1, 1, 1, 1])

@@ -67,6 +67,34 @@ private func random(_ shape: [Int], seed: UInt64, range: ClosedRange<Float> = -1
   }
 }
 
+@Test func fusedLinearCrossEntropyIsTheSameOnAnyNumberOfThreads() {
+  // Rows split across threads in the forward, 8-column groups in the pullback (21 classes: a ragged last group).
+  let inputs = TensorList([random([5, 4], seed: 33), random([21, 4], seed: 34), random([21], seed: 35)])
+  let labels = [20, 7, -100, 0, 8]
+  let previous = ComputeThreads.maximum
+  defer { ComputeThreads.maximum = previous }
+  let results = [1, 3].map { threads in
+    ComputeThreads.maximum = threads
+    return valueWithGradient(at: inputs) { p, _ in linearCrossEntropy(p[0], weight: p[1], bias: p[2], labels: labels) }
+  }
+  #expect(results[0].0.scalars == results[1].0.scalars)
+  for index in 0..<3 { #expect(results[0].1[index].scalars == results[1].1[index].scalars, "gradient \(index)") }
+}
+
+@Test func layerNormIsTheSameOnAnyNumberOfThreads() {
+  // 300 rows of 70 features: past the size where rows and 8-column groups split across threads.
+  let inputs = TensorList([random([3, 100, 70], seed: 36), random([70], seed: 37), random([70], seed: 38)])
+  let weights = random([3, 100, 70], seed: 39)
+  let previous = ComputeThreads.maximum
+  defer { ComputeThreads.maximum = previous }
+  let results = [1, 3].map { threads in
+    ComputeThreads.maximum = threads
+    return valueWithGradient(at: inputs) { p, _ in (p[0].layerNormalized(weight: p[1], bias: p[2]) * weights).sum() }
+  }
+  #expect(results[0].0.scalars == results[1].0.scalars)
+  for index in 0..<3 { #expect(results[0].1[index].scalars == results[1].1[index].scalars, "gradient \(index)") }
+}
+
 @Test func fusedLinearCrossEntropyEqualsTheComposition() {
   let x = random([2, 3, 4], seed: 30), weight = random([7, 4], seed: 31), bias = random([7], seed: 32)
   let labels = [1, 6, -100, 0, 3, 3]

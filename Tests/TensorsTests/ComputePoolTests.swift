@@ -1,0 +1,44 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import Tensors
+
+/// Counts how often each part ran.
+private final class PartCounts: Sendable {
+  let counts: Mutex<[Int]>
+  init(_ parts: Int) { counts = Mutex(Array(repeating: 0, count: parts)) }
+  func hit(_ part: Int) { counts.withLock { $0[part] += 1 } }
+  var values: [Int] { counts.withLock { $0 } }
+}
+
+@Test func poolRunsEveryPartOnceWhateverTheThreadCount() {
+  let previous = ComputeThreads.maximum
+  defer { ComputeThreads.maximum = previous }
+  for threads in [1, 2, 3] {
+    ComputeThreads.maximum = threads
+    for parts in [0, 1, 2, 7, 64] {
+      let counts = PartCounts(parts)
+      ComputePool.shared.run(parts: parts) { counts.hit($0) }
+      #expect(counts.values == Array(repeating: 1, count: parts), "\(threads) threads, \(parts) parts")
+    }
+  }
+}
+
+@Test func nestedAndConcurrentRegionsFinish() {
+  let previous = ComputeThreads.maximum
+  defer { ComputeThreads.maximum = previous }
+  ComputeThreads.maximum = 2
+  // A region inside a region runs on its own thread; regions from several threads at once share the pool.
+  let inner = PartCounts(4 * 5)
+  ComputePool.shared.run(parts: 4) { outer in
+    ComputePool.shared.run(parts: 5) { inner.hit(outer * 5 + $0) }
+  }
+  #expect(inner.values == Array(repeating: 1, count: 20))
+  let concurrent = PartCounts(6 * 9)
+  DispatchQueue.concurrentPerform(iterations: 6) { caller in
+    for _ in 0..<50 { ComputePool.shared.run(parts: 9) { _ in } }
+    ComputePool.shared.run(parts: 9) { concurrent.hit(caller * 9 + $0) }
+  }
+  #expect(concurrent.values == Array(repeating: 1, count: 54))
+}
