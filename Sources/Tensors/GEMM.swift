@@ -258,6 +258,15 @@ public enum GEMM {
             for j in width..<tile { row[j] = 0 }
           }
         }
+      } else if width == tile && (tile == 6 || tile == 16) {
+        // Full panel of a line-major source: eight depths of every line at a time (vector loads), written out
+        // in order, so the panel fills sequentially while its lines stream in side by side.
+        if tile == 6 {
+          transposeLines(source + first * ld + depthStart, ld: ld, lineCount: 6, depth: depth, into: target, tile: 6)
+        } else {
+          transposeLines(source + first * ld + depthStart, ld: ld, lineCount: 8, depth: depth, into: target, tile: 16)
+          transposeLines(source + (first + 8) * ld + depthStart, ld: ld, lineCount: 8, depth: depth, into: target + 8, tile: 16)
+        }
       } else {
         for j in 0..<tile {
           if j < width {
@@ -269,6 +278,40 @@ public enum GEMM {
         }
       }
       panel += 1
+    }
+  }
+
+  /// target[d·tile + j] = line j[d] for `lineCount` (6 or 8) lines `ld` apart and d in 0..<depth.
+  @inline(__always)
+  static func transposeLines(_ first: UnsafePointer<Float>, ld: Int, lineCount: Int, depth: Int, into target: UnsafeMutablePointer<Float>, tile: Int) {
+    typealias V = SIMD8<Float>
+    var d = 0
+    if lineCount == 6 {
+      let (l0, l1, l2, l3, l4, l5) = (first, first + ld, first + 2 * ld, first + 3 * ld, first + 4 * ld, first + 5 * ld)
+      while d + 8 <= depth {
+        let (v0, v1, v2) = (UnsafeRawPointer(l0 + d).loadUnaligned(as: V.self), UnsafeRawPointer(l1 + d).loadUnaligned(as: V.self), UnsafeRawPointer(l2 + d).loadUnaligned(as: V.self))
+        let (v3, v4, v5) = (UnsafeRawPointer(l3 + d).loadUnaligned(as: V.self), UnsafeRawPointer(l4 + d).loadUnaligned(as: V.self), UnsafeRawPointer(l5 + d).loadUnaligned(as: V.self))
+        for lane in 0..<8 {
+          let row = target + (d + lane) * tile
+          row[0] = v0[lane]; row[1] = v1[lane]; row[2] = v2[lane]; row[3] = v3[lane]; row[4] = v4[lane]; row[5] = v5[lane]
+        }
+        d += 8
+      }
+    } else {
+      let (l0, l1, l2, l3) = (first, first + ld, first + 2 * ld, first + 3 * ld)
+      let (l4, l5, l6, l7) = (first + 4 * ld, first + 5 * ld, first + 6 * ld, first + 7 * ld)
+      while d + 8 <= depth {
+        let (v0, v1, v2, v3) = (UnsafeRawPointer(l0 + d).loadUnaligned(as: V.self), UnsafeRawPointer(l1 + d).loadUnaligned(as: V.self), UnsafeRawPointer(l2 + d).loadUnaligned(as: V.self), UnsafeRawPointer(l3 + d).loadUnaligned(as: V.self))
+        let (v4, v5, v6, v7) = (UnsafeRawPointer(l4 + d).loadUnaligned(as: V.self), UnsafeRawPointer(l5 + d).loadUnaligned(as: V.self), UnsafeRawPointer(l6 + d).loadUnaligned(as: V.self), UnsafeRawPointer(l7 + d).loadUnaligned(as: V.self))
+        for lane in 0..<8 {
+          UnsafeMutableRawPointer(target + (d + lane) * tile).storeBytes(of: V(v0[lane], v1[lane], v2[lane], v3[lane], v4[lane], v5[lane], v6[lane], v7[lane]), as: V.self)
+        }
+        d += 8
+      }
+    }
+    while d < depth {
+      for j in 0..<lineCount { target[d * tile + j] = first[j * ld + d] }
+      d += 1
     }
   }
 
