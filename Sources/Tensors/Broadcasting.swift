@@ -22,6 +22,33 @@ func broadcastStrides(of shape: [Int], to target: [Int]) -> [Int] {
   return strides
 }
 
+/// A function of one scalar applied element by element, as a type: the chunked loops are specialised for it and
+/// call it inline (a closure captured by a region of the compute pool costs an indirect call per scalar).
+protocol ElementFunction: Sendable {
+  func callAsFunction(_ x: Float) -> Float
+}
+
+/// A function of two scalars combined element by element (see `ElementFunction`).
+protocol ElementCombination: Sendable {
+  func callAsFunction(_ x: Float, _ y: Float) -> Float
+}
+
+/// Any closure, for the ops that are not hot enough to deserve a type.
+struct ClosureFunction: ElementFunction {
+  let body: @Sendable (Float) -> Float
+  @inline(__always) func callAsFunction(_ x: Float) -> Float { body(x) }
+}
+
+struct ClosureCombination: ElementCombination {
+  let body: @Sendable (Float, Float) -> Float
+  @inline(__always) func callAsFunction(_ x: Float, _ y: Float) -> Float { body(x, y) }
+}
+
+struct Adding: ElementCombination { @inline(__always) func callAsFunction(_ x: Float, _ y: Float) -> Float { x + y } }
+struct Subtracting: ElementCombination { @inline(__always) func callAsFunction(_ x: Float, _ y: Float) -> Float { x - y } }
+struct Multiplying: ElementCombination { @inline(__always) func callAsFunction(_ x: Float, _ y: Float) -> Float { x * y } }
+struct Dividing: ElementCombination { @inline(__always) func callAsFunction(_ x: Float, _ y: Float) -> Float { x / y } }
+
 /// Element counts from which elementwise ops split across the compute threads (below it, waking them costs
 /// more than the work).
 let elementwiseParallelMinimum = 1 << 16
@@ -39,8 +66,13 @@ extension Tensor {
   /// operand, a trailing-shape operand (a bias over rows) and an operand with one value per row (a
   /// trailing dimension of 1: a mask over positions), split across the compute threads when large (each
   /// element is computed the same way by whichever thread); a general strided walk otherwise.
+  static func broadcasting(_ a: Tensor, _ b: Tensor, _ operation: @escaping @Sendable (Float, Float) -> Float) -> Tensor {
+    broadcasting(a, b, ClosureCombination(body: operation))
+  }
+
+  /// `broadcasting` specialised for one combination type, so that its loops call it directly (inlined).
   @inline(__always)
-  static func broadcasting(_ a: Tensor, _ b: Tensor, _ operation: @Sendable (Float, Float) -> Float) -> Tensor {
+  static func broadcasting<Combination: ElementCombination>(_ a: Tensor, _ b: Tensor, _ operation: Combination) -> Tensor {
     a.requireDense("elementwise op")
     b.requireDense("elementwise op")
     let shape = a.shape == b.shape ? a.shape : broadcastShape(a.shape, b.shape)

@@ -5,34 +5,34 @@ import Foundation
 
 extension Tensor {
   public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
-    let result = Tensor.broadcasting(lhs, rhs, +)
+    let result = Tensor.broadcasting(lhs, rhs, Adding())
     let (lShape, rShape) = (lhs.shape, rhs.shape)
     return result.recorded(from: [lhs, rhs]) { g in [g.summed(toShape: lShape), g.summed(toShape: rShape)] }
   }
 
   public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
-    let result = Tensor.broadcasting(lhs, rhs, -)
+    let result = Tensor.broadcasting(lhs, rhs, Subtracting())
     let (lShape, rShape) = (lhs.shape, rhs.shape)
     return result.recorded(from: [lhs, rhs]) { g in [g.summed(toShape: lShape), g.negatedValue().summed(toShape: rShape)] }
   }
 
   public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
-    let result = Tensor.broadcasting(lhs, rhs, *)
+    let result = Tensor.broadcasting(lhs, rhs, Multiplying())
     let (l, r) = (lhs.detached, rhs.detached)
     let (needsLeft, needsRight) = (lhs.isTracked, rhs.isTracked)
     return result.recorded(from: [lhs, rhs]) { g in
-      [needsLeft ? Tensor.broadcasting(g, r, *).summed(toShape: l.shape) : nil,
-       needsRight ? Tensor.broadcasting(g, l, *).summed(toShape: r.shape) : nil]
+      [needsLeft ? Tensor.broadcasting(g, r, Multiplying()).summed(toShape: l.shape) : nil,
+       needsRight ? Tensor.broadcasting(g, l, Multiplying()).summed(toShape: r.shape) : nil]
     }
   }
 
   public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
-    let result = Tensor.broadcasting(lhs, rhs, /)
+    let result = Tensor.broadcasting(lhs, rhs, Dividing())
     let (l, r) = (lhs.detached, rhs.detached)
     let (needsLeft, needsRight) = (lhs.isTracked, rhs.isTracked)
     return result.recorded(from: [lhs, rhs]) { g in
-      [needsLeft ? Tensor.broadcasting(g, r, /).summed(toShape: l.shape) : nil,
-       needsRight ? Tensor.broadcasting(g, Tensor.broadcasting(l, Tensor.broadcasting(r, r, *), /), *).negatedValue().summed(toShape: r.shape) : nil]
+      [needsLeft ? Tensor.broadcasting(g, r, Dividing()).summed(toShape: l.shape) : nil,
+       needsRight ? Tensor.broadcasting(g, Tensor.broadcasting(l, Tensor.broadcasting(r, r, Multiplying()), Dividing()), Multiplying()).negatedValue().summed(toShape: r.shape) : nil]
     }
   }
 
@@ -40,20 +40,23 @@ extension Tensor {
     value.negatedValue().recorded(from: [value]) { g in [g.negatedValue()] }
   }
 
-  public static func + (lhs: Tensor, rhs: Float) -> Tensor { lhs.mapped { $0 + rhs }.recorded(from: [lhs]) { g in [g] } }
+  public static func + (lhs: Tensor, rhs: Float) -> Tensor { lhs.mapped(Shifting(amount: rhs)).recorded(from: [lhs]) { g in [g] } }
   public static func - (lhs: Tensor, rhs: Float) -> Tensor { lhs + (-rhs) }
   public static func + (lhs: Float, rhs: Tensor) -> Tensor { rhs + lhs }
   public static func - (lhs: Float, rhs: Tensor) -> Tensor { -rhs + lhs }
-  public static func * (lhs: Tensor, rhs: Float) -> Tensor { lhs.mapped { $0 * rhs }.recorded(from: [lhs]) { g in [g.mapped { $0 * rhs }] } }
+  public static func * (lhs: Tensor, rhs: Float) -> Tensor { lhs.mapped(Scaling(factor: rhs)).recorded(from: [lhs]) { g in [g.mapped(Scaling(factor: rhs))] } }
   public static func * (lhs: Float, rhs: Tensor) -> Tensor { rhs * lhs }
   public static func / (lhs: Tensor, rhs: Float) -> Tensor { lhs * (1 / rhs) }
 
-  func negatedValue() -> Tensor { mapped { -$0 } }
+  func negatedValue() -> Tensor { mapped(Negating()) }
 
   /// Applies `transform` to every scalar, untracked. Works on row-sparse tensors too (zero maps to zero
   /// for the transforms used on them: scaling).
+  func mapped(_ transform: @escaping @Sendable (Float) -> Float) -> Tensor { mapped(ClosureFunction(body: transform)) }
+
+  /// `mapped` specialised for one function type (its loop calls it inline).
   @inline(__always)
-  func mapped(_ transform: @Sendable (Float) -> Float) -> Tensor {
+  func mapped<Function: ElementFunction>(_ transform: Function) -> Tensor {
     var result = self.detached
     let count = scalars.count
     // Read the input, write a fresh array (no copy-then-modify); large ones in chunks across the threads.
@@ -73,16 +76,18 @@ extension Tensor {
 
   /// Pointwise op whose derivative is a function of its output (tanh, sigmoid, exp, relu).
   @inline(__always)
-  func pointwise(_ forward: @Sendable (Float) -> Float, derivativeFromOutput: @escaping @Sendable (Float) -> Float) -> Tensor {
+  func pointwise<Forward: ElementFunction, Derivative: ElementFunction>(_ forward: Forward, derivativeFromOutput: Derivative) -> Tensor {
     requireDense("pointwise op")
     let output = mapped(forward)
-    return output.recorded(from: [self]) { g in [Tensor.broadcasting(g, output, { $0 * derivativeFromOutput($1) })] }
+    return output.recorded(from: [self]) { g in [Tensor.broadcasting(g, output, ChainRule(derivativeFromOutput: derivativeFromOutput))] }
   }
 
-  public func tanh() -> Tensor { pointwise(Foundation.tanh, derivativeFromOutput: { 1 - $0 * $0 }) }
-  public func sigmoid() -> Tensor { pointwise(stableSigmoid, derivativeFromOutput: { $0 * (1 - $0) }) }
-  public func relu() -> Tensor { pointwise({ Swift.max($0, 0) }, derivativeFromOutput: { $0 > 0 ? 1 : 0 }) }
-  public func exp() -> Tensor { pointwise(Foundation.exp, derivativeFromOutput: { $0 }) }
+  public func tanh() -> Tensor {
+    pointwise(ClosureFunction { Foundation.tanh($0) }, derivativeFromOutput: ClosureFunction { 1 - $0 * $0 })
+  }
+  public func sigmoid() -> Tensor { pointwise(ClosureFunction(body: stableSigmoid), derivativeFromOutput: ClosureFunction { $0 * (1 - $0) }) }
+  public func relu() -> Tensor { pointwise(Rectifying(), derivativeFromOutput: RectifierSlope()) }
+  public func exp() -> Tensor { pointwise(ClosureFunction { Foundation.exp($0) }, derivativeFromOutput: ClosureFunction { $0 }) }
 
   public func log() -> Tensor {
     requireDense("log")
@@ -127,4 +132,24 @@ extension Tensor {
 
 @inline(__always) func stableSigmoid(_ x: Float) -> Float {
   x >= 0 ? 1 / (1 + Foundation.exp(-x)) : { let e = Foundation.exp(x); return e / (1 + e) }()
+}
+
+private struct Shifting: ElementFunction {
+  let amount: Float
+  @inline(__always) func callAsFunction(_ x: Float) -> Float { x + amount }
+}
+
+struct Scaling: ElementFunction {
+  let factor: Float
+  @inline(__always) func callAsFunction(_ x: Float) -> Float { x * factor }
+}
+
+private struct Negating: ElementFunction { @inline(__always) func callAsFunction(_ x: Float) -> Float { -x } }
+private struct Rectifying: ElementFunction { @inline(__always) func callAsFunction(_ x: Float) -> Float { Swift.max(x, 0) } }
+private struct RectifierSlope: ElementFunction { @inline(__always) func callAsFunction(_ y: Float) -> Float { y > 0 ? 1 : 0 } }
+
+/// g · f′ with f′ given by the op's output y: the pullback of a pointwise op.
+private struct ChainRule<Derivative: ElementFunction>: ElementCombination {
+  let derivativeFromOutput: Derivative
+  @inline(__always) func callAsFunction(_ g: Float, _ y: Float) -> Float { g * derivativeFromOutput(y) }
 }

@@ -78,5 +78,5 @@ extension Tensor {
   }
 
   /// Every scalar multiplied by `factor` (keeps the layout).
-  public func scaled(by factor: Float) -> Tensor { mapped { $0 * factor } }
+  public func scaled(by factor: Float) -> Tensor { mapped(Scaling(factor: factor)) }
 }
