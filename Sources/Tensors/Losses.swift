@@ -60,12 +60,13 @@ public func logProbabilities(_ logits: Tensor) -> Tensor { logits.detached.softm
 /// loss, where the logits are [positions, vocabulary] and the largest array of the step.
 ///
 /// Same value and gradients as `crossEntropy(linear(x, weight: weight, bias: bias), labels, …)`, but the
-/// logits live in one buffer for the whole op: the product writes x·Wᵀ into it, the forward adds the bias and
-/// turns each row into exp(logit − max) in place, keeping one sum per row; the pullback turns that into
+/// logits live in one buffer for the whole op: the product writes x·Wᵀ into it a block of rows at a time, and each
+/// block, while still in cache, gets the bias and becomes exp(logit − max) in place, keeping one sum per row (about
+/// 7 % faster on one thread than a whole product then a pass over memory); the pullback turns that into
 /// (softmax − target)·scale in place, summing the columns for the bias gradient on the way, then runs the two
 /// products for x and W. No other array of that size is made.
 ///
-/// Threads: the forward splits rows, the pullback's in-place pass splits columns (each column's bias
+/// Threads: the forward splits row blocks, the pullback's in-place pass splits columns (each column's bias
 /// gradient is summed over the rows in order by one thread), and the loss is summed in row order, so the
 /// bits do not depend on the thread count.
 public func linearCrossEntropy(_ x: Tensor, weight: Tensor, bias: Tensor, labels: [Int], ignoreIndex: Int = -100) -> Tensor {
@@ -82,40 +83,47 @@ public func linearCrossEntropy(_ x: Tensor, weight: Tensor, bias: Tensor, labels
     var values: [Float]
     init(_ values: [Float]) { self.values = values }
   }
-  // The logits, owned by the buffer alone (the softmax and then its gradient overwrite them in place).
-  let buffer = Buffer([Float](unsafeUninitializedCapacity: rows * classes) { z, initialized in
-    initialized = rows * classes
-    guard rows > 0, classes > 0 else { return }
-    if inputs == 0 {
-      z.initialize(repeating: 0)
-      return
-    }
-    x.scalars.withUnsafeBufferPointer { a in
-      weight.scalars.withUnsafeBufferPointer { w in
-        GEMM.multiply(m: rows, n: classes, k: inputs, a: a.baseAddress!, lda: inputs, transposeA: false,
-                      b: w.baseAddress!, ldb: inputs, transposeB: true, c: z.baseAddress!, ldc: classes, accumulate: false)
-      }
-    }
-  })
+  // The logits, owned by the buffer alone (the softmax and then its gradient overwrite them in place). They are
+  // made a block of rows at a time against Wᵀ packed once, and each block gets its bias, maximum and exponentials
+  // while it is still in cache (the whole [rows, classes] array is far larger than the cache).
+  let buffer = Buffer([Float](unsafeUninitializedCapacity: rows * classes) { _, initialized in initialized = rows * classes })
   var sums = [Float](repeating: 0, count: rows)
   var rowLosses = [Double](repeating: 0, count: rows)
-  buffer.values.withUnsafeMutableBufferPointer { z in
-    bias.scalars.withUnsafeBufferPointer { b in
-      sums.withUnsafeMutableBufferPointer { sums in
-        rowLosses.withUnsafeMutableBufferPointer { losses in
-          let addresses = [z.baseAddress, sums.baseAddress].map { Int(bitPattern: $0) }
-          let (biasAddress, lossAddress) = (Int(bitPattern: b.baseAddress), Int(bitPattern: losses.baseAddress))
-          forEachChunk(of: rows) { range in
-            let z = UnsafeMutablePointer<Float>(bitPattern: addresses[0])!, sums = UnsafeMutablePointer<Float>(bitPattern: addresses[1])!
-            let b = UnsafePointer<Float>(bitPattern: biasAddress)!, losses = UnsafeMutablePointer<Double>(bitPattern: lossAddress)!
-            for row in range {
-              let base = z + row * classes
-              let largest = FastMath.addRowReturningMaximum(base, b, count: classes)
-              let sum = FastMath.exponentiateRowInPlace(base, count: classes, largest: largest)
-              sums[row] = sum
-              let label = labels[row]
-              // −log softmax(label) = log Σ − (logit − max) = log Σ − log(exp(logit − max))
-              if label != ignoreIndex { losses[row] = Double(Foundation.log(sum)) - Double(Foundation.log(base[label])) }
+  if rows > 0 && classes > 0 {
+    let packedWeight = weight.scalars.withUnsafeBufferPointer { w in
+      GEMM.PackedMatrix(w.baseAddress!, rows: inputs, columns: classes, ldb: inputs, transposed: true)
+    }
+    let blockRows = 24  // 24 × a 10,000-word vocabulary: 960 KB, about one core's L2 (12 and 48 measured slower)
+    buffer.values.withUnsafeMutableBufferPointer { z in
+      x.scalars.withUnsafeBufferPointer { a in
+        bias.scalars.withUnsafeBufferPointer { b in
+          sums.withUnsafeMutableBufferPointer { sums in
+            rowLosses.withUnsafeMutableBufferPointer { losses in
+              let addresses = [z.baseAddress, sums.baseAddress].map { Int(bitPattern: $0) }
+              let (inputAddress, biasAddress, lossAddress) = (Int(bitPattern: a.baseAddress), Int(bitPattern: b.baseAddress), Int(bitPattern: losses.baseAddress))
+              forEachChunk(of: (rows + blockRows - 1) / blockRows) { blocks in
+                let z = UnsafeMutablePointer<Float>(bitPattern: addresses[0])!, sums = UnsafeMutablePointer<Float>(bitPattern: addresses[1])!
+                let b = UnsafePointer<Float>(bitPattern: biasAddress)!, losses = UnsafeMutablePointer<Double>(bitPattern: lossAddress)!
+                let a = UnsafePointer<Float>(bitPattern: inputAddress)
+                for block in blocks {
+                  let first = block * blockRows, count = Swift.min(blockRows, rows - first)
+                  if inputs > 0 {
+                    GEMM.multiply(m: count, a: a! + first * inputs, lda: inputs, transposeA: false, packed: packedWeight,
+                                  c: z + first * classes, ldc: classes, accumulate: false)
+                  } else {
+                    (z + first * classes).initialize(repeating: 0, count: count * classes)
+                  }
+                  for row in first..<(first + count) {
+                    let base = z + row * classes
+                    let largest = FastMath.addRowReturningMaximum(base, b, count: classes)
+                    let sum = FastMath.exponentiateRowInPlace(base, count: classes, largest: largest)
+                    sums[row] = sum
+                    let label = labels[row]
+                    // −log softmax(label) = log Σ − (logit − max) = log Σ − log(exp(logit − max))
+                    if label != ignoreIndex { losses[row] = Double(Foundation.log(sum)) - Double(Foundation.log(base[label])) }
+                  }
+                }
+              }
             }
           }
         }

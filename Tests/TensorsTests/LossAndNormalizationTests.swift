@@ -68,9 +68,10 @@ private func random(_ shape: [Int], seed: UInt64, range: ClosedRange<Float> = -1
 }
 
 @Test func fusedLinearCrossEntropyIsTheSameOnAnyNumberOfThreads() {
-  // Rows split across threads in the forward, 8-column groups in the pullback (21 classes: a ragged last group).
-  let inputs = TensorList([random([5, 4], seed: 33), random([21, 4], seed: 34), random([21], seed: 35)])
-  let labels = [20, 7, -100, 0, 8]
+  // Blocks of 24 rows split across threads in the forward (53 rows: a ragged last block), 8-column groups in the
+  // pullback (21 classes: a ragged last group).
+  let inputs = TensorList([random([53, 4], seed: 33), random([21, 4], seed: 34), random([21], seed: 35)])
+  let labels = (0..<53).map { $0 % 7 == 2 ? -100 : ($0 * 5) % 21 }
   let previous = ComputeThreads.maximum
   defer { ComputeThreads.maximum = previous }
   let results = [1, 3].map { threads in
