@@ -104,15 +104,11 @@ public func linearCrossEntropy(_ x: Tensor, weight: Tensor, bias: Tensor, labels
               forEachChunk(of: (rows + blockRows - 1) / blockRows) { blocks in
                 let z = UnsafeMutablePointer<Float>(bitPattern: addresses[0])!, sums = UnsafeMutablePointer<Float>(bitPattern: addresses[1])!
                 let b = UnsafePointer<Float>(bitPattern: biasAddress)!, losses = UnsafeMutablePointer<Double>(bitPattern: lossAddress)!
-                let a = UnsafePointer<Float>(bitPattern: inputAddress)
+                let a = UnsafePointer<Float>(bitPattern: inputAddress)!  // rows > 0 means inputs > 0
                 for block in blocks {
                   let first = block * blockRows, count = Swift.min(blockRows, rows - first)
-                  if inputs > 0 {
-                    GEMM.multiply(m: count, a: a! + first * inputs, lda: inputs, transposeA: false, packed: packedWeight,
-                                  c: z + first * classes, ldc: classes, accumulate: false)
-                  } else {
-                    (z + first * classes).initialize(repeating: 0, count: count * classes)
-                  }
+                  GEMM.multiply(m: count, a: a + first * inputs, lda: inputs, transposeA: false, packed: packedWeight,
+                                c: z + first * classes, ldc: classes, accumulate: false)
                   for row in first..<(first + count) {
                     let base = z + row * classes
                     let largest = FastMath.addRowReturningMaximum(base, b, count: classes)
