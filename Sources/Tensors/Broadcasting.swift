@@ -80,7 +80,7 @@ extension Tensor {
     let aCount = a.scalars.count, bCount = b.scalars.count
     let inner = shape.last ?? 1
     // Every path below writes each output element once.
-    var out = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    var out = [Float](unsetCount: count)
     guard count > 0 else { return Tensor(shape: shape, scalars: out) }
     a.scalars.withUnsafeBufferPointer { x in
       b.scalars.withUnsafeBufferPointer { y in

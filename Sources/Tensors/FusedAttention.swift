@@ -22,9 +22,9 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
   let (output, weights) = attentionForward(layout, query: query.scalars, key: key.scalars, value: value.scalars, keyMask: keyMask)
   let (q, k, v) = (query.detached, key.detached, value.detached)
   return Tensor(shape: leading + [queries, valueDepth], scalars: output).recorded(from: [query, key, value]) { gradient in
-    var dQuery = [Float](unsafeUninitializedCapacity: q.scalarCount) { _, count in count = q.scalarCount }
-    var dKey = [Float](unsafeUninitializedCapacity: k.scalarCount) { _, count in count = k.scalarCount }
-    var dValue = [Float](unsafeUninitializedCapacity: v.scalarCount) { _, count in count = v.scalarCount }
+    var dQuery = [Float](unsetCount: q.scalarCount)
+    var dKey = [Float](unsetCount: k.scalarCount)
+    var dValue = [Float](unsetCount: v.scalarCount)
     dQuery.withUnsafeMutableBufferPointer { dq in
       dKey.withUnsafeMutableBufferPointer { dk in
         dValue.withUnsafeMutableBufferPointer { dv in
@@ -59,7 +59,7 @@ public func multiHeadSelfAttention(packed qkv: Tensor, heads: Int, keyMask: Tens
   let packedInput = qkv.detached
   return Tensor(shape: [batch, time, dimension], scalars: output).recorded(from: [qkv]) { gradient in
     // Every element of d(qkv) belongs to exactly one head's dQ, dK or dV block, each written whole.
-    var dPacked = [Float](unsafeUninitializedCapacity: packedInput.scalarCount) { _, count in count = packedInput.scalarCount }
+    var dPacked = [Float](unsetCount: packedInput.scalarCount)
     dPacked.withUnsafeMutableBufferPointer { d in
       attentionBackward(layout, gradient: gradient.scalars, weights: weights, query: packedInput.scalars, key: packedInput.scalars,
                         value: packedInput.scalars, dQuery: d.baseAddress!, dKey: d.baseAddress!, dValue: d.baseAddress!)
@@ -107,8 +107,8 @@ private func attentionForward(_ layout: AttentionLayout, query: [Float], key: [F
   let scale = 1 / Float(depth).squareRoot()
   let outputCount = groups * queries * valueDepth
   // Every output row is written by its group's product (`accumulate: false`), so neither buffer needs a fill.
-  var weights = [Float](unsafeUninitializedCapacity: groups * queries * keys) { _, count in count = groups * queries * keys }
-  var output = [Float](unsafeUninitializedCapacity: outputCount) { _, count in count = outputCount }
+  var weights = [Float](unsetCount: groups * queries * keys)
+  var output = [Float](unsetCount: outputCount)
   if keys == 0 { output.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
   let maskScalars = keyMask?.scalars ?? []
   maskScalars.withUnsafeBufferPointer { maskBuffer in

@@ -35,6 +35,14 @@ func forEachChunk(of count: Int, _ body: @Sendable (_ range: Range<Int>) -> Void
   forEachChunk(of: count, parts: nil) { _, range in body(range) }
 }
 
+extension Array where Element == Float {
+  /// `count` scalars left unset, for an output whose every element the caller writes before it is read (a product
+  /// with `accumulate: false`, a row-by-row pass): no zero fill of memory that is overwritten anyway.
+  init(unsetCount count: Int) {
+    self.init(unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+  }
+}
+
 /// Single-precision matrix multiply in pure Swift: C = op(A)·op(B) (+ C when `accumulate`).
 ///
 /// BLIS-style: B is packed into 16-column panels and A into 6-row panels for each 256-deep slice of K;

@@ -39,7 +39,7 @@ func matmulValue(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool, b
   if let target, target.rank == 2, aBatch > 1 || bBatch > 1 {
     precondition(aBatch == bBatch, "cannot sum batches \(a.shape) and \(b.shape)")
     // Uninitialised: the first product writes every element (`accumulate: false`), later ones add.
-    var out = [Float](unsafeUninitializedCapacity: m * n) { _, initialized in initialized = m * n }
+    var out = [Float](unsetCount: m * n)
     if transposeA && !transposeB {
       // Σ_i A_iᵀ·B_i is one product of the stacked matrices: A_allᵀ·B_all, with K = batch·rows.
       a.scalars.withUnsafeBufferPointer { x in
@@ -69,7 +69,7 @@ func matmulValue(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool, b
   if b.rank == 2 && !transposeA {
     // Leading dimensions of a fold into M: one large product.
     let rows = aBatch * m
-    var out = [Float](unsafeUninitializedCapacity: rows * n) { _, initialized in initialized = rows * n }
+    var out = [Float](unsetCount: rows * n)
     a.scalars.withUnsafeBufferPointer { x in
       b.scalars.withUnsafeBufferPointer { y in
         out.withUnsafeMutableBufferPointer { o in
@@ -91,7 +91,7 @@ func matmulValue(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool, b
     batchShape = Array(a.shape.dropLast(2))
   }
   let batch = batchShape.reduce(1, *)
-  var out = [Float](unsafeUninitializedCapacity: batch * m * n) { _, initialized in initialized = batch * m * n }
+  var out = [Float](unsetCount: batch * m * n)
   a.scalars.withUnsafeBufferPointer { x in
     b.scalars.withUnsafeBufferPointer { y in
       out.withUnsafeMutableBufferPointer { o in

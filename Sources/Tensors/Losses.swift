@@ -86,7 +86,7 @@ public func linearCrossEntropy(_ x: Tensor, weight: Tensor, bias: Tensor, labels
   // The logits, owned by the buffer alone (the softmax and then its gradient overwrite them in place). They are
   // made a block of rows at a time against Wᵀ packed once, and each block gets its bias, maximum and exponentials
   // while it is still in cache (the whole [rows, classes] array is far larger than the cache).
-  let buffer = Buffer([Float](unsafeUninitializedCapacity: rows * classes) { _, initialized in initialized = rows * classes })
+  let buffer = Buffer([Float](unsetCount: rows * classes))
   var sums = [Float](repeating: 0, count: rows)
   var rowLosses = [Double](repeating: 0, count: rows)
   if rows > 0 && classes > 0 {

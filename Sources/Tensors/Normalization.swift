@@ -13,9 +13,9 @@ extension Tensor {
     let rows = scalarCount / Swift.max(features, 1)
     let count = scalarCount
     // Every row of both is written below.
-    var normalized = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    var normalized = [Float](unsetCount: count)
     var inverseDeviations = [Float](repeating: 0, count: rows)
-    var out = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    var out = [Float](unsetCount: count)
     scalars.withUnsafeBufferPointer { xBuffer in
       weight.scalars.withUnsafeBufferPointer { gamma in
         bias.scalars.withUnsafeBufferPointer { beta in

@@ -265,17 +265,10 @@ private func inAlignedChunks(
   _ buffers: [UnsafeMutableBufferPointer<Float>], _ body: @Sendable ([UnsafeMutableBufferPointer<Float>]) -> Void
 ) {
   let count = buffers[0].count
-  let parts = count >= 1 << 16 ? chunkCount(of: count / 8) : 1
-  guard parts > 1 else {
-    body(buffers)
-    return
-  }
+  let groups = (count + 7) / 8
   let addresses = buffers.map { Int(bitPattern: $0.baseAddress) }
-  let stride = (count / 8 + parts - 1) / parts * 8
-  ComputePool.shared.run(parts: parts) { part in
-    let start = Swift.min(count, part * stride)
-    let end = part == parts - 1 ? count : Swift.min(count, start + stride)
-    guard start < end else { return }
+  forEachChunk(of: groups, parts: count >= 1 << 16 ? chunkCount(of: groups) : 1) { _, range in
+    let start = range.lowerBound * 8, end = Swift.min(count, range.upperBound * 8)
     body(addresses.map { UnsafeMutableBufferPointer(start: UnsafeMutablePointer<Float>(bitPattern: $0)! + start, count: end - start) })
   }
 }
