@@ -130,8 +130,33 @@ extension BenchCommand {
     var threads = "1"
     @Option(help: "Timed blocks per size.")
     var repeats = 5
+    @Option(help: ArgumentHelp("A rectangular product instead of the squares: MxNxK, op(A) M×K, op(B) K×N (e.g. the LM's logit gradient 512x128x10000).", valueName: "MxNxK"))
+    var shape: String?
+    @Flag(help: "With --shape: A is stored K×M (op(A) = Aᵀ).")
+    var transposeA = false
+    @Flag(help: "With --shape: B is stored N×K (op(B) = Bᵀ).")
+    var transposeB = false
 
     func run() throws {
+      if let shape {
+        let sides = shape.split(separator: "x").compactMap { Int($0) }
+        guard sides.count == 3, sides.allSatisfy({ $0 > 0 }) else { throw ValidationError("--shape: expected MxNxK with positive sides, got '\(shape)'") }
+        let (m, n, k) = (sides[0], sides[1], sides[2])
+        for threadCount in threads.split(separator: ",").compactMap({ Int($0) }) {
+          var generator = SplitMix64(seed: 0)
+          let a = Tensor.normal([m * k], using: &generator).scalars, b = Tensor.normal([k * n], using: &generator).scalars
+          var c = [Float](repeating: 0, count: m * n)
+          let seconds = medianSecondsPerCall(repeats: repeats) {
+            GEMM.multiply(m: m, n: n, k: k, a: a, lda: transposeA ? m : k, transposeA: transposeA, b: b, ldb: transposeB ? k : n,
+                          transposeB: transposeB, c: &c, ldc: n, accumulate: false, threads: threadCount)
+          }
+          let milliseconds: Double = (seconds * 1e4).rounded() / 10
+          let gflops: Double = (2 * Double(m * n * k) / seconds / 1e8).rounded() / 10
+          try printJSONLine(["bench": "gemm", "shape": shape, "transpose_a": transposeA, "transpose_b": transposeB, "threads": threadCount,
+                             "ms": milliseconds, "gflops": gflops])
+        }
+        return
+      }
       for threadCount in threads.split(separator: ",").compactMap({ Int($0) }) {
         for n in sizes.split(separator: ",").compactMap({ Int($0) }) {
           var generator = SplitMix64(seed: 0)

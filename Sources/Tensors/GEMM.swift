@@ -51,6 +51,8 @@ extension Array where Element == Float {
 public enum GEMM {
   static let rowTile = 6, columnTile = 16
   static let depthBlock = 256, rowBlock = 96, columnBlock = 2048
+  /// Size of a row-major op(A) (m·k scalars, 4 MB) from which `blocked` reads A in place instead of packing it.
+  static let directAMinimum = 1 << 20
 
   /// op(A) is m×k, op(B) is k×n, C is m×n; `lda`, `ldb`, `ldc` are the row strides of A, B, C as stored.
   public static func multiply(
@@ -127,6 +129,10 @@ public enum GEMM {
       packedA.deallocate()
       edgeTile.deallocate()
     }
+    // A row-major op(A) too large for the cache is read where it lies: packing it would take it through memory once
+    // more than the products do (the LM's [positions, vocabulary] logit gradient times the decoder weight). A transposed
+    // one is still packed: read in place, each depth step would be a new row, far away.
+    let readsADirectly = !transposeA && m * k >= directAMinimum
     var jc = 0
     while jc < n {
       let nc = Swift.min(columnBlock, n - jc)
@@ -139,16 +145,25 @@ public enum GEMM {
         var ic = 0
         while ic < m {
           let mc = Swift.min(rowBlock, m - ic)
-          packA(a: a, lda: lda, transposed: transposeA, rowStart: ic, rows: mc, columnStart: pc, columns: kc, into: packedA)
+          if !readsADirectly {
+            packA(a: a, lda: lda, transposed: transposeA, rowStart: ic, rows: mc, columnStart: pc, columns: kc, into: packedA)
+          }
           var jr = 0
           while jr < nc {
             let nr = Swift.min(columnTile, nc - jr)
             var ir = 0
             while ir < mc {
               let mr = Swift.min(rowTile, mc - ir)
-              microKernel(
-                depth: kc, a: packedA + ir * kc, b: packedB + jr * kc,
-                c: c + (ic + ir) * ldc + jc + jr, ldc: ldc, rows: mr, columns: nr, accumulate: addToC, edgeTile: edgeTile)
+              let tile = c + (ic + ir) * ldc + jc + jr
+              if readsADirectly {
+                microKernel(
+                  depth: kc, a: a + (ic + ir) * lda + pc, rowStride: lda, depthStride: 1,
+                  b: packedB + jr * kc, c: tile, ldc: ldc, rows: mr, columns: nr, accumulate: addToC, edgeTile: edgeTile)
+              } else {
+                microKernel(
+                  depth: kc, a: packedA + ir * kc, rowStride: 1, depthStride: rowTile,
+                  b: packedB + jr * kc, c: tile, ldc: ldc, rows: mr, columns: nr, accumulate: addToC, edgeTile: edgeTile)
+              }
               ir += rowTile
             }
             jr += columnTile
@@ -323,27 +338,31 @@ public enum GEMM {
     }
   }
 
-  /// The 6×16 register tile over one packed A panel and one packed B panel. A partial tile (at the
-  /// bottom or right edge of C) goes through `edgeTile`, then only its valid part is written.
+  /// The 6×16 register tile over one A panel and one packed B panel. Row r of the tile reads A at
+  /// a[r·rowStride + d·depthStride] for depth d: a packed panel (1, 6) or a row-major A in place (lda, 1); rows past
+  /// `rows` re-read row 0, which is always in bounds. A partial tile (at the bottom or right edge of C) goes through
+  /// `edgeTile`, then only its valid part is written.
   @inline(__always)
   static func microKernel(
-    depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+    depth: Int, a: UnsafePointer<Float>, rowStride: Int, depthStride: Int, b: UnsafePointer<Float>,
     c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, accumulate: Bool,
     edgeTile: UnsafeMutablePointer<Float>
   ) {
     typealias Vector = SIMD16<Float>
     var c0 = Vector(), c1 = Vector(), c2 = Vector(), c3 = Vector(), c4 = Vector(), c5 = Vector()
+    let o1 = rows > 1 ? rowStride : 0, o2 = rows > 2 ? 2 * rowStride : 0, o3 = rows > 3 ? 3 * rowStride : 0
+    let o4 = rows > 4 ? 4 * rowStride : 0, o5 = rows > 5 ? 5 * rowStride : 0
     var ap = a
     var bp = UnsafeRawPointer(b)
     for _ in 0..<depth {
       let bv = bp.load(as: Vector.self)
       c0.addProduct(Vector(repeating: ap[0]), bv)
-      c1.addProduct(Vector(repeating: ap[1]), bv)
-      c2.addProduct(Vector(repeating: ap[2]), bv)
-      c3.addProduct(Vector(repeating: ap[3]), bv)
-      c4.addProduct(Vector(repeating: ap[4]), bv)
-      c5.addProduct(Vector(repeating: ap[5]), bv)
-      ap += 6
+      c1.addProduct(Vector(repeating: ap[o1]), bv)
+      c2.addProduct(Vector(repeating: ap[o2]), bv)
+      c3.addProduct(Vector(repeating: ap[o3]), bv)
+      c4.addProduct(Vector(repeating: ap[o4]), bv)
+      c5.addProduct(Vector(repeating: ap[o5]), bv)
+      ap += depthStride
       bp += 64
     }
     if rows == rowTile && columns == columnTile {

@@ -52,6 +52,23 @@ func gemmMatchesNaiveProductForEveryTransposition(m: Int, n: Int, k: Int) {
   #expect(zip(one, expected).allSatisfy { abs($0 - $1) < 1e-3 })
 }
 
+/// A row-major A of at least `GEMM.directAMinimum` scalars is read in place, not packed: the same products in the same
+/// order as the packed path (A stored transposed is always packed), so the same bits, edge rows and columns included.
+@Test func gemmReadsALargeRowMajorAInPlaceWithThePackedPathsBits() {
+  let (m, n, k) = (13, 21, (GEMM.directAMinimum + 12) / 13)
+  #expect(m * k >= GEMM.directAMinimum)
+  let a = random([m * k], seed: 11).scalars, b = random([k * n], seed: 12).scalars
+  var transposedA = [Float](repeating: 0, count: m * k)
+  for i in 0..<m { for p in 0..<k { transposedA[p * m + i] = a[i * k + p] } }
+  var direct = [Float](repeating: 0.5, count: m * n), packed = direct
+  GEMM.multiply(m: m, n: n, k: k, a: a, lda: k, transposeA: false, b: b, ldb: n, transposeB: false, c: &direct, ldc: n, accumulate: true, threads: 1)
+  GEMM.multiply(m: m, n: n, k: k, a: transposedA, lda: m, transposeA: true, b: b, ldb: n, transposeB: false, c: &packed, ldc: n, accumulate: true, threads: 1)
+  #expect(direct == packed)
+  let expected = naiveProduct(a, b, m: m, n: n, k: k, transposeA: false, transposeB: false).map { $0 + 0.5 }
+  let worst = zip(direct, expected).map { abs($0 - $1) }.max() ?? 0
+  #expect(worst <= 1e-4 * Float(k).squareRoot(), "error \(worst)")
+}
+
 @Test func matmulShapesAndValues() {
   let a = Tensor([[1, 2], [3, 4], [5, 6]])
   let b = Tensor([[1, 0, 2], [0, 1, 3]])
