@@ -45,7 +45,8 @@ extension Array where Element == Float {
 
 /// Single-precision matrix multiply in pure Swift: C = op(A)·op(B) (+ C when `accumulate`).
 ///
-/// BLIS-style: B is packed into 16-column panels and A into 6-row panels for each 256-deep slice of K;
+/// BLIS-style: B is packed into 16-column panels and A into 6-row panels for each 256-deep slice of K (a
+/// row-major A of 4 MB or more is read in place instead, see `directAMinimum`);
 /// a 6×16 register tile of `SIMD16<Float>` accumulators (12 AVX2 registers) runs `addProduct` (one FMA
 /// per 8 lanes) over the slice. Edges are zero-padded in the packs and written through a scratch tile.
 public enum GEMM {
