@@ -88,7 +88,7 @@ extension Tensor {
           let (xAddress, yAddress, oAddress) = (Int(bitPattern: x.baseAddress), Int(bitPattern: y.baseAddress), Int(bitPattern: o.baseAddress))
           // `body` gets the three buffers and a range of items (blocks, repeats or rows).
           func perChunk(of items: Int, _ body: @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Range<Int>) -> Void) {
-            forEachChunk(of: items, parts: count >= elementwiseParallelMinimum ? chunkCount(of: items) : 1) { _, range in
+            forEachChunk(of: items, parts: chunkCount(of: items, scalars: count)) { _, range in
               body(UnsafePointer(bitPattern: xAddress)!, UnsafePointer(bitPattern: yAddress)!, UnsafeMutablePointer(bitPattern: oAddress)!, range)
             }
           }

@@ -65,7 +65,7 @@ extension Tensor {
       scalars.withUnsafeBufferPointer { x in
         let (xAddress, oAddress) = (Int(bitPattern: x.baseAddress), Int(bitPattern: o.baseAddress))
         let blocks = (count + 63) / 64
-        forEachChunk(of: blocks, parts: count >= elementwiseParallelMinimum ? chunkCount(of: blocks) : 1) { _, range in
+        forEachChunk(of: blocks, parts: chunkCount(of: blocks, scalars: count)) { _, range in
           let (x, o) = (UnsafePointer<Float>(bitPattern: xAddress)!, UnsafeMutablePointer<Float>(bitPattern: oAddress)!)
           for i in (range.lowerBound * 64)..<Swift.min(count, range.upperBound * 64) { o[i] = transform(x[i]) }
         }

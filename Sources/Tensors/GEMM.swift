@@ -15,6 +15,12 @@ public enum ComputeThreads {
 /// one per item.
 func chunkCount(of count: Int) -> Int { Swift.max(1, Swift.min(ComputeThreads.maximum, count)) }
 
+/// `chunkCount(of: items)` for an op over `scalars` scalars when they reach `minimum`, else 1: below it, waking the
+/// threads costs more than the work.
+func chunkCount(of items: Int, scalars: Int, minimum: Int = elementwiseParallelMinimum) -> Int {
+  scalars >= minimum ? chunkCount(of: items) : 1
+}
+
 /// Runs `body` over `0..<count` in `parts` contiguous chunks, concurrently when there is more than one. The items
 /// must be independent (disjoint outputs), so the result does not depend on the thread count.
 func forEachChunk(of count: Int, parts: Int? = nil, _ body: @Sendable (_ part: Int, _ range: Range<Int>) -> Void) {

@@ -119,7 +119,7 @@ extension Tensor {
 
 /// Chunks for a row-wise op over rows × features scalars: one per thread once there is enough work to pay
 /// for waking them (at most one per item, so `forEachChunk` of fewer items is still fine).
-private func rowChunks(_ rows: Int, _ features: Int) -> Int { rows * features >= 1 << 14 ? chunkCount(of: rows) : 1 }
+private func rowChunks(_ rows: Int, _ features: Int) -> Int { chunkCount(of: rows, scalars: rows * features, minimum: 1 << 14) }
 
 @inline(__always) private func pointer(_ address: Int) -> UnsafePointer<Float> { UnsafePointer(bitPattern: address)! }
 @inline(__always) private func mutablePointer(_ address: Int) -> UnsafeMutablePointer<Float> { UnsafeMutablePointer(bitPattern: address)! }

@@ -267,7 +267,7 @@ private func inAlignedChunks(
   let count = buffers[0].count
   let groups = (count + 7) / 8
   let addresses = buffers.map { Int(bitPattern: $0.baseAddress) }
-  forEachChunk(of: groups, parts: count >= 1 << 16 ? chunkCount(of: groups) : 1) { _, range in
+  forEachChunk(of: groups, parts: chunkCount(of: groups, scalars: count)) { _, range in
     let start = range.lowerBound * 8, end = Swift.min(count, range.upperBound * 8)
     body(addresses.map { UnsafeMutableBufferPointer(start: UnsafeMutablePointer<Float>(bitPattern: $0)! + start, count: end - start) })
   }
