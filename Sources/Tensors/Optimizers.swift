@@ -117,31 +117,37 @@ public struct Adam<Model: Parameterized>: Optimizer {
         firstMoments[index].withUnsafeMutableBufferPointer { m in
           secondMoments[index].withUnsafeMutableBufferPointer { v in
             parameter.scalars.withUnsafeMutableBufferPointer { p in
+              let shrink: Float = decoupled ? 1 - rate * decay : 1
               if let rows = g.isSparse ? g.coalesced() : nil, decay == 0 || decoupled {
-                // Zero gradient everywhere but the listed rows: decay all moments, then add the rows.
-                inAlignedChunks([m, v]) { slices in
-                  scaleInPlace(slices[0], by: b1)
-                  scaleInPlace(slices[1], by: b2)
-                }
-                let width = parameter.shape.dropFirst().reduce(1, *)
-                for (position, row) in rows.sparseRows!.enumerated() {
-                  for j in 0..<width {
-                    let value = rows.scalars[position * width + j], i = row * width + j
-                    m[i] += (1 - b1) * value
-                    v[i] += (1 - b2) * value * value
+                // Zero gradient everywhere but the listed rows: those rows take the full update, the others only
+                // decay their moments before the step; one pass either way.
+                let width = parameter.shape.dropFirst().reduce(1, *), rowCount = width == 0 ? 0 : p.count / width
+                var rowPositions = [Int](repeating: -1, count: rowCount)
+                for (position, row) in rows.sparseRows!.enumerated() { rowPositions[row] = position }
+                let positions = rowPositions
+                rows.scalars.withUnsafeBufferPointer { values in
+                  let addresses = [p.baseAddress, m.baseAddress, v.baseAddress].map { Int(bitPattern: $0) }
+                  let valuesAddress = Int(bitPattern: values.baseAddress)
+                  forEachChunk(of: rowCount, parts: chunkCount(of: rowCount, scalars: p.count)) { _, range in
+                    let (p, m, v) = (UnsafeMutablePointer<Float>(bitPattern: addresses[0])!, UnsafeMutablePointer<Float>(bitPattern: addresses[1])!,
+                                     UnsafeMutablePointer<Float>(bitPattern: addresses[2])!)
+                    for row in range {
+                      let offset = row * width
+                      let gradient = positions[row] < 0 ? nil : UnsafePointer<Float>(bitPattern: valuesAddress)! + positions[row] * width
+                      adamPass(p + offset, m + offset, v + offset, gradient: gradient, count: width, l2Decay: nil, beta1: b1, beta2: b2,
+                               shrink: shrink, stepSize: stepSize, inverseRootCorrection2: inverseRootCorrection2, epsilon: eps)
+                    }
                   }
                 }
               } else {
                 let dense = g.densified().scalars
                 dense.withUnsafeBufferPointer { gradient in
-                  inAlignedChunks([m, v, UnsafeMutableBufferPointer(mutating: gradient), p]) { slices in
-                    updateMoments(slices[0], slices[1], gradient: UnsafeBufferPointer(slices[2]), parameters: slices[3], l2Decay: decoupled ? 0 : decay, beta1: b1, beta2: b2)
+                  inAlignedChunks([p, m, v, UnsafeMutableBufferPointer(mutating: gradient)]) { slices in
+                    adamPass(slices[0].baseAddress!, slices[1].baseAddress!, slices[2].baseAddress!, gradient: UnsafePointer(slices[3].baseAddress!),
+                             count: slices[0].count, l2Decay: decoupled ? 0 : decay, beta1: b1, beta2: b2, shrink: shrink, stepSize: stepSize,
+                             inverseRootCorrection2: inverseRootCorrection2, epsilon: eps)
                   }
                 }
-              }
-              inAlignedChunks([p, m, v]) { slices in
-                adamStep(slices[0], slices[1], slices[2], shrink: decoupled ? 1 - rate * decay : 1, stepSize: stepSize,
-                         inverseRootCorrection2: inverseRootCorrection2, epsilon: eps)
               }
             }
           }
@@ -250,12 +256,10 @@ public enum LearningRateSchedule: Sendable, Equatable, Codable {
 
 private typealias Lanes = SIMD8<Float>
 
-@inline(__always) private func load(_ buffer: UnsafeMutableBufferPointer<Float>, _ i: Int) -> Lanes {
-  UnsafeRawPointer(buffer.baseAddress! + i).loadUnaligned(as: Lanes.self)
-}
+@inline(__always) private func load(_ x: UnsafePointer<Float>, _ i: Int) -> Lanes { UnsafeRawPointer(x + i).loadUnaligned(as: Lanes.self) }
 
-@inline(__always) private func store(_ value: Lanes, _ buffer: UnsafeMutableBufferPointer<Float>, _ i: Int) {
-  UnsafeMutableRawPointer(buffer.baseAddress! + i).storeBytes(of: value, as: Lanes.self)
+@inline(__always) private func store(_ value: Lanes, _ x: UnsafeMutablePointer<Float>, _ i: Int) {
+  UnsafeMutableRawPointer(x + i).storeBytes(of: value, as: Lanes.self)
 }
 
 /// Runs `body` on slices of equally long buffers, one slice per compute thread for large buffers. Slice boundaries are
@@ -273,50 +277,39 @@ private func inAlignedChunks(
   }
 }
 
-private func scaleInPlace(_ x: UnsafeMutableBufferPointer<Float>, by factor: Float) {
-  var i = 0
-  while i + 8 <= x.count {
-    store(load(x, i) * factor, x, i)
-    i += 8
-  }
-  while i < x.count {
-    x[i] *= factor
-    i += 1
-  }
-}
-
-/// m = β₁m + (1 − β₁)g′, v = β₂v + (1 − β₂)g′² with g′ = g + λθ (λ: L2 decay, 0 for AdamW).
-private func updateMoments(
-  _ m: UnsafeMutableBufferPointer<Float>, _ v: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
-  parameters p: UnsafeMutableBufferPointer<Float>, l2Decay: Float, beta1: Float, beta2: Float
+/// One Adam step over `count` scalars, in one pass: m = β₁m + (1 − β₁)g′, v = β₂v + (1 − β₂)g′² with g′ = g + λθ
+/// (λ: L2 decay; nil, or 0 for AdamW, leaves g′ = g), then θ = θ·shrink − stepSize · m / (√v · 1/√(1 − β₂ᵗ) + ε).
+/// A nil `gradient` is a zero one (a row a sparse gradient does not list): the moments only decay.
+@inline(__always)
+private func adamPass(
+  _ p: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>?,
+  count: Int, l2Decay: Float?, beta1: Float, beta2: Float, shrink: Float, stepSize: Float, inverseRootCorrection2: Float, epsilon: Float
 ) {
   var i = 0
-  while i + 8 <= m.count {
-    let value = UnsafeRawPointer(g.baseAddress! + i).loadUnaligned(as: Lanes.self) + l2Decay * load(p, i)
-    store(beta1 * load(m, i) + (1 - beta1) * value, m, i)
-    store(beta2 * load(v, i) + (1 - beta2) * value * value, v, i)
+  while i + 8 <= count {
+    var (first, second) = (load(m, i), load(v, i))
+    if let g {
+      let value = l2Decay.map { load(g, i) + $0 * load(p, i) } ?? load(g, i)
+      first = beta1 * first + (1 - beta1) * value
+      second = beta2 * second + (1 - beta2) * value * value
+    } else {
+      first = beta1 * first
+      second = beta2 * second
+    }
+    store(first, m, i)
+    store(second, v, i)
+    store(load(p, i) * shrink - stepSize * first / (second.squareRoot() * inverseRootCorrection2 + epsilon), p, i)
     i += 8
   }
-  while i < m.count {
-    let value = g[i] + l2Decay * p[i]
-    m[i] = beta1 * m[i] + (1 - beta1) * value
-    v[i] = beta2 * v[i] + (1 - beta2) * value * value
-    i += 1
-  }
-}
-
-/// θ = θ·shrink − stepSize · m / (√v · 1/√(1 − β₂ᵗ) + ε).
-private func adamStep(
-  _ p: UnsafeMutableBufferPointer<Float>, _ m: UnsafeMutableBufferPointer<Float>, _ v: UnsafeMutableBufferPointer<Float>,
-  shrink: Float, stepSize: Float, inverseRootCorrection2: Float, epsilon: Float
-) {
-  var i = 0
-  while i + 8 <= p.count {
-    let denominator = load(v, i).squareRoot() * inverseRootCorrection2 + epsilon
-    store(load(p, i) * shrink - stepSize * load(m, i) / denominator, p, i)
-    i += 8
-  }
-  while i < p.count {
+  while i < count {
+    if let g {
+      let value = l2Decay.map { g[i] + $0 * p[i] } ?? g[i]
+      m[i] = beta1 * m[i] + (1 - beta1) * value
+      v[i] = beta2 * v[i] + (1 - beta2) * value * value
+    } else {
+      m[i] = beta1 * m[i]
+      v[i] = beta2 * v[i]
+    }
     p[i] = p[i] * shrink - stepSize * m[i] / (v[i].squareRoot() * inverseRootCorrection2 + epsilon)
     i += 1
   }
