@@ -107,6 +107,16 @@ func medianSecondsPerCall(blockSeconds: Double = 0.3, repeats: Int = 5, warmup: 
   return perCall.sorted()[perCall.count / 2]
 }
 
+/// A comma-separated list of positive integers (`--threads 1,2`), every entry checked: a typo is an error, not a
+/// silently dropped entry.
+func positiveIntegers(_ list: String, option: String) throws -> [Int] {
+  let values = list.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+  guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else {
+    throw ValidationError("\(option): expected comma-separated positive integers, got '\(list)'")
+  }
+  return values.map { $0! }
+}
+
 func printJSONLine(_ object: [String: Any]) throws {
   var object = object
   object["loadavg"] = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? ""
@@ -137,19 +147,19 @@ extension BenchCommand {
     @Flag(help: "With --shape: B is stored N×K (op(B) = Bᵀ).")
     var transposeB = false
 
+    func validate() throws {
+      if shape == nil && (transposeA || transposeB) { throw ValidationError("--transpose-a and --transpose-b need --shape") }
+      _ = try positiveIntegers(threads, option: "--threads")
+      _ = try positiveIntegers(sizes, option: "--sizes")
+      _ = try shape.map(parseShape)
+    }
+
     func run() throws {
+      let threadCounts = try positiveIntegers(threads, option: "--threads")
       if let shape {
-        let sides = shape.split(separator: "x").compactMap { Int($0) }
-        guard sides.count == 3, sides.allSatisfy({ $0 > 0 }) else { throw ValidationError("--shape: expected MxNxK with positive sides, got '\(shape)'") }
-        let (m, n, k) = (sides[0], sides[1], sides[2])
-        for threadCount in threads.split(separator: ",").compactMap({ Int($0) }) {
-          var generator = SplitMix64(seed: 0)
-          let a = Tensor.normal([m * k], using: &generator).scalars, b = Tensor.normal([k * n], using: &generator).scalars
-          var c = [Float](repeating: 0, count: m * n)
-          let seconds = medianSecondsPerCall(repeats: repeats) {
-            GEMM.multiply(m: m, n: n, k: k, a: a, lda: transposeA ? m : k, transposeA: transposeA, b: b, ldb: transposeB ? k : n,
-                          transposeB: transposeB, c: &c, ldc: n, accumulate: false, threads: threadCount)
-          }
+        let (m, n, k) = try parseShape(shape)
+        for threadCount in threadCounts {
+          let seconds = secondsPerProduct(m: m, n: n, k: k, threads: threadCount)
           let milliseconds: Double = (seconds * 1e4).rounded() / 10
           let gflops: Double = (2 * Double(m * n * k) / seconds / 1e8).rounded() / 10
           try printJSONLine(["bench": "gemm", "shape": shape, "transpose_a": transposeA, "transpose_b": transposeB, "threads": threadCount,
@@ -157,17 +167,30 @@ extension BenchCommand {
         }
         return
       }
-      for threadCount in threads.split(separator: ",").compactMap({ Int($0) }) {
-        for n in sizes.split(separator: ",").compactMap({ Int($0) }) {
-          var generator = SplitMix64(seed: 0)
-          let a = Tensor.normal([n, n], using: &generator).scalars, b = Tensor.normal([n, n], using: &generator).scalars
-          var c = [Float](repeating: 0, count: n * n)
-          let seconds = medianSecondsPerCall(repeats: repeats) {
-            GEMM.multiply(m: n, n: n, k: n, a: a, lda: n, transposeA: false, b: b, ldb: n, transposeB: false,
-                          c: &c, ldc: n, accumulate: false, threads: threadCount)
-          }
+      for threadCount in threadCounts {
+        for n in try positiveIntegers(sizes, option: "--sizes") {
+          let seconds = secondsPerProduct(m: n, n: n, k: n, threads: threadCount)
           try printJSONLine(["bench": "gemm", "n": n, "threads": threadCount, "gflops": (2 * pow(Double(n), 3) / seconds / 1e9 * 10).rounded() / 10])
         }
+      }
+    }
+
+    func parseShape(_ shape: String) throws -> (Int, Int, Int) {
+      let sides = shape.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+      guard sides.count == 3, let m = sides[0], let n = sides[1], let k = sides[2], m > 0, n > 0, k > 0 else {
+        throw ValidationError("--shape: expected MxNxK with positive sides, got '\(shape)'")
+      }
+      return (m, n, k)
+    }
+
+    /// Median seconds of C = op(A)·op(B) on random matrices stored as `--transpose-a` / `--transpose-b` say.
+    func secondsPerProduct(m: Int, n: Int, k: Int, threads: Int) -> Double {
+      var generator = SplitMix64(seed: 0)
+      let a = Tensor.normal([m * k], using: &generator).scalars, b = Tensor.normal([k * n], using: &generator).scalars
+      var c = [Float](repeating: 0, count: m * n)
+      return medianSecondsPerCall(repeats: repeats) {
+        GEMM.multiply(m: m, n: n, k: k, a: a, lda: transposeA ? m : k, transposeA: transposeA, b: b, ldb: transposeB ? k : n,
+                      transposeB: transposeB, c: &c, ldc: n, accumulate: false, threads: threads)
       }
     }
   }
@@ -250,6 +273,7 @@ extension BenchCommand {
     func validate() throws {
       guard ["gru", "attention", "lm"].contains(model) else { throw ValidationError("--model must be gru, attention or lm") }
       guard ["adam", "lazy-adam"].contains(optimizer) else { throw ValidationError("--optimizer must be adam or lazy-adam") }
+      _ = try positiveIntegers(threads, option: "--threads")
     }
 
     func run() throws {
@@ -263,7 +287,7 @@ extension BenchCommand {
         })
       }
       let targets: [[Int]] = batches.map { _ in (0..<(batchSize * length)).map { _ in 1 + generator.nextIndex(below: vocabulary - 1) } }
-      for threadCount in threads.split(separator: ",").compactMap({ Int($0) }) {
+      for threadCount in try positiveIntegers(threads, option: "--threads") {
         ComputeThreads.maximum = threadCount
         var step = 0
         let (train, infer): (Double, Double)

@@ -69,7 +69,7 @@ extension BenchCommand {
       let config = ModelConfig(architecture: .gru, vocabularySize: vocabulary, embeddingDimension: 64, hiddenSize: 128, labels: ["a", "b"],
                                maximumLength: length, dropout: 0)
       let initial = TextClassifier(config: config, using: &generator)
-      for threadCount in threads.split(separator: ",").compactMap({ Int($0) }) {
+      for threadCount in try positiveIntegers(threads, option: "--threads") {
         ComputeThreads.maximum = 1
         var settings = SimulationSettings()
         settings.rounds = rounds + 1

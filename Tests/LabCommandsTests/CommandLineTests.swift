@@ -93,3 +93,22 @@ import TestSupport
     #expect(help.status == 0 && help.standardOutput.contains("Example"), "\(command[0]) --help has examples")
   }
 }
+
+@Test func benchOptionsAreCheckedNotSilentlyDropped() throws {
+  let cases: [([String], String)] = [
+    (["bench", "gemm", "--transpose-a"], "--transpose-a and --transpose-b need --shape"),
+    (["bench", "gemm", "--threads", "1,x"], "--threads: expected comma-separated positive integers, got '1,x'"),
+    (["bench", "gemm", "--sizes", "64,,128"], "--sizes: expected"),
+    (["bench", "gemm", "--shape", "64x0x3"], "--shape: expected MxNxK with positive sides"),
+    (["bench", "gemm", "--shape", "64x32"], "--shape: expected MxNxK"),
+    (["bench", "train", "--threads", "0"], "--threads: expected"),
+    (["bench", "fl-round", "--threads", "2,three"], "--threads: expected"),
+  ]
+  for (arguments, message) in cases {
+    let result = try runLab(arguments)
+    #expect(result.status != 0, "\(arguments): \(result.standardError)")
+    #expect(result.standardError.contains(message), "\(arguments): \(result.standardError)")
+  }
+  let shaped = try runLab(["bench", "gemm", "--shape", "40x24x16", "--transpose-b", "--repeats", "1"])
+  #expect(shaped.status == 0 && shaped.standardOutput.contains(#""shape":"40x24x16""#) && shaped.standardOutput.contains(#""transpose_b":true"#))
+}
