@@ -139,21 +139,37 @@ public func linearCrossEntropy(_ x: Tensor, weight: Tensor, bias: Tensor, labels
     let scale = counted > 0 ? g.scalar / Float(counted) : 0
     let factors = (0..<rows).map { labels[$0] != ignoreIndex ? scale / sums[$0] : 0 }
     var biasGradient = [Float](repeating: 0, count: classes)
+    // Every element is written below when there are rows to sum over.
+    var weightGradient = !needsWeight ? [] : rows > 0 ? [Float](unsetCount: classes * inputs) : [Float](repeating: 0, count: classes * inputs)
+    // The [rows, classes] logit gradient G is far larger than the cache. Each thread takes slices of
+    // `GEMM.depthBlock` classes and, while a slice is in cache, turns it into the softmax gradient and multiplies
+    // dW[slice] = G[:, slice]ᵀ·x (made whole first, G would be packed for Gᵀ·x from memory, a slow strided read);
+    // then dx = G·W reads G in place. dW's slices are the row blocks the whole product would make: the same sums.
+    let slice = GEMM.depthBlock
+    let packedInput = needsWeight && rows > 0 && inputs > 0
+      ? input.scalars.withUnsafeBufferPointer { GEMM.PackedMatrix($0.baseAddress!, rows: rows, columns: inputs, ldb: inputs, transposed: false) } : nil
     buffer.values.withUnsafeMutableBufferPointer { z in
       biasGradient.withUnsafeMutableBufferPointer { db in
-        let (zAddress, dbAddress) = (Int(bitPattern: z.baseAddress), Int(bitPattern: db.baseAddress))
-        // Columns in groups of 8, so that every chunk but the last is whole vectors.
-        forEachChunk(of: (classes + 7) / 8) { groups in
-          let z = UnsafeMutablePointer<Float>(bitPattern: zAddress)!, db = UnsafeMutablePointer<Float>(bitPattern: dbAddress)!
-          let columns = (groups.lowerBound * 8)..<Swift.min(classes, groups.upperBound * 8)
-          for row in 0..<rows {
-            let base = z + row * classes
-            FastMath.softmaxGradientRowInPlace(base + columns.lowerBound, count: columns.count, factor: factors[row],
-                                               accumulatingInto: db + columns.lowerBound)
-            let label = labels[row]
-            if label != ignoreIndex && columns.contains(label) {
-              base[label] -= scale
-              db[label] -= scale
+        weightGradient.withUnsafeMutableBufferPointer { dw in
+          let (zAddress, dbAddress, dwAddress) = (Int(bitPattern: z.baseAddress), Int(bitPattern: db.baseAddress), Int(bitPattern: dw.baseAddress))
+          forEachChunk(of: (classes + slice - 1) / slice) { slices in
+            let z = UnsafeMutablePointer<Float>(bitPattern: zAddress)!, db = UnsafeMutablePointer<Float>(bitPattern: dbAddress)!
+            for sliceIndex in slices {
+              let columns = (sliceIndex * slice)..<Swift.min(classes, (sliceIndex + 1) * slice)
+              for row in 0..<rows {
+                let base = z + row * classes
+                FastMath.softmaxGradientRowInPlace(base + columns.lowerBound, count: columns.count, factor: factors[row],
+                                                   accumulatingInto: db + columns.lowerBound)
+                let label = labels[row]
+                if label != ignoreIndex && columns.contains(label) {
+                  base[label] -= scale
+                  db[label] -= scale
+                }
+              }
+              if let packedInput {
+                GEMM.multiply(m: columns.count, a: z + columns.lowerBound, lda: classes, transposeA: true, packed: packedInput,
+                              c: UnsafeMutablePointer<Float>(bitPattern: dwAddress)! + columns.lowerBound * inputs, ldc: inputs, accumulate: false)
+              }
             }
           }
         }
@@ -163,7 +179,7 @@ public func linearCrossEntropy(_ x: Tensor, weight: Tensor, bias: Tensor, labels
     buffer.values = []
     return [
       needsInput ? matmulValue(gradient, weightValue, transposeA: false, transposeB: false).reshapedValue(input.shape) : nil,
-      needsWeight ? matmulValue(gradient, input.reshapedValue([rows, inputs]), transposeA: true, transposeB: false) : nil,
+      needsWeight ? Tensor(shape: [classes, inputs], scalars: weightGradient) : nil,
       needsBias ? Tensor(biasGradient) : nil,
     ]
   }

@@ -68,10 +68,10 @@ private func random(_ shape: [Int], seed: UInt64, range: ClosedRange<Float> = -1
 }
 
 @Test func fusedLinearCrossEntropyIsTheSameOnAnyNumberOfThreads() {
-  // Blocks of 24 rows split across threads in the forward (53 rows: a ragged last block), 8-column groups in the
-  // pullback (21 classes: a ragged last group).
-  let inputs = TensorList([random([53, 4], seed: 33), random([21, 4], seed: 34), random([21], seed: 35)])
-  let labels = (0..<53).map { $0 % 7 == 2 ? -100 : ($0 * 5) % 21 }
+  // Blocks of 24 rows split across threads in the forward (53 rows: a ragged last block), slices of 256 classes in
+  // the pullback (533 classes: two whole slices and a ragged one, not a whole number of 8-column vectors).
+  let inputs = TensorList([random([53, 4], seed: 33), random([533, 4], seed: 34), random([533], seed: 35)])
+  let labels = (0..<53).map { $0 % 7 == 2 ? -100 : ($0 * 97) % 533 }
   let previous = ComputeThreads.maximum
   defer { ComputeThreads.maximum = previous }
   let results = [1, 3].map { threads in
@@ -80,6 +80,11 @@ private func random(_ shape: [Int], seed: UInt64, range: ClosedRange<Float> = -1
   }
   #expect(results[0].0.scalars == results[1].0.scalars)
   for index in 0..<3 { #expect(results[0].1[index].scalars == results[1].1[index].scalars, "gradient \(index)") }
+  let (composed, composedGradient) = valueWithGradient(at: inputs) { p, _ in
+    crossEntropy(linear(p[0], weight: p[1], bias: p[2]), labels)
+  }
+  #expect(abs(results[0].0.scalar - composed.scalar) < 1e-5)
+  for index in 0..<3 { #expect(results[0].1[index].isApproximatelyEqual(to: composedGradient[index], tolerance: 1e-5), "gradient \(index)") }
 }
 
 @Test func layerNormIsTheSameOnAnyNumberOfThreads() {
