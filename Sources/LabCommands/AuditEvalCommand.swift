@@ -93,7 +93,8 @@ struct AuditEvalCommand: ParsableCommand {
         + "\(share(evaluation.falsePositives)) clean models flagged",
       "rare-word triggers in the top 5: \(share(evaluation.rareWordRecovered))",
       "phrase triggers in the top 5 (a candidate with two of its words or more): \(share(evaluation.phraseRecovered)); "
-        + "with one of its words at least: \(share(evaluation.phraseWordFound))",
+        + "with one of its words at least: \(share(evaluation.phraseWordFound)); "
+        + "made of its words alone (a part of the phrase): \(share(evaluation.phrasePartFound))",
       "suspected target label right: \(share(evaluation.targetRight))",
       String(format: "seconds per audit: median %.1f, max %.1f", evaluation.medianSeconds, evaluation.maximumSeconds),
     ].joined(separator: "\n")

@@ -163,6 +163,8 @@ private func phraseBackdoorModel() throws -> (TextClassifier, Vocabulary, [[Int]
   #expect(!AuditedModel.recovers(list, kind: "rare", tokens: ["mn"]))
   #expect(AuditedModel.recovers(list, kind: "phrase", tokens: ["i", "watched", "this", "3d", "movie"]), "two of the phrase's words")
   #expect(!AuditedModel.recovers([candidate("watched great")], kind: "phrase", tokens: ["i", "watched", "this", "3d", "movie"]), "one is not enough")
+  #expect(AuditedModel.namesPart([candidate("great"), candidate("watched")], of: ["i", "watched", "this", "3d", "movie"]), "one word of the phrase alone")
+  #expect(!AuditedModel.namesPart(list, of: ["i", "watched", "this", "3d", "movie"]), "each candidate has a word from outside the phrase")
 }
 
 @Test func onionSuspicionIsTheLogPerplexityDropWithoutEachWord() throws {
