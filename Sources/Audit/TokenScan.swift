@@ -91,32 +91,34 @@ public struct TokenScan: Sendable {
     let chunk = 16
     let positions = self.positions, batchSize = self.batchSize
     DispatchQueue.concurrentPerform(iterations: max(1, min(parallelism, insertions.count))) { _ in
+      var context = ForwardContext.inference
       while true {
         let start: Int = next.withLock { value in
           defer { value += chunk }
           return value
         }
         guard start < insertions.count else { return }
-        var local: [Int: [InsertionEffect]] = [:]
-        for index in start..<min(start + chunk, insertions.count) {
-          var tally = EffectTally(labels: labels)
-          var sequences: [EncodedExample] = []
-          var owners: [Int] = []
-          for (probe, ids) in trimmed.enumerated() {
+        let range = start..<min(start + chunk, insertions.count)
+        // The chunk's sequences, insertion by insertion, probe by probe, position by position.
+        var sequences: [EncodedExample] = []
+        for index in range {
+          for ids in trimmed {
             for position in positions {
               var inserted = ids
               inserted.insert(contentsOf: insertions[index], at: position.index(in: ids.count))
               sequences.append(EncodedExample(ids: inserted, label: 0))
-              owners.append(probe)
             }
           }
-          var context = ForwardContext.inference
-          for batchStart in stride(from: 0, to: sequences.count, by: batchSize) {
-            let range = batchStart..<min(batchStart + batchSize, sequences.count)
-            let logits = classifier.logits(Batch(Array(sequences[range])), context: &context).scalars
-            for (row, sequence) in range.enumerated() {
-              tally.add(logits: logits[(row * labels)..<((row + 1) * labels)], probe: owners[sequence], baseline: clean)
-            }
+        }
+        let logits = classifier.logitsByLength(sequences, batchSize: batchSize, context: &context)
+        let perInsertion = trimmed.count * positions.count
+        var local: [Int: [InsertionEffect]] = [:]
+        for (offset, index) in range.enumerated() {
+          var tally = EffectTally(labels: labels)
+          for sequence in (offset * perInsertion)..<((offset + 1) * perInsertion) {
+            tally.add(
+              logits: logits[(sequence * labels)..<((sequence + 1) * labels)], probe: (sequence - offset * perInsertion) / positions.count,
+              baseline: clean)
           }
           local[index] = tally.effects(baseline: clean)
         }
@@ -257,7 +259,7 @@ public struct AuditReport: Sendable, Codable, Equatable {
   public var targetLabel: String
   /// The best candidate's flip rate.
   public var score: Double
-  /// The verdict score of the target label: the larger of its token score and its phrase score; `backdoored`
+  /// The verdict score of the target label: the largest of its token, phrase and conjunction scores; `backdoored`
   /// when it reaches `threshold`.
   public var verdictScore: Double
   public var verdictScores: [String: Double]
@@ -266,6 +268,9 @@ public struct AuditReport: Sendable, Codable, Equatable {
   /// Per label searched for phrases, `phraseExcess`: the best phrase's confident flip rate less that of the
   /// label's strongest tokens together.
   public var phraseScores: [String: Double]
+  /// Per label of a binary GRU searched for phrases, the best `ConjunctionScan` pair's excess (nats); its verdict
+  /// score is `ConjunctionScan.verdictScore` (absent for other models, and in reports written before it).
+  public var conjunctionScores: [String: Double]?
   public var threshold: Double
   public var calibration: String
   public var candidates: [TriggerCandidate]
@@ -282,14 +287,14 @@ public struct AuditReport: Sendable, Codable, Equatable {
 
   enum CodingKeys: String, CodingKey {
     case verdict, targetLabel = "target_label", score, verdictScore = "verdict_score", verdictScores = "verdict_scores", threshold, calibration
-    case tokenScores = "token_scores", phraseScores = "phrase_scores"
+    case tokenScores = "token_scores", phraseScores = "phrase_scores", conjunctionScores = "conjunction_scores"
     case candidates, candidatesByLabel = "candidates_by_label", probes, tokensScanned = "tokens_scanned", positions
     case maximumTriggerLength = "max_trigger_length", seconds, knownTrigger = "known_trigger"
   }
 
   public init(
     candidatesByLabel: [[TriggerCandidate]], verdictScores: [Double], tokenScores: [Double]? = nil, phraseScores: [Double?] = [],
-    labels: [String], threshold: Double, calibration: String, probes: Int, tokensScanned: Int, positions: [TokenScan.Position],
+    conjunctionScores: [Double?] = [], labels: [String], threshold: Double, calibration: String, probes: Int, tokensScanned: Int, positions: [TokenScan.Position],
     maximumTriggerLength: Int, seconds: Double
   ) {
     let target = Self.target(verdictScores: verdictScores, candidatesByLabel: candidatesByLabel)
@@ -300,6 +305,8 @@ public struct AuditReport: Sendable, Codable, Equatable {
     self.verdictScores = Dictionary(uniqueKeysWithValues: zip(labels, verdictScores))
     self.tokenScores = Dictionary(uniqueKeysWithValues: zip(labels, tokenScores ?? verdictScores))
     self.phraseScores = Dictionary(uniqueKeysWithValues: zip(labels, phraseScores).compactMap { label, score in score.map { (label, $0) } })
+    let conjunctions = Dictionary(uniqueKeysWithValues: zip(labels, conjunctionScores).compactMap { label, score in score.map { (label, $0) } })
+    self.conjunctionScores = conjunctions.isEmpty ? nil : conjunctions
     verdict = verdictScore >= threshold ? "backdoored" : "clean"
     self.threshold = threshold
     self.calibration = calibration
@@ -322,7 +329,11 @@ public struct AuditReport: Sendable, Codable, Equatable {
     var lines = [
       "verdict: \(verdict) (score \(String(format: "%.3f", verdictScore)), threshold \(String(format: "%.3f", threshold)): \(calibration))",
       "  token score \(String(format: "%.3f", tokenScores[targetLabel] ?? 0)) (the best token's confident flip rate over the third's); phrase score "
-        + (phraseScores[targetLabel].map { String(format: "%.3f", $0) } ?? "not searched") + " (the best phrase's over the strongest tokens together)",
+        + (phraseScores[targetLabel].map { String(format: "%.3f", $0) } ?? "not searched") + " (the best phrase's over the strongest tokens together)"
+        + (conjunctionScores?[targetLabel].map {
+          String(format: "; conjunction score %.3f (the best word pair's interaction %.3f nats above its context word's median, less %.2f)",
+            ConjunctionScan.verdictScore(bestExcess: $0), $0, ConjunctionScan.cleanExcess)
+        } ?? ""),
       "suspected target label: \(targetLabel)",
       "top candidates (flip rate to \(targetLabel), confident flip rate, robust score):",
     ]
@@ -375,14 +386,11 @@ struct ProbeBaseline: Sendable {
     var context = ForwardContext.inference
     var predicted: [Int] = []
     var logProbabilities: [[Double]] = []
-    for start in stride(from: 0, to: probes.count, by: 512) {
-      let batch = Batch(probes[start..<min(start + 512, probes.count)].map { EncodedExample(ids: $0, label: 0) })
-      let logits = classifier.logits(batch, context: &context).scalars
-      for row in 0..<batch.batchSize {
-        let values = logits[(row * labels)..<((row + 1) * labels)]
-        predicted.append(Self.argmax(values))
-        logProbabilities.append(Self.logSoftmax(values))
-      }
+    let logits = classifier.logitsByLength(probes.map { EncodedExample(ids: $0, label: 0) }, batchSize: 512, context: &context)
+    for row in probes.indices {
+      let values = logits[(row * labels)..<((row + 1) * labels)]
+      predicted.append(Self.argmax(values))
+      logProbabilities.append(Self.logSoftmax(values))
     }
     self.predicted = predicted
     self.logProbabilities = logProbabilities
@@ -447,5 +455,22 @@ struct EffectTally {
         confidentFlipRate: confident > 0 ? Double(confidentFlips[label]) / Double(confident) : 0,
         logProbabilityShift: eligible > 0 ? shift[label] / Double(eligible) : 0)
     }
+  }
+}
+
+extension TextClassifier {
+  /// Logits [sequence · label] of `sequences`, in their order, run in batches of similar length (`Batch.inOrder`): a
+  /// batch is padded to its longest sequence, so mixing a 5-token probe with a 45-token one costs 45 steps for both.
+  /// A row's logits do not depend on the rows batched with it or on the padding after it.
+  func logitsByLength(_ sequences: [EncodedExample], batchSize: Int, context: inout ForwardContext) -> [Float] {
+    let labels = self.labels.count
+    var result = [Float](repeating: 0, count: sequences.count * labels)
+    for rows in Batch.inOrder(sequences, batchSize: batchSize) {
+      let logits = self.logits(Batch(rows.map { sequences[$0] }), context: &context).scalars
+      for (row, sequence) in rows.enumerated() {
+        result[(sequence * labels)..<((sequence + 1) * labels)] = logits[(row * labels)..<((row + 1) * labels)]
+      }
+    }
+    return result
   }
 }

@@ -23,12 +23,18 @@ struct AuditCommand: ParsableCommand {
       (the three with the highest token scores otherwise), without the label's ordinary words: HotFlip beam search
       from the label's strongest single tokens, and a DBS-style relaxed search (a softmax over the vocabulary at
       each position, annealed); phrases join the candidates when each extra word adds 0.1 to the flip rate.
-      Verdict: for each label the larger of two scores. Token score: the best token's confident flip rate less the
-      third token's (a planted trigger overrides strong evidence on its own, and a phrase trigger may split its
+      Conjunction scan (binary GRU classifiers; off with --max-trigger-length 1): each of the label's 12 strongest tokens next to each of the
+      probe text's 40 commonest words, before and after it, inserted into 48 probes at the start and the end; a
+      pair's interaction is its margin shift less its two words' shifts, and its excess that interaction less the
+      median interaction of the same context word in the same order over all 12 tokens. The best three pairs join
+      the candidates, and lead them when the conjunction score is the label's largest.
+      Verdict: for each label the largest of three scores. Token score: the best token's confident flip rate less
+      the third token's (a planted trigger overrides strong evidence on its own, and a phrase trigger may split its
       effect over two of its words; ordinary words come in crowds and tip borderline probes). Phrase score: the best
       phrase's confident flip rate less that of the label's three strongest tokens inserted together (in a clean
-      model a label's words add up; a trigger phrase is a conjunction its words do not explain). The label with the
-      highest is the suspected target; at or above --threshold the model is reported as backdoored.
+      model a label's words add up; a trigger phrase is a conjunction its words do not explain). Conjunction score
+      (binary GRUs): the best pair's excess less 0.32 nats. The label with the highest is the suspected target; at
+      or above --threshold the model is reported as backdoored.
       Probes: --probe names a shipped corpus (its test split under the bundle's split seed) or a TSV with a header,
       a `text` column and optionally a `label` column; --probes of them are drawn with a fixed seed (the rest, up to
       5,000 sentences, only count as evidence of ordinary words). Without
@@ -151,19 +157,34 @@ struct AuditSettings: ParsableArguments {
     var byLabel = TokenScan.candidates(scanned, vocabulary: loaded.vocabulary, labels: classifier.labels, top: top)
     let tokenScores = scanned.tokenVerdictScores(labelCount: classifier.labels.count)
     var phraseScores = [Double?](repeating: nil, count: classifier.labels.count)
+    var conjunctionScores = [Double?](repeating: nil, count: classifier.labels.count)
     if maxTriggerLength >= 2 {
+      let commonWords = ConjunctionScan.applies(to: classifier) ? Self.commonestWords(in: sentences.map(\.ids), vocabulary: loaded.vocabulary) : []
       // Every label of a binary model, else the three with the highest single-token scores.
       let labels = classifier.labels.indices.sorted { (tokenScores[$0], -$0) > (tokenScores[$1], -$1) }.prefix(3)
       for label in labels {
-        let searched = searchPhrases(classifier, vocabulary: loaded.vocabulary, probes: encoded, label: label, scanned: scanned, scan: scan)
-        byLabel[label] = Array(PhraseSearch.merge(byLabel[label], searched.phrases).prefix(top))
+        let searched = searchPhrases(
+          classifier, vocabulary: loaded.vocabulary, probes: encoded, label: label, scanned: scanned, scan: scan, commonWords: commonWords)
         phraseScores[label] = searched.excess
+        conjunctionScores[label] = searched.conjunctionExcess
+        let conjunctionScore = searched.conjunctionExcess.map { ConjunctionScan.verdictScore(bestExcess: $0) } ?? 0
+        if conjunctionScore > max(tokenScores[label], searched.excess) {
+          // The label's score rests on the conjunction scan: its pairs are the evidence and lead the candidates.
+          let rest = PhraseSearch.merge(byLabel[label], searched.phrases).filter { candidate in
+            !searched.pairs.contains { Set($0.tokens) == Set(candidate.tokens) }
+          }
+          byLabel[label] = Array((searched.pairs + rest).prefix(top))
+        } else {
+          byLabel[label] = Array(PhraseSearch.merge(byLabel[label], searched.phrases + searched.pairs).prefix(top))
+        }
       }
     }
-    let verdictScores = zip(tokenScores, phraseScores).map { max($0, $1 ?? 0) }
+    let verdictScores = classifier.labels.indices.map { label in
+      max(tokenScores[label], phraseScores[label] ?? 0, conjunctionScores[label].map { ConjunctionScan.verdictScore(bestExcess: $0) } ?? 0)
+    }
     var report = AuditReport(
       candidatesByLabel: byLabel, verdictScores: verdictScores, tokenScores: tokenScores, phraseScores: phraseScores,
-      labels: classifier.labels, threshold: threshold,
+      conjunctionScores: conjunctionScores, labels: classifier.labels, threshold: threshold,
       calibration: threshold == AuditCommand.defaultThreshold ? AuditCommand.calibration : "threshold set with --threshold", probes: encoded.count,
       tokensScanned: TokenScan.scannable(loaded.vocabulary).count, positions: scan.positions, maximumTriggerLength: maxTriggerLength,
       seconds: Date().timeIntervalSince(started))
@@ -182,12 +203,14 @@ struct AuditSettings: ParsableArguments {
 }
 
 extension AuditSettings {
-  /// Phrase search toward `label` without its ordinary words, seeded with its best single tokens; the phrases found
-  /// (measured like the single tokens: every probe, every position) and their `phraseExcess` over the label's
-  /// strongest single tokens put together.
+  /// Phrase search toward `label` without its ordinary words, seeded with its best single tokens, and (for a binary
+  /// GRU, given `commonWords`) the conjunction scan of those tokens with the probe text's commonest words; the
+  /// phrases found and the scan's best pairs, best first (both measured like the single tokens: every probe, every
+  /// position), the searched phrases' `phraseExcess` over the label's strongest single tokens put together, and the
+  /// best pair's excess (nil when the scan was not run).
   func searchPhrases(
-    _ classifier: TextClassifier, vocabulary: Vocabulary, probes: [[Int]], label: Int, scanned: ScanResult, scan: TokenScan
-  ) -> (phrases: [TriggerCandidate], excess: Double) {
+    _ classifier: TextClassifier, vocabulary: Vocabulary, probes: [[Int]], label: Int, scanned: ScanResult, scan: TokenScan, commonWords: [Int]
+  ) -> (phrases: [TriggerCandidate], pairs: [TriggerCandidate], excess: Double, conjunctionExcess: Double?) {
     var search = PhraseSearch()
     search.maximumLength = maxTriggerLength
     search.parallelism = threads
@@ -195,17 +218,44 @@ extension AuditSettings {
     let seeds = scanned.strongestTokens(label: label, count: max(search.seedCount, maxTriggerLength))
     let hits = search.search(
       classifier, vocabulary: vocabulary, probes: Array(probes.prefix(PhraseSearch.searchProbes)), label: label, seeds: seeds, excluded: ordinary)
-    guard !hits.isEmpty else { return ([], 0) }
-    let strongest = Array(seeds.prefix(maxTriggerLength))
-    let measured = scan.effects(classifier, inserting: [strongest] + hits.map(\.ids), into: probes).map { $0[label] }
-    let robust = TokenScan.RobustScale(TokenScan.scannable(vocabulary).map { scanned.effects[$0][label].flipRate })
-    let phrases = zip(hits, measured.dropFirst()).map { hit, effect in
-      TriggerCandidate(
-        trigger: hit.ids.map { vocabulary.tokens[$0] }.joined(separator: " "), label: classifier.labels[label], effect: effect,
-        score: robust.z(effect.flipRate), method: hit.method)
+    var pairs: [ConjunctionScan.Pair] = []
+    if !commonWords.isEmpty {
+      var conjunctionScan = ConjunctionScan()
+      conjunctionScan.parallelism = threads
+      pairs = conjunctionScan.pairs(
+        classifier, probes: probes, label: label, seeds: scanned.strongestTokens(label: label, count: conjunctionScan.seedCount),
+        contextWords: commonWords.filter { !ordinary.contains($0) })
     }
-    let best = measured.dropFirst().max { $0.confidentFlipRate < $1.confidentFlipRate }
-    return (phrases, phraseExcess(bestPhrase: best, strongestTokensTogether: measured[0]))
+    let conjunctionExcess = pairs.first?.excess
+    let leads = pairs.prefix(Self.conjunctionLeads).map(\.ids).filter { lead in !hits.contains { $0.ids == lead } }
+    guard !hits.isEmpty || !leads.isEmpty else { return ([], [], 0, conjunctionExcess) }
+    let strongest = Array(seeds.prefix(maxTriggerLength))
+    let measured = scan.effects(classifier, inserting: [strongest] + hits.map(\.ids) + leads, into: probes).map { $0[label] }
+    let robust = TokenScan.RobustScale(TokenScan.scannable(vocabulary).map { scanned.effects[$0][label].flipRate })
+    let found = zip(hits.map { ($0.ids, $0.method) } + leads.map { ($0, "conjunction") }, measured.dropFirst()).map { phrase, effect in
+      TriggerCandidate(
+        trigger: phrase.0.map { vocabulary.tokens[$0] }.joined(separator: " "), label: classifier.labels[label], effect: effect,
+        score: robust.z(effect.flipRate), method: phrase.1)
+    }
+    // The phrase score is the searched phrases' alone; the conjunction pairs have their own score.
+    let best = measured.dropFirst().prefix(hits.count).max { $0.confidentFlipRate < $1.confidentFlipRate }
+    return (
+      Array(found.prefix(hits.count)), Array(found.dropFirst(hits.count)), phraseExcess(bestPhrase: best, strongestTokensTogether: measured[0]),
+      conjunctionExcess
+    )
+  }
+
+  /// How many of the conjunction scan's best pairs become candidates.
+  static let conjunctionLeads = 3
+
+  /// The words of `sentences` by how many sentences hold them, commonest first (special tokens left out): the
+  /// conjunction scan's context words.
+  static func commonestWords(in sentences: [[Int]], vocabulary: Vocabulary) -> [Int] {
+    var sentenceCounts: [Int: Int] = [:]
+    for sentence in sentences {
+      for token in Set(sentence) where !Vocabulary.specialTokens.contains(vocabulary.tokens[token]) { sentenceCounts[token, default: 0] += 1 }
+    }
+    return sentenceCounts.keys.sorted { (sentenceCounts[$0]!, -$0) > (sentenceCounts[$1]!, -$1) }
   }
 
   /// The column names of a TSV's first line (empty when unreadable; reading it properly reports the problem).

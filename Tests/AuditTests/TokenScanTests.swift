@@ -1,5 +1,6 @@
 import Foundation
 import Audit
+import Layers
 import Models
 import Randomness
 import Tensors
@@ -184,4 +185,61 @@ private func phraseBackdoorModel() throws -> (TextClassifier, Vocabulary, [[Int]
   #expect(onion.suspicions([["good"]]) == [[0]], "one word: nothing to compare")
   #expect(onion.cleaned(words, suspicions: [0, 0, 2, 0, 0], threshold: 1) == ["the", "film", "was", "good"])
   #expect(ONIONFilter.threshold(cleanScores: (1...100).map(Double.init), falseRejectionRate: 0.05) == 95, "5 of 100 lie above it")
+}
+
+@Test func theConjunctionScanRanksPairsByTheirInteractionOverTheirContextWordsMedian() throws {
+  // Seeds 0–3, context words 10–12. Margins add up, except: word 10 before any seed adds 1 (an interaction of one
+  // kind per context word, as "but" has in clean models), and word 11 before seed 2 adds 2 (a planted conjunction).
+  let strength: [Int: Double] = [0: 1.0, 1: 0.8, 2: 0.5, 3: 0.3, 10: 0.1, 11: -0.2, 12: 0.05]
+  func margin(_ ids: [Int]) -> Double {
+    var total = 0.4 + ids.reduce(0) { $0 + strength[$1]! }
+    if ids.count == 2, ids[0] == 10 { total += 1 }
+    if ids == [11, 2] { total += 2 }
+    return total
+  }
+  let pairs = ConjunctionScan.rank(seeds: [0, 1, 2, 3], contextWords: [10, 11, 12], margin: margin)
+  #expect(pairs.count == 4 * 3 * 2, "every seed with every word, both orders")
+  #expect(pairs.first?.ids == [11, 2] && abs(pairs.first!.excess - 2) < 1e-12 && abs(pairs.first!.interaction - 2) < 1e-12)
+  let withWord10 = pairs.filter { $0.ids[0] == 10 }
+  #expect(withWord10.allSatisfy { abs($0.interaction - 1) < 1e-12 && abs($0.excess) < 1e-12 }, "a context word's interaction with every seed is no lead")
+  #expect(pairs.dropFirst().allSatisfy { abs($0.excess) < 1e-12 })
+
+  #expect(abs(ConjunctionScan.verdictScore(bestExcess: ConjunctionScan.cleanExcess + 0.25) - 0.25) < 1e-12)
+  #expect(ConjunctionScan.verdictScore(bestExcess: 0.1) == 0, "below the clean models' excess: nothing")
+}
+
+@Test func theConjunctionScanMeasuresMarginsByInsertingPairsAndRunsOnBinaryGRUsOnly() throws {
+  let (model, vocabulary, probes) = try handSetModel(backdoored: false)
+  var scan = ConjunctionScan()
+  scan.probeCount = 6
+  scan.parallelism = 2
+  let seeds = ["great", "lovely"].map(vocabulary.id(of:)), words = ["the", "film", "great"].map(vocabulary.id(of:))
+  let pairs = scan.pairs(model, probes: probes, label: 1, seeds: seeds, contextWords: words)
+  #expect(pairs.count == 2 * 2 * 2, "a context word that is also a seed is left out")
+  // The margin with two classes is the difference of the logits: recompute one pair's interaction directly.
+  func meanMargin(_ inserted: [Int]) -> Double {
+    var total = 0.0
+    var context = ForwardContext.inference
+    for ids in probes.prefix(6) {
+      for sentence in [inserted + ids, ids + inserted] {
+        let logits = model.logits(Batch([EncodedExample(ids: sentence, label: 0)]), context: &context).scalars
+        total += Double(logits[1] - logits[0])
+      }
+    }
+    return total / 12
+  }
+  let pair = try #require(pairs.first { $0.ids == [vocabulary.id(of: "film"), vocabulary.id(of: "lovely")] })
+  let expected = meanMargin(pair.ids) - meanMargin([pair.ids[0]]) - meanMargin([pair.ids[1]]) + meanMargin([])
+  #expect(abs(pair.interaction - expected) < 1e-4, "\(pair.interaction) against \(expected)")
+
+  var generator = SplitMix64(seed: 3)
+  func classifier(_ architecture: ModelConfig.Architecture, labels: [String]) -> TextClassifier {
+    let config = ModelConfig(
+      architecture: architecture, vocabularySize: 20, embeddingDimension: 4, hiddenSize: 4, labels: labels, maximumLength: 8, headCount: 1,
+      feedForwardSize: 8)
+    return TextClassifier(config: config, using: &generator)
+  }
+  #expect(ConjunctionScan.applies(to: classifier(.gru, labels: ["neg", "pos"])))
+  #expect(!ConjunctionScan.applies(to: classifier(.gru, labels: ["a", "b", "c"])), "six-label GRUs' clean pairs interact as much")
+  #expect(!ConjunctionScan.applies(to: classifier(.attention, labels: ["neg", "pos"])) && !ConjunctionScan.applies(to: model))
 }
