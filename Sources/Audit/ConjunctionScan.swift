@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Layers
 import Models
@@ -88,50 +87,29 @@ public struct ConjunctionScan: Sendable {
   }
 
   /// Mean over probes and positions of the label's logit less the log-sum-exp of the others' (the margin), for each
-  /// insertion; insertions are spread over `parallelism` threads, `chunk` at a time.
+  /// insertion; insertions are spread over `parallelism` threads, 16 at a time.
   func meanMargins(_ classifier: TextClassifier, probes: [[Int]], label: Int, insertions: [[Int]]) -> [Double] {
     let labels = classifier.labels.count
-    let room = classifier.config.maximumLength - (insertions.map(\.count).max() ?? 0)
-    let trimmed = probes.map { Array($0.prefix(max(room, 1))) }
+    let trimmed = TokenScan.trimmed(probes, toFit: insertions, in: classifier)
     let results = Mutex([Double](repeating: 0, count: insertions.count))
-    let next = Mutex(0)
-    let chunk = 16
     let positions = self.positions
-    DispatchQueue.concurrentPerform(iterations: max(1, min(parallelism, insertions.count))) { _ in
-      var context = ForwardContext.inference
-      while true {
-        let start: Int = next.withLock { value in
-          defer { value += chunk }
-          return value
+    TokenScan.forEachChunk(of: insertions.count, parallelism: parallelism) { range, context in
+      let sequences = TokenScan.sequences(inserting: insertions[range], into: trimmed, at: positions)
+      let logits = classifier.logitsByLength(sequences, batchSize: 512, context: &context)
+      let perInsertion = trimmed.count * positions.count
+      var means: [Double] = []
+      for offset in 0..<range.count {
+        var total = 0.0
+        for row in (offset * perInsertion)..<((offset + 1) * perInsertion) {
+          let values = logits[(row * labels)..<((row + 1) * labels)]
+          var others = [Float]()
+          for other in 0..<labels where other != label { others.append(values[values.startIndex + other]) }
+          total += Double(values[values.startIndex + label]) - ProbeBaseline.logSumExp(others[...])
         }
-        guard start < insertions.count else { return }
-        let range = start..<min(start + chunk, insertions.count)
-        var examples: [EncodedExample] = []
-        for index in range {
-          for ids in trimmed {
-            for position in positions {
-              var inserted = ids
-              inserted.insert(contentsOf: insertions[index], at: position.index(in: ids.count))
-              examples.append(EncodedExample(ids: inserted, label: 0))
-            }
-          }
-        }
-        let logits = classifier.logitsByLength(examples, batchSize: 512, context: &context)
-        let perInsertion = trimmed.count * positions.count
-        var means: [Double] = []
-        for offset in 0..<range.count {
-          var total = 0.0
-          for row in (offset * perInsertion)..<((offset + 1) * perInsertion) {
-            let values = logits[(row * labels)..<((row + 1) * labels)]
-            var others = [Float]()
-            for other in 0..<labels where other != label { others.append(values[values.startIndex + other]) }
-            total += Double(values[values.startIndex + label]) - ProbeBaseline.logSumExp(others[...])
-          }
-          means.append(total / Double(perInsertion))
-        }
-        results.withLock { stored in
-          for (offset, index) in range.enumerated() { stored[index] = means[offset] }
-        }
+        means.append(total / Double(perInsertion))
+      }
+      results.withLock { stored in
+        for (offset, index) in range.enumerated() { stored[index] = means[offset] }
       }
     }
     return results.withLock { $0 }

@@ -83,50 +83,70 @@ public struct TokenScan: Sendable {
   public func effects(_ classifier: TextClassifier, inserting insertions: [[Int]], into probes: [[Int]]) -> [[InsertionEffect]] {
     precondition(!probes.isEmpty, "the probe set is empty")
     let labels = classifier.labels.count
-    let room = classifier.config.maximumLength - (insertions.map(\.count).max() ?? 1)
-    let trimmed = probes.map { Array($0.prefix(max(room, 1))) }
+    let trimmed = Self.trimmed(probes, toFit: insertions, in: classifier)
     let clean = ProbeBaseline(classifier, probes: trimmed, labels: labels, positions: positions.count)
     let results = Mutex([Int: [InsertionEffect]]())
-    let next = Mutex(0)
-    let chunk = 16
     let positions = self.positions, batchSize = self.batchSize
-    DispatchQueue.concurrentPerform(iterations: max(1, min(parallelism, insertions.count))) { _ in
+    Self.forEachChunk(of: insertions.count, parallelism: parallelism) { range, context in
+      let sequences = Self.sequences(inserting: insertions[range], into: trimmed, at: positions)
+      let logits = classifier.logitsByLength(sequences, batchSize: batchSize, context: &context)
+      let perInsertion = trimmed.count * positions.count
+      var local: [Int: [InsertionEffect]] = [:]
+      for (offset, index) in range.enumerated() {
+        var tally = EffectTally(labels: labels)
+        for sequence in (offset * perInsertion)..<((offset + 1) * perInsertion) {
+          tally.add(
+            logits: logits[(sequence * labels)..<((sequence + 1) * labels)], probe: (sequence - offset * perInsertion) / positions.count,
+            baseline: clean)
+        }
+        local[index] = tally.effects(baseline: clean)
+      }
+      results.withLock { $0.merge(local) { a, _ in a } }
+    }
+    let measured = results.withLock { $0 }
+    return insertions.indices.map { measured[$0]! }
+  }
+
+  /// `probes` cut so that the longest of `insertions` fits the model (at least one token kept).
+  static func trimmed(_ probes: [[Int]], toFit insertions: [[Int]], in classifier: TextClassifier) -> [[Int]] {
+    let room = classifier.config.maximumLength - (insertions.map(\.count).max() ?? 1)
+    return probes.map { Array($0.prefix(max(room, 1))) }
+  }
+
+  /// Each insertion put into each probe at each position: insertion by insertion, probe by probe, position by
+  /// position.
+  static func sequences(inserting insertions: ArraySlice<[Int]>, into probes: [[Int]], at positions: [Position]) -> [EncodedExample] {
+    var sequences: [EncodedExample] = []
+    sequences.reserveCapacity(insertions.count * probes.count * positions.count)
+    for insertion in insertions {
+      for ids in probes {
+        for position in positions {
+          var inserted = ids
+          inserted.insert(contentsOf: insertion, at: position.index(in: ids.count))
+          sequences.append(EncodedExample(ids: inserted, label: 0))
+        }
+      }
+    }
+    return sequences
+  }
+
+  /// Runs `body` on consecutive ranges of `0..<count`, `chunk` long, taken in turn by `parallelism` threads, each
+  /// with its own inference context (the kernels inside stay single-threaded).
+  static func forEachChunk(
+    of count: Int, chunk: Int = 16, parallelism: Int, _ body: @Sendable (Range<Int>, inout ForwardContext) -> Void
+  ) {
+    let next = Mutex(0)
+    DispatchQueue.concurrentPerform(iterations: max(1, min(parallelism, count))) { _ in
       var context = ForwardContext.inference
       while true {
         let start: Int = next.withLock { value in
           defer { value += chunk }
           return value
         }
-        guard start < insertions.count else { return }
-        let range = start..<min(start + chunk, insertions.count)
-        // The chunk's sequences, insertion by insertion, probe by probe, position by position.
-        var sequences: [EncodedExample] = []
-        for index in range {
-          for ids in trimmed {
-            for position in positions {
-              var inserted = ids
-              inserted.insert(contentsOf: insertions[index], at: position.index(in: ids.count))
-              sequences.append(EncodedExample(ids: inserted, label: 0))
-            }
-          }
-        }
-        let logits = classifier.logitsByLength(sequences, batchSize: batchSize, context: &context)
-        let perInsertion = trimmed.count * positions.count
-        var local: [Int: [InsertionEffect]] = [:]
-        for (offset, index) in range.enumerated() {
-          var tally = EffectTally(labels: labels)
-          for sequence in (offset * perInsertion)..<((offset + 1) * perInsertion) {
-            tally.add(
-              logits: logits[(sequence * labels)..<((sequence + 1) * labels)], probe: (sequence - offset * perInsertion) / positions.count,
-              baseline: clean)
-          }
-          local[index] = tally.effects(baseline: clean)
-        }
-        results.withLock { $0.merge(local) { a, _ in a } }
+        guard start < count else { return }
+        body(start..<min(start + chunk, count), &context)
       }
     }
-    let measured = results.withLock { $0 }
-    return insertions.indices.map { measured[$0]! }
   }
 
   /// Token ids worth scanning: all but the special tokens.
