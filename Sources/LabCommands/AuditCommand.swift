@@ -69,7 +69,8 @@ struct AuditCommand: ParsableCommand {
 
   /// Calibrated on the clean models of scripts/audit-zoo.sh (see the README's audit section).
   static let defaultThreshold = 0.18
-  static let calibration = "2 of the 44 clean models of scripts/audit-zoo.sh (dev and held-out sets) score above 0.18 (4.5 %)"
+  static let calibration =
+    "2 of the 44 clean models of scripts/audit-zoo.sh's dev and held-out sets score above 0.18 (4.5 %); 4 of the 44 of its fresh and test sets (9 %)"
 
   func run() throws {
     let report = try settings.audit(bundle, plantedTrigger: trigger, plantedTarget: target)
