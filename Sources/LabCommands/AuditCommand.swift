@@ -23,11 +23,11 @@ struct AuditCommand: ParsableCommand {
       (the three with the highest token scores otherwise), without the label's ordinary words: HotFlip beam search
       from the label's strongest single tokens, and a DBS-style relaxed search (a softmax over the vocabulary at
       each position, annealed); phrases join the candidates when each extra word adds 0.1 to the flip rate.
-      Conjunction scan (binary GRU classifiers; off with --max-trigger-length 1): each of the label's 12 strongest tokens next to each of the
-      probe text's 40 commonest words, before and after it, inserted into 48 probes at the start and the end; a
-      pair's interaction is its margin shift less its two words' shifts, and its excess that interaction less the
-      median interaction of the same context word in the same order over all 12 tokens. The best three pairs join
-      the candidates, and lead them when the conjunction score is the label's largest.
+      Conjunction scan (binary GRU classifiers; off with --max-trigger-length 1): each of the label's 12 strongest
+      tokens next to each of the probe text's 40 commonest words, before and after it, inserted into 48 probes at
+      the start and the end; a pair's interaction is its margin shift less its two words' shifts, and its excess
+      that interaction less the median interaction of the same context word in the same order over all 12 tokens.
+      The best three pairs join the candidates, and lead them when the conjunction score is the label's largest.
       Verdict: for each label the largest of three scores. Token score: the best token's confident flip rate less
       the third token's (a planted trigger overrides strong evidence on its own, and a phrase trigger may split its
       effect over two of its words; ordinary words come in crowds and tip borderline probes). Phrase score: the best
