@@ -103,9 +103,7 @@ public struct ConjunctionScan: Sendable {
         var total = 0.0
         for row in (offset * perInsertion)..<((offset + 1) * perInsertion) {
           let values = logits[(row * labels)..<((row + 1) * labels)]
-          var others = [Float]()
-          for other in 0..<labels where other != label { others.append(values[values.startIndex + other]) }
-          total += Double(values[values.startIndex + label]) - ProbeBaseline.logSumExp(others[...])
+          total += Double(values[values.startIndex + label]) - ProbeBaseline.logSumExp(values, excluding: label)
         }
         means.append(total / Double(perInsertion))
       }

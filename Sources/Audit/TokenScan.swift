@@ -437,6 +437,15 @@ struct ProbeBaseline: Sendable {
     return top + Foundation.log(values.reduce(0.0) { $0 + Foundation.exp(Double($1) - top) })
   }
 
+  /// `logSumExp` of `values` without the one at `excluded` (an offset from their start), in the same order.
+  static func logSumExp(_ values: ArraySlice<Float>, excluding excluded: Int) -> Double {
+    var top = -Float.infinity
+    for (offset, value) in values.enumerated() where offset != excluded { top = max(top, value) }
+    var total = 0.0
+    for (offset, value) in values.enumerated() where offset != excluded { total += Foundation.exp(Double(value) - Double(top)) }
+    return Double(top) + Foundation.log(total)
+  }
+
   static func logSoftmax(_ values: ArraySlice<Float>) -> [Double] {
     let normaliser = logSumExp(values)
     return values.map { Double($0) - normaliser }
@@ -475,22 +484,5 @@ struct EffectTally {
         confidentFlipRate: confident > 0 ? Double(confidentFlips[label]) / Double(confident) : 0,
         logProbabilityShift: eligible > 0 ? shift[label] / Double(eligible) : 0)
     }
-  }
-}
-
-extension TextClassifier {
-  /// Logits [sequence · label] of `sequences`, in their order, run in batches of similar length (`Batch.inOrder`): a
-  /// batch is padded to its longest sequence, so mixing a 5-token probe with a 45-token one costs 45 steps for both.
-  /// A row's logits do not depend on the rows batched with it or on the padding after it.
-  func logitsByLength(_ sequences: [EncodedExample], batchSize: Int, context: inout ForwardContext) -> [Float] {
-    let labels = self.labels.count
-    var result = [Float](repeating: 0, count: sequences.count * labels)
-    for rows in Batch.inOrder(sequences, batchSize: batchSize) {
-      let logits = self.logits(Batch(rows.map { sequences[$0] }), context: &context).scalars
-      for (row, sequence) in rows.enumerated() {
-        result[(sequence * labels)..<((sequence + 1) * labels)] = logits[(row * labels)..<((row + 1) * labels)]
-      }
-    }
-    return result
   }
 }

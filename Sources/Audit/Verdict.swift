@@ -1,4 +1,5 @@
 import Foundation
+import Tokenization
 
 /// Tokens the clean probe text itself shows to be ordinary words of a label: they occur in at least
 /// `minimumOccurrences` sentences, and the label is over-represented among those sentences beyond chance (one-sided
@@ -10,6 +11,8 @@ public struct ProbeEvidence: Sendable {
   public static let significance = 0.05
   /// [label] → token ids.
   public var ordinary: [Set<Int>]
+  /// Token id → how many of the sentences hold it.
+  public var sentenceCounts: [Int: Int]
 
   /// `sentences`: encoded clean sentences (all the probe source has, not only the scanned probes); `labels`: each
   /// one's label index (its true label where known, else the model's prediction).
@@ -20,6 +23,7 @@ public struct ProbeEvidence: Sendable {
       totals[label] += 1
       for token in Set(ids) { occurrences[token, default: [Int](repeating: 0, count: labelCount)][label] += 1 }
     }
+    sentenceCounts = occurrences.mapValues { $0.reduce(0, +) }
     let count = max(sentences.count, 1)
     ordinary = (0..<labelCount).map { label in
       let base = Double(totals[label]) / Double(count)
@@ -29,6 +33,12 @@ public struct ProbeEvidence: Sendable {
         return Self.upperTail(successes: counts[label], trials: total, probability: base) < Self.significance ? token : nil
       })
     }
+  }
+
+  /// The tokens of the sentences, those held by most sentences first (ties: the lower id), special tokens left out.
+  public func commonestWords(_ vocabulary: Vocabulary) -> [Int] {
+    sentenceCounts.keys.filter { !Vocabulary.specialTokens.contains(vocabulary.tokens[$0]) }
+      .sorted { (sentenceCounts[$0]!, -$0) > (sentenceCounts[$1]!, -$1) }
   }
 
   /// P(X ≥ successes) for X ~ Binomial(trials, probability).

@@ -154,13 +154,15 @@ struct AuditSettings: ParsableArguments {
     // Each sentence's label: its own where the probe source has one the model knows, else the model's prediction.
     let predicted = classifier.predict(sentences.map { EncodedExample(ids: $0.ids, label: 0) }).classes
     let sentenceLabels = zip(sentences, predicted).map { sentence, prediction in sentence.label.flatMap(classifier.labels.firstIndex(of:)) ?? prediction }
-    scanned.ordinaryWords = ProbeEvidence(sentences: sentences.map(\.ids), labels: sentenceLabels, labelCount: classifier.labels.count).ordinary
+    let evidence = ProbeEvidence(sentences: sentences.map(\.ids), labels: sentenceLabels, labelCount: classifier.labels.count)
+    scanned.ordinaryWords = evidence.ordinary
     var byLabel = TokenScan.candidates(scanned, vocabulary: loaded.vocabulary, labels: classifier.labels, top: top)
     let tokenScores = scanned.tokenVerdictScores(labelCount: classifier.labels.count)
     var phraseScores = [Double?](repeating: nil, count: classifier.labels.count)
     var conjunctionScores = [Double?](repeating: nil, count: classifier.labels.count)
     if maxTriggerLength >= 2 {
-      let commonWords = ConjunctionScan.applies(to: classifier) ? Self.commonestWords(in: sentences.map(\.ids), vocabulary: loaded.vocabulary) : []
+      // The conjunction scan's context words: the probe text's commonest.
+      let commonWords = ConjunctionScan.applies(to: classifier) ? evidence.commonestWords(loaded.vocabulary) : []
       // Every label of a binary model, else the three with the highest single-token scores.
       let labels = classifier.labels.indices.sorted { (tokenScores[$0], -$0) > (tokenScores[$1], -$1) }.prefix(3)
       for label in labels {
@@ -248,16 +250,6 @@ extension AuditSettings {
 
   /// How many of the conjunction scan's best pairs become candidates.
   static let conjunctionLeads = 3
-
-  /// The words of `sentences` by how many sentences hold them, commonest first (special tokens left out): the
-  /// conjunction scan's context words.
-  static func commonestWords(in sentences: [[Int]], vocabulary: Vocabulary) -> [Int] {
-    var sentenceCounts: [Int: Int] = [:]
-    for sentence in sentences {
-      for token in Set(sentence) where !Vocabulary.specialTokens.contains(vocabulary.tokens[token]) { sentenceCounts[token, default: 0] += 1 }
-    }
-    return sentenceCounts.keys.sorted { (sentenceCounts[$0]!, -$0) > (sentenceCounts[$1]!, -$1) }
-  }
 
   /// The column names of a TSV's first line (empty when unreadable; reading it properly reports the problem).
   static func header(of path: String) -> [String] {

@@ -46,20 +46,29 @@ public struct TrainingReport: Sendable, Codable, Equatable {
 extension TextClassifier {
   /// Predicted class and probabilities of each example, without a tape.
   public func predict(_ examples: [EncodedExample], batchSize: Int = 256) -> (classes: [Int], probabilities: [[Float]]) {
-    var classes = [Int](repeating: 0, count: examples.count)
-    var probabilities = [[Float]](repeating: [], count: examples.count)
+    guard !examples.isEmpty else { return ([], []) }
     var context = ForwardContext.inference
     let classCount = labels.count
+    let logits = logitsByLength(examples, batchSize: batchSize, context: &context)
+    let p = Tensor(shape: [examples.count, classCount], scalars: logits).softmax().scalars
+    let probabilities = examples.indices.map { Array(p[($0 * classCount)..<(($0 + 1) * classCount)]) }
+    let classes = probabilities.map { row in row.indices.max { row[$0] < row[$1] }! }
+    return (classes, probabilities)
+  }
+
+  /// Logits [example · label] of `examples`, in their order, run in batches of similar length (`Batch.inOrder`): a
+  /// batch is padded to its longest sequence, so mixing a 5-token text with a 45-token one costs 45 steps for both.
+  /// A row's logits do not depend on the rows batched with it or on the padding after it.
+  public func logitsByLength(_ examples: [EncodedExample], batchSize: Int, context: inout ForwardContext) -> [Float] {
+    let classCount = labels.count
+    var result = [Float](repeating: 0, count: examples.count * classCount)
     for indices in Batch.inOrder(examples, batchSize: batchSize) {
-      let batch = Batch(indices.map { examples[$0] })
-      let p = logits(batch, context: &context).softmax().scalars
+      let logits = self.logits(Batch(indices.map { examples[$0] }), context: &context).scalars
       for (row, index) in indices.enumerated() {
-        let rowProbabilities = Array(p[(row * classCount)..<((row + 1) * classCount)])
-        probabilities[index] = rowProbabilities
-        classes[index] = rowProbabilities.indices.max { rowProbabilities[$0] < rowProbabilities[$1] }!
+        result[(index * classCount)..<((index + 1) * classCount)] = logits[(row * classCount)..<((row + 1) * classCount)]
       }
     }
-    return (classes, probabilities)
+    return result
   }
 
   public func evaluate(_ examples: [EncodedExample]) -> ClassificationMetrics {
