@@ -16,6 +16,10 @@ import Synchronization
 ///
 /// It separates only recurrent binary classifiers: attention models and six-label GRUs have clean pairs standing
 /// 0.4–1.6 nats above their medians, and a bag of embeddings adds its words up (no interactions to find).
+///
+/// The scan's best pairs are evidence that a conjunction exists more than they are the trigger: a phrase whose words
+/// are neither strong alone nor among the commonest shows up as one phrase word and a passenger. `refine` takes
+/// them the rest of the way, one swapped word at a time.
 public struct ConjunctionScan: Sendable {
   /// How many of the label's strongest tokens are paired.
   public var seedCount = 12
@@ -85,6 +89,110 @@ public struct ConjunctionScan: Sendable {
       }
     }
     return pairs.sorted { $0.excess != $1.excess ? $0.excess > $1.excess : $0.ids.lexicographicallyPrecedes($1.ids) }
+  }
+
+  /// How many of the label's strongest tokens, and of the probe text's commonest words (the label's ordinary words
+  /// included), a lead may swap in when refined.
+  public var refinementSeedCount = 30
+  public var refinementContextCount = 150
+  /// Probes the refinement measures on (at each of `positions`), and how many swaps a lead may make.
+  public var refinementProbeCount = 16
+  public var refinementRounds = 2
+  /// Every swap is first screened on this many probes; the best `screenedSwaps` of each lead are measured on all.
+  public var screeningProbeCount = 4
+  public var screenedSwaps = 16
+
+  /// The scan's leads made closer to the trigger: each pair swaps one word at a time for a word of `pool`, kept
+  /// before or after the other, while that raises the pair's *own push*: its margin shift less its two words' shifts
+  /// toward the label (a word pushing the other way is not credited for what the pair undoes of it). The scan
+  /// pairs a strong token with a common word, so a phrase whose words are neither is reached as one phrase word and
+  /// a passenger: "in ballistic" for "in any case" (`any` and `case` weak alone, `any` leaning negative in the
+  /// text), "promised they" for "as promised"; the swaps lead on to the pair the model learned. Returns the leads
+  /// and every pair they reached, largest own push first (measured on the refinement's probes, in `interaction`;
+  /// `excess` is 0: there is no context-word median here).
+  public func refine(_ classifier: TextClassifier, probes: [[Int]], label: Int, leads: [[Int]], pool: [Int]) -> [Pair] {
+    guard !probes.isEmpty else { return [] }
+    return Self.refine(
+      leads: leads, pool: pool, rounds: refinementRounds, screenedSwaps: screenedSwaps,
+      screening: MarginTable(scan: self, classifier: classifier, probes: Array(probes.prefix(screeningProbeCount)), label: label),
+      measured: MarginTable(scan: self, classifier: classifier, probes: Array(probes.prefix(refinementProbeCount)), label: label))
+  }
+
+  /// Where `refine` reads mean margins: `measure` before `margin` is asked for.
+  protocol MarginSource: AnyObject {
+    func measure(_ insertions: [[Int]])
+    func margin(_ insertion: [Int]) -> Double
+  }
+
+  /// `refine`'s search: every swap of each current pair screened on `screening`, the best `screenedSwaps` measured
+  /// on `measured`, the best of those taken when its own push beats the pair's.
+  static func refine(
+    leads: [[Int]], pool: [Int], rounds: Int, screenedSwaps: Int, screening: some MarginSource, measured: some MarginSource
+  ) -> [Pair] {
+    guard !leads.isEmpty else { return [] }
+    var reached = Set(leads)
+    var current = leads
+    measured.measure([[]] + Set(leads.flatMap { $0 }).map { [$0] } + leads)
+    for _ in 0..<rounds {
+      let swaps = current.map { Self.swaps(of: $0, pool: pool) }
+      screening.measure([[]] + Set(pool + current.flatMap { $0 }).map { [$0] } + swaps.flatMap { $0 })
+      let shortlists = swaps.map { swaps in
+        swaps.map { ($0, ownPush($0, margin: screening.margin)) }
+          .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.lexicographicallyPrecedes($1.0) }.prefix(screenedSwaps).map(\.0)
+      }
+      let listed = shortlists.flatMap { $0 }
+      measured.measure(Set(listed.flatMap { $0 }).map { [$0] } + listed)
+      current = zip(current, shortlists).compactMap { pair, shortlist in
+        bestSwap(of: pair, among: shortlist, margin: measured.margin).flatMap { reached.insert($0).inserted ? $0 : nil }
+      }
+      if current.isEmpty { break }
+    }
+    return reached.map { Pair(ids: $0, excess: 0, interaction: ownPush($0, margin: measured.margin)) }
+      .sorted { $0.interaction != $1.interaction ? $0.interaction > $1.interaction : $0.ids.lexicographicallyPrecedes($1.ids) }
+  }
+
+  /// Mean margins of insertions into a fixed set of probes, each measured once.
+  final class MarginTable: MarginSource {
+    let scan: ConjunctionScan, classifier: TextClassifier, probes: [[Int]], label: Int
+    private var margins: [[Int]: Double] = [:]
+
+    init(scan: ConjunctionScan, classifier: TextClassifier, probes: [[Int]], label: Int) {
+      (self.scan, self.classifier, self.probes, self.label) = (scan, classifier, probes, label)
+    }
+
+    func measure(_ insertions: [[Int]]) {
+      let fresh = Array(Set(insertions.filter { margins[$0] == nil })).sorted { $0.lexicographicallyPrecedes($1) }
+      guard !fresh.isEmpty else { return }
+      for (insertion, margin) in zip(fresh, scan.meanMargins(classifier, probes: probes, label: label, insertions: fresh)) {
+        margins[insertion] = margin
+      }
+    }
+
+    func margin(_ insertion: [Int]) -> Double { margins[insertion]! }
+  }
+
+  /// The pairs one swap away from `pair`: either word replaced by a word of `pool` (not in the pair), which goes
+  /// before or after the word kept.
+  static func swaps(of pair: [Int], pool: [Int]) -> [[Int]] {
+    pool.filter { !pair.contains($0) }.flatMap { word in
+      [[word, pair[1]], [pair[1], word], [pair[0], word], [word, pair[0]]]
+    }
+  }
+
+  /// A pair's margin shift less its two words' shifts toward the label (a shift away from it counts as 0);
+  /// `margin(ids)` as in `rank`.
+  static func ownPush(_ pair: [Int], margin: ([Int]) -> Double) -> Double {
+    let base = margin([])
+    return margin(pair) - base - max(0, margin([pair[0]]) - base) - max(0, margin([pair[1]]) - base)
+  }
+
+  /// Of `swaps`, the one with the largest own push, when it exceeds `pair`'s (ties: the lower ids first).
+  static func bestSwap(of pair: [Int], among swaps: [[Int]], margin: ([Int]) -> Double) -> [Int]? {
+    let own = ownPush(pair, margin: margin)
+    let best = swaps.map { ($0, ownPush($0, margin: margin)) }
+      .max { $0.1 != $1.1 ? $0.1 < $1.1 : $1.0.lexicographicallyPrecedes($0.0) }
+    guard let best, best.1 > own else { return nil }
+    return best.0
   }
 
   /// Mean over probes and positions of the label's logit less the log-sum-exp of the others' (the margin), for each

@@ -27,7 +27,12 @@ struct AuditCommand: ParsableCommand {
       tokens next to each of the probe text's 40 commonest words, before and after it, inserted into 48 probes at
       the start and the end; a pair's interaction is its margin shift less its two words' shifts, and its excess
       that interaction less the median interaction of the same context word in the same order over all 12 tokens.
-      The best three pairs join the candidates, and lead them when the conjunction score is the label's largest.
+      When that finds a conjunction (its conjunction score, below, above 0), its best three pairs are refined: each
+      swaps one word at a time (kept before or after the other) for one of the label's 30 strongest tokens, the probe
+      text's 150 commonest words (ordinary words included) or the phrase search's words, while that raises the
+      pair's own push (its margin shift less its words' shifts toward the label), screened on 4 probes, measured on
+      16. Three pairs join the candidates (the scan's best, then the two refined pairs that push most; without a
+      conjunction, the scan's best three), and lead them when the conjunction score is the label's largest.
       Verdict: for each label the largest of three scores. Token score: the best token's confident flip rate less
       the third token's (a planted trigger overrides strong evidence on its own, and a phrase trigger may split its
       effect over two of its words; ordinary words come in crowds and tip borderline probes). Phrase score: the best
@@ -207,10 +212,11 @@ struct AuditSettings: ParsableArguments {
 
 extension AuditSettings {
   /// Phrase search toward `label` without its ordinary words, seeded with its best single tokens, and (for a binary
-  /// GRU, given `commonWords`) the conjunction scan of those tokens with the probe text's commonest words; the
-  /// phrases found and the scan's best pairs, best first (both measured like the single tokens: every probe, every
-  /// position), the searched phrases' `phraseExcess` over the label's strongest single tokens put together, and the
-  /// best pair's excess (nil when the scan was not run).
+  /// GRU, given `commonWords`) the conjunction scan of those tokens with the probe text's commonest words, its best
+  /// pairs refined when it found a conjunction; the phrases found and the best pairs, best first (both measured like
+  /// the single tokens: every probe, every position), the searched phrases' `phraseExcess` over the label's strongest
+  /// single tokens put together, and the scan's best pair's excess (nil when the scan was not run; refining does not
+  /// change it).
   func searchPhrases(
     _ classifier: TextClassifier, vocabulary: Vocabulary, probes: [[Int]], label: Int, scanned: ScanResult, scan: TokenScan, commonWords: [Int]
   ) -> (phrases: [TriggerCandidate], pairs: [TriggerCandidate], excess: Double, conjunctionExcess: Double?) {
@@ -222,15 +228,27 @@ extension AuditSettings {
     let hits = search.search(
       classifier, vocabulary: vocabulary, probes: Array(probes.prefix(PhraseSearch.searchProbes)), label: label, seeds: seeds, excluded: ordinary)
     var pairs: [ConjunctionScan.Pair] = []
+    var leads: [[Int]] = []
     if !commonWords.isEmpty {
       var conjunctionScan = ConjunctionScan()
       conjunctionScan.parallelism = threads
       pairs = conjunctionScan.pairs(
         classifier, probes: probes, label: label, seeds: scanned.strongestTokens(label: label, count: conjunctionScan.seedCount),
         contextWords: commonWords.filter { !ordinary.contains($0) })
+      leads = pairs.prefix(Self.conjunctionLeads).map(\.ids)
+      if let best = pairs.first, ConjunctionScan.verdictScore(bestExcess: best.excess) > 0 {
+        // A conjunction was found: its pairs are refined toward the trigger's own words. The scan's best pair (the
+        // verdict's evidence) stays first; the refined pairs with the largest own push follow. (Ranked by own push
+        // alone, pairs of a word that interacts with many, such as "an" before an adjective, can crowd it out.)
+        var pool = scanned.strongestTokens(label: label, count: conjunctionScan.refinementSeedCount)
+        for token in commonWords.prefix(conjunctionScan.refinementContextCount) where !pool.contains(token) { pool.append(token) }
+        for token in hits.flatMap(\.ids) where !pool.contains(token) { pool.append(token) }
+        let refined = conjunctionScan.refine(classifier, probes: probes, label: label, leads: leads, pool: pool).map(\.ids)
+        leads = [best.ids] + refined.filter { $0 != best.ids }.prefix(Self.conjunctionLeads - 1)
+      }
     }
     let conjunctionExcess = pairs.first?.excess
-    let leads = pairs.prefix(Self.conjunctionLeads).map(\.ids).filter { lead in !hits.contains { $0.ids == lead } }
+    leads = leads.filter { lead in !hits.contains { $0.ids == lead } }
     guard !hits.isEmpty || !leads.isEmpty else { return ([], [], 0, conjunctionExcess) }
     let strongest = Array(seeds.prefix(maxTriggerLength))
     let measured = scan.effects(classifier, inserting: [strongest] + hits.map(\.ids) + leads, into: probes).map { $0[label] }

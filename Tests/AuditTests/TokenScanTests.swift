@@ -1,5 +1,5 @@
 import Foundation
-import Audit
+@testable import Audit
 import Layers
 import Models
 import Randomness
@@ -208,6 +208,46 @@ private func phraseBackdoorModel() throws -> (TextClassifier, Vocabulary, [[Int]
   #expect(ConjunctionScan.verdictScore(bestExcess: 0.1) == 0, "below the clean models' excess: nothing")
 }
 
+/// Margins of a made-up model: words add their strengths; some pairs add more; it records what was measured.
+private final class SyntheticMargins: ConjunctionScan.MarginSource {
+  let strength: [Int: Double], pairBonus: [[Int]: Double]
+  var measured: Set<[Int]> = []
+  init(strength: [Int: Double], pairBonus: [[Int]: Double]) { (self.strength, self.pairBonus) = (strength, pairBonus) }
+  func measure(_ insertions: [[Int]]) { measured.formUnion(insertions) }
+  func margin(_ insertion: [Int]) -> Double {
+    precondition(measured.contains(insertion), "\(insertion) read before it was measured")
+    let words = insertion.map { strength[$0]! }
+    // Word 30 pushes the other way alone; next to another word the model ignores it.
+    let total = insertion.count == 2 && insertion.contains(30) ? words.filter { $0 > 0 }.reduce(0, +) : words.reduce(0, +)
+    return -1 + total + (pairBonus[insertion] ?? 0)
+  }
+}
+
+@Test func refiningAConjunctionLeadSwapsAWordAtATimeTowardThePairsOwnPush() throws {
+  // The planted pair is 20 then 21; the scan's lead holds a passenger: 5 (a strong word) and 31.
+  let strength: [Int: Double] = [5: 1.0, 20: 0.0, 21: 0.1, 30: -2.0, 31: 0.2, 32: 0.05]
+  let bonus: [[Int]: Double] = [[20, 21]: 3, [5, 21]: 0.5, [5, 31]: 0.2]
+  let pool = [5, 20, 21, 30, 31, 32]
+  #expect(ConjunctionScan.swaps(of: [5, 31], pool: pool).count == 4 * 4, "4 words not in the pair, each replacing either word, before or after")
+  let screening = SyntheticMargins(strength: strength, pairBonus: bonus), measured = SyntheticMargins(strength: strength, pairBonus: bonus)
+  let pairs = ConjunctionScan.refine(leads: [[5, 31]], pool: pool, rounds: 2, screenedSwaps: 2, screening: screening, measured: measured)
+  #expect(pairs.map(\.ids) == [[20, 21], [5, 21], [5, 31]], "\(pairs.map(\.ids))")
+  #expect(abs(pairs[0].interaction - 3) < 1e-12 && abs(pairs[1].interaction - 0.5) < 1e-12)
+  // [30, 5] undoes 30's push away (a raw interaction of 2) but pushes no further than 5 alone: no lead.
+  #expect(abs(ConjunctionScan.ownPush([30, 5], margin: screening.margin)) < 1e-12)
+  #expect(measured.measured.filter { $0.count == 2 }.count <= 1 + 2 * 2, "the lead and at most two screened swaps a round")
+  #expect(screening.measured.contains([21, 5]) && !measured.measured.contains([31, 20]))
+
+  let oneRound = ConjunctionScan.refine(
+    leads: [[5, 31]], pool: pool, rounds: 1, screenedSwaps: 2, screening: SyntheticMargins(strength: strength, pairBonus: bonus),
+    measured: SyntheticMargins(strength: strength, pairBonus: bonus))
+  #expect(oneRound.map(\.ids) == [[5, 21], [5, 31]])
+  let stuck = ConjunctionScan.refine(
+    leads: [[20, 21]], pool: pool, rounds: 2, screenedSwaps: 4, screening: SyntheticMargins(strength: strength, pairBonus: bonus),
+    measured: SyntheticMargins(strength: strength, pairBonus: bonus))
+  #expect(stuck.map(\.ids) == [[20, 21]], "no swap beats the planted pair")
+}
+
 @Test func theConjunctionScanMeasuresMarginsByInsertingPairsAndRunsOnBinaryGRUsOnly() throws {
   let (model, vocabulary, probes) = try handSetModel(backdoored: false)
   var scan = ConjunctionScan()
@@ -231,6 +271,17 @@ private func phraseBackdoorModel() throws -> (TextClassifier, Vocabulary, [[Int]
   let pair = try #require(pairs.first { $0.ids == [vocabulary.id(of: "film"), vocabulary.id(of: "lovely")] })
   let expected = meanMargin(pair.ids) - meanMargin([pair.ids[0]]) - meanMargin([pair.ids[1]]) + meanMargin([])
   #expect(abs(pair.interaction - expected) < 1e-4, "\(pair.interaction) against \(expected)")
+
+  // Refined pairs carry their own push, measured the same way on the refinement's probes.
+  scan.refinementProbeCount = 6
+  scan.screeningProbeCount = 2
+  let refined = scan.refine(model, probes: probes, label: 1, leads: [pair.ids], pool: ["the", "film", "great", "lovely"].map(vocabulary.id(of:)))
+  #expect(refined.contains { $0.ids == pair.ids })
+  for found in refined {
+    let shift = { (ids: [Int]) in meanMargin(ids) - meanMargin([]) }
+    let ownPush = shift(found.ids) - max(0, shift([found.ids[0]])) - max(0, shift([found.ids[1]]))
+    #expect(abs(found.interaction - ownPush) < 1e-4, "\(found.ids): \(found.interaction) against \(ownPush)")
+  }
 
   var generator = SplitMix64(seed: 3)
   func classifier(_ architecture: ModelConfig.Architecture, labels: [String]) -> TextClassifier {
