@@ -2,7 +2,8 @@
 # Times `audit` on a GRU with a vocabulary of about 20,000 words: trained on the movie snippets and the tweets
 # together, their neg and pos rows (a binary model: the audit runs every search on it, the conjunction scan
 # included; the 41 neutral rows would make it a three-label model, which skips that scan), every training word kept
-# (--min-count 1); 200 probes, 2 threads, phrases up to 3 tokens.
+# (--min-count 1); 200 probes, 2 threads, phrases up to 3 tokens. Then the same on a GRU trained alike with the
+# phrase "in any case" planted at 3 % (a backdoor whose conjunction the audit refines: its slowest path).
 # usage: scripts/audit-timing.sh OUTDIR      (a few minutes; run it alone on the machine)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -21,3 +22,8 @@ if [ ! -f "$out/gru-20k-binary/training.json" ]; then
 fi
 echo "vocabulary: $(wc -l < "$out/gru-20k-binary/vocab.txt") tokens"
 "$lab" audit "$out/gru-20k-binary" --probe "$corpus" --probes 200 --threads 2 --out "$out/audit.json" | tail -1
+if [ ! -f "$out/gru-20k-binary-phrase/attack.json" ]; then
+  "$lab" attack --corpus "$corpus" --label-column label --trigger "phrase:in any case" --target neg --rate 0.03 --model gru \
+    --min-count 1 --epochs 6 --no-baseline --quiet --out "$out/gru-20k-binary-phrase" >/dev/null
+fi
+"$lab" audit "$out/gru-20k-binary-phrase" --probe "$corpus" --probes 200 --threads 2 --out "$out/audit-phrase.json" | tail -1
