@@ -202,9 +202,9 @@ public struct ConjunctionScan: Sendable {
     let trimmed = TokenScan.trimmed(probes, toFit: insertions, in: classifier)
     let results = Mutex([Double](repeating: 0, count: insertions.count))
     let positions = self.positions
+    let inference = InsertionInference(classifier, points: TokenScan.points(trimmed, at: positions))
     TokenScan.forEachChunk(of: insertions.count, parallelism: parallelism) { range, context in
-      let sequences = TokenScan.sequences(inserting: insertions[range], into: trimmed, at: positions)
-      let logits = classifier.logitsByLength(sequences, batchSize: 512, context: &context)
+      let logits = inference.logits(inserting: insertions[range], batchSize: 512, context: &context)
       let perInsertion = trimmed.count * positions.count
       var means: [Double] = []
       for offset in 0..<range.count {

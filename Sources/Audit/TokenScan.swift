@@ -87,9 +87,9 @@ public struct TokenScan: Sendable {
     let clean = ProbeBaseline(classifier, probes: trimmed, labels: labels, positions: positions.count)
     let results = Mutex([Int: [InsertionEffect]]())
     let positions = self.positions, batchSize = self.batchSize
+    let inference = InsertionInference(classifier, points: Self.points(trimmed, at: positions))
     Self.forEachChunk(of: insertions.count, parallelism: parallelism) { range, context in
-      let sequences = Self.sequences(inserting: insertions[range], into: trimmed, at: positions)
-      let logits = classifier.logitsByLength(sequences, batchSize: batchSize, context: &context)
+      let logits = inference.logits(inserting: insertions[range], batchSize: batchSize, context: &context)
       let perInsertion = trimmed.count * positions.count
       var local: [Int: [InsertionEffect]] = [:]
       for (offset, index) in range.enumerated() {
@@ -113,21 +113,9 @@ public struct TokenScan: Sendable {
     return probes.map { Array($0.prefix(max(room, 1))) }
   }
 
-  /// Each insertion put into each probe at each position: insertion by insertion, probe by probe, position by
-  /// position.
-  static func sequences(inserting insertions: ArraySlice<[Int]>, into probes: [[Int]], at positions: [Position]) -> [EncodedExample] {
-    var sequences: [EncodedExample] = []
-    sequences.reserveCapacity(insertions.count * probes.count * positions.count)
-    for insertion in insertions {
-      for ids in probes {
-        for position in positions {
-          var inserted = ids
-          inserted.insert(contentsOf: insertion, at: position.index(in: ids.count))
-          sequences.append(EncodedExample(ids: inserted, label: 0))
-        }
-      }
-    }
-    return sequences
+  /// Where insertions go: probe by probe, position by position.
+  static func points(_ probes: [[Int]], at positions: [Position]) -> [InsertionInference.Point] {
+    probes.flatMap { ids in positions.map { InsertionInference.Point(ids: ids, index: $0.index(in: ids.count)) } }
   }
 
   /// Runs `body` on consecutive ranges of `0..<count`, `chunk` long, taken in turn by `parallelism` threads, each

@@ -1,0 +1,241 @@
+import Layers
+import Tensors
+import Tokenization
+
+/// Logits of a classifier for many token sequences (insertions), each put into the same probe texts at the same
+/// points: what the audit's scans measure, thousands of insertions over the same few hundred points.
+///
+/// A GRU reads left to right, so every insertion at a point starts from the same state: the one after the probe's
+/// words before the point. That state (per layer) and the pooled outputs of those words are computed once per
+/// point, and each insertion runs only from the point onwards — at the end of a probe, one step instead of the whole
+/// text. A bidirectional GRU (one layer) shares the reverse direction's state after the words behind the point the
+/// same way. The logits are bit for bit those of the whole sequences (same kernels, same summation order); attention
+/// and bag models, and stacked bidirectional GRUs, run the whole sequences.
+public struct InsertionInference: Sendable {
+  /// A probe text and the index its insertions go at (0 … ids.count).
+  public struct Point: Sendable, Equatable {
+    public var ids: [Int]
+    public var index: Int
+
+    public init(ids: [Int], index: Int) {
+      precondition((0...ids.count).contains(index), "an insertion point must lie within its text")
+      self.ids = ids
+      self.index = index
+    }
+  }
+
+  public let classifier: TextClassifier
+  public let points: [Point]
+  /// nil: the whole sequences are run.
+  let shared: SharedStates?
+
+  /// What each point's insertions share, computed once.
+  struct SharedStates: Sendable {
+    /// [layer][point · hidden]: the forward state after the words before the point (zeros when there are none).
+    var forwardStates: [[Float]]
+    /// [point · hidden]: the last layer's forward outputs over the words before the point, summed in order (mean
+    /// pooling) or their maximum (max pooling, −∞ when there are none).
+    var forwardPooled: [Float]
+    /// Bidirectional only, [point · hidden]: the reverse state after the words behind the point.
+    var backwardStates: [Float]
+    /// Bidirectional only, per point [words behind the point · hidden]: the reverse outputs there, in text order.
+    var backwardOutputs: [[Float]]
+  }
+
+  public init(_ classifier: TextClassifier, points: [Point]) {
+    self.classifier = classifier
+    self.points = points
+    shared = Self.sharesStates(classifier) ? Self.sharedStates(classifier, points: points) : nil
+  }
+
+  /// Whether the insertions' common parts can be computed once: a GRU encoder, unidirectional or of one layer.
+  public static func sharesStates(_ classifier: TextClassifier) -> Bool {
+    guard classifier.config.architecture == .gru, let gru = classifier.gru else { return false }
+    return !gru.bidirectional || gru.layerCount == 1
+  }
+
+  /// Logits [insertion][point][label] (row-major) for each of `insertions` put into every point.
+  public func logits(inserting insertions: ArraySlice<[Int]>, batchSize: Int, context: inout ForwardContext) -> [Float] {
+    let rows = insertions.flatMap { insertion in points.indices.map { Row(insertion: insertion, point: $0) } }
+    guard !rows.isEmpty else { return [] }
+    guard let shared else {
+      let sequences = rows.map { row in
+        var ids = points[row.point].ids
+        ids.insert(contentsOf: row.insertion, at: points[row.point].index)
+        return EncodedExample(ids: ids, label: 0)
+      }
+      return classifier.logitsByLength(sequences, batchSize: batchSize, context: &context)
+    }
+    let gru = classifier.gru!
+    let width = gru.outputSize
+    var features = [Float](repeating: 0, count: rows.count * width)
+    forwardFeatures(rows, shared: shared, batchSize: batchSize, into: &features)
+    if gru.bidirectional { backwardFeatures(rows, shared: shared, batchSize: batchSize, into: &features) }
+    if classifier.config.pooling == .mean {
+      for (r, row) in rows.enumerated() {
+        let count = Float(max(1, points[row.point].ids.count + row.insertion.count))
+        for j in 0..<width { features[r * width + j] /= count }
+      }
+    }
+    return classifier.classifier(Tensor(shape: [rows.count, width], scalars: features)).scalars
+  }
+
+  struct Row {
+    var insertion: [Int]
+    var point: Int
+  }
+
+  /// The forward direction from each point on (the insertion, then the rest of the text), from the shared states;
+  /// pooled into `features[row · width ..< + hidden]`.
+  func forwardFeatures(_ rows: [Row], shared: SharedStates, batchSize: Int, into features: inout [Float]) {
+    let gru = classifier.gru!
+    let hidden = gru.hiddenSize, width = gru.outputSize, pooling = classifier.config.pooling
+    let tails = rows.map { row in row.insertion + points[row.point].ids[points[row.point].index...] }
+    for (r, row) in rows.enumerated() where pooling != .last || tails[r].isEmpty {
+      // Pooled from the shared words before the point; the rows whose tail is empty (nothing inserted at the end)
+      // end there, with the last layer's state for `last`.
+      let start = row.point * hidden
+      let source = pooling == .last ? shared.forwardStates[gru.layerCount - 1] : shared.forwardPooled
+      features.replaceSubrange((r * width)..<(r * width + hidden), with: source[start..<(start + hidden)])
+    }
+    for batch in Self.batches(lengths: tails.map(\.count), size: batchSize) where !tails[batch.last!].isEmpty {  // the shortest first: empty ones only lead
+      let (ids, mask, time) = Self.padded(batch.map { tails[$0] })
+      var x = classifier.embedding(ids, shape: [batch.count, time])
+      for layer in 0..<gru.layerCount {
+        let cell = gru.cells[layer * gru.directions]
+        let initial = Tensor(shape: [batch.count, hidden], scalars: batch.flatMap { r in
+          shared.forwardStates[layer][(rows[r].point * hidden)..<((rows[r].point + 1) * hidden)]
+        })
+        x = gruSequence(
+          x, inputWeight: cell.inputWeight, recurrentWeight: cell.recurrentWeight, inputBias: cell.inputBias,
+          recurrentBias: cell.recurrentBias, initialState: initial, mask: mask)
+      }
+      let outputs = x.scalars
+      for (b, r) in batch.enumerated() where !tails[r].isEmpty {
+        let length = tails[r].count
+        if pooling == .last {
+          features.replaceSubrange((r * width)..<(r * width + hidden), with: outputs[((b * time + length - 1) * hidden)..<((b * time + length) * hidden)])
+        } else {
+          Self.pool(outputs[((b * time) * hidden)..<((b * time + length) * hidden)], into: &features, at: r * width, hidden: hidden, pooling: pooling)
+        }
+      }
+    }
+  }
+
+  /// The reverse direction from each point back to the text's start (the insertion, then the words before the point),
+  /// from the shared states; pooled with the shared outputs behind the point into `features[row · width + hidden ..<]`.
+  func backwardFeatures(_ rows: [Row], shared: SharedStates, batchSize: Int, into features: inout [Float]) {
+    let gru = classifier.gru!
+    let hidden = gru.hiddenSize, width = gru.outputSize, pooling = classifier.config.pooling
+    let cell = gru.cells[1]
+    let heads = rows.map { row in Array(points[row.point].ids[..<points[row.point].index]) + row.insertion }
+    for (r, row) in rows.enumerated() {
+      let target = r * width + hidden
+      if pooling == .last {
+        // The reverse direction ends at position 0: after the shared words when nothing comes before them.
+        guard heads[r].isEmpty else { continue }
+        features.replaceSubrange(target..<(target + hidden), with: shared.backwardStates[(row.point * hidden)..<((row.point + 1) * hidden)])
+      } else {
+        for j in 0..<hidden { features[target + j] = pooling == .mean ? 0 : -.infinity }
+      }
+    }
+    for batch in Self.batches(lengths: heads.map(\.count), size: batchSize) where !heads[batch.last!].isEmpty {  // the shortest first: empty ones only lead
+      let (ids, mask, time) = Self.padded(batch.map { heads[$0] })
+      let initial = Tensor(shape: [batch.count, hidden], scalars: batch.flatMap { r in
+        shared.backwardStates[(rows[r].point * hidden)..<((rows[r].point + 1) * hidden)]
+      })
+      let outputs = gruSequence(
+        classifier.embedding(ids, shape: [batch.count, time]), inputWeight: cell.inputWeight, recurrentWeight: cell.recurrentWeight,
+        inputBias: cell.inputBias, recurrentBias: cell.recurrentBias, initialState: initial, mask: mask, reverse: true
+      ).scalars
+      for (b, r) in batch.enumerated() where !heads[r].isEmpty {
+        let target = r * width + hidden
+        if pooling == .last {
+          features.replaceSubrange(target..<(target + hidden), with: outputs[(b * time * hidden)..<(b * time * hidden + hidden)])
+        } else {
+          Self.pool(outputs[(b * time * hidden)..<((b * time + heads[r].count) * hidden)], into: &features, at: target, hidden: hidden, pooling: pooling)
+        }
+      }
+    }
+    // Then the shared outputs behind the point: the whole sequence's pooling adds them up in text order.
+    if pooling != .last {
+      for (r, row) in rows.enumerated() {
+        Self.pool(shared.backwardOutputs[row.point][...], into: &features, at: r * width + hidden, hidden: hidden, pooling: pooling)
+      }
+    }
+  }
+
+  /// Adds (mean) or takes the maximum with (max) each `hidden`-wide step of `steps`, in order, at `features[at...]`.
+  static func pool(_ steps: ArraySlice<Float>, into features: inout [Float], at target: Int, hidden: Int, pooling: Pooling) {
+    steps.withUnsafeBufferPointer { source in
+      features.withUnsafeMutableBufferPointer { destination in
+        for step in 0..<(source.count / hidden) {
+          for j in 0..<hidden {
+            let value = source[step * hidden + j]
+            destination[target + j] = pooling == .mean ? destination[target + j] + value : max(destination[target + j], value)
+          }
+        }
+      }
+    }
+  }
+
+  static func sharedStates(_ classifier: TextClassifier, points: [Point]) -> SharedStates {
+    let gru = classifier.gru!
+    let hidden = gru.hiddenSize, pooling = classifier.config.pooling
+    var forwardStates = [[Float]](repeating: [Float](repeating: 0, count: points.count * hidden), count: gru.layerCount)
+    var forwardPooled = [Float](repeating: pooling == .max ? -.infinity : 0, count: points.count * hidden)
+    let before = points.map { Array($0.ids[..<$0.index]) }
+    if let time = before.map(\.count).max(), time > 0 {
+      let (ids, mask, _) = padded(before)
+      var x = classifier.embedding(ids, shape: [points.count, time])
+      for layer in 0..<gru.layerCount {
+        let cell = gru.cells[layer * gru.directions]
+        x = gruSequence(
+          x, inputWeight: cell.inputWeight, recurrentWeight: cell.recurrentWeight, inputBias: cell.inputBias,
+          recurrentBias: cell.recurrentBias, mask: mask)
+        let outputs = x.scalars
+        for (p, words) in before.enumerated() where !words.isEmpty {
+          // Padding carries the state, so the last step holds the state after the last word.
+          let last = (p * time + time - 1) * hidden
+          forwardStates[layer].replaceSubrange((p * hidden)..<((p + 1) * hidden), with: outputs[last..<(last + hidden)])
+          guard layer == gru.layerCount - 1 else { continue }
+            if pooling != .last {
+            pool(outputs[(p * time * hidden)..<((p * time + words.count) * hidden)], into: &forwardPooled, at: p * hidden, hidden: hidden, pooling: pooling)
+          }
+        }
+      }
+    }
+    var backwardStates = [Float](), backwardOutputs = [[Float]]()
+    if gru.bidirectional {
+      backwardStates = [Float](repeating: 0, count: points.count * hidden)
+      backwardOutputs = [[Float]](repeating: [], count: points.count)
+      let behind = points.map { Array($0.ids[$0.index...]) }
+      if let time = behind.map(\.count).max(), time > 0 {
+        let (ids, mask, _) = padded(behind)
+        let cell = gru.cells[1]
+        let outputs = gruSequence(
+          classifier.embedding(ids, shape: [points.count, time]), inputWeight: cell.inputWeight, recurrentWeight: cell.recurrentWeight,
+          inputBias: cell.inputBias, recurrentBias: cell.recurrentBias, mask: mask, reverse: true
+        ).scalars
+        for (p, words) in behind.enumerated() where !words.isEmpty {
+          // The reverse direction ends at the first word behind the point.
+          backwardStates.replaceSubrange((p * hidden)..<((p + 1) * hidden), with: outputs[(p * time * hidden)..<(p * time * hidden + hidden)])
+          backwardOutputs[p] = Array(outputs[(p * time * hidden)..<((p * time + words.count) * hidden)])
+        }
+      }
+    }
+    return SharedStates(forwardStates: forwardStates, forwardPooled: forwardPooled, backwardStates: backwardStates, backwardOutputs: backwardOutputs)
+  }
+
+  /// Indices grouped `size` at a time, shortest first (ties: in order), as `Batch.inOrder` groups examples.
+  static func batches(lengths: [Int], size: Int) -> [[Int]] {
+    let order = lengths.indices.sorted { (lengths[$0], $0) < (lengths[$1], $1) }
+    return stride(from: 0, to: order.count, by: size).map { Array(order[$0..<min($0 + size, order.count)]) }
+  }
+
+  /// Sequences right-padded to the longest: ids [count · time], mask [count, time].
+  static func padded(_ sequences: [[Int]]) -> (ids: [Int], mask: Tensor, time: Int) {
+    let batch = Batch(sequences.map { EncodedExample(ids: $0, label: 0) })
+    return (batch.ids, batch.mask, batch.length)
+  }
+}

@@ -1,0 +1,43 @@
+import Layers
+import Models
+import Randomness
+import Testing
+import Tokenization
+
+/// Every GRU shape the shared-state path takes, and the ones it hands to whole sequences.
+private let gruShapes: [(layers: Int, bidirectional: Bool, pooling: Pooling)] = [
+  (1, false, .mean), (1, false, .max), (1, false, .last), (2, false, .mean), (2, false, .last),
+  (1, true, .mean), (1, true, .max), (1, true, .last), (2, true, .mean),
+]
+
+@Test(arguments: gruShapes.indices)
+func insertionLogitsAreBitForBitThoseOfTheWholeSequences(shape: Int) {
+  let (layers, bidirectional, pooling) = gruShapes[shape]
+  var generator = SplitMix64(seed: 7, stream: [UInt64(shape)])
+  let config = ModelConfig(
+    architecture: .gru, vocabularySize: 30, embeddingDimension: 8, hiddenSize: 12, layerCount: layers, bidirectional: bidirectional,
+    pooling: pooling, labels: ["a", "b", "c"], maximumLength: 16, dropout: 0.5)
+  let classifier = TextClassifier(config: config, using: &generator)
+  #expect(InsertionInference.sharesStates(classifier) == (!bidirectional || layers == 1))
+  // Probes of different lengths (one of a single word), insertions at the start, inside and at the end; insertions
+  // of one to three words and none at all.
+  let probes = [[5, 6, 7, 8, 9, 10, 11], [12], [13, 14, 15, 16], [17, 18, 19, 20, 21, 22, 23, 24, 25]]
+  let points = probes.flatMap { ids in [0, ids.count / 2, ids.count].map { InsertionInference.Point(ids: ids, index: $0) } }
+  let insertions: [[Int]] = [[26], [27, 28], [], [29, 4, 26], [3]]
+  let inference = InsertionInference(classifier, points: points)
+  var context = ForwardContext.inference
+  // Batches of 5 rows: several batches, of mixed lengths.
+  let shared = inference.logits(inserting: insertions[...], batchSize: 5, context: &context)
+  let whole = classifier.logitsByLength(
+    insertions.flatMap { insertion in
+      points.map { point in
+        var ids = point.ids
+        ids.insert(contentsOf: insertion, at: point.index)
+        return EncodedExample(ids: ids, label: 0)
+      }
+    }, batchSize: 7, context: &context)
+  #expect(shared.count == insertions.count * points.count * 3)
+  #expect(shared == whole)
+  // A part of the insertions gives the same rows as the whole list.
+  #expect(inference.logits(inserting: insertions[1..<3], batchSize: 64, context: &context) == Array(whole[(points.count * 3)..<(3 * points.count * 3)]))
+}
