@@ -30,8 +30,12 @@ public func gruSequence(
   var inputProjection = matmulValue(input.reshapedValue([batch * time, inputSize]), inputWeight, transposeA: false, transposeB: true).scalars
   addRowBias(&inputProjection, inputBias.scalars, rows: batch * time)
 
-  // Saved per step s (in processing order) for the pullback, each [T][B][H].
-  let savedCount = time * batch * hidden
+  // Saved per step s (in processing order) for the pullback, each [T][B][H]; without a tape (inference) one step's
+  // worth, overwritten.
+  var tracked = [input, inputWeight, recurrentWeight, inputBias, recurrentBias]
+  if let initialState { tracked.append(initialState) }
+  let recording = tracked.contains(where: \.isTracked)
+  let savedCount = (recording ? time : 1) * batch * hidden
   var resetGates = [Float](repeating: 0, count: savedCount)
   var updateGates = resetGates, candidates = resetGates, recurrentCandidates = resetGates, previousStates = resetGates
   var outputs = [Float](repeating: 0, count: batch * time * hidden)
@@ -58,8 +62,8 @@ public func gruSequence(
                       let projection = recurrentBuffer.baseAddress!, out = outputBuffer.baseAddress!
                       for step in 0..<time {
                         let t = reverse ? time - 1 - step : step
-                        let saved = step * batch * hidden
-                        (previousBuffer.baseAddress! + saved).update(from: h, count: batch * hidden)
+                        let saved = recording ? step * batch * hidden : 0
+                        if recording { (previousBuffer.baseAddress! + saved).update(from: h, count: batch * hidden) }
                         // Recurrent projections: [B, 3H] = h · W_hhᵀ + b_hh.
                         GEMM.multiply(m: batch, a: h, lda: hidden, transposeA: false, packed: packedRecurrent, c: projection, ldc: gates, accumulate: false)
                         for b in 0..<batch {
@@ -85,10 +89,9 @@ public func gruSequence(
   }
 
   let result = Tensor(shape: [batch, time, hidden], scalars: outputs)
+  guard recording else { return result }
   let (inputValue, inputWeightValue, recurrentWeightValue) = (input.detached, inputWeight.detached, recurrentWeight.detached)
   let needsInitial = initialState?.isTracked ?? false
-  var tracked = [input, inputWeight, recurrentWeight, inputBias, recurrentBias]
-  if let initialState { tracked.append(initialState) }
   return result.recorded(from: tracked) { gradient in
     var stateGradient = [Float](repeating: 0, count: batch * hidden)
     var inputProjectionGradient = [Float](repeating: 0, count: batch * time * gates)  // rows b·T + t
