@@ -9,8 +9,9 @@ import Tokenization
 /// words before the point. That state (per layer) and the pooled outputs of those words are computed once per
 /// point, and each insertion runs only from the point onwards — at the end of a probe, one step instead of the whole
 /// text. A bidirectional GRU (one layer) shares the reverse direction's state after the words behind the point the
-/// same way. The logits are bit for bit those of the whole sequences (same kernels, same summation order); attention
-/// and bag models, and stacked bidirectional GRUs, run the whole sequences.
+/// same way. The first layer's input projection of a token is the same at every step, so each step reads it from a
+/// table of the whole vocabulary's, computed once. The logits are bit for bit those of the whole sequences (same
+/// kernels, same summation order); attention and bag models, and stacked bidirectional GRUs, run the whole sequences.
 public struct InsertionInference: Sendable {
   /// A probe text and the index its insertions go at (0 … ids.count).
   public struct Point: Sendable, Equatable {
@@ -28,6 +29,9 @@ public struct InsertionInference: Sendable {
   public let points: [Point]
   /// nil: the whole sequences are run.
   let shared: SharedStates?
+  /// The first layer's input projections of every vocabulary token, [token · 3 · hidden], per direction (a token's
+  /// row is what the GRU computes for it at any step).
+  let projectedVocabulary: [[Float]]
 
   /// What each point's insertions share, computed once.
   struct SharedStates: Sendable {
@@ -46,6 +50,9 @@ public struct InsertionInference: Sendable {
     self.classifier = classifier
     self.points = points
     shared = Self.sharesStates(classifier) ? Self.sharedStates(classifier, points: points) : nil
+    projectedVocabulary = shared == nil ? [] : classifier.gru!.cells.prefix(classifier.gru!.directions).map { cell in
+      gruInputProjection(classifier.embedding.weight, inputWeight: cell.inputWeight, inputBias: cell.inputBias).scalars
+    }
   }
 
   /// Whether the insertions' common parts can be computed once: a GRU encoder, unidirectional or of one layer.
@@ -98,17 +105,20 @@ public struct InsertionInference: Sendable {
       let source = pooling == .last ? shared.forwardStates[gru.layerCount - 1] : shared.forwardPooled
       features.replaceSubrange((r * width)..<(r * width + hidden), with: source[start..<(start + hidden)])
     }
-    for batch in Self.batches(lengths: tails.map(\.count), size: batchSize) where !tails[batch.last!].isEmpty {  // the shortest first: empty ones only lead
+    // Batches hold the shortest first: a batch whose last is empty holds nothing to run.
+    for batch in Self.batches(lengths: tails.map(\.count), size: batchSize) where !tails[batch.last!].isEmpty {
       let (ids, mask, time) = Self.padded(batch.map { tails[$0] })
-      var x = classifier.embedding(ids, shape: [batch.count, time])
+      var x = Tensor(shape: [batch.count, time, 3 * hidden], scalars: Self.rows(ids, of: projectedVocabulary[0], width: 3 * hidden))
       for layer in 0..<gru.layerCount {
         let cell = gru.cells[layer * gru.directions]
         let initial = Tensor(shape: [batch.count, hidden], scalars: batch.flatMap { r in
           shared.forwardStates[layer][(rows[r].point * hidden)..<((rows[r].point + 1) * hidden)]
         })
-        x = gruSequence(
-          x, inputWeight: cell.inputWeight, recurrentWeight: cell.recurrentWeight, inputBias: cell.inputBias,
-          recurrentBias: cell.recurrentBias, initialState: initial, mask: mask)
+        x = layer == 0
+          ? gruSequence(projected: x, recurrentWeight: cell.recurrentWeight, recurrentBias: cell.recurrentBias, initialState: initial, mask: mask)
+          : gruSequence(
+            x, inputWeight: cell.inputWeight, recurrentWeight: cell.recurrentWeight, inputBias: cell.inputBias,
+            recurrentBias: cell.recurrentBias, initialState: initial, mask: mask)
       }
       let outputs = x.scalars
       for (b, r) in batch.enumerated() where !tails[r].isEmpty {
@@ -139,14 +149,15 @@ public struct InsertionInference: Sendable {
         for j in 0..<hidden { features[target + j] = pooling == .mean ? 0 : -.infinity }
       }
     }
-    for batch in Self.batches(lengths: heads.map(\.count), size: batchSize) where !heads[batch.last!].isEmpty {  // the shortest first: empty ones only lead
+    // Batches hold the shortest first: a batch whose last is empty holds nothing to run.
+    for batch in Self.batches(lengths: heads.map(\.count), size: batchSize) where !heads[batch.last!].isEmpty {
       let (ids, mask, time) = Self.padded(batch.map { heads[$0] })
       let initial = Tensor(shape: [batch.count, hidden], scalars: batch.flatMap { r in
         shared.backwardStates[(rows[r].point * hidden)..<((rows[r].point + 1) * hidden)]
       })
       let outputs = gruSequence(
-        classifier.embedding(ids, shape: [batch.count, time]), inputWeight: cell.inputWeight, recurrentWeight: cell.recurrentWeight,
-        inputBias: cell.inputBias, recurrentBias: cell.recurrentBias, initialState: initial, mask: mask, reverse: true
+        projected: Tensor(shape: [batch.count, time, 3 * hidden], scalars: Self.rows(ids, of: projectedVocabulary[1], width: 3 * hidden)),
+        recurrentWeight: cell.recurrentWeight, recurrentBias: cell.recurrentBias, initialState: initial, mask: mask, reverse: true
       ).scalars
       for (b, r) in batch.enumerated() where !heads[r].isEmpty {
         let target = r * width + hidden
@@ -225,6 +236,20 @@ public struct InsertionInference: Sendable {
       }
     }
     return SharedStates(forwardStates: forwardStates, forwardPooled: forwardPooled, backwardStates: backwardStates, backwardOutputs: backwardOutputs)
+  }
+
+  /// The rows of `table` (`width` wide) for `ids`, one after another.
+  static func rows(_ ids: [Int], of table: [Float], width: Int) -> [Float] {
+    var gathered = [Float](repeating: 0, count: ids.count * width)
+    gathered.withUnsafeMutableBufferPointer { destination in
+      table.withUnsafeBufferPointer { source in
+        for (index, id) in ids.enumerated() {
+          precondition(id >= 0 && (id + 1) * width <= source.count, "token id \(id) is outside the vocabulary")
+          (destination.baseAddress! + index * width).update(from: source.baseAddress! + id * width, count: width)
+        }
+      }
+    }
+    return gathered
   }
 
   /// Indices grouped `size` at a time, shortest first (ties: in order), as `Batch.inOrder` groups examples.

@@ -27,66 +27,15 @@ public func gruSequence(
   for tensor in [input, inputWeight, recurrentWeight, inputBias, recurrentBias] { tensor.requireDense("GRU") }
 
   // Input projections for every step at once: [B·T, 3H].
-  var inputProjection = matmulValue(input.reshapedValue([batch * time, inputSize]), inputWeight, transposeA: false, transposeB: true).scalars
-  addRowBias(&inputProjection, inputBias.scalars, rows: batch * time)
-
-  // Saved per step s (in processing order) for the pullback, each [T][B][H]; without a tape (inference) one step's
-  // worth, overwritten.
+  let inputProjection = gruInputProjection(input.reshapedValue([batch * time, inputSize]), inputWeight: inputWeight, inputBias: inputBias).scalars
   var tracked = [input, inputWeight, recurrentWeight, inputBias, recurrentBias]
   if let initialState { tracked.append(initialState) }
   let recording = tracked.contains(where: \.isTracked)
-  let savedCount = (recording ? time : 1) * batch * hidden
-  var resetGates = [Float](repeating: 0, count: savedCount)
-  var updateGates = resetGates, candidates = resetGates, recurrentCandidates = resetGates, previousStates = resetGates
-  var outputs = [Float](repeating: 0, count: batch * time * hidden)
-  var state = initialState?.scalars ?? [Float](repeating: 0, count: batch * hidden)
-  var recurrent = [Float](repeating: 0, count: batch * gates)
-  // Active[b·T + t]: whether step t of row b is real.
-  let active = mask?.scalars.map { $0 != 0 } ?? [Bool](repeating: true, count: batch * time)
-  // W_hhᵀ packed once for the T products h·W_hhᵀ.
-  let packedRecurrent = recurrentWeight.scalars.withUnsafeBufferPointer {
-    GEMM.PackedMatrix($0.baseAddress!, rows: hidden, columns: gates, ldb: hidden, transposed: true)
-  }
-
-  inputProjection.withUnsafeBufferPointer { xBuffer in
-    recurrentBias.scalars.withUnsafeBufferPointer { biasBuffer in
-      state.withUnsafeMutableBufferPointer { stateBuffer in
-        recurrent.withUnsafeMutableBufferPointer { recurrentBuffer in
-          outputs.withUnsafeMutableBufferPointer { outputBuffer in
-            resetGates.withUnsafeMutableBufferPointer { rBuffer in
-              updateGates.withUnsafeMutableBufferPointer { zBuffer in
-                candidates.withUnsafeMutableBufferPointer { nBuffer in
-                  recurrentCandidates.withUnsafeMutableBufferPointer { hnBuffer in
-                    previousStates.withUnsafeMutableBufferPointer { previousBuffer in
-                      let x = xBuffer.baseAddress!, bias = biasBuffer.baseAddress!, h = stateBuffer.baseAddress!
-                      let projection = recurrentBuffer.baseAddress!, out = outputBuffer.baseAddress!
-                      for step in 0..<time {
-                        let t = reverse ? time - 1 - step : step
-                        let saved = recording ? step * batch * hidden : 0
-                        if recording { (previousBuffer.baseAddress! + saved).update(from: h, count: batch * hidden) }
-                        // Recurrent projections: [B, 3H] = h · W_hhᵀ + b_hh.
-                        GEMM.multiply(m: batch, a: h, lda: hidden, transposeA: false, packed: packedRecurrent, c: projection, ldc: gates, accumulate: false)
-                        for b in 0..<batch {
-                          let xp = x + (b * time + t) * gates, hp = projection + b * gates, row = b * hidden
-                          for j in 0..<gates { hp[j] += bias[j] }
-                          gruCell(hidden: hidden, xr: xp, xz: xp + hidden, xn: xp + 2 * hidden,
-                                  hr: hp, hz: hp + hidden, hn: hp + 2 * hidden, state: h + row,
-                                  r: rBuffer.baseAddress! + saved + row, z: zBuffer.baseAddress! + saved + row,
-                                  n: nBuffer.baseAddress! + saved + row, savedHn: hnBuffer.baseAddress! + saved + row,
-                                  active: active[b * time + t])
-                          (out + (b * time + t) * hidden).update(from: h + row, count: hidden)
-                        }
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-  }
+  let run = GRURecurrence(
+    inputProjection: inputProjection, batch: batch, time: time, recurrentWeight: recurrentWeight, recurrentBias: recurrentBias,
+    initialState: initialState, mask: mask, reverse: reverse, saving: recording)
+  let (outputs, active) = (run.outputs, run.active)
+  let (resetGates, updateGates, candidates, recurrentCandidates, previousStates) = (run.resetGates, run.updateGates, run.candidates, run.recurrentCandidates, run.previousStates)
 
   let result = Tensor(shape: [batch, time, hidden], scalars: outputs)
   guard recording else { return result }
@@ -155,6 +104,102 @@ public func gruSequence(
     var result: [Tensor?] = [dInput, dInputWeight, dRecurrentWeight, dInputProjection.sumAxis(0, keepingDimension: false), dRecurrent.sumAxis(0, keepingDimension: false)]
     if needsInitial { result.append(Tensor(shape: [batch, hidden], scalars: stateGradient)) } else if initialState != nil { result.append(nil) }
     return result
+  }
+}
+
+/// The inference-only GRU: inputs already projected by `gruInputProjection` (`projected` [B, T, 3H]), so that a
+/// caller can project a whole vocabulary once and gather rows; the same arithmetic as `gruSequence`, no gradient.
+/// Returns [B, T, H].
+public func gruSequence(
+  projected: Tensor, recurrentWeight: Tensor, recurrentBias: Tensor, initialState: Tensor? = nil, mask: Tensor? = nil, reverse: Bool = false
+) -> Tensor {
+  let (batch, time, hidden) = (projected.shape[0], projected.shape[1], recurrentWeight.shape[1])
+  precondition(projected.rank == 3 && projected.shape[2] == 3 * hidden, "projected GRU inputs must be [batch, time, \(3 * hidden)]; got \(projected.shape)")
+  if let initialState { precondition(initialState.shape == [batch, hidden], "GRU initial state must be [\(batch), \(hidden)]; got \(initialState.shape)") }
+  if let mask { precondition(mask.shape == [batch, time], "GRU mask must be [\(batch), \(time)]; got \(mask.shape)") }
+  let run = GRURecurrence(
+    inputProjection: projected.scalars, batch: batch, time: time, recurrentWeight: recurrentWeight, recurrentBias: recurrentBias,
+    initialState: initialState, mask: mask, reverse: reverse, saving: false)
+  return Tensor(shape: [batch, time, hidden], scalars: run.outputs)
+}
+
+/// x·W_ihᵀ + b_ih for rows x ([N, I] → [N, 3H]): a GRU's input projections, as `gruSequence` computes them.
+public func gruInputProjection(_ input: Tensor, inputWeight: Tensor, inputBias: Tensor) -> Tensor {
+  var projection = matmulValue(input, inputWeight, transposeA: false, transposeB: true).scalars
+  addRowBias(&projection, inputBias.scalars, rows: input.shape[0])
+  return Tensor(shape: [input.shape[0], inputBias.shape[0]], scalars: projection)
+}
+
+/// The forward steps of a GRU over projected inputs ([B·T, 3H], rows b·T + t): outputs [B, T, H], and, when
+/// `saving`, per step s (in processing order) what the pullback reads, each [T][B][H] (else one step's scratch).
+struct GRURecurrence {
+  var outputs: [Float]
+  var resetGates: [Float], updateGates: [Float], candidates: [Float], recurrentCandidates: [Float], previousStates: [Float]
+  /// Active[b·T + t]: whether step t of row b is real.
+  var active: [Bool]
+
+  init(
+    inputProjection: [Float], batch: Int, time: Int, recurrentWeight: Tensor, recurrentBias: Tensor, initialState: Tensor?, mask: Tensor?,
+    reverse: Bool, saving: Bool
+  ) {
+    let hidden = recurrentWeight.shape[1], gates = 3 * hidden
+    // Saved per step s (in processing order) for the pullback, each [T][B][H]; without a tape (inference) one step's
+    // worth, overwritten.
+    let savedCount = (saving ? time : 1) * batch * hidden
+    var resetGates = [Float](repeating: 0, count: savedCount)
+    var updateGates = resetGates, candidates = resetGates, recurrentCandidates = resetGates, previousStates = resetGates
+    var outputs = [Float](repeating: 0, count: batch * time * hidden)
+    var state = initialState?.scalars ?? [Float](repeating: 0, count: batch * hidden)
+    var recurrent = [Float](repeating: 0, count: batch * gates)
+    // Active[b·T + t]: whether step t of row b is real.
+    let active = mask?.scalars.map { $0 != 0 } ?? [Bool](repeating: true, count: batch * time)
+    // W_hhᵀ packed once for the T products h·W_hhᵀ.
+    let packedRecurrent = recurrentWeight.scalars.withUnsafeBufferPointer {
+      GEMM.PackedMatrix($0.baseAddress!, rows: hidden, columns: gates, ldb: hidden, transposed: true)
+    }
+
+    inputProjection.withUnsafeBufferPointer { xBuffer in
+      recurrentBias.scalars.withUnsafeBufferPointer { biasBuffer in
+        state.withUnsafeMutableBufferPointer { stateBuffer in
+          recurrent.withUnsafeMutableBufferPointer { recurrentBuffer in
+            outputs.withUnsafeMutableBufferPointer { outputBuffer in
+              resetGates.withUnsafeMutableBufferPointer { rBuffer in
+                updateGates.withUnsafeMutableBufferPointer { zBuffer in
+                  candidates.withUnsafeMutableBufferPointer { nBuffer in
+                    recurrentCandidates.withUnsafeMutableBufferPointer { hnBuffer in
+                      previousStates.withUnsafeMutableBufferPointer { previousBuffer in
+                        let x = xBuffer.baseAddress!, bias = biasBuffer.baseAddress!, h = stateBuffer.baseAddress!
+                        let projection = recurrentBuffer.baseAddress!, out = outputBuffer.baseAddress!
+                        for step in 0..<time {
+                          let t = reverse ? time - 1 - step : step
+                          let saved = saving ? step * batch * hidden : 0
+                          if saving { (previousBuffer.baseAddress! + saved).update(from: h, count: batch * hidden) }
+                          // Recurrent projections: [B, 3H] = h · W_hhᵀ + b_hh.
+                          GEMM.multiply(m: batch, a: h, lda: hidden, transposeA: false, packed: packedRecurrent, c: projection, ldc: gates, accumulate: false)
+                          for b in 0..<batch {
+                            let xp = x + (b * time + t) * gates, hp = projection + b * gates, row = b * hidden
+                            for j in 0..<gates { hp[j] += bias[j] }
+                            gruCell(hidden: hidden, xr: xp, xz: xp + hidden, xn: xp + 2 * hidden,
+                                    hr: hp, hz: hp + hidden, hn: hp + 2 * hidden, state: h + row,
+                                    r: rBuffer.baseAddress! + saved + row, z: zBuffer.baseAddress! + saved + row,
+                                    n: nBuffer.baseAddress! + saved + row, savedHn: hnBuffer.baseAddress! + saved + row,
+                                    active: active[b * time + t])
+                            (out + (b * time + t) * hidden).update(from: h + row, count: hidden)
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    self.outputs = outputs
+    self.active = active
+    (self.resetGates, self.updateGates, self.candidates, self.recurrentCandidates, self.previousStates) = (resetGates, updateGates, candidates, recurrentCandidates, previousStates)
   }
 }
 
