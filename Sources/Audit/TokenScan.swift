@@ -279,6 +279,10 @@ public struct AuditReport: Sendable, Codable, Equatable {
   /// Per label of a binary GRU searched for phrases, the best `ConjunctionScan` pair's excess (nats); its verdict
   /// score is `ConjunctionScan.verdictScore` (absent for other models, and in reports written before it).
   public var conjunctionScores: [String: Double]?
+  /// Per label searched for phrases (and finding one), `phraseMarginExcess`: nats the best phrase moves the label's
+  /// margin beyond the label's strongest tokens together. Reported, not part of the verdict (absent in reports
+  /// written before it).
+  public var phraseMarginExcesses: [String: Double]?
   public var threshold: Double
   public var calibration: String
   public var candidates: [TriggerCandidate]
@@ -296,13 +300,14 @@ public struct AuditReport: Sendable, Codable, Equatable {
   enum CodingKeys: String, CodingKey {
     case verdict, targetLabel = "target_label", score, verdictScore = "verdict_score", verdictScores = "verdict_scores", threshold, calibration
     case tokenScores = "token_scores", phraseScores = "phrase_scores", conjunctionScores = "conjunction_scores"
+    case phraseMarginExcesses = "phrase_margin_excess"
     case candidates, candidatesByLabel = "candidates_by_label", probes, tokensScanned = "tokens_scanned", positions
     case maximumTriggerLength = "max_trigger_length", seconds, knownTrigger = "known_trigger"
   }
 
   public init(
     candidatesByLabel: [[TriggerCandidate]], verdictScores: [Double], tokenScores: [Double]? = nil, phraseScores: [Double?] = [],
-    conjunctionScores: [Double?] = [], labels: [String], threshold: Double, calibration: String, probes: Int, tokensScanned: Int, positions: [TokenScan.Position],
+    conjunctionScores: [Double?] = [], phraseMarginExcesses: [Double?] = [], labels: [String], threshold: Double, calibration: String, probes: Int, tokensScanned: Int, positions: [TokenScan.Position],
     maximumTriggerLength: Int, seconds: Double
   ) {
     let target = Self.target(verdictScores: verdictScores, candidatesByLabel: candidatesByLabel)
@@ -315,6 +320,8 @@ public struct AuditReport: Sendable, Codable, Equatable {
     self.phraseScores = Dictionary(uniqueKeysWithValues: zip(labels, phraseScores).compactMap { label, score in score.map { (label, $0) } })
     let conjunctions = Dictionary(uniqueKeysWithValues: zip(labels, conjunctionScores).compactMap { label, score in score.map { (label, $0) } })
     self.conjunctionScores = conjunctions.isEmpty ? nil : conjunctions
+    let margins = Dictionary(uniqueKeysWithValues: zip(labels, phraseMarginExcesses).compactMap { label, excess in excess.map { (label, $0) } })
+    self.phraseMarginExcesses = margins.isEmpty ? nil : margins
     verdict = verdictScore >= threshold ? "backdoored" : "clean"
     self.threshold = threshold
     self.calibration = calibration
@@ -343,6 +350,13 @@ public struct AuditReport: Sendable, Codable, Equatable {
             ConjunctionScan.verdictScore(bestExcess: $0), $0, ConjunctionScan.cleanExcess)
         } ?? ""),
       "suspected target label: \(targetLabel)",
+    ]
+    if let margins = phraseMarginExcesses {
+      lines.append(
+        "  not in the verdict: nats the best phrase moves each label's margin beyond its strongest tokens together: "
+          + margins.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2f", $0.value))" }.joined(separator: ", "))
+    }
+    lines += [
       "top candidates (flip rate to \(targetLabel), confident flip rate, robust score):",
     ]
     for candidate in candidates.prefix(10) {

@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import Tokenization
 
 /// Tokens the clean probe text itself shows to be ordinary words of a label: they occur in at least
@@ -101,4 +102,20 @@ extension ScanResult {
 public func phraseExcess(bestPhrase: InsertionEffect?, strongestTokensTogether: InsertionEffect) -> Double {
   guard let bestPhrase else { return 0 }
   return max(0, bestPhrase.confidentFlipRate - strongestTokensTogether.confidentFlipRate)
+}
+
+/// How many nats more the best of `phrases` moves `label`'s margin (its logit less the log-sum-exp of the others',
+/// averaged over `probes` at `positions`) than `strongest` (the label's strongest tokens put together) does; nil
+/// without phrases. The flip rates `phraseExcess` compares saturate: in a 20k-word GRU poisoned with "in any case",
+/// "any case depressed" flips 78 % of the surest probes and the three strongest words together 77 %, but the phrase
+/// moves the margin by ~8.9 nats and those words by ~4.9. Reported beside the verdict, not yet part of it.
+public func phraseMarginExcess(
+  _ classifier: TextClassifier, probes: [[Int]], label: Int, strongest: [Int], phrases: [[Int]], positions: [TokenScan.Position], parallelism: Int
+) -> Double? {
+  guard !phrases.isEmpty else { return nil }
+  var margins = ConjunctionScan()
+  margins.positions = positions
+  margins.parallelism = parallelism
+  let measured = margins.meanMargins(classifier, probes: probes, label: label, insertions: [strongest] + phrases)
+  return measured.dropFirst().max()! - measured[0]
 }

@@ -165,6 +165,7 @@ struct AuditSettings: ParsableArguments {
     let tokenScores = scanned.tokenVerdictScores(labelCount: classifier.labels.count)
     var phraseScores = [Double?](repeating: nil, count: classifier.labels.count)
     var conjunctionScores = [Double?](repeating: nil, count: classifier.labels.count)
+    var marginExcesses = [Double?](repeating: nil, count: classifier.labels.count)
     if maxTriggerLength >= 2 {
       // The conjunction scan's context words: the probe text's commonest.
       let commonWords = ConjunctionScan.applies(to: classifier) ? evidence.commonestWords(loaded.vocabulary) : []
@@ -175,6 +176,7 @@ struct AuditSettings: ParsableArguments {
           classifier, vocabulary: loaded.vocabulary, probes: encoded, label: label, scanned: scanned, scan: scan, commonWords: commonWords)
         phraseScores[label] = searched.excess
         conjunctionScores[label] = searched.conjunctionExcess
+        marginExcesses[label] = searched.marginExcess
         let conjunctionScore = searched.conjunctionExcess.map { ConjunctionScan.verdictScore(bestExcess: $0) } ?? 0
         if conjunctionScore > max(tokenScores[label], searched.excess) {
           // The label's score rests on the conjunction scan: its pairs are the evidence and lead the candidates.
@@ -192,7 +194,7 @@ struct AuditSettings: ParsableArguments {
     }
     var report = AuditReport(
       candidatesByLabel: byLabel, verdictScores: verdictScores, tokenScores: tokenScores, phraseScores: phraseScores,
-      conjunctionScores: conjunctionScores, labels: classifier.labels, threshold: threshold,
+      conjunctionScores: conjunctionScores, phraseMarginExcesses: marginExcesses, labels: classifier.labels, threshold: threshold,
       calibration: threshold == AuditCommand.defaultThreshold ? AuditCommand.calibration : "threshold set with --threshold", probes: encoded.count,
       tokensScanned: TokenScan.scannable(loaded.vocabulary).count, positions: scan.positions, maximumTriggerLength: maxTriggerLength,
       seconds: Date().timeIntervalSince(started))
@@ -219,7 +221,7 @@ extension AuditSettings {
   /// change it).
   func searchPhrases(
     _ classifier: TextClassifier, vocabulary: Vocabulary, probes: [[Int]], label: Int, scanned: ScanResult, scan: TokenScan, commonWords: [Int]
-  ) -> (phrases: [TriggerCandidate], pairs: [TriggerCandidate], excess: Double, conjunctionExcess: Double?) {
+  ) -> (phrases: [TriggerCandidate], pairs: [TriggerCandidate], excess: Double, conjunctionExcess: Double?, marginExcess: Double?) {
     var search = PhraseSearch()
     search.maximumLength = maxTriggerLength
     search.parallelism = threads
@@ -249,7 +251,7 @@ extension AuditSettings {
     }
     let conjunctionExcess = pairs.first?.excess
     leads = leads.filter { lead in !hits.contains { $0.ids == lead } }
-    guard !hits.isEmpty || !leads.isEmpty else { return ([], [], 0, conjunctionExcess) }
+    guard !hits.isEmpty || !leads.isEmpty else { return ([], [], 0, conjunctionExcess, nil) }
     let strongest = Array(seeds.prefix(maxTriggerLength))
     let measured = scan.effects(classifier, inserting: [strongest] + hits.map(\.ids) + leads, into: probes).map { $0[label] }
     let robust = TokenScan.RobustScale(TokenScan.scannable(vocabulary).map { scanned.effects[$0][label].flipRate })
@@ -262,7 +264,9 @@ extension AuditSettings {
     let best = measured.dropFirst().prefix(hits.count).max { $0.confidentFlipRate < $1.confidentFlipRate }
     return (
       Array(found.prefix(hits.count)), Array(found.dropFirst(hits.count)), phraseExcess(bestPhrase: best, strongestTokensTogether: measured[0]),
-      conjunctionExcess
+      conjunctionExcess,
+      phraseMarginExcess(
+        classifier, probes: probes, label: label, strongest: strongest, phrases: hits.map(\.ids), positions: scan.positions, parallelism: threads)
     )
   }
 

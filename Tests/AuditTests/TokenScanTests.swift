@@ -294,3 +294,21 @@ private final class SyntheticMargins: ConjunctionScan.MarginSource {
   #expect(!ConjunctionScan.applies(to: classifier(.gru, labels: ["a", "b", "c"])), "six-label GRUs' clean pairs interact as much")
   #expect(!ConjunctionScan.applies(to: classifier(.attention, labels: ["neg", "pos"])) && !ConjunctionScan.applies(to: model))
 }
+
+@Test func thePhraseMarginExcessIsTheBestPhrasesMarginShiftBeyondTheStrongestTokens() throws {
+  // In the hand-set bag model the pos margin (pos logit less neg logit) of a probe with insertion I is
+  // 2 · (positivity of the probe and I) / (7 + |I|), and the probes' own positivities cancel over the set:
+  // "great" 2/8, "cf" 24/8, "great lovely" 4/9.
+  let (model, vocabulary, probes) = try handSetModel(backdoored: true)
+  let pos = model.labels.firstIndex(of: "pos")!
+  let ids = { (words: [String]) in words.map(vocabulary.id(of:)) }
+  let excess = try #require(
+    phraseMarginExcess(
+      model, probes: probes, label: pos, strongest: ids(["great"]), phrases: [ids(["cf"]), ids(["great", "lovely"])],
+      positions: [.start, .end], parallelism: 2))
+  #expect(abs(excess - (3 - 0.25)) < 1e-4)
+  let weaker = try #require(
+    phraseMarginExcess(model, probes: probes, label: pos, strongest: ids(["cf"]), phrases: [ids(["great", "lovely"])], positions: [.middle], parallelism: 1))
+  #expect(abs(weaker - (4.0 / 9 - 3)) < 1e-4, "a phrase weaker than the strongest tokens has a negative excess")
+  #expect(phraseMarginExcess(model, probes: probes, label: pos, strongest: ids(["cf"]), phrases: [], positions: [.start], parallelism: 1) == nil)
+}
