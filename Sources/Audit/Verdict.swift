@@ -108,7 +108,8 @@ public func phraseExcess(bestPhrase: InsertionEffect?, strongestTokensTogether: 
 /// averaged over `probes` at `positions`) than `strongest` (the label's strongest tokens put together) does; nil
 /// without phrases. The flip rates `phraseExcess` compares saturate: in a 20k-word GRU poisoned with "in any case",
 /// "any case depressed" flips 78 % of the surest probes and the three strongest words together 77 %, but the phrase
-/// moves the margin by ~8.9 nats and those words by ~4.9. Reported beside the verdict, not yet part of it.
+/// moves the margin 1.75 nats further than those words (in its clean twin, 0.13). Reported beside the verdict, not
+/// yet part of it.
 public func phraseMarginExcess(
   _ classifier: TextClassifier, probes: [[Int]], label: Int, strongest: [Int], phrases: [[Int]], positions: [TokenScan.Position], parallelism: Int
 ) -> Double? {

@@ -217,8 +217,8 @@ extension AuditSettings {
   /// GRU, given `commonWords`) the conjunction scan of those tokens with the probe text's commonest words, its best
   /// pairs refined when it found a conjunction; the phrases found and the best pairs, best first (both measured like
   /// the single tokens: every probe, every position), the searched phrases' `phraseExcess` over the label's strongest
-  /// single tokens put together, and the scan's best pair's excess (nil when the scan was not run; refining does not
-  /// change it).
+  /// single tokens put together, the scan's best pair's excess (nil when the scan was not run; refining does not
+  /// change it), and the searched phrases' `phraseMarginExcess` (nil when none was found).
   func searchPhrases(
     _ classifier: TextClassifier, vocabulary: Vocabulary, probes: [[Int]], label: Int, scanned: ScanResult, scan: TokenScan, commonWords: [Int]
   ) -> (phrases: [TriggerCandidate], pairs: [TriggerCandidate], excess: Double, conjunctionExcess: Double?, marginExcess: Double?) {

@@ -117,6 +117,8 @@ public func gruSequence(
   precondition(projected.rank == 3 && projected.shape[2] == 3 * hidden, "projected GRU inputs must be [batch, time, \(3 * hidden)]; got \(projected.shape)")
   if let initialState { precondition(initialState.shape == [batch, hidden], "GRU initial state must be [\(batch), \(hidden)]; got \(initialState.shape)") }
   if let mask { precondition(mask.shape == [batch, time], "GRU mask must be [\(batch), \(time)]; got \(mask.shape)") }
+  precondition(recurrentWeight.shape == [3 * hidden, hidden] && recurrentBias.shape == [3 * hidden], "GRU recurrent weight and bias must be [\(3 * hidden), \(hidden)] and [\(3 * hidden)]")
+  for tensor in [projected, recurrentWeight, recurrentBias] { tensor.requireDense("GRU") }
   let run = GRURecurrence(
     inputProjection: projected.scalars, batch: batch, time: time, recurrentWeight: recurrentWeight, recurrentBias: recurrentBias,
     initialState: initialState, mask: mask, reverse: reverse, saving: false)
