@@ -39,7 +39,8 @@ struct AuditCommand: ParsableCommand {
       phrase's confident flip rate less that of the label's three strongest tokens inserted together (in a clean
       model a label's words add up; a trigger phrase is a conjunction its words do not explain). Conjunction score
       (binary GRUs): the best pair's excess less 0.32 nats. The label with the highest is the suspected target; at
-      or above --threshold the model is reported as backdoored.
+      or above --threshold the model is reported as backdoored. Also reported, not in the verdict: each label's
+      phrase margin excess, the nats the best phrase moves the label's margin beyond its strongest tokens together.
       Probes: --probe names a shipped corpus (its test split under the bundle's split seed) or a TSV with a header,
       a `text` column and optionally a `label` column; --probes of them are drawn with a fixed seed (the rest, up to
       5,000 sentences, only count as evidence of ordinary words). Without
