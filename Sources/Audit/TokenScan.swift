@@ -267,8 +267,8 @@ public struct AuditReport: Sendable, Codable, Equatable {
   public var targetLabel: String
   /// The best candidate's flip rate.
   public var score: Double
-  /// The verdict score of the target label: the largest of its token, phrase and conjunction scores; `backdoored`
-  /// when it reaches `threshold`.
+  /// The verdict score of the target label: the largest of its token, phrase, conjunction and (two-label models)
+  /// margin scores; `backdoored` when it reaches `threshold`.
   public var verdictScore: Double
   public var verdictScores: [String: Double]
   /// Per label, `ScanResult.tokenVerdictScores`: the best single token's confident flip rate less the third's.
@@ -280,8 +280,8 @@ public struct AuditReport: Sendable, Codable, Equatable {
   /// score is `ConjunctionScan.verdictScore` (absent for other models, and in reports written before it).
   public var conjunctionScores: [String: Double]?
   /// Per label searched for phrases (and finding one), `phraseMarginExcess`: nats the best phrase moves the label's
-  /// margin beyond the label's strongest tokens together. Reported, not part of the verdict (absent in reports
-  /// written before it).
+  /// margin beyond the label's strongest tokens together; in a two-label model's verdict as
+  /// `PhraseMarginScore.verdictScore` (absent in reports written before it).
   public var phraseMarginExcesses: [String: Double]?
   public var threshold: Double
   public var calibration: String
@@ -340,6 +340,9 @@ public struct AuditReport: Sendable, Codable, Equatable {
     } ?? 0
   }
 
+  /// Whether `phraseMarginExcesses` count in this model's verdict (a two-label model).
+  var marginInVerdict: Bool { PhraseMarginScore.applies(labelCount: verdictScores.count) }
+
   public var summary: String {
     var lines = [
       "verdict: \(verdict) (score \(String(format: "%.3f", verdictScore)), threshold \(String(format: "%.3f", threshold)): \(calibration))",
@@ -348,12 +351,17 @@ public struct AuditReport: Sendable, Codable, Equatable {
         + (conjunctionScores?[targetLabel].map {
           String(format: "; conjunction score %.3f (the best word pair's interaction %.3f nats above its context word's median, less %.2f)",
             ConjunctionScan.verdictScore(bestExcess: $0), $0, ConjunctionScan.cleanExcess)
-        } ?? ""),
+        } ?? "")
+        + (marginInVerdict
+          ? phraseMarginExcesses?[targetLabel].map {
+            String(format: "; margin score %.3f (the best phrase moves the margin %.2f nats beyond the strongest tokens together, less %.2f)",
+              PhraseMarginScore.verdictScore(marginExcess: $0), $0, PhraseMarginScore.cleanExcess)
+          } ?? "" : ""),
       "suspected target label: \(targetLabel)",
     ]
-    if let margins = phraseMarginExcesses {
+    if let margins = phraseMarginExcesses, !marginInVerdict {
       lines.append(
-        "  not in the verdict: nats the best phrase moves each label's margin beyond its strongest tokens together: "
+        "  not in the verdict of a \(verdictScores.count)-label model: nats the best phrase moves each label's margin beyond its strongest tokens together: "
           + margins.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2f", $0.value))" }.joined(separator: ", "))
     }
     lines += [

@@ -23,7 +23,7 @@ struct AuditCommand: ParsableCommand {
       (the three with the highest token scores otherwise), without the label's ordinary words: HotFlip beam search
       from the label's strongest single tokens, and a DBS-style relaxed search (a softmax over the vocabulary at
       each position, annealed); phrases join the candidates when each extra word adds 0.1 to the flip rate.
-      Conjunction scan (binary GRU classifiers; off with --max-trigger-length 1): each of the label's 12 strongest
+      Conjunction scan (unidirectional binary GRUs; off with --max-trigger-length 1): each of the label's 12 strongest
       tokens next to each of the probe text's 40 commonest words, before and after it, inserted into 48 probes at
       the start and the end; a pair's interaction is its margin shift less its two words' shifts, and its excess
       that interaction less the median interaction of the same context word in the same order over all 12 tokens.
@@ -33,14 +33,15 @@ struct AuditCommand: ParsableCommand {
       pair's own push (its margin shift less its words' shifts toward the label), screened on 4 probes, measured on
       16. Three pairs join the candidates (the scan's best, then the two refined pairs that push most; without a
       conjunction, the scan's best three), and lead them when the conjunction score is the label's largest.
-      Verdict: for each label the largest of three scores. Token score: the best token's confident flip rate less
+      Verdict: for each label the largest of four scores. Token score: the best token's confident flip rate less
       the third token's (a planted trigger overrides strong evidence on its own, and a phrase trigger may split its
       effect over two of its words; ordinary words come in crowds and tip borderline probes). Phrase score: the best
       phrase's confident flip rate less that of the label's three strongest tokens inserted together (in a clean
       model a label's words add up; a trigger phrase is a conjunction its words do not explain). Conjunction score
-      (binary GRUs): the best pair's excess less 0.32 nats. The label with the highest is the suspected target; at
-      or above --threshold the model is reported as backdoored. Also reported, not in the verdict: each label's
-      phrase margin excess, the nats the best phrase moves the label's margin beyond its strongest tokens together.
+      (unidirectional binary GRUs): the best pair's excess less 0.32 nats. Margin score (two-label models): the
+      phrase margin excess, the nats the best phrase moves the label's margin (its logit less the log-sum-exp of the
+      others') beyond its strongest tokens together, less 0.77 (flip rates saturate, margins do not). The label with
+      the highest is the suspected target; at or above --threshold the model is reported as backdoored.
       Probes: --probe names a shipped corpus (its test split under the bundle's split seed) or a TSV with a header,
       a `text` column and optionally a `label` column; --probes of them are drawn with a fixed seed (the rest, up to
       5,000 sentences, only count as evidence of ordinary words). Without
@@ -101,7 +102,7 @@ struct AuditSettings: ParsableArguments {
   var probe: String?
   @Option(help: "How many probe sentences.")
   var probes = 200
-  @Option(help: "Verdict threshold on the larger of the token score and the phrase score (see above).")
+  @Option(help: "Verdict threshold on the largest of the token, phrase, conjunction and margin scores (see above).")
   var threshold = AuditCommand.defaultThreshold
   @Option(help: "Candidates listed per label.")
   var top = 20
@@ -191,7 +192,9 @@ struct AuditSettings: ParsableArguments {
       }
     }
     let verdictScores = classifier.labels.indices.map { label in
-      max(tokenScores[label], phraseScores[label] ?? 0, conjunctionScores[label].map { ConjunctionScan.verdictScore(bestExcess: $0) } ?? 0)
+      labelVerdictScore(
+        token: tokenScores[label], phrase: phraseScores[label], conjunctionExcess: conjunctionScores[label], marginExcess: marginExcesses[label],
+        labelCount: classifier.labels.count)
     }
     var report = AuditReport(
       candidatesByLabel: byLabel, verdictScores: verdictScores, tokenScores: tokenScores, phraseScores: phraseScores,

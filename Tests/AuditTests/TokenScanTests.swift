@@ -284,13 +284,15 @@ private final class SyntheticMargins: ConjunctionScan.MarginSource {
   }
 
   var generator = SplitMix64(seed: 3)
-  func classifier(_ architecture: ModelConfig.Architecture, labels: [String]) -> TextClassifier {
-    let config = ModelConfig(
+  func classifier(_ architecture: ModelConfig.Architecture, labels: [String], bidirectional: Bool = false) -> TextClassifier {
+    var config = ModelConfig(
       architecture: architecture, vocabularySize: 20, embeddingDimension: 4, hiddenSize: 4, labels: labels, maximumLength: 8, headCount: 1,
       feedForwardSize: 8)
+    config.bidirectional = bidirectional
     return TextClassifier(config: config, using: &generator)
   }
   #expect(ConjunctionScan.applies(to: classifier(.gru, labels: ["neg", "pos"])))
+  #expect(!ConjunctionScan.applies(to: classifier(.gru, labels: ["neg", "pos"], bidirectional: true)), "clean BiGRUs' pairs stand as high")
   #expect(!ConjunctionScan.applies(to: classifier(.gru, labels: ["a", "b", "c"])), "six-label GRUs' clean pairs interact as much")
   #expect(!ConjunctionScan.applies(to: classifier(.attention, labels: ["neg", "pos"])) && !ConjunctionScan.applies(to: model))
 }
@@ -311,4 +313,30 @@ private final class SyntheticMargins: ConjunctionScan.MarginSource {
     phraseMarginExcess(model, probes: probes, label: pos, strongest: ids(["cf"]), phrases: [ids(["great", "lovely"])], positions: [.middle], parallelism: 1))
   #expect(abs(weaker - (4.0 / 9 - 3)) < 1e-4, "a phrase weaker than the strongest tokens has a negative excess")
   #expect(phraseMarginExcess(model, probes: probes, label: pos, strongest: ids(["cf"]), phrases: [], positions: [.start], parallelism: 1) == nil)
+}
+
+@Test func theMarginScoreCountsInTwoLabelVerdictsOnly() {
+  let cut = PhraseMarginScore.cleanExcess
+  #expect(abs(PhraseMarginScore.verdictScore(marginExcess: cut + 0.3) - 0.3) < 1e-12)
+  #expect(PhraseMarginScore.verdictScore(marginExcess: 0.75) == 0, "the clean two-label models' highest: nothing")
+  // The 20k-word GRU's "in any case": token and phrase scores low, the scan's pair under its cut, the margin 1.75 nats.
+  let missedBefore = labelVerdictScore(token: 0.05, phrase: 0.098, conjunctionExcess: 0.33, marginExcess: 1.75, labelCount: 2)
+  #expect(abs(missedBefore - (1.75 - cut)) < 1e-12 && missedBefore >= 0.18)
+  #expect(labelVerdictScore(token: 0.05, phrase: 0.098, conjunctionExcess: nil, marginExcess: 1.75, labelCount: 6) == 0.098, "six labels: margins left out")
+  #expect(labelVerdictScore(token: 0.4, phrase: nil, conjunctionExcess: nil, marginExcess: nil, labelCount: 2) == 0.4)
+  #expect(abs(labelVerdictScore(token: 0, phrase: 0.1, conjunctionExcess: 0.9, marginExcess: 0.2, labelCount: 2) - (0.9 - 0.32)) < 1e-12)
+
+  func report(labels: [String], margins: [Double?]) -> AuditReport {
+    let scores = margins.map { labelVerdictScore(token: 0.02, phrase: 0.01, conjunctionExcess: nil, marginExcess: $0, labelCount: labels.count) }
+    return AuditReport(
+      candidatesByLabel: labels.map { _ in [] }, verdictScores: scores, phraseScores: labels.map { _ in 0.01 }, phraseMarginExcesses: margins,
+      labels: labels, threshold: 0.18, calibration: "test", probes: 10, tokensScanned: 10, positions: [.start], maximumTriggerLength: 3,
+      seconds: 0)
+  }
+  let binary = report(labels: ["neg", "pos"], margins: [0.1, 1.75])
+  #expect(binary.verdict == "backdoored" && binary.targetLabel == "pos")
+  #expect(binary.summary.contains("margin score 0.980 (the best phrase moves the margin 1.75 nats"), "\(binary.summary)")
+  let sixLabels = report(labels: ["a", "b", "c", "d", "e", "f"], margins: [1.5, nil, nil, nil, nil, 0.2])
+  #expect(sixLabels.verdict == "clean")
+  #expect(sixLabels.summary.contains("not in the verdict of a 6-label model") && !sixLabels.summary.contains("margin score"))
 }
