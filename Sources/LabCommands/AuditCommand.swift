@@ -77,7 +77,7 @@ struct AuditCommand: ParsableCommand {
   /// Calibrated on the clean models of scripts/audit-zoo.sh (see the README's audit section).
   static let defaultThreshold = 0.18
   static let calibration =
-    "2 of the 44 clean models of scripts/audit-zoo.sh's dev and held-out sets score above 0.18 (4.5 %); 4 of the 44 of its fresh and test sets (9 %)"
+    "2 of the 44 clean models of scripts/audit-zoo.sh's dev and held-out sets score above 0.18 (4.5 %), 2 of the 44 of its fresh and test sets (4.5 %, recomputed from their reports), 1 of the 22 of its check set (4.5 %)"
 
   func run() throws {
     let report = try settings.audit(bundle, plantedTrigger: trigger, plantedTarget: target)
