@@ -40,7 +40,9 @@ public struct ConjunctionScan: Sendable {
 
   /// Whether the scan is run (and trusted in the verdict) for this classifier: a unidirectional GRU encoder with two
   /// labels. Bidirectional GRUs are left out: their clean pairs stood 0.26–0.69 nats above their medians (two of the
-  /// four clean ones of the audit zoo's dev to test sets past the cut, no phrase backdoor among them to catch).
+  /// four clean ones of the audit zoo's dev to test sets past the cut, no phrase backdoor among them to catch); on the
+  /// check set, made afterwards, three clean ones 0.25–0.35 and two phrase-backdoored ones 0.50 and 0.81, too few to
+  /// set a cut of their own.
   public static func applies(to classifier: TextClassifier) -> Bool {
     classifier.config.architecture == .gru && !classifier.config.bidirectional && classifier.labels.count == 2
   }

@@ -276,8 +276,8 @@ public struct AuditReport: Sendable, Codable, Equatable {
   /// Per label searched for phrases, `phraseExcess`: the best phrase's confident flip rate less that of the
   /// label's strongest tokens together.
   public var phraseScores: [String: Double]
-  /// Per label of a binary GRU searched for phrases, the best `ConjunctionScan` pair's excess (nats); its verdict
-  /// score is `ConjunctionScan.verdictScore` (absent for other models, and in reports written before it).
+  /// Per label of a unidirectional binary GRU searched for phrases, the best `ConjunctionScan` pair's excess (nats);
+  /// its verdict score is `ConjunctionScan.verdictScore` (absent for other models, and in reports written before it).
   public var conjunctionScores: [String: Double]?
   /// Per label searched for phrases (and finding one), `phraseMarginExcess`: nats the best phrase moves the label's
   /// margin beyond the label's strongest tokens together; in a two-label model's verdict as

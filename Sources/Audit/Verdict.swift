@@ -123,8 +123,8 @@ public func phraseMarginExcess(
 
 /// The margin score: `phraseMarginExcess` in the verdict, for two-label models only. Its cut sits 0.2 nats above the
 /// highest of the 68 clean two-label models of the audit zoo's dev to test sets (0.75; the phrase-backdoored binary
-/// GRUs reached up to 3.92, the 20k-word one the other scores miss 1.75). Six-label models are left out: their clean
-/// values reached 1.53 (a label's margin against five others moves further).
+/// GRUs reached up to 3.92, the 20k-word one the other scores miss 1.75). Models with more labels are left out: the
+/// six-label ones' clean values reached 1.53.
 public enum PhraseMarginScore {
   /// Subtracted so that the score shares the verdict's threshold (0.18): a phrase 0.95 nats beyond the label's
   /// strongest tokens together is called backdoored.
