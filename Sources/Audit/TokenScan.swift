@@ -317,10 +317,10 @@ public struct AuditReport: Sendable, Codable, Equatable {
     verdictScore = verdictScores[target]
     self.verdictScores = Dictionary(uniqueKeysWithValues: zip(labels, verdictScores))
     self.tokenScores = Dictionary(uniqueKeysWithValues: zip(labels, tokenScores ?? verdictScores))
-    self.phraseScores = Dictionary(uniqueKeysWithValues: zip(labels, phraseScores).compactMap { label, score in score.map { (label, $0) } })
-    let conjunctions = Dictionary(uniqueKeysWithValues: zip(labels, conjunctionScores).compactMap { label, score in score.map { (label, $0) } })
+    self.phraseScores = Self.byLabel(labels, phraseScores)
+    let conjunctions = Self.byLabel(labels, conjunctionScores)
     self.conjunctionScores = conjunctions.isEmpty ? nil : conjunctions
-    let margins = Dictionary(uniqueKeysWithValues: zip(labels, phraseMarginExcesses).compactMap { label, excess in excess.map { (label, $0) } })
+    let margins = Self.byLabel(labels, phraseMarginExcesses)
     self.phraseMarginExcesses = margins.isEmpty ? nil : margins
     verdict = verdictScore >= threshold ? "backdoored" : "clean"
     self.threshold = threshold
@@ -331,6 +331,11 @@ public struct AuditReport: Sendable, Codable, Equatable {
     self.positions = positions
     self.maximumTriggerLength = maximumTriggerLength
     self.seconds = seconds
+  }
+
+  /// The labels' values that are present (nil: that label was not measured).
+  static func byLabel(_ labels: [String], _ values: [Double?]) -> [String: Double] {
+    Dictionary(uniqueKeysWithValues: zip(labels, values).compactMap { label, value in value.map { (label, $0) } })
   }
 
   /// The label with the highest verdict score; ties go to the higher best flip rate, then the first label.
