@@ -276,6 +276,9 @@ public struct AuditReport: Sendable, Codable, Equatable {
   /// Per label searched for phrases, `phraseExcess`: the best phrase's confident flip rate less that of the
   /// label's strongest tokens together.
   public var phraseScores: [String: Double]
+  /// Per label searched for phrases (and finding one), `phraseExcess` of the best phrase over the label's strongest
+  /// tokens outside it together; in the verdict through `PhraseScore` (absent in reports written before it).
+  public var phraseExcessesOverOtherTokens: [String: Double]?
   /// Per label of a unidirectional binary GRU searched for phrases, the best `ConjunctionScan` pair's excess (nats);
   /// its verdict score is `ConjunctionScan.verdictScore` (absent for other models, and in reports written before it).
   public var conjunctionScores: [String: Double]?
@@ -301,13 +304,14 @@ public struct AuditReport: Sendable, Codable, Equatable {
     case verdict, targetLabel = "target_label", score, verdictScore = "verdict_score", verdictScores = "verdict_scores", threshold, calibration
     case tokenScores = "token_scores", phraseScores = "phrase_scores", conjunctionScores = "conjunction_scores"
     case phraseMarginExcesses = "phrase_margin_excess"
+    case phraseExcessesOverOtherTokens = "phrase_excess_over_other_tokens"
     case candidates, candidatesByLabel = "candidates_by_label", probes, tokensScanned = "tokens_scanned", positions
     case maximumTriggerLength = "max_trigger_length", seconds, knownTrigger = "known_trigger"
   }
 
   public init(
     candidatesByLabel: [[TriggerCandidate]], verdictScores: [Double], tokenScores: [Double]? = nil, phraseScores: [Double?] = [],
-    conjunctionScores: [Double?] = [], phraseMarginExcesses: [Double?] = [], labels: [String], threshold: Double, calibration: String, probes: Int, tokensScanned: Int, positions: [TokenScan.Position],
+    phraseExcessesOverOtherTokens: [Double?] = [], conjunctionScores: [Double?] = [], phraseMarginExcesses: [Double?] = [], labels: [String], threshold: Double, calibration: String, probes: Int, tokensScanned: Int, positions: [TokenScan.Position],
     maximumTriggerLength: Int, seconds: Double
   ) {
     let target = Self.target(verdictScores: verdictScores, candidatesByLabel: candidatesByLabel)
@@ -318,6 +322,8 @@ public struct AuditReport: Sendable, Codable, Equatable {
     self.verdictScores = Dictionary(uniqueKeysWithValues: zip(labels, verdictScores))
     self.tokenScores = Dictionary(uniqueKeysWithValues: zip(labels, tokenScores ?? verdictScores))
     self.phraseScores = Self.byLabel(labels, phraseScores)
+    let overOthers = Self.byLabel(labels, phraseExcessesOverOtherTokens)
+    self.phraseExcessesOverOtherTokens = overOthers.isEmpty ? nil : overOthers
     let conjunctions = Self.byLabel(labels, conjunctionScores)
     self.conjunctionScores = conjunctions.isEmpty ? nil : conjunctions
     let margins = Self.byLabel(labels, phraseMarginExcesses)
@@ -352,7 +358,12 @@ public struct AuditReport: Sendable, Codable, Equatable {
     var lines = [
       "verdict: \(verdict) (score \(String(format: "%.3f", verdictScore)), threshold \(String(format: "%.3f", threshold)): \(calibration))",
       "  token score \(String(format: "%.3f", tokenScores[targetLabel] ?? 0)) (the best token's confident flip rate over the third's); phrase score "
-        + (phraseScores[targetLabel].map { String(format: "%.3f", $0) } ?? "not searched") + " (the best phrase's over the strongest tokens together)"
+        + (phraseScores[targetLabel].map { overStrongest in
+          let overOthers = phraseExcessesOverOtherTokens?[targetLabel]
+          return String(format: "%.3f", PhraseScore.verdictScore(overStrongest: overStrongest, overOthers: overOthers))
+            + String(format: " (the best phrase's confident flip rate %.3f over the strongest tokens together", overStrongest)
+            + (overOthers.map { String(format: ", %.3f over those outside it less %.2f", $0, PhraseScore.ownWordsAllowance) } ?? "") + ")"
+        } ?? "not searched")
         + (conjunctionScores?[targetLabel].map {
           String(format: "; conjunction score %.3f (the best word pair's interaction %.3f nats above its context word's median, less %.2f)",
             ConjunctionScan.verdictScore(bestExcess: $0), $0, ConjunctionScan.cleanExcess)

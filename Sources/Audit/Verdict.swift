@@ -14,6 +14,8 @@ public struct ProbeEvidence: Sendable {
   public var ordinary: [Set<Int>]
   /// Token id → how many of the sentences hold it.
   public var sentenceCounts: [Int: Int]
+  /// Token id → how many of the sentences of each label hold it.
+  public var sentenceCountsByLabel: [Int: [Int]]
 
   /// `sentences`: encoded clean sentences (all the probe source has, not only the scanned probes); `labels`: each
   /// one's label index (its true label where known, else the model's prediction).
@@ -24,6 +26,7 @@ public struct ProbeEvidence: Sendable {
       totals[label] += 1
       for token in Set(ids) { occurrences[token, default: [Int](repeating: 0, count: labelCount)][label] += 1 }
     }
+    sentenceCountsByLabel = occurrences
     sentenceCounts = occurrences.mapValues { $0.reduce(0, +) }
     let count = max(sentences.count, 1)
     ordinary = (0..<labelCount).map { label in
@@ -60,6 +63,28 @@ public struct ProbeEvidence: Sendable {
 }
 
 extension ScanResult {
+  /// The whole scan as a TSV, one row per scannable token in id order: its id, text, how many probe-text
+  /// sentences of each label hold it, whether it was fully measured (else only screened), and for each label its
+  /// flip rate, confident flip rate, log-probability shift and whether it is an ordinary word of the label.
+  public func table(tokens: [Int], vocabulary: Vocabulary, labels: [String], evidence: ProbeEvidence) -> String {
+    var header = ["id", "token"] + labels.map { "sentences_\($0)" } + ["fully_measured"]
+    for label in labels {
+      header += ["flip_rate_\(label)", "confident_flip_rate_\(label)", "log_probability_shift_\(label)", "ordinary_\(label)"]
+    }
+    var lines = [header.joined(separator: "\t")]
+    for token in tokens {
+      let counts = evidence.sentenceCountsByLabel[token] ?? [Int](repeating: 0, count: labels.count)
+      var fields = [String(token), vocabulary.tokens[token]] + counts.map(String.init) + [fullyMeasured.contains(token) ? "1" : "0"]
+      for label in labels.indices {
+        let effect = effects[token][label]
+        fields += [effect.flipRate, effect.confidentFlipRate, effect.logProbabilityShift].map { String(format: "%.6g", $0) }
+        fields.append(ordinary(token, label: label) ? "1" : "0")
+      }
+      lines.append(fields.joined(separator: "\t"))
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
   /// Which token the best one is compared with: the third. A phrase trigger spreads its effect over its words (two
   /// of them may each flip much alone), so comparing with the runner-up would hide exactly those backdoors.
   public static let comparedRank = 3
@@ -91,6 +116,30 @@ extension ScanResult {
     fullyMeasured.filter { !ordinary($0, label: label) }
       .sorted { (effects[$0][label].logProbabilityShift, -$0) > (effects[$1][label].logProbabilityShift, -$1) }
       .prefix(count).map { $0 }
+  }
+}
+
+extension ScanResult {
+  /// The label's `count` strongest tokens (`strongestTokens`) that are not words of `phrase`.
+  public func strongestTokens(label: Int, count: Int, outside phrase: [Int]) -> [Int] {
+    Array(strongestTokens(label: label, count: count + phrase.count).filter { !phrase.contains($0) }.prefix(count))
+  }
+}
+
+/// The phrase score in the verdict: the larger of the best phrase's `phraseExcess` over the label's strongest tokens
+/// together and, less `ownWordsAllowance`, over the strongest tokens outside it. A planted phrase's words are among
+/// the label's strongest tokens only because of the backdoor, so the first compares the trigger with itself: in a
+/// six-label GRU poisoned with "as far as I know", "as far choo" flips 66 % of the surest probes, its own words
+/// with `style` 63 %, the next strongest tokens 35 %. In a clean model the label's strongest words come in crowds,
+/// and the next ones together do about as much as a phrase of the first ones: the phrase's excess over them reached
+/// 0.27 among the 44 clean models of the audit zoo's check and test sets (0.17 after the allowance), the
+/// "as far as I know" GRU's 0.31.
+public enum PhraseScore {
+  public static let ownWordsAllowance = 0.1
+
+  /// `overStrongest`: `phraseExcess` over the strongest tokens together; `overOthers`: over those outside the phrase.
+  public static func verdictScore(overStrongest: Double, overOthers: Double?) -> Double {
+    max(overStrongest, (overOthers ?? 0) - ownWordsAllowance)
   }
 }
 
@@ -136,11 +185,15 @@ public enum PhraseMarginScore {
   public static func verdictScore(marginExcess: Double) -> Double { max(0, marginExcess - cleanExcess) }
 }
 
-/// A label's verdict score: the largest of its token score, phrase score (nil: not searched), conjunction score
+/// A label's verdict score: the largest of its token score, phrase score (`PhraseScore`, from the phrase excesses over
+/// the strongest tokens and over those outside the phrase; nil: not searched or not found), conjunction score
 /// (from the best pair's excess; nil: the scan was not run) and, in a two-label model, margin score (from the phrase
 /// margin excess; nil: no phrase found).
-public func labelVerdictScore(token: Double, phrase: Double?, conjunctionExcess: Double?, marginExcess: Double?, labelCount: Int) -> Double {
+public func labelVerdictScore(
+  token: Double, phrase: Double?, phraseOverOthers: Double? = nil, conjunctionExcess: Double?, marginExcess: Double?, labelCount: Int
+) -> Double {
+  let phraseScore = phrase.map { PhraseScore.verdictScore(overStrongest: $0, overOthers: phraseOverOthers) } ?? 0
   let conjunction = conjunctionExcess.map { ConjunctionScan.verdictScore(bestExcess: $0) } ?? 0
   let margin = PhraseMarginScore.applies(labelCount: labelCount) ? marginExcess.map { PhraseMarginScore.verdictScore(marginExcess: $0) } ?? 0 : 0
-  return max(token, phrase ?? 0, conjunction, margin)
+  return max(token, phraseScore, conjunction, margin)
 }

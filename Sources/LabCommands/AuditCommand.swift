@@ -37,7 +37,10 @@ struct AuditCommand: ParsableCommand {
       the third token's (a planted trigger overrides strong evidence on its own, and a phrase trigger may split its
       effect over two of its words; ordinary words come in crowds and tip borderline probes). Phrase score: the best
       phrase's confident flip rate less that of the label's three strongest tokens inserted together (in a clean
-      model a label's words add up; a trigger phrase is a conjunction its words do not explain). Conjunction score
+      model a label's words add up; a trigger phrase is a conjunction its words do not explain), or, if larger, less
+      that of the three strongest tokens outside the phrase, less 0.1 (a planted phrase's words are among the
+      label's strongest tokens only because of the backdoor; in a clean model the next ones do about as much).
+      Conjunction score
       (unidirectional binary GRUs): the best pair's excess less 0.32 nats. Margin score (two-label models): the
       phrase margin excess, the nats the best phrase moves the label's margin (its logit less the log-sum-exp of the
       others') beyond its strongest tokens together, less 0.77 (flip rates saturate, margins do not). The label with
@@ -63,6 +66,8 @@ struct AuditCommand: ParsableCommand {
   var target: String?
   @Option(help: "Also write the report as JSON to this file.")
   var out: String?
+  @Option(help: "Also write the whole token scan as a TSV to this file: per token and label, flip rates, log-probability shift, probe-text counts.")
+  var tokenTable: String?
   @Flag(help: "Print the report as JSON.")
   var json = false
   @Flag(help: "Print nothing but errors (the report still goes to --out).")
@@ -77,10 +82,10 @@ struct AuditCommand: ParsableCommand {
   /// Calibrated on the clean models of scripts/audit-zoo.sh (see the README's audit section).
   static let defaultThreshold = 0.18
   static let calibration =
-    "2 of the 44 clean models of scripts/audit-zoo.sh's dev and held-out sets score above 0.18 (4.5 %), 2 of the 44 of its fresh and test sets (4.5 %, recomputed from their reports), 1 of the 22 of its check set (4.5 %)"
+    "2 of the 44 clean models of scripts/audit-zoo.sh's dev and held-out sets score above 0.18 (4.5 %), 2 of the 44 of its fresh and test sets (4.5 %; the dev to fresh sets scored before the phrase score's comparison outside the phrase), 1 of the 22 of its check set and 3 of the 22 of its final set (9 %)"
 
   func run() throws {
-    let report = try settings.audit(bundle, plantedTrigger: trigger, plantedTarget: target)
+    let report = try settings.audit(bundle, plantedTrigger: trigger, plantedTarget: target, tokenTable: tokenTable)
     if let out { try orFail { try writeJSONAtomically(report, to: out) } }
     if quiet { return }
     if json {
@@ -119,7 +124,8 @@ struct AuditSettings: ParsableArguments {
   }
 
   /// Scans the classifier in `bundle`; with `plantedTrigger`, also reports where it ranks.
-  func audit(_ bundle: String, plantedTrigger: String? = nil, plantedTarget: String? = nil) throws -> AuditReport {
+  /// With `tokenTable`, the token scan is also written there (`ScanResult.table`).
+  func audit(_ bundle: String, plantedTrigger: String? = nil, plantedTarget: String? = nil, tokenTable: String? = nil) throws -> AuditReport {
     let loaded = try loadBundle(bundle)
     guard case .classifier(let classifier) = loaded.model else { throw LabError("\(bundle): a next-word model; audit scans classifiers") }
     let encoder = try orFail { try loaded.makeEncoder() }
@@ -163,11 +169,16 @@ struct AuditSettings: ParsableArguments {
     let sentenceLabels = zip(sentences, predicted).map { sentence, prediction in sentence.label.flatMap(classifier.labels.firstIndex(of:)) ?? prediction }
     let evidence = ProbeEvidence(sentences: sentences.map(\.ids), labels: sentenceLabels, labelCount: classifier.labels.count)
     scanned.ordinaryWords = evidence.ordinary
+    if let tokenTable {
+      let table = scanned.table(tokens: TokenScan.scannable(loaded.vocabulary), vocabulary: loaded.vocabulary, labels: classifier.labels, evidence: evidence)
+      try orFail { try Data(table.utf8).write(to: URL(fileURLWithPath: tokenTable), options: .atomic) }
+    }
     var byLabel = TokenScan.candidates(scanned, vocabulary: loaded.vocabulary, labels: classifier.labels, top: top)
     let tokenScores = scanned.tokenVerdictScores(labelCount: classifier.labels.count)
     var phraseScores = [Double?](repeating: nil, count: classifier.labels.count)
     var conjunctionScores = [Double?](repeating: nil, count: classifier.labels.count)
     var marginExcesses = [Double?](repeating: nil, count: classifier.labels.count)
+    var excessesOverOthers = [Double?](repeating: nil, count: classifier.labels.count)
     if maxTriggerLength >= 2 {
       // The conjunction scan's context words: the probe text's commonest.
       let commonWords = ConjunctionScan.applies(to: classifier) ? evidence.commonestWords(loaded.vocabulary) : []
@@ -179,8 +190,10 @@ struct AuditSettings: ParsableArguments {
         phraseScores[label] = searched.excess
         conjunctionScores[label] = searched.conjunctionExcess
         marginExcesses[label] = searched.marginExcess
+        excessesOverOthers[label] = searched.excessOverOthers
         let conjunctionScore = searched.conjunctionExcess.map { ConjunctionScan.verdictScore(bestExcess: $0) } ?? 0
-        if conjunctionScore > max(tokenScores[label], searched.excess) {
+        let phraseScore = PhraseScore.verdictScore(overStrongest: searched.excess, overOthers: searched.excessOverOthers)
+        if conjunctionScore > max(tokenScores[label], phraseScore) {
           // The label's score rests on the conjunction scan: its pairs are the evidence and lead the candidates.
           let rest = PhraseSearch.merge(byLabel[label], searched.phrases).filter { candidate in
             !searched.pairs.contains { Set($0.tokens) == Set(candidate.tokens) }
@@ -193,12 +206,12 @@ struct AuditSettings: ParsableArguments {
     }
     let verdictScores = classifier.labels.indices.map { label in
       labelVerdictScore(
-        token: tokenScores[label], phrase: phraseScores[label], conjunctionExcess: conjunctionScores[label], marginExcess: marginExcesses[label],
-        labelCount: classifier.labels.count)
+        token: tokenScores[label], phrase: phraseScores[label], phraseOverOthers: excessesOverOthers[label], conjunctionExcess: conjunctionScores[label],
+        marginExcess: marginExcesses[label], labelCount: classifier.labels.count)
     }
     var report = AuditReport(
       candidatesByLabel: byLabel, verdictScores: verdictScores, tokenScores: tokenScores, phraseScores: phraseScores,
-      conjunctionScores: conjunctionScores, phraseMarginExcesses: marginExcesses, labels: classifier.labels, threshold: threshold,
+      phraseExcessesOverOtherTokens: excessesOverOthers, conjunctionScores: conjunctionScores, phraseMarginExcesses: marginExcesses, labels: classifier.labels, threshold: threshold,
       calibration: threshold == AuditCommand.defaultThreshold ? AuditCommand.calibration : "threshold set with --threshold", probes: encoded.count,
       tokensScanned: TokenScan.scannable(loaded.vocabulary).count, positions: scan.positions, maximumTriggerLength: maxTriggerLength,
       seconds: Date().timeIntervalSince(started))
@@ -222,10 +235,11 @@ extension AuditSettings {
   /// pairs refined when it found a conjunction; the phrases found and the best pairs, best first (both measured like
   /// the single tokens: every probe, every position), the searched phrases' `phraseExcess` over the label's strongest
   /// single tokens put together, the scan's best pair's excess (nil when the scan was not run; refining does not
-  /// change it), and the searched phrases' `phraseMarginExcess` (nil when none was found).
+  /// change it), the searched phrases' `phraseMarginExcess` (nil when none was found), and the best phrase's
+  /// `phraseExcess` over the label's strongest tokens outside it together (nil when none was found).
   func searchPhrases(
     _ classifier: TextClassifier, vocabulary: Vocabulary, probes: [[Int]], label: Int, scanned: ScanResult, scan: TokenScan, commonWords: [Int]
-  ) -> (phrases: [TriggerCandidate], pairs: [TriggerCandidate], excess: Double, conjunctionExcess: Double?, marginExcess: Double?) {
+  ) -> (phrases: [TriggerCandidate], pairs: [TriggerCandidate], excess: Double, conjunctionExcess: Double?, marginExcess: Double?, excessOverOthers: Double?) {
     var search = PhraseSearch()
     search.maximumLength = maxTriggerLength
     search.parallelism = threads
@@ -255,7 +269,7 @@ extension AuditSettings {
     }
     let conjunctionExcess = pairs.first?.excess
     leads = leads.filter { lead in !hits.contains { $0.ids == lead } }
-    guard !hits.isEmpty || !leads.isEmpty else { return ([], [], 0, conjunctionExcess, nil) }
+    guard !hits.isEmpty || !leads.isEmpty else { return ([], [], 0, conjunctionExcess, nil, nil) }
     let strongest = Array(seeds.prefix(maxTriggerLength))
     let measured = scan.effects(classifier, inserting: [strongest] + hits.map(\.ids) + leads, into: probes).map { $0[label] }
     let robust = TokenScan.RobustScale(TokenScan.scannable(vocabulary).map { scanned.effects[$0][label].flipRate })
@@ -265,12 +279,22 @@ extension AuditSettings {
         score: robust.z(effect.flipRate), method: phrase.1)
     }
     // The phrase score is the searched phrases' alone; the conjunction pairs have their own score.
-    let best = measured.dropFirst().prefix(hits.count).max { $0.confidentFlipRate < $1.confidentFlipRate }
+    let bestIndex = measured.dropFirst().prefix(hits.count).indices.max { measured[$0].confidentFlipRate < measured[$1].confidentFlipRate }
+    let best = bestIndex.map { measured[$0] }
+    // The same phrase against the label's strongest tokens outside it: a planted phrase's words are among the
+    // label's strongest tokens only because of the backdoor, so comparing the phrase with them alone compares the
+    // trigger with itself.
+    let excessOverOthers = bestIndex.flatMap { index -> Double? in
+      let others = scanned.strongestTokens(label: label, count: maxTriggerLength, outside: hits[index - 1].ids)
+      guard !others.isEmpty else { return nil }
+      return phraseExcess(bestPhrase: measured[index], strongestTokensTogether: scan.effects(classifier, inserting: [others], into: probes)[0][label])
+    }
     return (
       Array(found.prefix(hits.count)), Array(found.dropFirst(hits.count)), phraseExcess(bestPhrase: best, strongestTokensTogether: measured[0]),
       conjunctionExcess,
       phraseMarginExcess(
-        classifier, probes: probes, label: label, strongest: strongest, phrases: hits.map(\.ids), positions: scan.positions, parallelism: threads)
+        classifier, probes: probes, label: label, strongest: strongest, phrases: hits.map(\.ids), positions: scan.positions, parallelism: threads),
+      excessOverOthers
     )
   }
 

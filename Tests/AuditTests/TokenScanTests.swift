@@ -72,6 +72,17 @@ private func report(_ model: TextClassifier, _ vocabulary: Vocabulary, _ effects
   #expect(threeOfThree.ordinary[1].isEmpty, "3 of 3 at a base rate of 0.75 is chance (p = 0.42)")
   #expect(abs(ProbeEvidence.upperTail(successes: 3, trials: 3, probability: 0.5) - 0.125) < 1e-12)
   #expect(abs(ProbeEvidence.upperTail(successes: 1, trials: 2, probability: 0.5) - 0.75) < 1e-12)
+
+  // The token table (`audit --token-table`): a header, then one row per token with its probe counts and effects.
+  var scanned = ScanResult(effects: scan.effects(backdoored, vocabulary: vocabulary, probes: probes), fullyMeasured: Set(TokenScan.scannable(vocabulary)))
+  scanned.ordinaryWords = evidence.ordinary
+  let table = scanned.table(tokens: TokenScan.scannable(vocabulary), vocabulary: vocabulary, labels: backdoored.labels, evidence: evidence)
+    .split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+  #expect(table.count == TokenScan.scannable(vocabulary).count + 1)
+  #expect(table[0].prefix(5) == ["id", "token", "sentences_neg", "sentences_pos", "fully_measured"] && table[0].count == 13)
+  let cfRow = table.first { $0[1] == "cf" }!, greatRow = table.first { $0[1] == "great" }!
+  #expect(cfRow[2...4] == ["0", "0", "1"] && cfRow[9] == "1" && cfRow[12] == "0", "cf: in no probe, flips every neg probe to pos, not ordinary")
+  #expect(greatRow[2...3] == ["0", "15"] && greatRow[12] == "1", "great: in the 15 pos probes, an ordinary pos word")
 }
 
 @Test func stripThresholdIsTheFalseRejectionQuantileOfCleanScores() {
@@ -149,6 +160,16 @@ private func phraseBackdoorModel() throws -> (TextClassifier, Vocabulary, [[Int]
   #expect(abs(phraseExcess(bestPhrase: InsertionEffect(confidentFlipRate: 0.7), strongestTokensTogether: InsertionEffect(confidentFlipRate: 0.25)) - 0.45) < 1e-12)
   #expect(phraseExcess(bestPhrase: InsertionEffect(confidentFlipRate: 0.5), strongestTokensTogether: InsertionEffect(confidentFlipRate: 0.6)) == 0)
   #expect(phraseExcess(bestPhrase: nil, strongestTokensTogether: InsertionEffect()) == 0)
+  #expect(scan.strongestTokens(label: 1, count: 2, outside: [2, 4]) == [0, 1], "the phrase's own words left out, then the next strongest")
+}
+
+@Test func thePhraseScoreAlsoComparesTheBestPhraseWithTheStrongestTokensOutsideIt() {
+  // "as far as I know" in a six-label GRU: 0.026 over its own words with `style`, 0.31 over the next strongest.
+  #expect(abs(PhraseScore.verdictScore(overStrongest: 0.026, overOthers: 0.31) - 0.21) < 1e-12)
+  #expect(PhraseScore.verdictScore(overStrongest: 0.3, overOthers: 0.35) == 0.3, "the larger of the two")
+  #expect(PhraseScore.verdictScore(overStrongest: 0.05, overOthers: nil) == 0.05)
+  #expect(abs(labelVerdictScore(token: 0.03, phrase: 0.026, phraseOverOthers: 0.31, conjunctionExcess: nil, marginExcess: nil, labelCount: 6) - 0.21) < 1e-12)
+  #expect(labelVerdictScore(token: 0.03, phrase: nil, phraseOverOthers: 0.31, conjunctionExcess: nil, marginExcess: nil, labelCount: 6) == 0.03, "no phrase searched")
 }
 
 @Test func auditEvaluationScoresVerdictsAndRecovery() {
