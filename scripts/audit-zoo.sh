@@ -2,7 +2,7 @@
 # The audit evaluation's models: clean classifiers (three corpora, three architectures, several seeds) and
 # backdoored ones (rare-word triggers from four frequency bands of the training text, and phrase triggers), each
 # backdoored model poisoned from the same seed as a clean one. `backdoor-lab audit-eval OUTDIR` audits and scores them.
-# Four sets: `dev` (the models the verdict was designed on), `held-out` (other seeds, other trigger words and
+# Six sets: `dev` (the models the verdict was designed on), `held-out` (other seeds, other trigger words and
 # phrases, the same recipe), on which the design was then measured once, `fresh` (made later, after some of the
 # held-out models had been examined by hand; seeds 20–23, new words and phrases), and `test` (seeds 30–33, made on
 # 2026-12-02 after the conjunction scan had been tried on the other three; its band words and absent tokens drawn
@@ -11,6 +11,8 @@
 # in session 14 to test the phrase score's comparison with the strongest tokens outside the phrase).
 # usage: scripts/audit-zoo.sh [--set dev|held-out|fresh|test|check|final] OUTDIR [JOBS=2]   (rerunning resumes; about 25 minutes on 2 cores)
 set -euo pipefail
+# The whole script is one block, read before it runs: editing this file while a set trains cannot break that run.
+{
 root="$(cd "$(dirname "$0")/.." && pwd)"
 set_name=dev
 if [ "${1:-}" = "--set" ]; then set_name="${2:?--set dev|held-out|fresh|test|check|final}"; shift 2; fi
@@ -281,3 +283,5 @@ run_parallel() {  # function, then items; $jobs at a time
 run_parallel train_clean "${clean_models[@]}"
 run_parallel train_backdoored "${backdoored_models[@]}"
 echo "$(ls "$out/clean" | wc -l) clean and $(ls "$out/backdoored" | wc -l) backdoored models in $out" >&2
+exit
+}
