@@ -117,9 +117,7 @@ extension ScanResult {
       .sorted { (effects[$0][label].logProbabilityShift, -$0) > (effects[$1][label].logProbabilityShift, -$1) }
       .prefix(count).map { $0 }
   }
-}
 
-extension ScanResult {
   /// The label's `count` strongest tokens (`strongestTokens`) that are not words of `phrase`.
   public func strongestTokens(label: Int, count: Int, outside phrase: [Int]) -> [Int] {
     Array(strongestTokens(label: label, count: count + phrase.count).filter { !phrase.contains($0) }.prefix(count))

@@ -77,6 +77,15 @@ struct AuditCommand: ParsableCommand {
 
   func validate() throws {
     guard !(quiet && verbose) else { throw ValidationError("give --quiet or --verbose, not both") }
+    // Checked before the scan, which takes a while, rather than when the file is written.
+    for (option, path) in [("--out", out), ("--token-table", tokenTable)] {
+      guard let path else { continue }
+      let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+      var isFolder: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+        throw ValidationError("\(option) \(path): the folder \(folder) does not exist")
+      }
+    }
   }
 
   /// Calibrated on the clean models of scripts/audit-zoo.sh (see the README's audit section).
@@ -171,7 +180,7 @@ struct AuditSettings: ParsableArguments {
     scanned.ordinaryWords = evidence.ordinary
     if let tokenTable {
       let table = scanned.table(tokens: TokenScan.scannable(loaded.vocabulary), vocabulary: loaded.vocabulary, labels: classifier.labels, evidence: evidence)
-      try orFail { try Data(table.utf8).write(to: URL(fileURLWithPath: tokenTable), options: .atomic) }
+      try writeAtomically(Data(table.utf8), to: tokenTable)
     }
     var byLabel = TokenScan.candidates(scanned, vocabulary: loaded.vocabulary, labels: classifier.labels, top: top)
     let tokenScores = scanned.tokenVerdictScores(labelCount: classifier.labels.count)
@@ -287,7 +296,9 @@ extension AuditSettings {
     let excessOverOthers = bestIndex.flatMap { index -> Double? in
       let others = scanned.strongestTokens(label: label, count: maxTriggerLength, outside: hits[index - 1].ids)
       guard !others.isEmpty else { return nil }
-      return phraseExcess(bestPhrase: measured[index], strongestTokensTogether: scan.effects(classifier, inserting: [others], into: probes)[0][label])
+      // A phrase of none of the strongest tokens is compared with them again: measured already.
+      let othersTogether = others == strongest ? measured[0] : scan.effects(classifier, inserting: [others], into: probes)[0][label]
+      return phraseExcess(bestPhrase: measured[index], strongestTokensTogether: othersTogether)
     }
     return (
       Array(found.prefix(hits.count)), Array(found.dropFirst(hits.count)), phraseExcess(bestPhrase: best, strongestTokensTogether: measured[0]),
@@ -323,7 +334,14 @@ func sortedKeysJSON<T: Encodable>(_ value: T, pretty: Bool = false) throws -> Da
 
 /// Writes `value` as pretty JSON through a temporary file renamed into place.
 func writeJSONAtomically<T: Encodable>(_ value: T, to path: String) throws {
-  try sortedKeysJSON(value, pretty: true).write(to: URL(fileURLWithPath: path), options: .atomic)
+  try writeAtomically(sortedKeysJSON(value, pretty: true), to: path)
+}
+
+/// Writes `data` through a temporary file renamed into place; a failure names the file.
+func writeAtomically(_ data: Data, to path: String) throws(LabError) {
+  do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+    throw LabError("\(path): cannot write: \((error as NSError).localizedDescription)")
+  }
 }
 
 /// The corpus and split seed a bundle records (training.json, else attack.json).

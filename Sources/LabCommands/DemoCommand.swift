@@ -129,7 +129,7 @@ struct DemoCommand: ParsableCommand {
     try orFail { try writeJSONAtomically(manifest, to: manifestPath) }
     let report = try RunReport(directory: out)
     let page = report.html(home: home)
-    try orFail { try Data(page.utf8).write(to: URL(fileURLWithPath: out + "/report.html"), options: .atomic) }
+    try writeAtomically(Data(page.utf8), to: out + "/report.html")
     if json {
       print(String(decoding: try sortedKeysJSON(report.rows), as: UTF8.self))
       return
@@ -172,7 +172,7 @@ struct ReportCommand: ParsableCommand {
     let report = try RunReport(directory: runDirectory)
     let destination = out ?? runDirectory + "/report.html"
     let page = report.html(home: try? data.home())
-    try orFail { try Data(page.utf8).write(to: URL(fileURLWithPath: destination), options: .atomic) }
+    try writeAtomically(Data(page.utf8), to: destination)
     if quiet { return }
     if json {
       print(String(decoding: try sortedKeysJSON(report.rows), as: UTF8.self))

@@ -128,6 +128,8 @@ private func attackArguments(_ corpus: String, _ out: String, _ extra: [String])
   #expect(noProbes.status == 1 && noProbes.standardError.contains("the probe set is empty"))
   let missing = try runLab(["audit", "/nonexistent/bundle"])
   #expect(missing.status == 1 && missing.standardError.contains("/nonexistent/bundle"))
+  let unwritable = try runLab(["audit", out, "--probe", probes, "--token-table", "/nonexistent/folder/scan.tsv"])
+  #expect(unwritable.status == 2 && unwritable.standardError.contains("--token-table /nonexistent/folder/scan.tsv: the folder /nonexistent/folder does not exist"))
 }
 
 @Test func auditEvalAuditsAFolderOfCleanAndBackdooredBundlesAndResumes() throws {
