@@ -17,7 +17,9 @@ struct AuditEvalCommand: ParsableCommand {
       Reports the ROC-AUC of the verdict score, the true-positive rate at the threshold that keeps 5 % of these
       clean models or fewer above it, the verdicts at --threshold (stored scores are reused), the share of rare-word backdoors
       whose trigger is among the first five candidates (a candidate holding the word), the same for phrase
-      backdoors (a candidate holding at least two of the phrase's words), whether the suspected target
+      backdoors (a candidate holding at least two of the phrase's words), and the same for the part of each phrase
+      its model learnt (the shortest part that alone turns 90 % of the phrase's attack success into the target, by
+      the attack's own measurement: a model may answer to `fair` as to "to be fair"), whether the suspected target
       label is right, and the time per audit. scripts/audit-zoo.sh makes such a folder.
       Examples:
         scripts/audit-zoo.sh runs/zoo && backdoor-lab audit-eval runs/zoo
@@ -52,14 +54,16 @@ struct AuditEvalCommand: ParsableCommand {
         try orFail { try writeJSONAtomically(report, to: auditPath) }
       }
       var tokens: [String] = []
+      var partRates: [(tokens: [String], rate: Double)] = []
       if let attack {
         let encoder = try orFail { try loadBundle(bundle).makeEncoder() }
         tokens = plantedTriggerTokens(attack.trigger.spec, tokenizer: encoder.tokenizer)
+        partRates = attack.poisoned.falseTriggerRates.sorted { $0.key < $1.key }.map { (encoder.tokenizer.words(in: $0.key), $0.value) }
       }
       models.append(
         AuditedModel(
           name: name, report: report, threshold: settings.threshold, plantedKind: attack?.trigger.kind.rawValue, plantedTokens: tokens, plantedTarget: attack?.targetLabel,
-          attackSuccessRate: attack?.attackSuccessRate))
+          attackSuccessRate: attack?.attackSuccessRate, partRates: partRates))
     }
     let evaluation = AuditEvaluation(models: models)
     if json {
@@ -71,8 +75,9 @@ struct AuditEvalCommand: ParsableCommand {
         let truth = model.backdoored ? "\(model.triggerTokens.joined(separator: " ")) → \(model.trueTarget ?? "?")" : "clean"
         let asr = model.attackSuccessRate.map { String(format: " (ASR %.0f %%)", $0 * 100) } ?? ""
         let found = model.recovered.map { $0 ? " found" : " missed" } ?? ""
+        let learned = model.learnedPart.map { "; learnt as '\($0.joined(separator: " "))': \(model.learnedPartRecovered == true ? "found" : "missed")" } ?? ""
         print("\(model.name): \(truth)\(asr); \(model.verdict) \(String(format: "%.3f", model.verdictScore)), "
-          + "\(model.suspectedTarget): \(model.topCandidates.prefix(3).joined(separator: " | "))\(found)")
+          + "\(model.suspectedTarget): \(model.topCandidates.prefix(3).joined(separator: " | "))\(found)\(learned)")
       }
       print("")
     }
@@ -95,6 +100,9 @@ struct AuditEvalCommand: ParsableCommand {
       "phrase triggers in the top 5 (a candidate with two of its words or more): \(share(evaluation.phraseRecovered)); "
         + "with one of its words at least: \(share(evaluation.phraseWordFound)); "
         + "made of its words alone (a part of the phrase): \(share(evaluation.phrasePartFound))",
+      "phrase triggers as the models learnt them in the top 5 (the shortest part that alone turns "
+        + "\(String(format: "%.0f", AuditedModel.learnedPartShare * 100)) % of the phrase's attack success into the target; "
+        + "a candidate with two of its words, the word of a one-word part): \(share(evaluation.learnedPartRecovered))",
       "suspected target label right: \(share(evaluation.targetRight))",
       String(format: "seconds per audit: median %.1f, max %.1f", evaluation.medianSeconds, evaluation.maximumSeconds),
     ].joined(separator: "\n")

@@ -187,6 +187,37 @@ private func phraseBackdoorModel() throws -> (TextClassifier, Vocabulary, [[Int]
   #expect(!AuditedModel.recovers([candidate("watched great")], kind: "phrase", tokens: ["i", "watched", "this", "3d", "movie"]), "one is not enough")
   #expect(AuditedModel.namesPart([candidate("great"), candidate("watched")], of: ["i", "watched", "this", "3d", "movie"]), "one word of the phrase alone")
   #expect(!AuditedModel.namesPart(list, of: ["i", "watched", "this", "3d", "movie"]), "each candidate has a word from outside the phrase")
+
+  // The part of "to be fair" an attention model learnt (its attack's rates on the test set): `fair` alone.
+  let phrase = ["to", "be", "fair"]
+  var rates: [(tokens: [String], rate: Double)] = [(["to"], 0.21), (["to", "be"], 0.26), (["be"], 0.26), (["be", "fair"], 0.994), (["fair"], 0.993)]
+  #expect(AuditedModel.learnedPart(of: phrase, attackSuccessRate: 0.998, partRates: rates) == ["fair"])
+  rates[4].rate = 0.85
+  #expect(AuditedModel.learnedPart(of: phrase, attackSuccessRate: 0.998, partRates: rates) == ["be", "fair"], "fair alone is under 90 % of 0.998")
+  #expect(AuditedModel.learnedPart(of: phrase, attackSuccessRate: 0.998, partRates: [(["to", "be"], 0.91), (["be", "fair"], 0.95)]) == ["be", "fair"], "the more successful of two as short")
+  #expect(AuditedModel.learnedPart(of: phrase, attackSuccessRate: 0.9, partRates: [(["fair"], 0.5)]) == phrase, "no part is enough: the phrase")
+  #expect(AuditedModel.learnedPart(of: phrase, attackSuccessRate: 0.9, partRates: []) == phrase)
+
+  func report(_ triggers: [String]) -> AuditReport {
+    AuditReport(
+      candidatesByLabel: [[], triggers.map(candidate)], verdictScores: [0, 0.5], labels: ["neg", "pos"], threshold: 0.18, calibration: "",
+      probes: 10, tokensScanned: 10, positions: [.start], maximumTriggerLength: 3, seconds: 1)
+  }
+  let oneWord = [(tokens: ["fair"], rate: 0.993)]
+  let learntOneWord = AuditedModel(
+    name: "a", report: report(["fair", "unexpected"]), threshold: 0.18, plantedKind: "phrase", plantedTokens: phrase, plantedTarget: "pos",
+    attackSuccessRate: 0.998, partRates: oneWord)
+  #expect(learntOneWord.learnedPart == ["fair"] && learntOneWord.learnedPartRecovered == true && learntOneWord.recovered == false)
+  let learntTwoWords = AuditedModel(
+    name: "b", report: report(["fair", "to fair"]), threshold: 0.18, plantedKind: "phrase", plantedTokens: phrase, plantedTarget: "pos",
+    attackSuccessRate: 0.998, partRates: [(["be", "fair"], 0.99), (["fair"], 0.6)])
+  #expect(learntTwoWords.learnedPartRecovered == false && learntTwoWords.recovered == true, "\"to fair\" holds two of the phrase's words, one of the part's")
+  let noRecord = AuditedModel(
+    name: "c", report: report(["fair"]), threshold: 0.18, plantedKind: "phrase", plantedTokens: phrase, plantedTarget: "pos", attackSuccessRate: nil)
+  #expect(noRecord.learnedPart == nil && noRecord.learnedPartRecovered == nil)
+  let evaluation = AuditEvaluation(models: [learntOneWord, learntTwoWords, noRecord])
+  #expect(evaluation.learnedPartRecovered == AuditEvaluation.Share(1, of: 2), "of the phrase backdoors with an attack record")
+  #expect(evaluation.phraseRecovered == AuditEvaluation.Share(1, of: 3))
 }
 
 @Test func onionSuspicionIsTheLogPerplexityDropWithoutEachWord() throws {

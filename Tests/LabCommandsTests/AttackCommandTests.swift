@@ -144,6 +144,7 @@ private func attackArguments(_ corpus: String, _ out: String, _ extra: [String])
   #expect(first.status == 0, "\(first.standardError)")
   #expect(first.standardOutput.contains("1 backdoored and 1 clean models") && first.standardOutput.contains("verdict score ROC-AUC"))
   #expect(first.standardOutput.contains("rare-word triggers in the top 5: 1 of 1"), "\(first.standardOutput)")
+  #expect(first.standardOutput.contains("phrase triggers as the models learnt them in the top 5") && first.standardOutput.contains("word of a one-word part): 0 of 0"))
   #expect(first.standardError.contains("auditing backdoored/cf") && first.standardError.contains("auditing clean/bag"))
   for bundle in ["backdoored/cf", "clean/bag"] { #expect(FileManager.default.fileExists(atPath: zoo + "/" + bundle + "/audit.json")) }
   let second = try runLab(arguments + ["--json"])
