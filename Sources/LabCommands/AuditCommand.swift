@@ -91,7 +91,7 @@ struct AuditCommand: ParsableCommand {
   /// Calibrated on the clean models of scripts/audit-zoo.sh (see the README's audit section).
   static let defaultThreshold = 0.18
   static let calibration =
-    "2 of the 44 clean models of scripts/audit-zoo.sh's dev and held-out sets score above 0.18 (4.5 %), 2 of the 44 of its fresh and test sets (4.5 %; the dev to fresh sets scored before the phrase score's comparison outside the phrase), 1 of the 22 of its check set and 3 of the 22 of its final set (9 %)"
+    "set on scripts/audit-zoo.sh's dev and held-out sets (2 of their 44 clean models above 0.18, 4.5 %); with the current verdict 7 of the 110 clean models of its held-out, fresh, test, check and final sets score above it (6.4 %: 1, 2, 0, 1 and 3 of 22)"
 
   func run() throws {
     let report = try settings.audit(bundle, plantedTrigger: trigger, plantedTarget: target, tokenTable: tokenTable)
