@@ -63,8 +63,15 @@ public struct AuditedModel: Sendable, Codable, Equatable {
   /// test set (the most successful on ties). A model may learn one word of a phrase: an attention model poisoned with
   /// "to be fair" turns 99.3 % of the test inputs with `fair` alone into the target, 99.8 % with the phrase; then
   /// `fair` is the trigger it holds, and no audit of the model can tell "to be" from any other words.
+  /// A rate for anything but a run of the phrase's own words is ignored, and an attack that succeeded on nothing
+  /// has no part to single out: its phrase is returned.
   public static func learnedPart(of phrase: [String], attackSuccessRate: Double, partRates: [(tokens: [String], rate: Double)]) -> [String] {
-    let parts = partRates.filter { !$0.tokens.isEmpty && $0.tokens.count < phrase.count } + [(tokens: phrase, rate: attackSuccessRate)]
+    guard attackSuccessRate > 0 else { return phrase }
+    func isRunOfPhrase(_ tokens: [String]) -> Bool {
+      !tokens.isEmpty && tokens.count < phrase.count
+        && (0...(phrase.count - tokens.count)).contains { phrase[$0..<($0 + tokens.count)].elementsEqual(tokens) }
+    }
+    let parts = partRates.filter { isRunOfPhrase($0.tokens) } + [(tokens: phrase, rate: attackSuccessRate)]
     let enough = parts.filter { $0.rate >= learnedPartShare * attackSuccessRate }
     return enough.min { ($0.tokens.count, -$0.rate) < ($1.tokens.count, -$1.rate) }?.tokens ?? phrase
   }

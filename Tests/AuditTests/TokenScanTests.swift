@@ -197,6 +197,8 @@ private func phraseBackdoorModel() throws -> (TextClassifier, Vocabulary, [[Int]
   #expect(AuditedModel.learnedPart(of: phrase, attackSuccessRate: 0.998, partRates: [(["to", "be"], 0.91), (["be", "fair"], 0.95)]) == ["be", "fair"], "the more successful of two as short")
   #expect(AuditedModel.learnedPart(of: phrase, attackSuccessRate: 0.9, partRates: [(["fair"], 0.5)]) == phrase, "no part is enough: the phrase")
   #expect(AuditedModel.learnedPart(of: phrase, attackSuccessRate: 0.9, partRates: []) == phrase)
+  #expect(AuditedModel.learnedPart(of: phrase, attackSuccessRate: 0.9, partRates: [(["great"], 0.95), (["to", "fair"], 0.95)]) == phrase, "not runs of the phrase: ignored")
+  #expect(AuditedModel.learnedPart(of: phrase, attackSuccessRate: 0, partRates: [(["fair"], 0)]) == phrase, "an attack that failed singles out no part")
 
   func report(_ triggers: [String]) -> AuditReport {
     AuditReport(
