@@ -47,6 +47,13 @@ public struct ConjunctionScan: Sendable {
     classifier.config.architecture == .gru && !classifier.config.bidirectional && classifier.labels.count == 2
   }
 
+  /// Whether the scan's pairs join the candidates: any GRU encoder with two labels. A bidirectional GRU's phrase
+  /// trigger of common words ("it turns out") is learnt as a conjunction just as a unidirectional one's; its pairs
+  /// name it, though its scan is not trusted in the verdict (`applies(to:)`).
+  public static func suggestsCandidates(for classifier: TextClassifier) -> Bool {
+    classifier.config.architecture == .gru && classifier.labels.count == 2
+  }
+
   /// The verdict statistic: how far the best pair's excess stands above `cleanExcess` (0 when below it).
   public static func verdictScore(bestExcess: Double) -> Double { max(0, bestExcess - cleanExcess) }
 

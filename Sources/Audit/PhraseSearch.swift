@@ -228,8 +228,12 @@ public struct PhraseSearch: Sendable {
       let tokens = Set(candidate.tokens)
       // The same words in another order: the better order is already in.
       if kept.contains(where: { Set($0.tokens) == tokens }) { continue }
-      // Phrases differ from each other in at least two words (else they are one phrase with a varying passenger).
-      if candidate.tokens.count > 1, kept.contains(where: { $0.tokens.count > 1 && tokens.subtracting($0.tokens).count < 2 }) { continue }
+      // Phrases differ from each other in at least two words (else they are one phrase with a varying passenger); a
+      // shorter phrase that shares one word with a longer one, whose other two words it lacks, is not such a variant
+      // ("second thought" beside "sour second schneider").
+      if candidate.tokens.count > 1, kept.contains(where: { phrase in
+        phrase.tokens.count > 1 && tokens.subtracting(phrase.tokens).count < 2 && Set(phrase.tokens).subtracting(tokens).count < 2
+      }) { continue }
       let dominated = (singles + kept).contains { shorter in
         shorter.tokens.count < candidate.tokens.count && Set(shorter.tokens).isSubset(of: tokens)
           && shorter.flipRate >= candidate.flipRate - gainPerToken * Double(candidate.tokens.count - shorter.tokens.count)

@@ -22,9 +22,11 @@ struct AuditCommand: ParsableCommand {
       Phrase search (--max-trigger-length L, 3 by default; 1 turns it off) toward every label of a binary model
       (the three with the highest token scores otherwise), without the label's ordinary words: HotFlip beam search
       from the label's strongest single tokens, and a DBS-style relaxed search (a softmax over the vocabulary at
-      each position, annealed); phrases join the candidates when each extra word adds 0.1 to the flip rate.
-      Conjunction scan (unidirectional binary GRUs; off with --max-trigger-length 1): each of the label's 12 strongest
-      tokens next to each of the probe text's 40 commonest words, before and after it, inserted into 48 probes at
+      each position, annealed); phrases join the candidates when each extra word adds 0.1 to the flip rate, one of
+      the phrases that differ in one word only.
+      Conjunction scan (binary GRUs; in the verdict for unidirectional ones only; off with --max-trigger-length 1)
+      pairs each of the label's 12 strongest tokens with each of the probe text's 40 commonest words, before and
+      after it, inserted into 48 probes at
       the start and the end; a pair's interaction is its margin shift less its two words' shifts, and its excess
       that interaction less the median interaction of the same context word in the same order over all 12 tokens.
       When that finds a conjunction (its conjunction score, below, above 0), its best three pairs are refined: each
@@ -91,7 +93,7 @@ struct AuditCommand: ParsableCommand {
   /// Calibrated on the clean models of scripts/audit-zoo.sh (see the README's audit section).
   static let defaultThreshold = 0.18
   static let calibration =
-    "set on scripts/audit-zoo.sh's dev and held-out sets (2 of their 44 clean models above 0.18, 4.5 %); with the current verdict 7 of the 110 clean models of its held-out, fresh, test, check and final sets score above it (6.4 %: 1, 2, 0, 1 and 3 of 22)"
+    "set on scripts/audit-zoo.sh's dev and held-out sets (2 of their 44 clean models above 0.18, 4.5 %); with the current verdict 14 of all seven sets' 154 clean models score above it (9.1 %; 5 of the 22 of the confirm set, made last)"
 
   func run() throws {
     let report = try settings.audit(bundle, plantedTrigger: trigger, plantedTarget: target, tokenTable: tokenTable)
@@ -190,17 +192,18 @@ struct AuditSettings: ParsableArguments {
     var excessesOverOthers = [Double?](repeating: nil, count: classifier.labels.count)
     if maxTriggerLength >= 2 {
       // The conjunction scan's context words: the probe text's commonest.
-      let commonWords = ConjunctionScan.applies(to: classifier) ? evidence.commonestWords(loaded.vocabulary) : []
+      let commonWords = ConjunctionScan.suggestsCandidates(for: classifier) ? evidence.commonestWords(loaded.vocabulary) : []
       // Every label of a binary model, else the three with the highest single-token scores.
       let labels = classifier.labels.indices.sorted { (tokenScores[$0], -$0) > (tokenScores[$1], -$1) }.prefix(3)
       for label in labels {
         let searched = searchPhrases(
           classifier, vocabulary: loaded.vocabulary, probes: encoded, label: label, scanned: scanned, scan: scan, commonWords: commonWords)
         phraseScores[label] = searched.excess
-        conjunctionScores[label] = searched.conjunctionExcess
+        // A bidirectional GRU's pairs are candidates, not evidence: its scan stays out of the verdict.
+        if ConjunctionScan.applies(to: classifier) { conjunctionScores[label] = searched.conjunctionExcess }
         marginExcesses[label] = searched.marginExcess
         excessesOverOthers[label] = searched.excessOverOthers
-        let conjunctionScore = searched.conjunctionExcess.map { ConjunctionScan.verdictScore(bestExcess: $0) } ?? 0
+        let conjunctionScore = conjunctionScores[label].map { ConjunctionScan.verdictScore(bestExcess: $0) } ?? 0
         let phraseScore = PhraseScore.verdictScore(overStrongest: searched.excess, overOthers: searched.excessOverOthers)
         if conjunctionScore > max(tokenScores[label], phraseScore) {
           // The label's score rests on the conjunction scan: its pairs are the evidence and lead the candidates.

@@ -143,6 +143,10 @@ private func phraseBackdoorModel() throws -> (TextClassifier, Vocabulary, [[Int]
   var ordinary = candidate("where", 0.95)
   ordinary.ordinary = true
   #expect(PhraseSearch.merge([ordinary, candidate("cf", 0.85)], []).map(\.trigger) == ["cf", "where"], "ordinary words stay last")
+  // A shorter phrase sharing one word with a longer one is no variant of it; one swapped word still is.
+  #expect(
+    PhraseSearch.merge([candidate("thought", 0.7)], [candidate("sour second schneider", 0.99), candidate("thought second", 0.98), candidate("sour second", 0.97)])
+      .map(\.trigger) == ["sour second schneider", "thought second", "thought"], "sour second differs from the longer phrase by one word")
 }
 
 @Test func theVerdictComparesTheBestTokenWithTheThirdAndPhrasesWithTheStrongestTokensTogether() {
@@ -349,6 +353,8 @@ private final class SyntheticMargins: ConjunctionScan.MarginSource {
   #expect(!ConjunctionScan.applies(to: classifier(.gru, labels: ["neg", "pos"], bidirectional: true)), "clean BiGRUs' pairs stand as high")
   #expect(!ConjunctionScan.applies(to: classifier(.gru, labels: ["a", "b", "c"])), "six-label GRUs' clean pairs interact as much")
   #expect(!ConjunctionScan.applies(to: classifier(.attention, labels: ["neg", "pos"])) && !ConjunctionScan.applies(to: model))
+  #expect(ConjunctionScan.suggestsCandidates(for: classifier(.gru, labels: ["neg", "pos"], bidirectional: true)), "a BiGRU's pairs are candidates")
+  #expect(!ConjunctionScan.suggestsCandidates(for: classifier(.gru, labels: ["a", "b", "c"])) && !ConjunctionScan.suggestsCandidates(for: model))
 }
 
 @Test func thePhraseMarginExcessIsTheBestPhrasesMarginShiftBeyondTheStrongestTokens() throws {
