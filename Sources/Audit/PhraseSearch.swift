@@ -230,7 +230,7 @@ public struct PhraseSearch: Sendable {
       if kept.contains(where: { Set($0.tokens) == tokens }) { continue }
       // Phrases differ from each other in at least two words (else they are one phrase with a varying passenger); a
       // shorter phrase that shares one word with a longer one, whose other two words it lacks, is not such a variant
-      // ("second thought" beside "sour second schneider").
+      // ("thought second" beside "sour second schneider").
       if candidate.tokens.count > 1, kept.contains(where: { phrase in
         phrase.tokens.count > 1 && tokens.subtracting(phrase.tokens).count < 2 && Set(phrase.tokens).subtracting(tokens).count < 2
       }) { continue }
