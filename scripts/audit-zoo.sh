@@ -221,8 +221,8 @@ elif [ "$set_name" = confirm ]; then
 # Made on 2026-12-02 (session 16), with the verdict and candidate lists unchanged since session 15, to measure them
 # once more on models nobody had looked at: seeds 60–63; absent tokens and band words drawn with Python's
 # random.Random(60) (absent: two letters found nowhere in the three corpora; bands: words of 4+ letters with exactly
-# 2, 5 or 20 occurrences in the shipped vocabulary's counts, the first drawn taken); 8 new phrases in the final set's
-# mix of architectures.
+# 2, 5 or 20 occurrences in the shipped vocabulary's counts, taken in the order drawn, one or two a band); 8 new
+# phrases in the final set's mix of architectures.
 # name corpus model seed [extra train options]
 clean_models=(
   "sentiment-gru-60 sentiment gru 60" "sentiment-gru-61 sentiment gru 61" "sentiment-gru-62 sentiment gru 62" "sentiment-gru-63 sentiment gru 63"
