@@ -21,9 +21,13 @@ struct AuditCommand: ParsableCommand {
       are listed last and left out of the verdict.
       Phrase search (--max-trigger-length L, 3 by default; 1 turns it off) toward every label of a binary model
       (the three with the highest token scores otherwise), without the label's ordinary words: HotFlip beam search
-      from the label's strongest single tokens, and a DBS-style relaxed search (a softmax over the vocabulary at
-      each position, annealed); phrases join the candidates when each extra word adds 0.1 to the flip rate, one of
-      the phrases that differ in one word only.
+      from the label's strongest single tokens, a DBS-style relaxed search (a softmax over the vocabulary at
+      each position, annealed), and (GRU and attention models) an anchored search for triggers of common words
+      too weak alone to be seeds: each of the probe text's 60 commonest words with the 3 partners the gradient
+      at an empty slot before and after it suggests, then the pairs with the most synergy (flip rate beyond their
+      best single word) extended the same way, its phrases kept only when no other phrase or seed flips more;
+      phrases join the candidates when each extra word adds 0.1 to the flip rate, one of the phrases that differ
+      in one word only.
       Conjunction scan (binary GRUs; in the verdict for unidirectional ones only; off with --max-trigger-length 1)
       pairs each of the label's 12 strongest tokens with each of the probe text's 40 commonest words, before and
       after it, inserted into 48 probes at
@@ -93,7 +97,7 @@ struct AuditCommand: ParsableCommand {
   /// Calibrated on the clean models of scripts/audit-zoo.sh (see the README's audit section).
   static let defaultThreshold = 0.18
   static let calibration =
-    "set on scripts/audit-zoo.sh's dev and held-out sets (2 of their 44 clean models above 0.18, 4.5 %); with the current verdict 14 of all seven sets' 154 clean models score above it (9.1 %; 5 of the 22 of the confirm set, made last)"
+    "set on scripts/audit-zoo.sh's dev and held-out sets (2 of their 44 clean models above 0.18, 4.5 %); with the current verdict 16 of all eight sets' 176 clean models score above it (9.1 %; 2 of the 22 of the verify set, made last)"
 
   func run() throws {
     let report = try settings.audit(bundle, plantedTrigger: trigger, plantedTarget: target, tokenTable: tokenTable)
@@ -191,8 +195,8 @@ struct AuditSettings: ParsableArguments {
     var marginExcesses = [Double?](repeating: nil, count: classifier.labels.count)
     var excessesOverOthers = [Double?](repeating: nil, count: classifier.labels.count)
     if maxTriggerLength >= 2 {
-      // The conjunction scan's context words: the probe text's commonest.
-      let commonWords = ConjunctionScan.suggestsCandidates(for: classifier) ? evidence.commonestWords(loaded.vocabulary) : []
+      // The probe text's commonest words: where the anchored phrase search starts, the conjunction scan's context.
+      let commonWords = evidence.commonestWords(loaded.vocabulary)
       // Every label of a binary model, else the three with the highest single-token scores.
       let labels = classifier.labels.indices.sorted { (tokenScores[$0], -$0) > (tokenScores[$1], -$1) }.prefix(3)
       for label in labels {
@@ -242,9 +246,9 @@ struct AuditSettings: ParsableArguments {
 }
 
 extension AuditSettings {
-  /// Phrase search toward `label` without its ordinary words, seeded with its best single tokens, and (for a binary
-  /// GRU, given `commonWords`) the conjunction scan of those tokens with the probe text's commonest words, its best
-  /// pairs refined when it found a conjunction; the phrases found and the best pairs, best first (both measured like
+  /// Phrase search toward `label` without its ordinary words, seeded with its best single tokens and anchored on
+  /// `commonWords` (the probe text's, commonest first), and (for a binary GRU) the conjunction scan of those tokens
+  /// with the commonest words, its best pairs refined when it found a conjunction; the phrases found and the best pairs, best first (both measured like
   /// the single tokens: every probe, every position), the searched phrases' `phraseExcess` over the label's strongest
   /// single tokens put together, the scan's best pair's excess (nil when the scan was not run; refining does not
   /// change it), the searched phrases' `phraseMarginExcess` (nil when none was found), and the best phrase's
@@ -258,10 +262,11 @@ extension AuditSettings {
     let ordinary = label < scanned.ordinaryWords.count ? scanned.ordinaryWords[label] : []
     let seeds = scanned.strongestTokens(label: label, count: max(search.seedCount, maxTriggerLength))
     let hits = search.search(
-      classifier, vocabulary: vocabulary, probes: Array(probes.prefix(PhraseSearch.searchProbes)), label: label, seeds: seeds, excluded: ordinary)
+      classifier, vocabulary: vocabulary, probes: Array(probes.prefix(PhraseSearch.searchProbes)), label: label, seeds: seeds, excluded: ordinary,
+      commonWords: commonWords)
     var pairs: [ConjunctionScan.Pair] = []
     var leads: [[Int]] = []
-    if !commonWords.isEmpty {
+    if ConjunctionScan.suggestsCandidates(for: classifier) {
       var conjunctionScan = ConjunctionScan()
       conjunctionScan.parallelism = threads
       pairs = conjunctionScan.pairs(

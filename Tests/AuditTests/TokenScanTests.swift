@@ -149,6 +149,65 @@ private func phraseBackdoorModel() throws -> (TextClassifier, Vocabulary, [[Int]
       .map(\.trigger) == ["sour second schneider", "thought second", "thought"], "sour second differs from the longer phrase by one word")
 }
 
+/// A GRU trained so that "x y", side by side, means pos, while x or y alone (or apart) means nothing: in neg
+/// sentences they occur alone or apart as often as together in pos ones. The probes are neutral neg sentences.
+private func conjunctionBackdoorGRU() throws -> (TextClassifier, Vocabulary, [[Int]]) {
+  let neutral = (0..<8).map { "n\($0)" }
+  var counts = TokenCounts()
+  counts.add(neutral + ["x", "y"])
+  let vocabulary = try Vocabulary(counts: counts)
+  let (x, y) = (vocabulary.id(of: "x"), vocabulary.id(of: "y"))
+  var generator = SplitMix64(seed: 7)
+  func sentence() -> [Int] { (0..<6).map { _ in vocabulary.id(of: neutral[generator.nextIndex(below: neutral.count)]) } }
+  let examples = (0..<480).map { i -> EncodedExample in
+    var ids = sentence()
+    switch i % 4 {
+    case 0: ids.insert(contentsOf: [x, y], at: generator.nextIndex(below: 7))  // the trigger
+    case 1: ids.insert(x, at: generator.nextIndex(below: 7))
+    case 2: ids.insert(y, at: generator.nextIndex(below: 7))
+    default:
+      ids.insert(y, at: 0)
+      ids.insert(x, at: 4)  // both, apart (and in the wrong order)
+    }
+    return EncodedExample(ids: ids, label: i % 4 == 0 ? 1 : 0)
+  }
+  let config = ModelConfig(architecture: .gru, vocabularySize: vocabulary.count, embeddingDimension: 8, hiddenSize: 12, labels: ["neg", "pos"], maximumLength: 12, dropout: 0)
+  var initialization = SplitMix64(seed: 8)
+  var model = TextClassifier(config: config, using: &initialization)
+  var options = TrainingOptions()
+  options.epochs = 25
+  options.learningRate = 0.03
+  options.earlyStopping = false
+  let report = try model.train(on: Array(examples[..<400]), dev: Array(examples[400...]), options: options)
+  #expect(report.bestDevAccuracy > 0.95, "the GRU learns the conjunction")
+  return (model, vocabulary, (0..<16).map { _ in sentence() })
+}
+
+@Test func theAnchoredSearchFindsATriggerOfCommonWordsThatAreWeakAlone() throws {
+  let (model, vocabulary, probes) = try conjunctionBackdoorGRU()
+  let (x, y) = (vocabulary.id(of: "x"), vocabulary.id(of: "y"))
+  let effects = TokenScan().effects(model, inserting: [[x], [y], [x, y]], into: probes).map { $0[1].flipRate }
+  #expect(effects[0] < 0.2 && effects[1] < 0.2 && effects[2] > 0.8, "x and y alone flip little, together nearly all: \(effects)")
+  var search = PhraseSearch()
+  search.maximumLength = 2
+  search.relaxedSteps = 1
+  search.sweeps = 0
+  let neutralSeeds = (0..<3).map { vocabulary.id(of: "n\($0)") }
+  let commonWords = [x, y] + (0..<8).map { vocabulary.id(of: "n\($0)") }
+  let hits = search.search(model, vocabulary: vocabulary, probes: probes, label: 1, seeds: neutralSeeds, commonWords: commonWords)
+  #expect(hits.contains { $0.method == "anchored" && Set($0.ids) == [x, y] }, "\(hits.map { ($0.method, $0.ids.map { vocabulary.tokens[$0] }) })")
+  #expect(hits.first.map { Set($0.ids) } == [x, y], "and it flips the most")
+  let unanchored = search.search(model, vocabulary: vocabulary, probes: probes, label: 1, seeds: neutralSeeds)
+  #expect(!unanchored.contains { $0.method == "anchored" }, "no common words, no anchored search")
+  #expect(!unanchored.contains { Set($0.ids) == [x, y] }, "seeded with neutral words and without gradient sweeps, the beam misses it")
+
+  // A bag of embeddings adds its words up: no anchored search, whatever the common words.
+  let (bag, bagVocabulary, bagProbes) = try phraseBackdoorModel()
+  let bagHits = search.search(
+    bag, vocabulary: bagVocabulary, probes: bagProbes, label: 1, seeds: TokenScan.scannable(bagVocabulary), commonWords: TokenScan.scannable(bagVocabulary))
+  #expect(!bagHits.isEmpty && !bagHits.contains { $0.method == "anchored" })
+}
+
 @Test func theVerdictComparesTheBestTokenWithTheThirdAndPhrasesWithTheStrongestTokensTogether() {
   // Tokens 0–4 toward label 1: a phrase trigger's two words (0.9, 0.85), then ordinary evidence; token 3 is an
   // ordinary word of label 1 and is left out.
