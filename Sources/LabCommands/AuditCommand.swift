@@ -248,11 +248,12 @@ struct AuditSettings: ParsableArguments {
 extension AuditSettings {
   /// Phrase search toward `label` without its ordinary words, seeded with its best single tokens and anchored on
   /// `commonWords` (the probe text's, commonest first), and (for a binary GRU) the conjunction scan of those tokens
-  /// with the commonest words, its best pairs refined when it found a conjunction; the phrases found and the best pairs, best first (both measured like
-  /// the single tokens: every probe, every position), the searched phrases' `phraseExcess` over the label's strongest
-  /// single tokens put together, the scan's best pair's excess (nil when the scan was not run; refining does not
-  /// change it), the searched phrases' `phraseMarginExcess` (nil when none was found), and the best phrase's
-  /// `phraseExcess` over the label's strongest tokens outside it together (nil when none was found).
+  /// with the commonest words, its best pairs refined when it found a conjunction; the phrases found and the best
+  /// pairs, best first (both measured like the single tokens: every probe, every position), the searched phrases'
+  /// `phraseExcess` over the label's strongest single tokens put together, the scan's best pair's excess (nil when
+  /// the scan was not run; refining does not change it), the searched phrases' `phraseMarginExcess` (nil when none
+  /// was found), and the best phrase's `phraseExcess` over the label's strongest tokens outside it together (nil
+  /// when none was found).
   func searchPhrases(
     _ classifier: TextClassifier, vocabulary: Vocabulary, probes: [[Int]], label: Int, scanned: ScanResult, scan: TokenScan, commonWords: [Int]
   ) -> (phrases: [TriggerCandidate], pairs: [TriggerCandidate], excess: Double, conjunctionExcess: Double?, marginExcess: Double?, excessOverOthers: Double?) {
