@@ -11,6 +11,9 @@
 # in session 14 to test the phrase score's comparison with the strongest tokens outside the phrase), and `confirm`
 # (seeds 60–63, made in session 16 to measure the unchanged audit once more on models nobody had looked at), and
 # `verify` (seeds 70–73, made in session 17 to measure the anchored phrase search, fixed beforehand, on new phrases).
+# A backdoored model is trained like the clean model it names (architecture and options included): every set's
+# band20-WORD-gru-3pct is poisoned from a clean sentiment BiGRU, so it is bidirectional despite its name (kept, so
+# that stored sets resume and earlier reports still match).
 # usage: scripts/audit-zoo.sh [--set dev|held-out|fresh|test|check|final|confirm|verify] OUTDIR [JOBS=2]   (rerunning resumes; about 25 minutes on 2 cores)
 set -euo pipefail
 # The whole script is one block, read before it runs: editing this file while a set trains cannot break that run.
