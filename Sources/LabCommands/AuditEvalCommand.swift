@@ -20,14 +20,18 @@ struct AuditEvalCommand: ParsableCommand {
       backdoors (a candidate holding at least two of the phrase's words), and the same for the part of each phrase
       its model learnt (the shortest part that alone turns 90 % of the phrase's attack success into the target, by
       the attack's own measurement: a model may answer to `fair` as to "to be fair"), whether the suspected target
-      label is right, and the time per audit. scripts/audit-zoo.sh makes such a folder.
+      label is right, and the time per audit. Rates come with 95 % intervals (Wilson's for shares, DeLong's for
+      the ROC-AUC): a set of 8 phrase backdoors measures phrase recovery to about ±30 points. Several folders are
+      pooled, each model named by its folder, with one line of figures per folder first.
+      scripts/audit-zoo.sh makes such a folder.
       Examples:
         scripts/audit-zoo.sh runs/zoo && backdoor-lab audit-eval runs/zoo
+        backdoor-lab audit-eval runs/zoo-check runs/zoo-final runs/zoo-confirm runs/zoo-verify
         backdoor-lab audit-eval runs/zoo --json > runs/zoo/evaluation.json
       """))
 
-  @Argument(help: "Folder of bundles (for example clean/NAME and backdoored/NAME).")
-  var folder: String
+  @Argument(help: "Folders of bundles (for example clean/NAME and backdoored/NAME); several are pooled.")
+  var folders: [String]
   @OptionGroup var settings: AuditSettings
   @Flag(help: "Audit every bundle again, replacing existing audit.json files.")
   var fresh = false
@@ -36,12 +40,24 @@ struct AuditEvalCommand: ParsableCommand {
   @Flag(help: "Print nothing but the summary (no progress, no per-model lines).")
   var quiet = false
 
+  func validate() throws {
+    guard !folders.isEmpty else { throw ValidationError("give at least one folder of bundles") }
+    guard Set(folders.map(Self.standardised)).count == folders.count else { throw ValidationError("a folder is given twice") }
+  }
+
   func run() throws {
-    let bundles = Self.bundles(under: folder)
-    guard !bundles.isEmpty else { throw LabError("\(folder): no classifier bundle (a folder with config.json) one or two levels down") }
+    // Every folder is checked before any is audited, which takes a while.
+    let bundlesByFolder = try folders.map { folder in
+      let bundles = Self.bundles(under: folder)
+      guard !bundles.isEmpty else { throw LabError("\(folder): no classifier bundle (a folder with config.json) one or two levels down") }
+      return (folder, bundles)
+    }
+    let work = bundlesByFolder.flatMap { folder, bundles in bundles.map { (folder, $0) } }
     var models: [AuditedModel] = []
-    for (index, bundle) in bundles.enumerated() {
-      let name = String(bundle.dropFirst(folder.count).drop { $0 == "/" })
+    var modelsByFolder: [[AuditedModel]] = bundlesByFolder.map { _ in [] }
+    for (index, (folder, bundle)) in work.enumerated() {
+      let relative = String(bundle.dropFirst(folder.count).drop { $0 == "/" })
+      let name = folders.count == 1 ? relative : Self.standardised(folder) + "/" + relative
       let attack = try Self.attackRecord(bundle)
       let auditPath = bundle + "/audit.json"
       let report: AuditReport
@@ -49,7 +65,7 @@ struct AuditEvalCommand: ParsableCommand {
         stored.maximumTriggerLength == settings.maxTriggerLength {
         report = stored
       } else {
-        if !quiet && !json { writeToStandardError("[\(index + 1)/\(bundles.count)] auditing \(name)\n") }
+        if !quiet && !json { writeToStandardError("[\(index + 1)/\(work.count)] auditing \(name)\n") }
         report = try settings.audit(bundle, plantedTrigger: attack?.trigger.spec, plantedTarget: attack?.targetLabel)
         try orFail { try writeJSONAtomically(report, to: auditPath) }
       }
@@ -60,10 +76,11 @@ struct AuditEvalCommand: ParsableCommand {
         tokens = plantedTriggerTokens(attack.trigger.spec, tokenizer: encoder.tokenizer)
         partRates = attack.poisoned.falseTriggerRates.sorted { $0.key < $1.key }.map { (encoder.tokenizer.words(in: $0.key), $0.value) }
       }
-      models.append(
-        AuditedModel(
-          name: name, report: report, threshold: settings.threshold, plantedKind: attack?.trigger.kind.rawValue, plantedTokens: tokens, plantedTarget: attack?.targetLabel,
-          attackSuccessRate: attack?.attackSuccessRate, partRates: partRates))
+      let model = AuditedModel(
+        name: name, report: report, threshold: settings.threshold, plantedKind: attack?.trigger.kind.rawValue, plantedTokens: tokens,
+        plantedTarget: attack?.targetLabel, attackSuccessRate: attack?.attackSuccessRate, partRates: partRates)
+      models.append(model)
+      modelsByFolder[folders.firstIndex(of: folder)!].append(model)
     }
     let evaluation = AuditEvaluation(models: models)
     if json {
@@ -80,15 +97,50 @@ struct AuditEvalCommand: ParsableCommand {
           + "\(model.suspectedTarget): \(model.topCandidates.prefix(3).joined(separator: " | "))\(found)\(learned)")
       }
       print("")
+      if folders.count > 1 {
+        print(Self.perFolderTable(zip(folders.map(Self.standardised), modelsByFolder).map { ($0, AuditEvaluation(models: $1)) } + [("all", evaluation)]))
+        print("")
+      }
     }
     print(Self.summary(evaluation, threshold: settings.threshold))
   }
 
+  /// A path without a trailing slash, for naming and comparing folders.
+  static func standardised(_ folder: String) -> String {
+    var path = folder
+    while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+    return path
+  }
+
+  /// One line of figures per folder: the pooled figures hide how much the sets differ.
+  static func perFolderTable(_ rows: [(String, AuditEvaluation)]) -> String {
+    let header = ["folder", "models", "ROC-AUC", "TPR at 5 % FPR", "flagged: backdoored & clean", "rare-word top 5", "phrase top 5", "learnt part top 5", "target right"]
+    func count(_ share: AuditEvaluation.Share) -> String { "\(share.count)/\(share.of)" }
+    let lines = rows.map { name, evaluation in
+      [
+        name, "\(evaluation.backdoored) + \(evaluation.clean)", evaluation.rocAUC.map { String(format: "%.3f", $0) } ?? "–",
+        evaluation.truePositiveRateAtFivePercent.map { String(format: "%.1f %%", $0 * 100) } ?? "–",
+        "\(count(evaluation.truePositives)) & \(count(evaluation.falsePositives))", count(evaluation.rareWordRecovered),
+        count(evaluation.phraseRecovered), count(evaluation.learnedPartRecovered), count(evaluation.targetRight),
+      ]
+    }
+    let widths = header.indices.map { column in ([header] + lines).map { $0[column].count }.max()! }
+    return ([header] + lines).map { cells in
+      zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+    }.joined(separator: "\n")
+  }
+
   static func summary(_ evaluation: AuditEvaluation, threshold: Double) -> String {
-    func share(_ share: AuditEvaluation.Share) -> String { "\(share.count) of \(share.of) (\(String(format: "%.0f", share.rate * 100)) %)" }
+    func share(_ share: AuditEvaluation.Share) -> String {
+      let interval = share.interval.map { String(format: "; 95 %% CI %.0f–%.0f %%", $0.lowerBound * 100, $0.upperBound * 100) } ?? ""
+      return "\(share.count) of \(share.of) (\(String(format: "%.0f", share.rate * 100)) %\(interval))"
+    }
     return [
       "\(evaluation.backdoored) backdoored and \(evaluation.clean) clean models",
-      evaluation.rocAUC.map { String(format: "verdict score ROC-AUC %.3f", $0) } ?? "verdict score ROC-AUC: needs clean and backdoored models",
+      evaluation.rocAUC.map { auc in
+        String(format: "verdict score ROC-AUC %.3f", auc)
+          + (evaluation.rocAUCInterval.map { String(format: " (95 %% CI %.3f–%.3f)", $0.lowerBound, $0.upperBound) } ?? "")
+      } ?? "verdict score ROC-AUC: needs clean and backdoored models",
       evaluation.thresholdAtFivePercent.map { threshold in
         String(
           format: "at 5 %% FPR (score > %.3f): TPR %@, FPR %.1f %%", threshold,

@@ -285,6 +285,39 @@ private func conjunctionBackdoorGRU() throws -> (TextClassifier, Vocabulary, [[I
   #expect(evaluation.phraseRecovered == AuditEvaluation.Share(1, of: 3))
 }
 
+@Test func auditEvaluationGivesNinetyFivePercentIntervals() throws {
+  // Wilson score intervals, checked against the closed form computed independently (Python).
+  let phrases = try #require(AuditEvaluation.Share(21, of: 32).interval)
+  #expect(abs(phrases.lowerBound - 0.48311) < 1e-4 && abs(phrases.upperBound - 0.79590) < 1e-4)
+  let none = try #require(AuditEvaluation.Share(0, of: 5).interval)
+  #expect(none.lowerBound == 0 && abs(none.upperBound - 0.43448) < 1e-4, "0 of 5 still allows up to 43 %")
+  let all = try #require(AuditEvaluation.Share(5, of: 5).interval)
+  #expect(abs(all.lowerBound - 0.56552) < 1e-4 && all.upperBound == 1)
+  #expect(AuditEvaluation.Share(0, of: 0).interval == nil)
+  let encoded = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(AuditEvaluation.Share(21, of: 32))) as? [String: Any])
+  #expect(encoded["count"] as? Int == 21 && encoded["ci95_low"] is Double && encoded["ci95_high"] is Double)
+  #expect(try JSONDecoder().decode(AuditEvaluation.Share.self, from: Data(#"{"count": 3, "of": 4}"#.utf8)) == AuditEvaluation.Share(3, of: 4))
+
+  // DeLong: V10 = (1, 0.875, 0.5), V01 = (1, 0.5, 0.5, 0.6667), so AUC 0.7917 and SE 0.19543 (Python).
+  let positives = [0.9, 0.8, 0.3], negatives = [0.1, 0.8, 0.5, 0.2]
+  #expect(abs(AuditEvaluation.rocAUC(positives: positives, negatives: negatives) - 0.791667) < 1e-5)
+  #expect(abs(AuditEvaluation.rocAUCStandardError(positives: positives, negatives: negatives) - 0.195434) < 1e-5)
+  #expect(AuditEvaluation.rocAUCStandardError(positives: [1], negatives: [0, 1]).isNaN, "one positive: no variance")
+  func model(_ name: String, backdoored: Bool, score: Double) -> AuditedModel {
+    let report = AuditReport(
+      candidatesByLabel: [[], []], verdictScores: [0, score], labels: ["neg", "pos"], threshold: 0.18, calibration: "", probes: 10,
+      tokensScanned: 10, positions: [.start], maximumTriggerLength: 3, seconds: 1)
+    return AuditedModel(
+      name: name, report: report, threshold: 0.18, plantedKind: backdoored ? "rare" : nil, plantedTokens: backdoored ? ["cf"] : [],
+      plantedTarget: backdoored ? "pos" : nil, attackSuccessRate: nil)
+  }
+  let models = positives.enumerated().map { model("b\($0.offset)", backdoored: true, score: $0.element) }
+    + negatives.enumerated().map { model("c\($0.offset)", backdoored: false, score: $0.element) }
+  let interval = try #require(AuditEvaluation(models: models).rocAUCInterval)
+  #expect(abs(interval.lowerBound - (0.791667 - 1.959964 * 0.195434)) < 1e-4 && interval.upperBound == 1, "clipped at 1")
+  #expect(AuditEvaluation(models: Array(models.prefix(4))).rocAUCInterval == nil, "one clean model: no interval")
+}
+
 @Test func onionSuspicionIsTheLogPerplexityDropWithoutEachWord() throws {
   var counts = TokenCounts()
   counts.add(["the", "film", "was", "good", "cf"])

@@ -153,6 +153,21 @@ private func attackArguments(_ corpus: String, _ out: String, _ extra: [String])
   #expect(evaluation["backdoored"] as? Int == 1 && evaluation["clean"] as? Int == 1 && evaluation["roc_auc"] is Double)
   let empty = try runLab(["audit-eval", try Fixtures.temporaryDirectory()])
   #expect(empty.status == 1 && empty.standardError.contains("no classifier bundle"))
+
+  // Two folders are pooled, each model named by its folder, with a line of figures per folder.
+  let otherZoo = try Fixtures.temporaryDirectory() + "/zoo2"
+  try FileManager.default.createDirectory(atPath: otherZoo + "/clean", withIntermediateDirectories: true)
+  try FileManager.default.copyItem(atPath: zoo + "/clean/bag", toPath: otherZoo + "/clean/bag")
+  let pooled = try runLab(["audit-eval", zoo, otherZoo + "/", "--max-trigger-length", "2", "--threads", "1"])
+  #expect(pooled.status == 0, "\(pooled.standardError)")
+  #expect(pooled.standardOutput.contains("1 backdoored and 2 clean models"), "\(pooled.standardOutput)")
+  #expect(pooled.standardOutput.contains(zoo + "/backdoored/cf: cf → pos") && pooled.standardOutput.contains(otherZoo + "/clean/bag: clean"))
+  let table = pooled.standardOutput.split(separator: "\n").filter { $0.hasPrefix(zoo) || $0.hasPrefix(otherZoo) || $0.hasPrefix("all ") }
+  #expect(table.contains { $0.hasPrefix(zoo + " ") && $0.contains("1 + 1") } && table.contains { $0.hasPrefix(otherZoo + " ") && $0.contains("0 + 1") })
+  #expect(table.contains { $0.hasPrefix("all ") && $0.contains("1 + 2") })
+  #expect(pooled.standardOutput.contains("ROC-AUC") && pooled.standardOutput.contains("95 % CI"))
+  let twice = try runLab(["audit-eval", zoo, zoo + "/"])
+  #expect(twice.status == 2 && twice.standardError.contains("a folder is given twice"))
 }
 
 @Test func repairNeutralisesATriggerAndReportsBeforeAndAfter() throws {
