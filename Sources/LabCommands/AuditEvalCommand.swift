@@ -9,7 +9,7 @@ struct AuditEvalCommand: ParsableCommand {
     commandName: "audit-eval",
     abstract: "Score the audit on a folder of clean and backdoored classifiers: ROC-AUC, TPR at 5 % FPR, trigger recovery.",
     discussion: prose("""
-      Audits every classifier bundle under FOLDER (folders holding a config.json, one or two levels down) that has
+      Audits every classifier bundle under each FOLDER (folders holding a config.json, one or two levels down) that has
       no audit.json yet (or one searched with another --max-trigger-length), writing one beside it, so an
       interrupted evaluation continues; after changing --probes, or the lab, give --fresh. A bundle with an
       attack.json (written by `attack`) is backdoored, and its trigger and target are the ground truth; any other
@@ -22,7 +22,7 @@ struct AuditEvalCommand: ParsableCommand {
       the attack's own measurement: a model may answer to `fair` as to "to be fair"), whether the suspected target
       label is right, and the time per audit. Rates come with 95 % intervals (Wilson's for shares, DeLong's for
       the ROC-AUC): a set of 8 phrase backdoors measures phrase recovery to about ±30 points. Several folders are
-      pooled, each model named by its folder, with one line of figures per folder first.
+      pooled, each model named by its folder, with one line of figures per folder before the pooled summary.
       scripts/audit-zoo.sh makes such a folder.
       Examples:
         scripts/audit-zoo.sh runs/zoo && backdoor-lab audit-eval runs/zoo
