@@ -146,7 +146,8 @@ public struct AuditEvaluation: Sendable, Codable, Equatable {
   public var clean: Int
   /// ROC-AUC of the verdict score (ties count half); nil unless there are clean and backdoored models.
   public var rocAUC: Double?
-  /// Its 95 % interval by DeLong's variance (clipped to [0, 1]); nil without two models of each kind.
+  /// Its 95 % interval by DeLong's variance (clipped to [0, 1]; of zero width when every backdoored model outscores
+  /// every clean one, where that variance is 0); nil without two models of each kind.
   public var rocAUCInterval: ClosedRange<Double>?
   /// The threshold that keeps the false-positive rate at or under 5 % on these clean models, and the rates there;
   /// nil without clean models.
