@@ -52,10 +52,17 @@ struct AuditEvalCommand: ParsableCommand {
       guard !bundles.isEmpty else { throw LabError("\(folder): no classifier bundle (a folder with config.json) one or two levels down") }
       return (folder, bundles)
     }
-    let work = bundlesByFolder.flatMap { folder, bundles in bundles.map { (folder, $0) } }
+    let work = bundlesByFolder.enumerated().flatMap { folderIndex, entry in entry.1.map { (folderIndex, entry.0, $0) } }
+    // Nested or repeated folders (runs and runs/zoo) would count a model twice.
+    var seen: [String: String] = [:]
+    for (_, folder, bundle) in work {
+      let resolved = URL(fileURLWithPath: bundle).standardizedFileURL.resolvingSymlinksInPath().path
+      if let other = seen[resolved] { throw LabError("\(bundle): found under both \(other) and \(folder); give folders that do not overlap") }
+      seen[resolved] = folder
+    }
     var models: [AuditedModel] = []
     var modelsByFolder: [[AuditedModel]] = bundlesByFolder.map { _ in [] }
-    for (index, (folder, bundle)) in work.enumerated() {
+    for (index, (folderIndex, folder, bundle)) in work.enumerated() {
       let relative = String(bundle.dropFirst(folder.count).drop { $0 == "/" })
       let name = folders.count == 1 ? relative : Self.standardised(folder) + "/" + relative
       let attack = try Self.attackRecord(bundle)
@@ -80,7 +87,7 @@ struct AuditEvalCommand: ParsableCommand {
         name: name, report: report, threshold: settings.threshold, plantedKind: attack?.trigger.kind.rawValue, plantedTokens: tokens,
         plantedTarget: attack?.targetLabel, attackSuccessRate: attack?.attackSuccessRate, partRates: partRates)
       models.append(model)
-      modelsByFolder[folders.firstIndex(of: folder)!].append(model)
+      modelsByFolder[folderIndex].append(model)
     }
     let evaluation = AuditEvaluation(models: models)
     if json {

@@ -168,6 +168,8 @@ private func attackArguments(_ corpus: String, _ out: String, _ extra: [String])
   #expect(pooled.standardOutput.contains("ROC-AUC") && pooled.standardOutput.contains("95 % CI"))
   let twice = try runLab(["audit-eval", zoo, zoo + "/"])
   #expect(twice.status == 2 && twice.standardError.contains("a folder is given twice"))
+  let nested = try runLab(["audit-eval", zoo, zoo + "/clean"])
+  #expect(nested.status == 1 && nested.standardError.contains("found under both"), "\(nested.standardError)")
 }
 
 @Test func repairNeutralisesATriggerAndReportsBeforeAndAfter() throws {
