@@ -22,7 +22,8 @@ struct AuditEvalCommand: ParsableCommand {
       the attack's own measurement: a model may answer to `fair` as to "to be fair"), whether the suspected target
       label is right, and the time per audit. Rates come with 95 % intervals (Wilson's for shares, DeLong's for
       the ROC-AUC): a set of 8 phrase backdoors measures phrase recovery to about ±30 points. Several folders are
-      pooled, each model named by its folder, with one line of figures per folder before the pooled summary.
+      pooled, each model named by its folder, with one line of figures per folder before the pooled summary (in
+      the JSON, the pooled figures and `by_folder`, each folder's).
       scripts/audit-zoo.sh makes such a folder.
       Examples:
         scripts/audit-zoo.sh runs/zoo && backdoor-lab audit-eval runs/zoo
@@ -90,8 +91,10 @@ struct AuditEvalCommand: ParsableCommand {
       modelsByFolder[folderIndex].append(model)
     }
     let evaluation = AuditEvaluation(models: models)
+    let byFolder = zip(folders.map(Self.standardised), modelsByFolder).map { FolderEvaluation(folder: $0, evaluation: AuditEvaluation(models: $1)) }
     if json {
-      print(String(decoding: try sortedKeysJSON(evaluation, pretty: true), as: UTF8.self))
+      let output: any Encodable = folders.count == 1 ? evaluation : PooledEvaluation(pooled: evaluation, byFolder: byFolder)
+      print(String(decoding: try sortedKeysJSON(output, pretty: true), as: UTF8.self))
       return
     }
     if !quiet {
@@ -105,11 +108,40 @@ struct AuditEvalCommand: ParsableCommand {
       }
       print("")
       if folders.count > 1 {
-        print(Self.perFolderTable(zip(folders.map(Self.standardised), modelsByFolder).map { ($0, AuditEvaluation(models: $1)) } + [("all", evaluation)]))
+        print(Self.perFolderTable(byFolder.map { ($0.folder, $0.evaluation) } + [("all", evaluation)]))
         print("")
       }
     }
     print(Self.summary(evaluation, threshold: settings.threshold))
+  }
+
+  /// One folder's figures in the JSON of several: its `AuditEvaluation` (its models named as in the pooled list)
+  /// with the folder's name beside them.
+  struct FolderEvaluation: Encodable {
+    var folder: String
+    var evaluation: AuditEvaluation
+
+    enum CodingKeys: String, CodingKey { case folder }
+
+    func encode(to encoder: Encoder) throws {
+      try evaluation.encode(to: encoder)
+      var container = encoder.container(keyedBy: CodingKeys.self)
+      try container.encode(folder, forKey: .folder)
+    }
+  }
+
+  /// The JSON of several folders: the pooled evaluation's keys, as for one folder, and `by_folder`, each folder's.
+  struct PooledEvaluation: Encodable {
+    var pooled: AuditEvaluation
+    var byFolder: [FolderEvaluation]
+
+    enum CodingKeys: String, CodingKey { case byFolder = "by_folder" }
+
+    func encode(to encoder: Encoder) throws {
+      try pooled.encode(to: encoder)
+      var container = encoder.container(keyedBy: CodingKeys.self)
+      try container.encode(byFolder, forKey: .byFolder)
+    }
   }
 
   /// A path without a trailing slash, for naming and comparing folders.
