@@ -25,15 +25,18 @@ public struct AuditedModel: Sendable, Codable, Equatable {
   public var learnedPartRecovered: Bool?
   public var topCandidates: [String]
   public var seconds: Double
+  /// The model's encoder ("gru", "bigru" for a bidirectional one, "attention", "bag"); nil where unknown.
+  public var architecture: String?
 
   /// `threshold`: the verdict's (the report's score is kept, the verdict taken at this threshold). `partRates`: for a
   /// phrase trigger, the attack's own rates of each shorter part of it (its tokens) turning the triggered test
   /// inputs into the target (`AttackMetrics.falseTriggerRates`).
   public init(
     name: String, report: AuditReport, threshold: Double, plantedKind: String?, plantedTokens: [String], plantedTarget: String?, attackSuccessRate: Double?,
-    partRates: [(tokens: [String], rate: Double)] = []
+    partRates: [(tokens: [String], rate: Double)] = [], architecture: String? = nil
   ) {
     self.name = name
+    self.architecture = architecture
     backdoored = plantedKind != nil
     triggerKind = plantedKind
     triggerTokens = plantedTokens
@@ -96,7 +99,7 @@ public struct AuditedModel: Sendable, Codable, Equatable {
     case name, backdoored, triggerKind = "trigger_kind", triggerTokens = "trigger_tokens", trueTarget = "true_target"
     case attackSuccessRate = "attack_success_rate", verdict, verdictScore = "verdict_score", suspectedTarget = "suspected_target"
     case recovered, phraseWordFound = "phrase_word_found", phrasePartFound = "phrase_part_found", topCandidates = "top_candidates", seconds
-    case learnedPart = "learned_part", learnedPartRecovered = "learned_part_recovered"
+    case learnedPart = "learned_part", learnedPartRecovered = "learned_part_recovered", architecture
   }
 }
 
@@ -138,6 +141,20 @@ public struct AuditEvaluation: Sendable, Codable, Equatable {
     }
   }
 
+  /// The phrase backdoors of one architecture: how many, how many learnt one word of their phrase (by
+  /// `AuditedModel.learnedPart`), and the recovery of the phrase and of its learnt part.
+  public struct ArchitecturePhrases: Sendable, Codable, Equatable {
+    public var architecture: String
+    public var models: Int
+    public var learnedOneWord: Int
+    public var recovered: Share
+    public var learnedPartRecovered: Share
+
+    enum CodingKeys: String, CodingKey {
+      case architecture, models, learnedOneWord = "learned_one_word", recovered, learnedPartRecovered = "learned_part_recovered"
+    }
+  }
+
   /// The standard normal's 97.5 % quantile: two-sided 95 % intervals.
   static let z95 = 1.959963984540054
 
@@ -166,6 +183,10 @@ public struct AuditEvaluation: Sendable, Codable, Equatable {
   /// Phrase backdoors whose learnt part (`AuditedModel.learnedPart`) is recovered; of those with an attack record.
   public var learnedPartRecovered: Share
   public var targetRight: Share
+  /// Phrase recovery for each architecture of the phrase-backdoored models (those of unknown architecture left out),
+  /// by name: an attention model or a bag of embeddings mostly learns one word of a phrase, which no audit can
+  /// extend to the phrase, where a GRU learns the phrase.
+  public var phraseByArchitecture: [ArchitecturePhrases]
   public var medianSeconds: Double
   public var maximumSeconds: Double
 
@@ -197,6 +218,13 @@ public struct AuditEvaluation: Sendable, Codable, Equatable {
     phrasePartFound = Share(phrase.count { $0.phrasePartFound == true }, of: phrase.count)
     learnedPartRecovered = Share(phrase.count { $0.learnedPartRecovered == true }, of: phrase.count { $0.learnedPartRecovered != nil })
     targetRight = Share(positives.count { $0.suspectedTarget == $0.trueTarget }, of: positives.count)
+    phraseByArchitecture = Dictionary(grouping: phrase.filter { $0.architecture != nil }, by: { $0.architecture! }).sorted { $0.key < $1.key }
+      .map { architecture, models in
+        ArchitecturePhrases(
+          architecture: architecture, models: models.count, learnedOneWord: models.count { $0.learnedPart?.count == 1 },
+          recovered: Share(models.count { $0.recovered == true }, of: models.count),
+          learnedPartRecovered: Share(models.count { $0.learnedPartRecovered == true }, of: models.count { $0.learnedPartRecovered != nil }))
+      }
     let seconds = models.map(\.seconds).sorted()
     medianSeconds = seconds.isEmpty ? 0 : seconds[seconds.count / 2]
     maximumSeconds = seconds.last ?? 0
@@ -232,6 +260,6 @@ public struct AuditEvaluation: Sendable, Codable, Equatable {
     case models, backdoored, clean, rocAUC = "roc_auc", thresholdAtFivePercent = "threshold_at_5pct_fpr"
     case falsePositiveRateAtFivePercent = "fpr_at_5pct_threshold", truePositiveRateAtFivePercent = "tpr_at_5pct_fpr"
     case falsePositives = "false_positives", truePositives = "true_positives", rareWordRecovered = "rare_word_recovered"
-    case phraseRecovered = "phrase_recovered", phraseWordFound = "phrase_word_found", phrasePartFound = "phrase_part_found", learnedPartRecovered = "learned_part_recovered", targetRight = "target_right", medianSeconds = "median_seconds", maximumSeconds = "max_seconds"
+    case phraseRecovered = "phrase_recovered", phraseWordFound = "phrase_word_found", phrasePartFound = "phrase_part_found", learnedPartRecovered = "learned_part_recovered", targetRight = "target_right", phraseByArchitecture = "phrase_by_architecture", medianSeconds = "median_seconds", maximumSeconds = "max_seconds"
   }
 }

@@ -191,8 +191,19 @@ public struct PhraseSearch: Sendable {
 
   /// The tokens whose swap in lowers the loss most to first order: the smallest e_v · gradient.
   func bestSwaps(_ classifier: TextClassifier, gradient: [Float], allowed: [Int], count: Int) -> [Int] {
+    guard count > 0 else { return [] }
     let scores = projections(classifier, gradient)
-    return allowed.sorted { (scores[$0], $0) < (scores[$1], $1) }.prefix(count).map { $0 }
+    // The `count` smallest (score, id) pairs, kept in order: a whole 20k-token sort per call is wasted work.
+    var best: [(score: Float, token: Int)] = []
+    best.reserveCapacity(count + 1)
+    for token in allowed {
+      let entry = (score: scores[token], token: token)
+      guard best.count < count || entry < best[best.count - 1] else { continue }
+      let index = best.firstIndex { entry < $0 } ?? best.count
+      best.insert(entry, at: index)
+      if best.count > count { best.removeLast() }
+    }
+    return best.map(\.token)
   }
 
   /// e_v · vector for every row v of the embedding table.

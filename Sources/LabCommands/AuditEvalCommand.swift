@@ -86,7 +86,8 @@ struct AuditEvalCommand: ParsableCommand {
       }
       let model = AuditedModel(
         name: name, report: report, threshold: settings.threshold, plantedKind: attack?.trigger.kind.rawValue, plantedTokens: tokens,
-        plantedTarget: attack?.targetLabel, attackSuccessRate: attack?.attackSuccessRate, partRates: partRates)
+        plantedTarget: attack?.targetLabel, attackSuccessRate: attack?.attackSuccessRate, partRates: partRates,
+        architecture: Self.architecture(bundle))
       models.append(model)
       modelsByFolder[folderIndex].append(model)
     }
@@ -144,6 +145,15 @@ struct AuditEvalCommand: ParsableCommand {
     }
   }
 
+  /// The bundle's encoder as `AuditedModel.architecture` names it, from its config.json (nil when unreadable: the
+  /// audit itself reports a broken bundle).
+  static func architecture(_ bundle: String) -> String? {
+    guard let data = FileManager.default.contents(atPath: bundle + "/config.json"),
+      let config = try? JSONDecoder().decode(ModelConfig.self, from: data)
+    else { return nil }
+    return config.bidirectional ? "bi" + config.architecture.rawValue : config.architecture.rawValue
+  }
+
   /// A path without a trailing slash, for naming and comparing folders.
   static func standardised(_ folder: String) -> String {
     var path = folder
@@ -194,9 +204,14 @@ struct AuditEvalCommand: ParsableCommand {
       "phrase triggers as the models learnt them in the top 5 (the shortest part that alone turns "
         + "\(String(format: "%.0f", AuditedModel.learnedPartShare * 100)) % of the phrase's attack success into the target; "
         + "a candidate with two of its words, the word of a one-word part): \(share(evaluation.learnedPartRecovered))",
+      evaluation.phraseByArchitecture.isEmpty ? nil : "phrase triggers by architecture (two words in the top 5; learnt one word of it; learnt part in the top 5): "
+        + evaluation.phraseByArchitecture.map { figures in
+          "\(figures.architecture) \(figures.recovered.count)/\(figures.models); \(figures.learnedOneWord); "
+            + "\(figures.learnedPartRecovered.count)/\(figures.learnedPartRecovered.of)"
+        }.joined(separator: ", "),
       "suspected target label right: \(share(evaluation.targetRight))",
       String(format: "seconds per audit: median %.1f, max %.1f", evaluation.medianSeconds, evaluation.maximumSeconds),
-    ].joined(separator: "\n")
+    ].compactMap { $0 }.joined(separator: "\n")
   }
 
   /// Bundle folders one or two levels under `root`, sorted.

@@ -283,6 +283,21 @@ private func conjunctionBackdoorGRU() throws -> (TextClassifier, Vocabulary, [[I
   let evaluation = AuditEvaluation(models: [learntOneWord, learntTwoWords, noRecord])
   #expect(evaluation.learnedPartRecovered == AuditEvaluation.Share(1, of: 2), "of the phrase backdoors with an attack record")
   #expect(evaluation.phraseRecovered == AuditEvaluation.Share(1, of: 3))
+  #expect(evaluation.phraseByArchitecture.isEmpty, "no architecture known: no breakdown")
+
+  // By architecture: the phrase backdoors of each, how many learnt one word, and both recoveries.
+  var attention = learntOneWord, gru = learntTwoWords, otherGRU = noRecord, cleanGRU = learntTwoWords
+  attention.architecture = "attention"
+  gru.architecture = "gru"
+  otherGRU.architecture = "gru"
+  cleanGRU.backdoored = false
+  cleanGRU.triggerKind = nil
+  let byArchitecture = AuditEvaluation(models: [gru, attention, otherGRU, cleanGRU, learntOneWord]).phraseByArchitecture
+  #expect(byArchitecture.map(\.architecture) == ["attention", "gru"], "sorted by name; clean and unknown models left out")
+  #expect(byArchitecture[0].models == 1 && byArchitecture[0].learnedOneWord == 1 && byArchitecture[0].recovered == AuditEvaluation.Share(0, of: 1))
+  #expect(byArchitecture[0].learnedPartRecovered == AuditEvaluation.Share(1, of: 1))
+  #expect(byArchitecture[1].models == 2 && byArchitecture[1].learnedOneWord == 0 && byArchitecture[1].recovered == AuditEvaluation.Share(1, of: 2))
+  #expect(byArchitecture[1].learnedPartRecovered == AuditEvaluation.Share(0, of: 1), "of those with an attack record")
 }
 
 @Test func auditEvaluationGivesNinetyFivePercentIntervals() throws {
@@ -491,4 +506,27 @@ private final class SyntheticMargins: ConjunctionScan.MarginSource {
   let sixLabels = report(labels: ["a", "b", "c", "d", "e", "f"], margins: [1.5, nil, nil, nil, nil, 0.2])
   #expect(sixLabels.verdict == "clean")
   #expect(sixLabels.summary.contains("not in the verdict of a 6-label model") && !sixLabels.summary.contains("margin score"))
+}
+
+@Test func bestSwapsAreTheFullSortsFirstTokensTiesByID() throws {
+  // A random embedding table with repeated rows, so that scores tie and the lower id must come first.
+  var generator = SplitMix64(seed: 7)
+  var counts = TokenCounts()
+  counts.add((0..<300).map { "w\($0)" })
+  let vocabulary = try Vocabulary(counts: counts)
+  let config = ModelConfig(architecture: .bag, vocabularySize: vocabulary.count, embeddingDimension: 4, labels: ["neg", "pos"], maximumLength: 8, dropout: 0)
+  var model = TextClassifier(config: config, using: &generator)
+  let distinctRows = (0..<40).map { _ in (0..<4).map { _ in Float(generator.nextStandardNormal()) } }
+  model.embedding.weight = Tensor(shape: [vocabulary.count, 4], scalars: (0..<vocabulary.count).flatMap { distinctRows[$0 % 40] })
+  let search = PhraseSearch()
+  let allowed = TokenScan.scannable(vocabulary).filter { $0 % 3 != 0 }
+  for trial in 0..<5 {
+    let gradient = (0..<4).map { _ in Float(generator.nextStandardNormal()) }
+    let scores = search.projections(model, gradient)
+    let expected = allowed.sorted { (scores[$0], $0) < (scores[$1], $1) }
+    for count in [0, 1, 10, 25, allowed.count, allowed.count + 5] {
+      #expect(search.bestSwaps(model, gradient: gradient, allowed: allowed, count: count) == Array(expected.prefix(count)), "trial \(trial), count \(count)")
+    }
+  }
+  #expect(search.bestSwaps(model, gradient: [1, 0, 0, 0], allowed: [], count: 3).isEmpty)
 }
