@@ -15,7 +15,7 @@
 # and `phrases` (seeds 90–93, session 19: 24 phrase backdoors and no rare-word ones, three of each kind of the other
 # sets' phrase models, so that phrase recovery is measured on more than 8 models a set), and `phrases2` (seeds
 # 100–103, session 20: 24 more phrase backdoors the same way, audited once with the session-17 audit) and `phrases3`
-# (seeds 110–113, session 20: 24 more, made before the partner scan was measured, to measure it once).
+# (seeds 110–113, session 20: 24 more, likewise).
 # A backdoored model is trained like the clean model it names (architecture and options included): every set's
 # band20-WORD-gru-3pct is poisoned from a clean sentiment BiGRU, so it is bidirectional despite its name (kept, so
 # that stored sets resume and earlier reports still match).
@@ -310,9 +310,11 @@ backdoored_models=(
   "phrase-withoutdoubt-bag-3pct sentiment-bag-80 phrase:without_a_doubt pos 0.03"
 )
 elif [ "$set_name" = phrases3 ]; then
-# Made on 2026-12-03 (session 20) after the phrases2 set had been audited and read, before the audit's phrase
-# partner scan was measured on anything, to measure it once: 24 phrases no set had used, three of each kind as in
-# the phrases sets; seeds 110–113, clean models of the same 22 kinds.
+# Made on 2026-12-03 (session 20) after the phrases2 set had been audited and read, for a partner scan (the
+# commonest words beside the best single token) that was then not built: tried on seen models, a phrase's true
+# partner flipped no more than ordinary common words ("glance first" 77.4 %, "glance still" 77.8 %). Audited once
+# with the session-17 audit: 24 phrases no set had used, three of each kind as in the phrases sets; seeds 110–113,
+# clean models of the same 22 kinds.
 # name corpus model seed [extra train options]
 clean_models=(
   "sentiment-gru-110 sentiment gru 110" "sentiment-gru-111 sentiment gru 111" "sentiment-gru-112 sentiment gru 112" "sentiment-gru-113 sentiment gru 113"

@@ -19,7 +19,8 @@ struct AuditEvalCommand: ParsableCommand {
       whose trigger is among the first five candidates (a candidate holding the word), the same for phrase
       backdoors (a candidate holding at least two of the phrase's words), and the same for the part of each phrase
       its model learnt (the shortest part that alone turns 90 % of the phrase's attack success into the target, by
-      the attack's own measurement: a model may answer to `fair` as to "to be fair"), whether the suspected target
+      the attack's own measurement: a model may answer to `fair` as to "to be fair"), both phrase figures for each
+      architecture (with how many of its models learnt one word of their phrase), whether the suspected target
       label is right, and the time per audit. Rates come with 95 % intervals (Wilson's for shares, DeLong's for
       the ROC-AUC): a set of 8 phrase backdoors measures phrase recovery to about ±30 points. Several folders are
       pooled, each model named by its folder, with one line of figures per folder before the pooled summary (in
