@@ -184,8 +184,9 @@ public struct AuditEvaluation: Sendable, Codable, Equatable {
   public var learnedPartRecovered: Share
   public var targetRight: Share
   /// Phrase recovery for each architecture of the phrase-backdoored models (those of unknown architecture left out),
-  /// by name: an attention model or a bag of embeddings mostly learns one word of a phrase, which no audit can
-  /// extend to the phrase, where a GRU learns the phrase.
+  /// by name: an attention model or a bag of embeddings mostly learns one word of a phrase (that word alone reaches
+  /// 90 % of the phrase's attack success, so the model hardly ties it to the rest), where a GRU mostly learns the
+  /// phrase.
   public var phraseByArchitecture: [ArchitecturePhrases]
   public var medianSeconds: Double
   public var maximumSeconds: Double
