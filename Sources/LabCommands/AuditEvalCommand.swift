@@ -88,7 +88,7 @@ struct AuditEvalCommand: ParsableCommand {
       let model = AuditedModel(
         name: name, report: report, threshold: settings.threshold, plantedKind: attack?.trigger.kind.rawValue, plantedTokens: tokens,
         plantedTarget: attack?.targetLabel, attackSuccessRate: attack?.attackSuccessRate, partRates: partRates,
-        architecture: Self.architecture(bundle))
+        architecture: try Self.architecture(bundle))
       models.append(model)
       modelsByFolder[folderIndex].append(model)
     }
@@ -146,12 +146,11 @@ struct AuditEvalCommand: ParsableCommand {
     }
   }
 
-  /// The bundle's encoder as `AuditedModel.architecture` names it, from its config.json (nil when unreadable: the
-  /// audit itself reports a broken bundle).
-  static func architecture(_ bundle: String) -> String? {
-    guard let data = FileManager.default.contents(atPath: bundle + "/config.json"),
-      let config = try? JSONDecoder().decode(ModelConfig.self, from: data)
-    else { return nil }
+  /// The bundle's encoder as `AuditedModel.architecture` names it, from its config.json (an unreadable one is an
+  /// error naming the file, even where a stored audit is reused).
+  static func architecture(_ bundle: String) throws(LabError) -> String {
+    let config: ModelConfig
+    do { config = try ModelBundle.loadConfig(from: bundle) } catch { throw LabError(error.description) }
     return config.bidirectional ? "bi" + config.architecture.rawValue : config.architecture.rawValue
   }
 

@@ -50,9 +50,9 @@ public struct ModelBundle: Sendable {
     TextEncoder(tokenizer: try Tokenizer(options: config.tokenizer), vocabulary: vocabulary, maximumLength: config.maximumLength)
   }
 
-  public static func load(from directory: String) throws(BundleError) -> ModelBundle {
-    let configPath = directory + "/config.json", vocabularyPath = directory + "/vocab.txt", weightsPath = directory + "/model.safetensors"
-    guard FileManager.default.fileExists(atPath: directory) else { throw BundleError(file: directory, problem: "no such bundle folder") }
+  /// The bundle's config.json alone, read and validated as `load` does (a problem names the file).
+  public static func loadConfig(from directory: String) throws(BundleError) -> ModelConfig {
+    let configPath = directory + "/config.json"
     let config: ModelConfig
     do {
       let data = try Data(contentsOf: URL(fileURLWithPath: configPath))
@@ -63,6 +63,13 @@ public struct ModelBundle: Sendable {
       throw BundleError(file: configPath, problem: "cannot read: \((error as NSError).localizedDescription)")
     }
     if let problem = config.validationProblems().first { throw BundleError(file: configPath, problem: problem) }
+    return config
+  }
+
+  public static func load(from directory: String) throws(BundleError) -> ModelBundle {
+    let vocabularyPath = directory + "/vocab.txt", weightsPath = directory + "/model.safetensors"
+    guard FileManager.default.fileExists(atPath: directory) else { throw BundleError(file: directory, problem: "no such bundle folder") }
+    let config = try loadConfig(from: directory)
 
     let vocabulary: Vocabulary
     do {

@@ -178,6 +178,10 @@ private func attackArguments(_ corpus: String, _ out: String, _ extra: [String])
   #expect(twice.status == 2 && twice.standardError.contains("a folder is given twice"))
   let nested = try runLab(["audit-eval", zoo, zoo + "/clean"])
   #expect(nested.status == 1 && nested.standardError.contains("found under both"), "\(nested.standardError)")
+  // A broken config.json is an error naming it, even where the stored audit is reused.
+  try "{not json".write(toFile: otherZoo + "/clean/bag/config.json", atomically: true, encoding: .utf8)
+  let broken = try runLab(["audit-eval", otherZoo, "--max-trigger-length", "2", "--threads", "1"])
+  #expect(broken.status == 1 && broken.standardError.contains(otherZoo + "/clean/bag/config.json"), "\(broken.standardError)")
 }
 
 @Test func repairNeutralisesATriggerAndReportsBeforeAndAfter() throws {
