@@ -10,7 +10,7 @@ public struct PhraseHit: Sendable, Equatable {
   public var ids: [Int]
   /// Its effect toward the searched label on the search probes.
   public var effect: InsertionEffect
-  /// "hotflip" or "relaxed".
+  /// "hotflip", "relaxed" or "anchored".
   public var method: String
 }
 

@@ -20,7 +20,8 @@ public struct TriggerCandidate: Sendable, Codable, Equatable {
   public var confidentFlipRate: Double
   /// Mean rise of the label's log-probability (nats).
   public var logProbabilityShift: Double
-  /// How it was found: "scan" (single tokens), "hotflip" or "relaxed" (phrase search).
+  /// How it was found: "scan" (single tokens), "hotflip", "relaxed" or "anchored" (phrase search), "conjunction"
+  /// (the conjunction scan and its refinement) or "recombined" (`CandidateRecombination`).
   public var method: String
   /// An ordinary word of the label by the probe set's own evidence (`ProbeEvidence`); listed after the others.
   public var ordinary = false

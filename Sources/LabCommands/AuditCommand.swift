@@ -39,6 +39,10 @@ struct AuditCommand: ParsableCommand {
       pair's own push (its margin shift less its words' shifts toward the label), screened on 4 probes, measured on
       16. Three pairs join the candidates (the scan's best, then the two refined pairs that push most; without a
       conjunction, the scan's best three), and lead them when the conjunction score is the label's largest.
+      Recombination (every label searched): of the ordered pairs of words from two different candidates among the
+      label's first five, inserted into 48 probes at the start and the end, the one that moves the label's margin
+      most joins the candidates when it moves it further than each of its words alone ("of course" from
+      "course | of tv"); candidates only.
       Verdict: for each label the largest of four scores. Token score: the best token's confident flip rate less
       the third token's (a planted trigger overrides strong evidence on its own, and a phrase trigger may split its
       effect over two of its words; ordinary words come in crowds and tip borderline probes). Phrase score: the best
@@ -220,6 +224,17 @@ struct AuditSettings: ParsableArguments {
           byLabel[label] = Array((searched.pairs + rest).prefix(top))
         } else {
           byLabel[label] = Array(PhraseSearch.merge(byLabel[label], searched.phrases + searched.pairs).prefix(top))
+        }
+        var recombination = CandidateRecombination()
+        recombination.parallelism = threads
+        let listed = byLabel[label].map { $0.tokens.map(loaded.vocabulary.id(of:)) }
+        if let pair = recombination.bestPair(classifier, probes: encoded, label: label, candidates: listed) {
+          let effect = scan.effects(classifier, inserting: [pair], into: encoded)[0][label]
+          let robust = TokenScan.RobustScale(TokenScan.scannable(loaded.vocabulary).map { scanned.effects[$0][label].flipRate })
+          let candidate = TriggerCandidate(
+            trigger: pair.map { loaded.vocabulary.tokens[$0] }.joined(separator: " "), label: classifier.labels[label], effect: effect,
+            score: robust.z(effect.flipRate), method: "recombined")
+          byLabel[label] = Array(CandidateRecombination.inserting(candidate, into: byLabel[label]).prefix(top))
         }
       }
     }
