@@ -170,7 +170,7 @@ public struct TokenScan: Sendable {
   public static func candidates(_ scan: ScanResult, vocabulary: Vocabulary, labels: [String], top: Int) -> [[TriggerCandidate]] {
     let tokens = scannable(vocabulary)
     return labels.indices.map { label in
-      let robust = RobustScale(tokens.map { scan.effects[$0][label].flipRate })
+      let robust = scan.flipRateScale(label: label, vocabulary: vocabulary)
       return tokens.sorted { scan.precedes($0, $1, label: label) }.prefix(top).map { token in
         let effect = scan.effects[token][label]
         var candidate = TriggerCandidate(
@@ -235,6 +235,11 @@ public struct ScanResult: Sendable {
   }
 
   public var flipRates: [[Double]] { effects.map { $0.map(\.flipRate) } }
+
+  /// The scale a candidate's `score` is read on: the flip rates toward `label` of all scannable tokens of `vocabulary`.
+  public func flipRateScale(label: Int, vocabulary: Vocabulary) -> TokenScan.RobustScale {
+    TokenScan.RobustScale(TokenScan.scannable(vocabulary).map { effects[$0][label].flipRate })
+  }
 
   /// The candidates' order for `label`: fully measured tokens first and ordinary words of the label last, then by
   /// flip rate, then by log-probability shift, then by id.

@@ -230,7 +230,7 @@ struct AuditSettings: ParsableArguments {
         let listed = byLabel[label].map { $0.tokens.map(loaded.vocabulary.id(of:)) }
         if let pair = recombination.bestPair(classifier, probes: encoded, label: label, candidates: listed) {
           let effect = scan.effects(classifier, inserting: [pair], into: encoded)[0][label]
-          let robust = TokenScan.RobustScale(TokenScan.scannable(loaded.vocabulary).map { scanned.effects[$0][label].flipRate })
+          let robust = scanned.flipRateScale(label: label, vocabulary: loaded.vocabulary)
           let candidate = TriggerCandidate(
             trigger: pair.map { loaded.vocabulary.tokens[$0] }.joined(separator: " "), label: classifier.labels[label], effect: effect,
             score: robust.z(effect.flipRate), method: "recombined")
@@ -308,7 +308,7 @@ extension AuditSettings {
     guard !hits.isEmpty || !leads.isEmpty else { return ([], [], 0, conjunctionExcess, nil, nil) }
     let strongest = Array(seeds.prefix(maxTriggerLength))
     let measured = scan.effects(classifier, inserting: [strongest] + hits.map(\.ids) + leads, into: probes).map { $0[label] }
-    let robust = TokenScan.RobustScale(TokenScan.scannable(vocabulary).map { scanned.effects[$0][label].flipRate })
+    let robust = scanned.flipRateScale(label: label, vocabulary: vocabulary)
     let found = zip(hits.map { ($0.ids, $0.method) } + leads.map { ($0, "conjunction") }, measured.dropFirst()).map { phrase, effect in
       TriggerCandidate(
         trigger: phrase.0.map { vocabulary.tokens[$0] }.joined(separator: " "), label: classifier.labels[label], effect: effect,
