@@ -43,6 +43,11 @@ struct AuditCommand: ParsableCommand {
       label's first five, inserted into 48 probes at the start and the end, the one that moves the label's margin
       most joins the candidates when it moves it further than each of its words alone ("of course" from
       "course | of tv"); candidates only.
+      Partner scan (GRU encoders, every label searched): each of the probe text's 1,000 commonest words right before
+      and right after the label's strongest token, screened on 8 probes at the start and the end by the pair's own
+      push; the 48 best pairs of each order measured on 48 probes beside that token and beside the label's next four
+      strongest tokens; the pair whose own push beside the token most exceeds the same word's median beside the
+      others joins the candidates when both are positive ("mind you" from `mind`); candidates only.
       Verdict: for each label the largest of four scores. Token score: the best token's confident flip rate less
       the third token's (a planted trigger overrides strong evidence on its own, and a phrase trigger may split its
       effect over two of its words; ordinary words come in crowds and tip borderline probes). Phrase score: the best
@@ -206,6 +211,13 @@ struct AuditSettings: ParsableArguments {
       let commonWords = evidence.commonestWords(loaded.vocabulary)
       // Every label of a binary model, else the three with the highest single-token scores.
       let labels = classifier.labels.indices.sorted { (tokenScores[$0], -$0) > (tokenScores[$1], -$1) }.prefix(3)
+      // A pair found after the phrase search, measured like the other candidates (every probe, every position).
+      func candidate(_ ids: [Int], label: Int, method: String) -> TriggerCandidate {
+        let effect = scan.effects(classifier, inserting: [ids], into: encoded)[0][label]
+        return TriggerCandidate(
+          trigger: ids.map { loaded.vocabulary.tokens[$0] }.joined(separator: " "), label: classifier.labels[label], effect: effect,
+          score: scanned.flipRateScale(label: label, vocabulary: loaded.vocabulary).z(effect.flipRate), method: method)
+      }
       for label in labels {
         let searched = searchPhrases(
           classifier, vocabulary: loaded.vocabulary, probes: encoded, label: label, scanned: scanned, scan: scan, commonWords: commonWords)
@@ -229,12 +241,20 @@ struct AuditSettings: ParsableArguments {
         recombination.parallelism = threads
         let listed = byLabel[label].map { $0.tokens.map(loaded.vocabulary.id(of:)) }
         if let pair = recombination.bestPair(classifier, probes: encoded, label: label, candidates: listed) {
-          let effect = scan.effects(classifier, inserting: [pair], into: encoded)[0][label]
-          let robust = scanned.flipRateScale(label: label, vocabulary: loaded.vocabulary)
-          let candidate = TriggerCandidate(
-            trigger: pair.map { loaded.vocabulary.tokens[$0] }.joined(separator: " "), label: classifier.labels[label], effect: effect,
-            score: robust.z(effect.flipRate), method: "recombined")
-          byLabel[label] = Array(CandidateRecombination.inserting(candidate, into: byLabel[label]).prefix(top))
+          byLabel[label] = Array(CandidateRecombination.inserting(candidate(pair, label: label, method: "recombined"), into: byLabel[label]).prefix(top))
+        }
+        var partnerScan = PartnerScan()
+        partnerScan.parallelism = threads
+        let strongest = scanned.strongestTokens(label: label, count: 1 + partnerScan.referenceCount)
+        if PartnerScan.applies(to: classifier), let anchor = strongest.first,
+          let partner = PartnerScan.best(
+            partnerScan.partners(classifier, probes: encoded, label: label, anchor: anchor, references: Array(strongest.dropFirst()), words: commonWords)),
+          !byLabel[label].contains(where: { $0.tokens == partner.ids.map { loaded.vocabulary.tokens[$0] } })
+        {
+          byLabel[label] = Array(
+            CandidateRecombination.inserting(
+              candidate(partner.ids, label: label, method: "partner"), into: byLabel[label]
+            ).prefix(top))
         }
       }
     }
