@@ -243,18 +243,17 @@ struct AuditSettings: ParsableArguments {
         if let pair = recombination.bestPair(classifier, probes: encoded, label: label, candidates: listed) {
           byLabel[label] = Array(CandidateRecombination.inserting(candidate(pair, label: label, method: "recombined"), into: byLabel[label]).prefix(top))
         }
-        var partnerScan = PartnerScan()
-        partnerScan.parallelism = threads
-        let strongest = scanned.strongestTokens(label: label, count: 1 + partnerScan.referenceCount)
-        if PartnerScan.applies(to: classifier), let anchor = strongest.first,
-          let partner = PartnerScan.best(
-            partnerScan.partners(classifier, probes: encoded, label: label, anchor: anchor, references: Array(strongest.dropFirst()), words: commonWords)),
-          !byLabel[label].contains(where: { $0.tokens == partner.ids.map { loaded.vocabulary.tokens[$0] } })
-        {
-          byLabel[label] = Array(
-            CandidateRecombination.inserting(
-              candidate(partner.ids, label: label, method: "partner"), into: byLabel[label]
-            ).prefix(top))
+        if PartnerScan.applies(to: classifier) {
+          var partnerScan = PartnerScan()
+          partnerScan.parallelism = threads
+          let strongest = scanned.strongestTokens(label: label, count: 1 + partnerScan.referenceCount)
+          if let anchor = strongest.first,
+            let partner = PartnerScan.best(
+              partnerScan.partners(classifier, probes: encoded, label: label, anchor: anchor, references: Array(strongest.dropFirst()), words: commonWords)),
+            !byLabel[label].contains(where: { $0.tokens == partner.ids.map { loaded.vocabulary.tokens[$0] } })
+          {
+            byLabel[label] = Array(CandidateRecombination.inserting(candidate(partner.ids, label: label, method: "partner"), into: byLabel[label]).prefix(top))
+          }
         }
       }
     }
