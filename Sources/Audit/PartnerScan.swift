@@ -30,7 +30,8 @@ public struct PartnerScan: Sendable {
 
   /// Whether the scan is run for this classifier: a GRU encoder (either direction, any number of labels). An
   /// attention model's or a bag's phrase backdoor rests on one word in most of the audit zoo's models (15 of 17
-  /// attention ones); beside that word, X
+  /// attention ones), and beside that word the phrase's other words ranked 6th to 91st by excess; a bag's words add
+  /// up, so no pair of a bag interacts.
   public static func applies(to classifier: TextClassifier) -> Bool { classifier.config.architecture == .gru }
 
   /// A word next to the anchor, in the order the pair is read.

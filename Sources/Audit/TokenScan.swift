@@ -303,6 +303,8 @@ public struct AuditReport: Sendable, Codable, Equatable {
   /// Longest phrase searched for (1: single tokens only).
   public var maximumTriggerLength: Int
   public var seconds: Double
+  /// Where those seconds went, by stage of the audit (`AuditStages`; absent in reports written before it).
+  public var secondsByStage: [String: Double]?
   /// Set when the caller knows the planted trigger (`audit --trigger`, the demo).
   public var knownTrigger: KnownTriggerRank?
 
@@ -312,7 +314,7 @@ public struct AuditReport: Sendable, Codable, Equatable {
     case phraseMarginExcesses = "phrase_margin_excess"
     case phraseExcessesOverOtherTokens = "phrase_excess_over_other_tokens"
     case candidates, candidatesByLabel = "candidates_by_label", probes, tokensScanned = "tokens_scanned", positions
-    case maximumTriggerLength = "max_trigger_length", seconds, knownTrigger = "known_trigger"
+    case maximumTriggerLength = "max_trigger_length", seconds, secondsByStage = "seconds_by_stage", knownTrigger = "known_trigger"
   }
 
   public init(
@@ -399,7 +401,12 @@ public struct AuditReport: Sendable, Codable, Equatable {
       lines.append("planted trigger '\(known.token)': rank \(known.rank) of \(known.of) for \(known.label) (flip rate \(String(format: "%.1f", known.flipRate * 100)) %)")
     }
     let phrases = maximumTriggerLength > 1 ? ", phrases up to \(maximumTriggerLength) tokens" : ""
-    lines.append("\(tokensScanned) tokens × \(probes) probes × \(positions.count) positions\(phrases) in \(String(format: "%.1f", seconds)) s")
+    let stages = AuditStage.allCases.compactMap { stage in
+      secondsByStage?[stage.rawValue].map { "\(stage.rawValue.replacingOccurrences(of: "_", with: " ")) \(String(format: "%.1f", $0))" }
+    }
+    lines.append(
+      "\(tokensScanned) tokens × \(probes) probes × \(positions.count) positions\(phrases) in \(String(format: "%.1f", seconds)) s"
+        + (stages.isEmpty ? "" : " (\(stages.joined(separator: ", ")))"))
     return lines.joined(separator: "\n")
   }
 }

@@ -190,11 +190,14 @@ struct AuditSettings: ParsableArguments {
     var scan = TokenScan()
     scan.parallelism = threads
     let started = Date()
-    var scanned = scan.twoStage(classifier, vocabulary: loaded.vocabulary, probes: encoded)
-    // Each sentence's label: its own where the probe source has one the model knows, else the model's prediction.
-    let predicted = classifier.predict(sentences.map { EncodedExample(ids: $0.ids, label: 0) }).classes
-    let sentenceLabels = zip(sentences, predicted).map { sentence, prediction in sentence.label.flatMap(classifier.labels.firstIndex(of:)) ?? prediction }
-    let evidence = ProbeEvidence(sentences: sentences.map(\.ids), labels: sentenceLabels, labelCount: classifier.labels.count)
+    let clock = AuditStageClock()
+    var scanned = clock.time(.tokenScan) { scan.twoStage(classifier, vocabulary: loaded.vocabulary, probes: encoded) }
+    let evidence = clock.time(.probeEvidence) {
+      // Each sentence's label: its own where the probe source has one the model knows, else the model's prediction.
+      let predicted = classifier.predict(sentences.map { EncodedExample(ids: $0.ids, label: 0) }).classes
+      let sentenceLabels = zip(sentences, predicted).map { sentence, prediction in sentence.label.flatMap(classifier.labels.firstIndex(of:)) ?? prediction }
+      return ProbeEvidence(sentences: sentences.map(\.ids), labels: sentenceLabels, labelCount: classifier.labels.count)
+    }
     scanned.ordinaryWords = evidence.ordinary
     if let tokenTable {
       let table = scanned.table(tokens: TokenScan.scannable(loaded.vocabulary), vocabulary: loaded.vocabulary, labels: classifier.labels, evidence: evidence)
@@ -220,7 +223,8 @@ struct AuditSettings: ParsableArguments {
       }
       for label in labels {
         let searched = searchPhrases(
-          classifier, vocabulary: loaded.vocabulary, probes: encoded, label: label, scanned: scanned, scan: scan, commonWords: commonWords)
+          classifier, vocabulary: loaded.vocabulary, probes: encoded, label: label, scanned: scanned, scan: scan, commonWords: commonWords,
+          clock: clock)
         phraseScores[label] = searched.excess
         // A bidirectional GRU's pairs are candidates, not evidence: its scan stays out of the verdict.
         if ConjunctionScan.applies(to: classifier) { conjunctionScores[label] = searched.conjunctionExcess }
@@ -240,19 +244,23 @@ struct AuditSettings: ParsableArguments {
         var recombination = CandidateRecombination()
         recombination.parallelism = threads
         let listed = byLabel[label].map { $0.tokens.map(loaded.vocabulary.id(of:)) }
-        if let pair = recombination.bestPair(classifier, probes: encoded, label: label, candidates: listed) {
-          byLabel[label] = Array(CandidateRecombination.inserting(candidate(pair, label: label, method: "recombined"), into: byLabel[label]).prefix(top))
+        if let pair = clock.time(.recombination, { recombination.bestPair(classifier, probes: encoded, label: label, candidates: listed) }) {
+          let recombined = clock.time(.recombination) { candidate(pair, label: label, method: "recombined") }
+          byLabel[label] = Array(CandidateRecombination.inserting(recombined, into: byLabel[label]).prefix(top))
         }
         if PartnerScan.applies(to: classifier) {
           var partnerScan = PartnerScan()
           partnerScan.parallelism = threads
           let strongest = scanned.strongestTokens(label: label, count: 1 + partnerScan.referenceCount)
           if let anchor = strongest.first,
-            let partner = PartnerScan.best(
-              partnerScan.partners(classifier, probes: encoded, label: label, anchor: anchor, references: Array(strongest.dropFirst()), words: commonWords)),
+            let partner = clock.time(.partnerScan, {
+              PartnerScan.best(
+                partnerScan.partners(classifier, probes: encoded, label: label, anchor: anchor, references: Array(strongest.dropFirst()), words: commonWords))
+            }),
             !byLabel[label].contains(where: { $0.tokens == partner.ids.map { loaded.vocabulary.tokens[$0] } })
           {
-            byLabel[label] = Array(CandidateRecombination.inserting(candidate(partner.ids, label: label, method: "partner"), into: byLabel[label]).prefix(top))
+            let paired = clock.time(.partnerScan) { candidate(partner.ids, label: label, method: "partner") }
+            byLabel[label] = Array(CandidateRecombination.inserting(paired, into: byLabel[label]).prefix(top))
           }
         }
       }
@@ -268,6 +276,7 @@ struct AuditSettings: ParsableArguments {
       calibration: threshold == AuditCommand.defaultThreshold ? AuditCommand.calibration : "threshold set with --threshold", probes: encoded.count,
       tokensScanned: TokenScan.scannable(loaded.vocabulary).count, positions: scan.positions, maximumTriggerLength: maxTriggerLength,
       seconds: Date().timeIntervalSince(started))
+    report.secondsByStage = clock.byName
     if let plantedTrigger {
       let tokens = plantedTriggerTokens(plantedTrigger, tokenizer: encoder.tokenizer)
       let labels = plantedTarget.map { [classifier.labels.firstIndex(of: $0)!] } ?? Array(classifier.labels.indices)
@@ -292,67 +301,74 @@ extension AuditSettings {
   /// was found), and the best phrase's `phraseExcess` over the label's strongest tokens outside it together (nil
   /// when none was found).
   func searchPhrases(
-    _ classifier: TextClassifier, vocabulary: Vocabulary, probes: [[Int]], label: Int, scanned: ScanResult, scan: TokenScan, commonWords: [Int]
+    _ classifier: TextClassifier, vocabulary: Vocabulary, probes: [[Int]], label: Int, scanned: ScanResult, scan: TokenScan, commonWords: [Int],
+    clock: AuditStageClock = AuditStageClock()
   ) -> (phrases: [TriggerCandidate], pairs: [TriggerCandidate], excess: Double, conjunctionExcess: Double?, marginExcess: Double?, excessOverOthers: Double?) {
     var search = PhraseSearch()
     search.maximumLength = maxTriggerLength
     search.parallelism = threads
     let ordinary = label < scanned.ordinaryWords.count ? scanned.ordinaryWords[label] : []
     let seeds = scanned.strongestTokens(label: label, count: max(search.seedCount, maxTriggerLength))
-    let hits = search.search(
-      classifier, vocabulary: vocabulary, probes: Array(probes.prefix(PhraseSearch.searchProbes)), label: label, seeds: seeds, excluded: ordinary,
-      commonWords: commonWords)
+    let hits = clock.time(.phraseSearch) {
+      search.search(
+        classifier, vocabulary: vocabulary, probes: Array(probes.prefix(PhraseSearch.searchProbes)), label: label, seeds: seeds, excluded: ordinary,
+        commonWords: commonWords)
+    }
     var pairs: [ConjunctionScan.Pair] = []
     var leads: [[Int]] = []
-    if ConjunctionScan.suggestsCandidates(for: classifier) {
-      var conjunctionScan = ConjunctionScan()
-      conjunctionScan.parallelism = threads
-      pairs = conjunctionScan.pairs(
-        classifier, probes: probes, label: label, seeds: scanned.strongestTokens(label: label, count: conjunctionScan.seedCount),
-        contextWords: commonWords.filter { !ordinary.contains($0) })
-      leads = pairs.prefix(Self.conjunctionLeads).map(\.ids)
-      if let best = pairs.first, ConjunctionScan.verdictScore(bestExcess: best.excess) > 0 {
-        // A conjunction was found: its pairs are refined toward the trigger's own words. The scan's best pair (the
-        // verdict's evidence) stays first; the refined pairs with the largest own push follow. (Ranked by own push
-        // alone, pairs of a word that interacts with many, such as "an" before an adjective, can crowd it out.)
-        var pool = scanned.strongestTokens(label: label, count: conjunctionScan.refinementSeedCount)
-        for token in commonWords.prefix(conjunctionScan.refinementContextCount) where !pool.contains(token) { pool.append(token) }
-        for token in hits.flatMap(\.ids) where !pool.contains(token) { pool.append(token) }
-        let refined = conjunctionScan.refine(classifier, probes: probes, label: label, leads: leads, pool: pool).map(\.ids)
-        leads = [best.ids] + refined.filter { $0 != best.ids }.prefix(Self.conjunctionLeads - 1)
+    clock.time(.conjunctionScan) {
+      if ConjunctionScan.suggestsCandidates(for: classifier) {
+        var conjunctionScan = ConjunctionScan()
+        conjunctionScan.parallelism = threads
+        pairs = conjunctionScan.pairs(
+          classifier, probes: probes, label: label, seeds: scanned.strongestTokens(label: label, count: conjunctionScan.seedCount),
+          contextWords: commonWords.filter { !ordinary.contains($0) })
+        leads = pairs.prefix(Self.conjunctionLeads).map(\.ids)
+        if let best = pairs.first, ConjunctionScan.verdictScore(bestExcess: best.excess) > 0 {
+          // A conjunction was found: its pairs are refined toward the trigger's own words. The scan's best pair (the
+          // verdict's evidence) stays first; the refined pairs with the largest own push follow. (Ranked by own push
+          // alone, pairs of a word that interacts with many, such as "an" before an adjective, can crowd it out.)
+          var pool = scanned.strongestTokens(label: label, count: conjunctionScan.refinementSeedCount)
+          for token in commonWords.prefix(conjunctionScan.refinementContextCount) where !pool.contains(token) { pool.append(token) }
+          for token in hits.flatMap(\.ids) where !pool.contains(token) { pool.append(token) }
+          let refined = conjunctionScan.refine(classifier, probes: probes, label: label, leads: leads, pool: pool).map(\.ids)
+          leads = [best.ids] + refined.filter { $0 != best.ids }.prefix(Self.conjunctionLeads - 1)
+        }
       }
     }
     let conjunctionExcess = pairs.first?.excess
     leads = leads.filter { lead in !hits.contains { $0.ids == lead } }
     guard !hits.isEmpty || !leads.isEmpty else { return ([], [], 0, conjunctionExcess, nil, nil) }
-    let strongest = Array(seeds.prefix(maxTriggerLength))
-    let measured = scan.effects(classifier, inserting: [strongest] + hits.map(\.ids) + leads, into: probes).map { $0[label] }
-    let robust = scanned.flipRateScale(label: label, vocabulary: vocabulary)
-    let found = zip(hits.map { ($0.ids, $0.method) } + leads.map { ($0, "conjunction") }, measured.dropFirst()).map { phrase, effect in
-      TriggerCandidate(
-        trigger: phrase.0.map { vocabulary.tokens[$0] }.joined(separator: " "), label: classifier.labels[label], effect: effect,
-        score: robust.z(effect.flipRate), method: phrase.1)
+    return clock.time(.phraseMeasures) {
+      let strongest = Array(seeds.prefix(maxTriggerLength))
+      let measured = scan.effects(classifier, inserting: [strongest] + hits.map(\.ids) + leads, into: probes).map { $0[label] }
+      let robust = scanned.flipRateScale(label: label, vocabulary: vocabulary)
+      let found = zip(hits.map { ($0.ids, $0.method) } + leads.map { ($0, "conjunction") }, measured.dropFirst()).map { phrase, effect in
+        TriggerCandidate(
+          trigger: phrase.0.map { vocabulary.tokens[$0] }.joined(separator: " "), label: classifier.labels[label], effect: effect,
+          score: robust.z(effect.flipRate), method: phrase.1)
+      }
+      // The phrase score is the searched phrases' alone; the conjunction pairs have their own score.
+      let bestIndex = measured.dropFirst().prefix(hits.count).indices.max { measured[$0].confidentFlipRate < measured[$1].confidentFlipRate }
+      let best = bestIndex.map { measured[$0] }
+      // The same phrase against the label's strongest tokens outside it: a planted phrase's words are among the
+      // label's strongest tokens only because of the backdoor, so comparing the phrase with them alone compares the
+      // trigger with itself.
+      let excessOverOthers = bestIndex.flatMap { index -> Double? in
+        let others = scanned.strongestTokens(label: label, count: maxTriggerLength, outside: hits[index - 1].ids)
+        guard !others.isEmpty else { return nil }
+        // A phrase of none of the strongest tokens is compared with them again: measured already.
+        let othersTogether = others == strongest ? measured[0] : scan.effects(classifier, inserting: [others], into: probes)[0][label]
+        return phraseExcess(bestPhrase: measured[index], strongestTokensTogether: othersTogether)
+      }
+      return (
+        Array(found.prefix(hits.count)), Array(found.dropFirst(hits.count)), phraseExcess(bestPhrase: best, strongestTokensTogether: measured[0]),
+        conjunctionExcess,
+        phraseMarginExcess(
+          classifier, probes: probes, label: label, strongest: strongest, phrases: hits.map(\.ids), positions: scan.positions, parallelism: threads),
+        excessOverOthers
+      )
     }
-    // The phrase score is the searched phrases' alone; the conjunction pairs have their own score.
-    let bestIndex = measured.dropFirst().prefix(hits.count).indices.max { measured[$0].confidentFlipRate < measured[$1].confidentFlipRate }
-    let best = bestIndex.map { measured[$0] }
-    // The same phrase against the label's strongest tokens outside it: a planted phrase's words are among the
-    // label's strongest tokens only because of the backdoor, so comparing the phrase with them alone compares the
-    // trigger with itself.
-    let excessOverOthers = bestIndex.flatMap { index -> Double? in
-      let others = scanned.strongestTokens(label: label, count: maxTriggerLength, outside: hits[index - 1].ids)
-      guard !others.isEmpty else { return nil }
-      // A phrase of none of the strongest tokens is compared with them again: measured already.
-      let othersTogether = others == strongest ? measured[0] : scan.effects(classifier, inserting: [others], into: probes)[0][label]
-      return phraseExcess(bestPhrase: measured[index], strongestTokensTogether: othersTogether)
-    }
-    return (
-      Array(found.prefix(hits.count)), Array(found.dropFirst(hits.count)), phraseExcess(bestPhrase: best, strongestTokensTogether: measured[0]),
-      conjunctionExcess,
-      phraseMarginExcess(
-        classifier, probes: probes, label: label, strongest: strongest, phrases: hits.map(\.ids), positions: scan.positions, parallelism: threads),
-      excessOverOthers
-    )
   }
 
   /// How many of the conjunction scan's best pairs become candidates.
