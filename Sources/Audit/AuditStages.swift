@@ -11,7 +11,7 @@ public enum AuditStage: String, CaseIterable, Sendable {
   case partnerScan = "partner_scan"
 }
 
-/// Wall-clock seconds spent in each `AuditStage`, summed over the labels searched.
+/// Wall-clock seconds spent in each `AuditStage`, summed over the labels each stage ran for.
 public final class AuditStageClock: @unchecked Sendable {
   public private(set) var seconds: [AuditStage: Double] = [:]
 

@@ -39,11 +39,11 @@ struct AuditCommand: ParsableCommand {
       pair's own push (its margin shift less its words' shifts toward the label), screened on 4 probes, measured on
       16. Three pairs join the candidates (the scan's best, then the two refined pairs that push most; without a
       conjunction, the scan's best three), and lead them when the conjunction score is the label's largest.
-      Recombination (every label searched): of the ordered pairs of words from two different candidates among the
+      Recombination (the suspected target, once the verdict is known): of the ordered pairs of words from two different candidates among the
       label's first five, inserted into 48 probes at the start and the end, the one that moves the label's margin
       most joins the candidates when it moves it further than each of its words alone ("of course" from
       "course | of tv"); candidates only.
-      Partner scan (GRU encoders, every label searched): each of the probe text's 1,000 commonest words right before
+      Partner scan (GRU encoders, the suspected target): each of the probe text's 1,000 commonest words right before
       and right after the label's strongest token, screened on 8 probes at the start and the end by the pair's own
       push; the 48 best pairs of each order measured on 48 probes beside that token and beside the label's next four
       strongest tokens; the pair whose own push beside the token most exceeds the same word's median beside the
@@ -209,18 +209,12 @@ struct AuditSettings: ParsableArguments {
     var conjunctionScores = [Double?](repeating: nil, count: classifier.labels.count)
     var marginExcesses = [Double?](repeating: nil, count: classifier.labels.count)
     var excessesOverOthers = [Double?](repeating: nil, count: classifier.labels.count)
+    // The probe text's commonest words: where the anchored phrase search starts, the conjunction and partner scans'
+    // context.
+    let commonWords = maxTriggerLength >= 2 ? evidence.commonestWords(loaded.vocabulary) : []
     if maxTriggerLength >= 2 {
-      // The probe text's commonest words: where the anchored phrase search starts, the conjunction scan's context.
-      let commonWords = evidence.commonestWords(loaded.vocabulary)
       // Every label of a binary model, else the three with the highest single-token scores.
       let labels = classifier.labels.indices.sorted { (tokenScores[$0], -$0) > (tokenScores[$1], -$1) }.prefix(3)
-      // A pair found after the phrase search, measured like the other candidates (every probe, every position).
-      func candidate(_ ids: [Int], label: Int, method: String) -> TriggerCandidate {
-        let effect = scan.effects(classifier, inserting: [ids], into: encoded)[0][label]
-        return TriggerCandidate(
-          trigger: ids.map { loaded.vocabulary.tokens[$0] }.joined(separator: " "), label: classifier.labels[label], effect: effect,
-          score: scanned.flipRateScale(label: label, vocabulary: loaded.vocabulary).z(effect.flipRate), method: method)
-      }
       for label in labels {
         let searched = searchPhrases(
           classifier, vocabulary: loaded.vocabulary, probes: encoded, label: label, scanned: scanned, scan: scan, commonWords: commonWords,
@@ -241,6 +235,25 @@ struct AuditSettings: ParsableArguments {
         } else {
           byLabel[label] = Array(PhraseSearch.merge(byLabel[label], searched.phrases + searched.pairs).prefix(top))
         }
+      }
+    }
+    let verdictScores = classifier.labels.indices.map { label in
+      labelVerdictScore(
+        token: tokenScores[label], phrase: phraseScores[label], phraseOverOthers: excessesOverOthers[label], conjunctionExcess: conjunctionScores[label],
+        marginExcess: marginExcesses[label], labelCount: classifier.labels.count)
+    }
+    if maxTriggerLength >= 2 {
+      // Pairs that only add candidates, found once the verdict is known: for the suspected target (and any label tied
+      // with it), whose list the report leads with; the other labels' lists stay as the searches left them.
+      // A pair measured like the other candidates (every probe, every position).
+      func candidate(_ ids: [Int], label: Int, method: String) -> TriggerCandidate {
+        let effect = scan.effects(classifier, inserting: [ids], into: encoded)[0][label]
+        return TriggerCandidate(
+          trigger: ids.map { loaded.vocabulary.tokens[$0] }.joined(separator: " "), label: classifier.labels[label], effect: effect,
+          score: scanned.flipRateScale(label: label, vocabulary: loaded.vocabulary).z(effect.flipRate), method: method)
+      }
+      let highest = verdictScores.max() ?? 0
+      for label in classifier.labels.indices where verdictScores[label] == highest && phraseScores[label] != nil {
         var recombination = CandidateRecombination()
         recombination.parallelism = threads
         let listed = byLabel[label].map { $0.tokens.map(loaded.vocabulary.id(of:)) }
@@ -264,11 +277,6 @@ struct AuditSettings: ParsableArguments {
           }
         }
       }
-    }
-    let verdictScores = classifier.labels.indices.map { label in
-      labelVerdictScore(
-        token: tokenScores[label], phrase: phraseScores[label], phraseOverOthers: excessesOverOthers[label], conjunctionExcess: conjunctionScores[label],
-        marginExcess: marginExcesses[label], labelCount: classifier.labels.count)
     }
     var report = AuditReport(
       candidatesByLabel: byLabel, verdictScores: verdictScores, tokenScores: tokenScores, phraseScores: phraseScores,
