@@ -39,15 +39,16 @@ struct AuditCommand: ParsableCommand {
       pair's own push (its margin shift less its words' shifts toward the label), screened on 4 probes, measured on
       16. Three pairs join the candidates (the scan's best, then the two refined pairs that push most; without a
       conjunction, the scan's best three), and lead them when the conjunction score is the label's largest.
-      Recombination (the suspected target, once the verdict is known): of the ordered pairs of words from two different candidates among the
-      label's first five, inserted into 48 probes at the start and the end, the one that moves the label's margin
-      most joins the candidates when it moves it further than each of its words alone ("of course" from
-      "course | of tv"); candidates only.
-      Partner scan (GRU encoders, the suspected target): each of the probe text's 1,000 commonest words right before
-      and right after the label's strongest token, screened on 8 probes at the start and the end by the pair's own
-      push; the 48 best pairs of each order measured on 48 probes beside that token and beside the label's next four
-      strongest tokens; the pair whose own push beside the token most exceeds the same word's median beside the
-      others joins the candidates when both are positive ("mind you" from `mind`); candidates only.
+      Recombination (the suspected target's list, once the verdict is known): of the ordered pairs of words from
+      two different candidates among the label's first five, inserted into 48 probes at the start and the end, the
+      one that moves the label's margin most joins the candidates when it moves it further than each of its words
+      alone ("of course" from "course | of tv"); candidates only.
+      Partner scan (GRU encoders, the suspected target's list): each of the probe text's 1,000 commonest words
+      right before and right after the label's strongest token, screened on 8 probes at the start and the end by the
+      pair's own push; the 48 best pairs of each order measured on 48 probes beside that token and beside the
+      label's next four strongest tokens; the pair whose own push beside the token most exceeds the same word's
+      median beside the others joins the candidates when both are positive ("mind you" from `mind`); candidates
+      only.
       Verdict: for each label the largest of four scores. Token score: the best token's confident flip rate less
       the third token's (a planted trigger overrides strong evidence on its own, and a phrase trigger may split its
       effect over two of its words; ordinary words come in crowds and tip borderline probes). Phrase score: the best
