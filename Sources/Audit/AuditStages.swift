@@ -12,7 +12,7 @@ public enum AuditStage: String, CaseIterable, Sendable {
 }
 
 /// Wall-clock seconds spent in each `AuditStage`, summed over the labels each stage ran for.
-public final class AuditStageClock: @unchecked Sendable {
+public final class AuditStageClock {
   public private(set) var seconds: [AuditStage: Double] = [:]
 
   public init() {}

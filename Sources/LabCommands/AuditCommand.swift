@@ -308,10 +308,10 @@ extension AuditSettings {
   /// `phraseExcess` over the label's strongest single tokens put together, the scan's best pair's excess (nil when
   /// the scan was not run; refining does not change it), the searched phrases' `phraseMarginExcess` (nil when none
   /// was found), and the best phrase's `phraseExcess` over the label's strongest tokens outside it together (nil
-  /// when none was found).
+  /// when none was found). Its stages' times are added to `clock`.
   func searchPhrases(
     _ classifier: TextClassifier, vocabulary: Vocabulary, probes: [[Int]], label: Int, scanned: ScanResult, scan: TokenScan, commonWords: [Int],
-    clock: AuditStageClock = AuditStageClock()
+    clock: AuditStageClock
   ) -> (phrases: [TriggerCandidate], pairs: [TriggerCandidate], excess: Double, conjunctionExcess: Double?, marginExcess: Double?, excessOverOthers: Double?) {
     var search = PhraseSearch()
     search.maximumLength = maxTriggerLength
