@@ -66,4 +66,14 @@ public struct CandidateRecombination: Sendable {
     result.insert(pair, at: index)
     return result
   }
+
+  /// `candidates` with the one at `listed` moved up to the place `inserting` would give it; one listed there or
+  /// higher already stays where it is.
+  public static func promoting(at listed: Int, in candidates: [TriggerCandidate]) -> [TriggerCandidate] {
+    var result = candidates
+    let candidate = result.remove(at: listed)
+    let index = result.firstIndex { $0.ordinary || $0.flipRate < candidate.flipRate } ?? result.endIndex
+    result.insert(candidate, at: min(index, listed))
+    return result
+  }
 }

@@ -47,8 +47,8 @@ struct AuditCommand: ParsableCommand {
       right before and right after the label's strongest token, screened on 8 probes at the start and the end by the
       pair's own push; the 48 best pairs of each order measured on 48 probes beside that token and beside the
       label's next four strongest tokens; the pair whose own push beside the token most exceeds the same word's
-      median beside the others joins the candidates when both are positive ("mind you" from `mind`); candidates
-      only.
+      median beside the others joins the candidates when both are positive ("mind you" from `mind`), or moves up
+      to its place when another search listed it lower; candidates only.
       Verdict: for each label the largest of four scores. Token score: the best token's confident flip rate less
       the third token's (a planted trigger overrides strong evidence on its own, and a phrase trigger may split its
       effect over two of its words; ordinary words come in crowds and tip borderline probes). Phrase score: the best
@@ -270,11 +270,16 @@ struct AuditSettings: ParsableArguments {
             let partner = clock.time(.partnerScan, {
               PartnerScan.best(
                 partnerScan.partners(classifier, probes: encoded, label: label, anchor: anchor, references: Array(strongest.dropFirst()), words: commonWords))
-            }),
-            !byLabel[label].contains(where: { $0.tokens == partner.ids.map { loaded.vocabulary.tokens[$0] } })
+            })
           {
-            let paired = clock.time(.partnerScan) { candidate(partner.ids, label: label, method: "partner") }
-            byLabel[label] = Array(CandidateRecombination.inserting(paired, into: byLabel[label]).prefix(top))
+            let tokens = partner.ids.map { loaded.vocabulary.tokens[$0] }
+            if let listed = byLabel[label].firstIndex(where: { $0.tokens == tokens }) {
+              // Another search listed the pair already, measured the same way: it moves up to the partner's place.
+              byLabel[label] = CandidateRecombination.promoting(at: listed, in: byLabel[label])
+            } else {
+              let paired = clock.time(.partnerScan) { candidate(partner.ids, label: label, method: "partner") }
+              byLabel[label] = Array(CandidateRecombination.inserting(paired, into: byLabel[label]).prefix(top))
+            }
           }
         }
       }

@@ -560,6 +560,13 @@ private final class SyntheticMargins: ConjunctionScan.MarginSource {
   #expect(CandidateRecombination.inserting(candidate("of course", 1), into: listed).map(\.trigger) == ["course", "of course", "of tv", "fine"])
   #expect(CandidateRecombination.inserting(candidate("tv course", 0.5), into: listed).map(\.trigger) == ["course", "of tv", "tv course", "fine"])
   #expect(CandidateRecombination.inserting(candidate("a b", 0.1), into: [candidate("c", 0.2)]).map(\.trigger) == ["c", "a b"])
+
+  // A pair another search listed lower moves up to its place by flip rate; one listed at or above it stays.
+  let searched = [candidate("mind has", 0.675), candidate("charming precisely", 0.646), candidate("mind charming", 0.85), candidate("mind you", 0.742)]
+  #expect(CandidateRecombination.promoting(at: 3, in: searched).map(\.trigger) == ["mind you", "mind has", "charming precisely", "mind charming"])
+  #expect(CandidateRecombination.promoting(at: 0, in: searched) == searched, "listed above its flip-rate place: not moved down")
+  #expect(CandidateRecombination.promoting(at: 1, in: listed + [candidate("x y", 0.95)]).map(\.trigger) == ["course", "of tv", "fine", "x y"])
+  #expect(CandidateRecombination.promoting(at: 3, in: listed + [candidate("x y", 0.95)]).map(\.trigger) == ["course", "x y", "of tv", "fine"], "ahead of ordinary words")
 }
 
 @Test func thePartnerScanRanksTheWordThatPushesOnlyBesideTheAnchorFirst() throws {
