@@ -62,8 +62,7 @@ public struct CandidateRecombination: Sendable {
   /// label stay last, as in `PhraseSearch.merge`).
   public static func inserting(_ pair: TriggerCandidate, into candidates: [TriggerCandidate]) -> [TriggerCandidate] {
     var result = candidates
-    let index = result.firstIndex { $0.ordinary || $0.flipRate < pair.flipRate } ?? result.endIndex
-    result.insert(pair, at: index)
+    result.insert(pair, at: place(of: pair, in: result))
     return result
   }
 
@@ -72,8 +71,12 @@ public struct CandidateRecombination: Sendable {
   public static func promoting(at listed: Int, in candidates: [TriggerCandidate]) -> [TriggerCandidate] {
     var result = candidates
     let candidate = result.remove(at: listed)
-    let index = result.firstIndex { $0.ordinary || $0.flipRate < candidate.flipRate } ?? result.endIndex
-    result.insert(candidate, at: min(index, listed))
+    result.insert(candidate, at: min(place(of: candidate, in: result), listed))
     return result
+  }
+
+  /// Where `pair` goes among `candidates`: before the first it flips more probes than, or the first ordinary word.
+  static func place(of pair: TriggerCandidate, in candidates: [TriggerCandidate]) -> Int {
+    candidates.firstIndex { $0.ordinary || $0.flipRate < pair.flipRate } ?? candidates.endIndex
   }
 }
