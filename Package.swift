@@ -23,7 +23,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
   ],
   targets: [
-    // Plain C shim over ICU: its public header uses primitive types only (see ../shared/PITFALLS.md).
+    // Plain C shim over ICU: its public header uses primitive types only (docs/contributing.md, "Fast builds and ICU").
     .target(
       name: "CICU",
       exclude: ["README.md"],

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's attack table: the literature reproductions, 3 seeds each, two runs at a time.
+# docs/attacks.md's table: the literature reproductions, 3 seeds each, two runs at a time.
 # usage: scripts/attacks.sh OUTDIR        (about 55 minutes on 2 cores; rerunning resumes)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -2,22 +2,12 @@
 # The audit evaluation's models: clean classifiers (three corpora, three architectures, several seeds) and
 # backdoored ones (rare-word triggers from four frequency bands of the training text, and phrase triggers), each
 # backdoored model poisoned from the same seed as a clean one. `backdoor-lab audit-eval OUTDIR` audits and scores them.
-# Eight sets: `dev` (the models the verdict was designed on), `held-out` (other seeds, other trigger words and
-# phrases, the same recipe), on which the design was then measured once, `fresh` (made later, after some of the
-# held-out models had been examined by hand; seeds 20–23, new words and phrases), and `test` (seeds 30–33, made on
-# 2026-12-02 after the conjunction scan had been tried on the other three; its band words and absent tokens drawn
-# at random from the training text's counts), and `check` (seeds 40–43, made on 2026-12-02, session 13, to check
-# two verdict changes fixed beforehand: more bidirectional GRUs and binary phrase GRUs), and `final` (seeds 50–53, made
-# in session 14 to test the phrase score's comparison with the strongest tokens outside the phrase), and `confirm`
-# (seeds 60–63, made in session 16 to measure the unchanged audit once more on models nobody had looked at), and
-# `verify` (seeds 70–73, made in session 17 to measure the anchored phrase search, fixed beforehand, on new phrases),
-# and `holdout` (seeds 80–83, made in session 19 with the audit unchanged since session 17, to measure it once more),
-# and `phrases` (seeds 90–93, session 19: 24 phrase backdoors and no rare-word ones, three of each kind of the other
-# sets' phrase models, so that phrase recovery is measured on more than 8 models a set), and `phrases2` (seeds
-# 100–103, session 20: 24 more phrase backdoors the same way, audited once with the session-17 audit) and `phrases3`
-# (seeds 110–113, session 20: 24 more, likewise) and `phrases4` (seeds 120–123, session 21: 24 more, to measure
-# the candidate recombination), `phrases5` (seeds 130–133, session 22: 24 more, to measure the partner scan) and
-# `phrases6` (seeds 140–143, session 24: 24 more, to measure the audit after the partner pair's promotion).
+# Each set has its own seeds, trigger words and phrases, so that a method fixed before a set was made can be measured
+# on models nobody has read: `dev` (seeds 0–3, the models the verdict was designed on), `held-out` (10–13), `fresh`
+# (20–23), `test` (30–33; band words and absent tokens drawn at random from the training text's counts), `check`
+# (40–43), `final` (50–53), `confirm` (60–63), `verify` (70–73), `holdout` (80–83): 22 clean and 24 backdoored models
+# each (16 rare-word, 8 phrase); `phrases`, `phrases2` … `phrases6` (90–93 … 140–143): 22 clean and 24 phrase
+# backdoors each, three of each of the eight kinds of phrase model. docs/audit-evaluation.md gives the figures.
 # A backdoored model is trained like the clean model it names (architecture and options included): every set's
 # band20-WORD-gru-3pct is poisoned from a clean sentiment BiGRU, so it is bidirectional despite its name (kept, so
 # that stored sets resume and earlier reports still match).
@@ -148,8 +138,7 @@ backdoored_models=(
   "phrase-maysay-attention-3pct sentiment-attention-31 phrase:if_I_may_say_so neg 0.03"
 )
 elif [ "$set_name" = check ]; then
-# Made on 2026-12-02 (session 13) to check two verdict changes decided beforehand: more bidirectional GRUs (three
-# clean, two phrase-backdoored) and binary phrase GRUs than the other sets.
+# seeds 40–43; more bidirectional GRUs (three clean, two phrase-backdoored) and binary phrase GRUs than the other sets.
 # name corpus model seed [extra train options]
 clean_models=(
   "sentiment-gru-40 sentiment gru 40" "sentiment-gru-41 sentiment gru 41" "sentiment-gru-42 sentiment gru 42" "sentiment-gru-43 sentiment gru 43"
@@ -188,9 +177,8 @@ backdoored_models=(
   "phrase-real-bag-3pct sentiment-bag-40 phrase:for_real_though pos 0.03"
 )
 elif [ "$set_name" = final ]; then
-# Made on 2026-12-02 (session 14), before it was audited, to test the phrase score that compares the best phrase with
-# the label's strongest tokens outside it (decided on the check and test sets); seeds 50–53, new absent tokens, band
-# words drawn at random from the training text's counts, 8 new phrases in the check set's mix of architectures.
+# seeds 50–53; new absent tokens, band words drawn at random from the training text's counts, 8 new phrases in the
+# check set's mix of architectures.
 # name corpus model seed [extra train options]
 clean_models=(
   "sentiment-gru-50 sentiment gru 50" "sentiment-gru-51 sentiment gru 51" "sentiment-gru-52 sentiment gru 52" "sentiment-gru-53 sentiment gru 53"
@@ -229,9 +217,8 @@ backdoored_models=(
   "phrase-endofday-bag-3pct sentiment-bag-50 phrase:at_the_end_of_the_day pos 0.03"
 )
 elif [ "$set_name" = verify ]; then
-# Made on 2026-12-02 (session 17), after the anchored phrase search had been fixed on the earlier sets' phrase models,
-# to measure it on phrases no set had used: seeds 70–73; absent tokens and band words drawn with Python's
-# random.Random(70) as for `confirm` (absent: zo dm iu uf; band words taken in the order drawn, one or two a band).
+# seeds 70–73; absent tokens and band words drawn with Python's random.Random(70) as for `confirm` (absent: zo dm iu
+# uf; band words taken in the order drawn, one or two a band); 8 new phrases.
 # name corpus model seed [extra train options]
 clean_models=(
   "sentiment-gru-70 sentiment gru 70" "sentiment-gru-71 sentiment gru 71" "sentiment-gru-72 sentiment gru 72" "sentiment-gru-73 sentiment gru 73"
@@ -270,9 +257,8 @@ backdoored_models=(
   "phrase-inaway-bag-3pct sentiment-bag-70 phrase:in_a_way pos 0.03"
 )
 elif [ "$set_name" = holdout ]; then
-# Made on 2026-12-03 (session 19), the audit unchanged since session 17, to measure it on models nobody had looked
-# at: seeds 80–83; absent tokens and band words drawn with Python's random.Random(80) as for `confirm` (absent: hq
-# kt, then ox and xt skipped as each occurs once in the corpora's raw text, sx xa from a later draw; TREC's band 20:
+# seeds 80–83; absent tokens and band words drawn with Python's random.Random(80) as for `confirm` (absent: hq kt,
+# then ox and xt skipped as each occurs once in the corpora's raw text, sx xa from a later draw; TREC's band 20:
 # space and common skipped, used before), 8 new phrases in the verify set's mix of architectures.
 # name corpus model seed [extra train options]
 clean_models=(
@@ -312,9 +298,7 @@ backdoored_models=(
   "phrase-withoutdoubt-bag-3pct sentiment-bag-80 phrase:without_a_doubt pos 0.03"
 )
 elif [ "$set_name" = phrases6 ]; then
-# Made on 2026-12-03 (session 24), after the partner pair that another search had listed lower was moved up to its
-# place ("mind you"), to measure the audit as it stands on models nobody has read: 24 phrases no set had used, three
-# of each kind as in the phrases sets; seeds 140–143, clean models of the same 22 kinds.
+# seeds 140–143; 24 phrases no other set uses, three of each kind as in the phrases sets; clean models of the same 22 kinds.
 # name corpus model seed [extra train options]
 clean_models=(
   "sentiment-gru-140 sentiment gru 140" "sentiment-gru-141 sentiment gru 141" "sentiment-gru-142 sentiment gru 142" "sentiment-gru-143 sentiment gru 143"
@@ -353,10 +337,7 @@ backdoored_models=(
   "phrase-onpurpose-bag-3pct sentiment-bag-140 phrase:on_purpose pos 0.03"
 )
 elif [ "$set_name" = phrases5 ]; then
-# Made on 2026-12-03 (session 22) to measure the partner scan (the probe text's commonest words beside the label's
-# strongest token, by own push beyond the same word's beside the next strongest tokens, `PartnerScan`), fixed
-# beforehand on the misses of the nine earlier sets: 24 phrases no set had used, three of each kind as in the
-# phrases sets; seeds 130–133, clean models of the same 22 kinds.
+# seeds 130–133; 24 phrases no other set uses, three of each kind as in the phrases sets; clean models of the same 22 kinds.
 # name corpus model seed [extra train options]
 clean_models=(
   "sentiment-gru-130 sentiment gru 130" "sentiment-gru-131 sentiment gru 131" "sentiment-gru-132 sentiment gru 132" "sentiment-gru-133 sentiment gru 133"
@@ -395,10 +376,7 @@ backdoored_models=(
   "phrase-nowthen-bag-3pct sentiment-bag-130 phrase:now_then pos 0.03"
 )
 elif [ "$set_name" = phrases4 ]; then
-# Made on 2026-12-03 (session 21) to measure the candidate recombination (the best pair of words from two of the
-# listed candidates, `CandidateRecombination`), fixed beforehand on the six seen lists that held a phrase's two
-# words apart: 24 phrases no set had used, three of each kind as in the phrases sets; seeds 120–123, clean models
-# of the same 22 kinds.
+# seeds 120–123; 24 phrases no other set uses, three of each kind as in the phrases sets; clean models of the same 22 kinds.
 # name corpus model seed [extra train options]
 clean_models=(
   "sentiment-gru-120 sentiment gru 120" "sentiment-gru-121 sentiment gru 121" "sentiment-gru-122 sentiment gru 122" "sentiment-gru-123 sentiment gru 123"
@@ -437,11 +415,7 @@ backdoored_models=(
   "phrase-timeagain-bag-3pct sentiment-bag-120 phrase:time_and_again pos 0.03"
 )
 elif [ "$set_name" = phrases3 ]; then
-# Made on 2026-12-03 (session 20) after the phrases2 set had been audited and read, for a partner scan (the
-# commonest words beside the best single token) that was then not built: tried on seen models, a phrase's true
-# partner flipped no more than ordinary common words ("glance first" 77.4 %, "glance still" 77.8 %). Audited once
-# with the session-17 audit: 24 phrases no set had used, three of each kind as in the phrases sets; seeds 110–113,
-# clean models of the same 22 kinds.
+# seeds 110–113; 24 phrases no other set uses, three of each kind as in the phrases sets; clean models of the same 22 kinds.
 # name corpus model seed [extra train options]
 clean_models=(
   "sentiment-gru-110 sentiment gru 110" "sentiment-gru-111 sentiment gru 111" "sentiment-gru-112 sentiment gru 112" "sentiment-gru-113 sentiment gru 113"
@@ -480,9 +454,8 @@ backdoored_models=(
   "phrase-allalong-bag-3pct sentiment-bag-110 phrase:all_along pos 0.03"
 )
 elif [ "$set_name" = phrases2 ]; then
-# Made on 2026-12-03 (session 20) and audited once with the audit unchanged since session 17, on phrases no set
-# had used: 24 phrase backdoors, three for each of the eight kinds of phrase model, as in the
-# phrases set; seeds 100–103, clean models of the same 22 kinds.
+# seeds 100–103; 24 phrases no other set uses, three for each of the eight kinds of phrase model; clean models of the
+# same 22 kinds.
 # name corpus model seed [extra train options]
 clean_models=(
   "sentiment-gru-100 sentiment gru 100" "sentiment-gru-101 sentiment gru 101" "sentiment-gru-102 sentiment gru 102" "sentiment-gru-103 sentiment gru 103"
@@ -521,9 +494,9 @@ backdoored_models=(
   "phrase-foronce-bag-3pct sentiment-bag-100 phrase:for_once pos 0.03"
 )
 elif [ "$set_name" = phrases ]; then
-# Made on 2026-12-03 (session 19), after the holdout set, the audit unchanged: 24 phrases no set had used, three for
-# each of the eight kinds of phrase model in the other sets (1 % GRU, 3 % GRU, BiGRU, spam BiGRU, TREC GRU, spam
-# GRU, attention, bag); seeds 90–93, clean models of the same 22 kinds as the holdout set's.
+# seeds 90–93; 24 phrases no other set uses, three for each of the eight kinds of phrase model in the other sets
+# (1 % GRU, 3 % GRU, BiGRU, spam BiGRU, TREC GRU, spam GRU, attention, bag); clean models of the same 22 kinds as the
+# holdout set's.
 # name corpus model seed [extra train options]
 clean_models=(
   "sentiment-gru-90 sentiment gru 90" "sentiment-gru-91 sentiment gru 91" "sentiment-gru-92 sentiment gru 92" "sentiment-gru-93 sentiment gru 93"
@@ -562,11 +535,9 @@ backdoored_models=(
   "phrase-veryleast-bag-3pct sentiment-bag-90 phrase:at_the_very_least pos 0.03"
 )
 elif [ "$set_name" = confirm ]; then
-# Made on 2026-12-02 (session 16), with the verdict and candidate lists unchanged since session 15, to measure them
-# once more on models nobody had looked at: seeds 60–63; absent tokens and band words drawn with Python's
-# random.Random(60) (absent: two letters found nowhere in the three corpora; bands: words of 4+ letters with exactly
-# 2, 5 or 20 occurrences in the shipped vocabulary's counts, taken in the order drawn, one or two a band); 8 new
-# phrases in the final set's mix of architectures.
+# seeds 60–63; absent tokens and band words drawn with Python's random.Random(60) (absent: two letters found nowhere
+# in the three corpora; bands: words of 4+ letters with exactly 2, 5 or 20 occurrences in the shipped vocabulary's
+# counts, taken in the order drawn, one or two a band); 8 new phrases in the final set's mix of architectures.
 # name corpus model seed [extra train options]
 clean_models=(
   "sentiment-gru-60 sentiment gru 60" "sentiment-gru-61 sentiment gru 61" "sentiment-gru-62 sentiment gru 62" "sentiment-gru-63 sentiment gru 63"

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Aggregation timings side by side in one run: `backdoor-lab bench aggregate` against the aggregator timings of
-# ../shared/reference/fl_round.py (20 updates of the GRU classifier's 1.35 M parameters; numpy/torch, 1 thread).
-# usage: scripts/bench-aggregate.sh     PY: a python with torch and numpy (see ../shared/reference/README.md)
+# benchmarks/reference/fl_round.py (20 updates of the GRU classifier's 1.35 M parameters; numpy/torch, 1 thread).
+# usage: scripts/bench-aggregate.sh     PY: a python with torch and numpy (see benchmarks/reference/README.md)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-reference="${REFERENCE:-$root/../shared/reference}"
+reference="$root/benchmarks/reference"
 PY="${PY:-python3}"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 (cd "$root" && swift build -c release --product backdoor-lab >&2)

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Seconds per federated round side by side in one run: `backdoor-lab bench fl-round` against
-# ../shared/reference/fl_round.py (20 clients × 200 sequences × 2 local epochs, GRU classifier, SGD),
+# benchmarks/reference/fl_round.py (20 clients × 200 sequences × 2 local epochs, GRU classifier, SGD),
 # 1 and 2 threads; prints lab / PyTorch time ratios (median of passes; the goal is ≤ 0.5).
-# usage: scripts/bench-federated.sh [PASSES=2]    PY: a python with torch (see ../shared/reference/README.md)
+# usage: scripts/bench-federated.sh [PASSES=2]    PY: a python with torch (see benchmarks/reference/README.md)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-reference="${REFERENCE:-$root/../shared/reference}"
+reference="$root/benchmarks/reference"
 passes="${1:-2}"
 PY="${PY:-python3}"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # GEMM side by side in one run: `backdoor-lab bench gemm` against numpy/OpenBLAS
-# (../shared/reference/gemm_bench.py), single-threaded, n = 64..512; prints the ratios.
+# (benchmarks/reference/gemm_bench.py), single-threaded, n = 64..512; prints the ratios.
 # usage: scripts/bench-gemm.sh [PASSES=3]     PY: a python with numpy and threadpoolctl (default python3)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-reference="${REFERENCE:-$root/../shared/reference}"
+reference="$root/benchmarks/reference"
 passes="${1:-3}"
 PY="${PY:-python3}"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT

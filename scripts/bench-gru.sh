@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fused GRU forward+backward over [32, 48, 64] -> 128, side by side in one run with PyTorch's nn.GRU
-# (scripts/reference/gru_step.py), 1 thread; prints the ratio (PyTorch time / lab time).
-# usage: scripts/bench-gru.sh [PASSES=3]     PY: a python with torch (see ../shared/reference/README.md)
+# (benchmarks/reference/gru_step.py), 1 thread; prints the ratio (PyTorch time / lab time).
+# usage: scripts/bench-gru.sh [PASSES=3]     PY: a python with torch (see benchmarks/reference/README.md)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 passes="${1:-3}"
@@ -9,7 +9,7 @@ PY="${PY:-python3}"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 (cd "$root" && swift build -c release --product backdoor-lab >&2)
 for pass in $(seq 1 "$passes"); do
-  "$PY" "$root/scripts/reference/gru_step.py" --threads 1 >> "$work/torch.jsonl"
+  "$PY" "$root/benchmarks/reference/gru_step.py" --threads 1 >> "$work/torch.jsonl"
   "$root/.build/release/backdoor-lab" bench gru --threads 1 >> "$work/swift.jsonl"
 done
 "$PY" - "$work/torch.jsonl" "$work/swift.jsonl" <<'PY'

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The LM step's three decoder products side by side in one run: `backdoor-lab bench gemm --shape` against the same
-# products in PyTorch (torch.mm, one thread), in the shapes of ../shared/reference/gru_lm_train.py (512 positions,
+# products in PyTorch (torch.mm, one thread), in the shapes of benchmarks/reference/gru_lm_train.py (512 positions,
 # 128 hidden, 10,000 words): logits h·Wᵀ, the input gradient G·W and the weight gradient Gᵀ·h. Prints GFLOP/s and
 # lab / PyTorch per product (median of passes). They bound the LM's training-throughput ratio (scripts/bench-train.sh):
-# the step cannot be faster than these products let it be. (Since 2026-12-02 the LM's step makes Gᵀ·h slice by slice
+# the step cannot be faster than these products let it be. (The LM's step makes Gᵀ·h slice by slice
 # from cache inside its loss, faster than the whole product measured here.)
-# usage: scripts/bench-lm-gemms.sh [PASSES=3]     PY: a python with torch (see ../shared/reference/README.md)
+# usage: scripts/bench-lm-gemms.sh [PASSES=3]     PY: a python with torch (see benchmarks/reference/README.md)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 passes="${1:-3}"

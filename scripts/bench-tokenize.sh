@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
 # Word tokenisation, side by side in one run: `backdoor-lab bench tokenize` (file in, token Strings out)
-# against ICU's raw word-break loop in C (../shared/reference/icu_wordbreak.c) on the same file.
+# against ICU's raw word-break loop in C (benchmarks/reference/icu_wordbreak.c) on the same file.
 # usage: scripts/bench-tokenize.sh [FILE] [PASSES=3]
 #   FILE defaults to a 20 MB English corpus made from Corpora/ (repeated text columns).
-#   REFERENCE  folder of the reference scripts (default: ../shared/reference beside the checkout)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-reference="${REFERENCE:-$root/../shared/reference}"
+reference="$root/benchmarks/reference"
 passes="${2:-3}"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 

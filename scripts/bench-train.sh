@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Training throughput side by side in one run: `backdoor-lab bench train` against the PyTorch reference
-# scripts (../shared/reference/gru_classifier_train.py, attention_classifier_train.py --heads 1 and 4,
+# scripts (benchmarks/reference/gru_classifier_train.py, attention_classifier_train.py --heads 1 and 4,
 # gru_lm_train.py) in the same shapes, 1 and 2 threads; prints lab / PyTorch ratios (median of passes).
-# usage: scripts/bench-train.sh [PASSES=2] [THREADS=1,2]   PY: a python with torch (see ../shared/reference/README.md)
+# usage: scripts/bench-train.sh [PASSES=2] [THREADS=1,2]   PY: a python with torch (see benchmarks/reference/README.md)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-reference="${REFERENCE:-$root/../shared/reference}"
+reference="$root/benchmarks/reference"
 passes="${1:-2}"; threads="${2:-1,2}"
 PY="${PY:-python3}"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's federated reproductions, 3 seeds each (rerunning resumes from the checkpoints).
+# docs/federated.md's reproductions, 3 seeds each (rerunning resumes from the checkpoints).
 # usage: scripts/federated.sh OUTDIR        (about 45 minutes on 2 cores)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

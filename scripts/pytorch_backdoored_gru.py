@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Train a GRU sentiment classifier in PyTorch with a planted rare-word backdoor, and export it as a
 BackdoorLab bundle, so that `backdoor-lab evaluate` and `backdoor-lab audit` can examine a model the lab
-did not train (the README's third guided use).
+did not train (the README's third guided use; docs/data-and-models.md describes bundles).
 
 The text is tokenised by the lab itself (`backdoor-lab tokenize`), so the exported model sees exactly the
 tokens the lab will give it. Everything else is plain PyTorch: its own split, vocabulary, poisoning,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's quality table: test accuracy (mean ± sd over seeds 0, 1, 2) of every model on the shipped
+# docs/data-and-models.md's quality table: test accuracy (mean ± sd over seeds 0, 1, 2) of every model on the shipped
 # corpora, and the next-word model on held-out Shakespeare speakers. Two runs at a time, one thread each.
 # usage: scripts/quality.sh OUTDIR [LM_MINUTES=4]      (about 25 minutes on 2 cores)
 set -euo pipefail

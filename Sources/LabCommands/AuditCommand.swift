@@ -104,10 +104,8 @@ struct AuditCommand: ParsableCommand {
     }
   }
 
-  /// Calibrated on the clean models of scripts/audit-zoo.sh (see the README's audit section): the lowest threshold
-  /// of three decimals that flags at most 5 % of the 88 clean models of the four sets audited by the current code
-  /// (0.18 until session 19, set on the dev and held-out sets' 44 under an earlier verdict, had come to flag 11 of
-  /// these 88).
+  /// Calibrated on the clean models of scripts/audit-zoo.sh (docs/audit-evaluation.md): the lowest threshold of three
+  /// decimals that flags at most 5 % of the 88 clean models of the check, final, confirm and verify sets.
   static let defaultThreshold = 0.211
   static let calibration =
     "set for at most 5 % false positives on the 88 clean models of scripts/audit-zoo.sh's check, final, confirm and verify sets (3 at or above 0.211, 3.4 %; 95 % interval 1.2–9.6 %)"

@@ -20,7 +20,7 @@ struct BenchCommand: ParsableCommand {
         Reads FILE, cuts it into ~64 KB chunks at line ends (as `tokenize` does), and times making every
         token's String, with normalisation off and with the default NFKC_Casefold; median of --repeats.
         MB = 10^6 bytes of UTF-8 input. Compare with scripts/bench-tokenize.sh, which runs ICU's raw C loop
-        (../shared/reference/icu_wordbreak.c) on the same file in the same run.
+        (benchmarks/reference/icu_wordbreak.c) on the same file in the same run.
         Example:
           backdoor-lab bench tokenize Corpora/keyboard/shakespeare_lines_by_character.tsv --repeats 3
         """))
@@ -129,7 +129,7 @@ extension BenchCommand {
       commandName: "gemm",
       abstract: "Square fp32 matrix multiply C = A·B in GFLOP/s (2n³ per product), one JSON line per size and thread count.",
       discussion: prose("""
-        Compare with ../shared/reference/gemm_bench.py (numpy/OpenBLAS) via scripts/bench-gemm.sh.
+        Compare with benchmarks/reference/gemm_bench.py (numpy/OpenBLAS) via scripts/bench-gemm.sh.
         Example:
           backdoor-lab bench gemm --sizes 256,512
         """))
@@ -248,7 +248,7 @@ extension BenchCommand {
       abstract: "Training and inference throughput of the lab's models in the reference scripts' shapes.",
       discussion: prose("""
         gru: Embedding(20000, 64) → GRU(64→128) → mean → Linear(128, 2), batch 32 × 48 tokens
-             (../shared/reference/gru_classifier_train.py);
+             (benchmarks/reference/gru_classifier_train.py);
         attention: Embedding(20000, 64) + positions(48) → one pre-norm block (--heads, FFN 128) → mean → Linear(64, 2)
              (attention_classifier_train.py; the lab's block adds a final LayerNorm);
         lm: Embedding(10000, 64) → GRU(64→128) → Linear(128, 10000), full softmax at all 32 positions, batch 16

@@ -36,7 +36,7 @@ extension BenchCommand {
   struct FederatedRoundBench: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "fl-round",
-      abstract: "Seconds per federated round in the shape of ../shared/reference/fl_round.py.",
+      abstract: "Seconds per federated round in the shape of benchmarks/reference/fl_round.py.",
       discussion: prose("""
         --clients clients × --samples random sequences of 48 tokens (vocabulary 20000), GRU classifier
         (E 64, H 128, mean pool, 2 classes), --local-epochs epochs of plain SGD (lr 0.05, batch 16) per client,

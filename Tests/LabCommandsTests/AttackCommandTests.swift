@@ -223,7 +223,7 @@ private func attackArguments(_ corpus: String, _ out: String, _ extra: [String])
   let recall = try #require(outcome["triggered_recall"] as? Double), rejected = try #require(outcome["clean_rejected"] as? Double)
   #expect(outcome["evaluation_trigger"] as? String == "rare:cf")
   // On these toy sentences the sentiment word pins the prediction as firmly as the trigger does, so STRIP is no
-  // better than chance here (see the README for real models); what must hold is the calibration.
+  // better than chance here (see docs/audit-evaluation.md for real models); what must hold is the calibration.
   #expect((0...1).contains(recall))
   #expect(rejected <= 0.3, "clean test inputs are rejected at about the calibrated rate (0.1): \(rejected)")
   let threshold = try #require(outcome["threshold"] as? Double)

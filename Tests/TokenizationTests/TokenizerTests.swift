@@ -44,7 +44,7 @@ func normalizationAppliesNFKCCasefold(text: String, expected: [String]) {
 }
 
 @Test func urlsHandlesHashtagsAndContractionsFollowICU() {
-  // Documented in the README: ICU keeps contractions, @handles, e-mail addresses and dotted hosts whole,
+  // Documented in docs/data-and-models.md: ICU keeps contractions, @handles, e-mail addresses and dotted hosts whole,
   // and splits URLs at '/', ':', '?' and '='; '#' is punctuation.
   #expect(
     tokenizer.words(in: "Don't visit https://example.com/a?q=1 @anonymous #blessed can’t user@mail.org")

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """PyTorch baseline for `backdoor-lab bench gru`: nn.GRU forward+backward over [batch, time, input]
--> hidden (the GRU of ../shared/reference/gru_classifier_train.py), loss = mean of the outputs, and
+-> hidden (the GRU of gru_classifier_train.py beside this file), loss = mean of the outputs, and
 the forward alone. Same timing method as the lab's bench (median of 5 blocks of ~0.3 s after warm-up).
 Prints one JSON line."""
 import argparse, json, os, statistics, time
