@@ -10,8 +10,8 @@ public struct PhraseHit: Sendable, Equatable {
   public var ids: [Int]
   /// Its effect toward the searched label on the search probes.
   public var effect: InsertionEffect
-  /// "hotflip", "relaxed" or "anchored".
-  public var method: String
+  /// `.hotflip`, `.relaxed` or `.anchored`.
+  public var method: CandidateSource
 }
 
 /// Multi-token trigger search toward one label, seeded by the single-token scan:
@@ -114,10 +114,10 @@ public struct PhraseSearch: Sendable {
         }
         beam = best(candidates, beamWidth)
       }
-      hits += beam.filter { $0.count == length }.map { PhraseHit(ids: $0, effect: measuredEffects[$0]!, method: "hotflip") }
+      hits += beam.filter { $0.count == length }.map { PhraseHit(ids: $0, effect: measuredEffects[$0]!, method: .hotflip) }
     }
     let relaxed = relaxedSearch(classifier, probes: eligible, label: label, allowed: allowed, length: maximumLength)
-    hits += best(relaxed.filter { Set($0).count == $0.count }, beamWidth).map { PhraseHit(ids: $0, effect: measuredEffects[$0]!, method: "relaxed") }
+    hits += best(relaxed.filter { Set($0).count == $0.count }, beamWidth).map { PhraseHit(ids: $0, effect: measuredEffects[$0]!, method: .relaxed) }
 
     let anchors = classifier.config.architecture == .bag ? [] : Array(commonWords.filter { !excluded.contains($0) }.prefix(anchorCount))
     if !anchors.isEmpty {
@@ -151,7 +151,7 @@ public struct PhraseSearch: Sendable {
         }
       }
       let bestElsewhere = (hits.map(\.effect.flipRate) + seeds.compactMap { measuredEffects[[$0]]?.flipRate }).max() ?? 0
-      hits += found.filter { measuredEffects[$0]!.flipRate >= bestElsewhere }.map { PhraseHit(ids: $0, effect: measuredEffects[$0]!, method: "anchored") }
+      hits += found.filter { measuredEffects[$0]!.flipRate >= bestElsewhere }.map { PhraseHit(ids: $0, effect: measuredEffects[$0]!, method: .anchored) }
     }
     return hits.sorted {
       ($0.effect.flipRate, $0.effect.logProbabilityShift) > ($1.effect.flipRate, $1.effect.logProbabilityShift)
@@ -269,39 +269,5 @@ public struct PhraseSearch: Sendable {
       }
     }
     return phrases
-  }
-
-  /// One list of single-token and phrase candidates: best flip rate first (shorter first on ties, ordinary words
-  /// last), one order of each set of words, at most `maximumPhrases` phrases, each two words or more away from the
-  /// others. A phrase is kept only when it flips at least `gainPerToken` more per extra token than every shorter
-  /// candidate made of its words: a trigger word with passengers is still the trigger word.
-  public static func merge(
-    _ singles: [TriggerCandidate], _ phrases: [TriggerCandidate], gainPerToken: Double = 0.1, maximumPhrases: Int = 5
-  ) -> [TriggerCandidate] {
-    var kept: [TriggerCandidate] = []
-    var phraseCount = 0
-    // Ordinary words of the label (`ProbeEvidence`) stay after the rest, as in the single-token list.
-    let ordered = (singles + phrases).sorted {
-      ($0.ordinary ? 0 : 1, $0.flipRate, -$0.tokens.count) > ($1.ordinary ? 0 : 1, $1.flipRate, -$1.tokens.count)
-    }
-    for candidate in ordered {
-      let tokens = Set(candidate.tokens)
-      // The same words in another order: the better order is already in.
-      if kept.contains(where: { Set($0.tokens) == tokens }) { continue }
-      // Phrases differ from each other in at least two words (else they are one phrase with a varying passenger); a
-      // shorter phrase that shares one word with a longer one, whose other two words it lacks, is not such a variant
-      // ("thought second" beside "sour second schneider").
-      if candidate.tokens.count > 1, kept.contains(where: { phrase in
-        phrase.tokens.count > 1 && tokens.subtracting(phrase.tokens).count < 2 && Set(phrase.tokens).subtracting(tokens).count < 2
-      }) { continue }
-      let dominated = (singles + kept).contains { shorter in
-        shorter.tokens.count < candidate.tokens.count && Set(shorter.tokens).isSubset(of: tokens)
-          && shorter.flipRate >= candidate.flipRate - gainPerToken * Double(candidate.tokens.count - shorter.tokens.count)
-      }
-      if dominated || (candidate.tokens.count > 1 && phraseCount >= maximumPhrases) { continue }
-      if candidate.tokens.count > 1 { phraseCount += 1 }
-      kept.append(candidate)
-    }
-    return kept
   }
 }

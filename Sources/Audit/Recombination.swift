@@ -57,26 +57,4 @@ public struct CandidateRecombination: Sendable {
     guard let best, margin(best) > max(margin([best[0]]), margin([best[1]])) else { return nil }
     return best
   }
-
-  /// `candidates` with `pair` placed before the first candidate it flips more probes than (ordinary words of the
-  /// label stay last, as in `PhraseSearch.merge`).
-  public static func inserting(_ pair: TriggerCandidate, into candidates: [TriggerCandidate]) -> [TriggerCandidate] {
-    var result = candidates
-    result.insert(pair, at: place(of: pair, in: result))
-    return result
-  }
-
-  /// `candidates` with the one at `listed` moved up to the place `inserting` would give it; one listed there or
-  /// higher already stays where it is.
-  public static func promoting(at listed: Int, in candidates: [TriggerCandidate]) -> [TriggerCandidate] {
-    var result = candidates
-    let candidate = result.remove(at: listed)
-    result.insert(candidate, at: min(place(of: candidate, in: result), listed))
-    return result
-  }
-
-  /// Where `pair` goes among `candidates`: before the first it flips more probes than, or the first ordinary word.
-  static func place(of pair: TriggerCandidate, in candidates: [TriggerCandidate]) -> Int {
-    candidates.firstIndex { $0.ordinary || $0.flipRate < pair.flipRate } ?? candidates.endIndex
-  }
 }

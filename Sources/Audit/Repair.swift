@@ -52,4 +52,25 @@ public enum Repair {
   public static func dormantFirst(_ activity: [Double]) -> [Int] {
     activity.indices.sorted { (abs(activity[$0]), $0) < (abs(activity[$1]), $1) }
   }
+
+  /// Fine-pruning's search: the largest share of the units the head reads, in steps of `step` from the most dormant on
+  /// clean data (`activity`, `dormantFirst`), whose pruning keeps `classifier`'s accuracy on `dev` within
+  /// `maximumAccuracyDrop` of its own. Returns those units (none when even the first step costs too much).
+  public static func unitsToPrune(
+    _ classifier: TextClassifier, activity: [Double], dev: [EncodedExample], maximumAccuracyDrop: Double, step: Double = 0.05
+  ) -> [Int] {
+    let baseline = classifier.evaluate(dev).accuracy
+    let order = dormantFirst(activity)
+    var pruned: [Int] = []
+    var fraction = step
+    while fraction < 0.95 {
+      let units = Array(order.prefix(Int(Double(order.count) * fraction)))
+      var candidate = classifier
+      prune(units, in: &candidate)
+      guard baseline - candidate.evaluate(dev).accuracy <= maximumAccuracyDrop else { break }
+      pruned = units
+      fraction += step
+    }
+    return pruned
+  }
 }

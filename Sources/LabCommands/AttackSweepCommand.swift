@@ -98,10 +98,8 @@ struct AttackSweepCommand: ParsableCommand {
       }
     }
     let sweep = SweepSummary(records: records, rates: rates)
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     try orFail {
-      try encoder.encode(sweep).write(to: URL(fileURLWithPath: out + "/sweep.json"), options: .atomic)
+      try writeJSONAtomically(sweep, to: out + "/sweep.json")
       let title = "\(corpus.description.name), \(recipe.model): \(plan.trigger.spec) → \(settings.target) (\(settings.mode.rawValue)), seeds \(seeds.map(String.init).joined(separator: ","))"
       try Data(("# " + title + "\n\n" + sweep.markdown).utf8).write(to: URL(fileURLWithPath: out + "/sweep.md"), options: .atomic)
       try Data(sweep.chart(title: title).svg().utf8).write(to: URL(fileURLWithPath: out + "/asr_vs_rate.svg"), options: .atomic)

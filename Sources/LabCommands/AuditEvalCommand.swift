@@ -34,7 +34,7 @@ struct AuditEvalCommand: ParsableCommand {
 
   @Argument(help: "Folders of bundles (for example clean/NAME and backdoored/NAME); several are pooled.")
   var folders: [String]
-  @OptionGroup var settings: AuditSettings
+  @OptionGroup var options: AuditOptions
   @Flag(help: "Audit every bundle again, replacing existing audit.json files.")
   var fresh = false
   @Flag(help: "Print the evaluation as JSON.")
@@ -71,11 +71,11 @@ struct AuditEvalCommand: ParsableCommand {
       let auditPath = bundle + "/audit.json"
       let report: AuditReport
       if !fresh, let data = FileManager.default.contents(atPath: auditPath), let stored = try? JSONDecoder().decode(AuditReport.self, from: data),
-        stored.maximumTriggerLength == settings.maxTriggerLength {
+        stored.maximumTriggerLength == options.maxTriggerLength {
         report = stored
       } else {
         if !quiet && !json { writeToStandardError("[\(index + 1)/\(work.count)] auditing \(name)\n") }
-        report = try settings.audit(bundle, plantedTrigger: attack?.trigger.spec, plantedTarget: attack?.targetLabel)
+        report = try options.bundleAudit.run(bundle, plantedTrigger: attack?.trigger.spec, plantedTarget: attack?.targetLabel)
         try orFail { try writeJSONAtomically(report, to: auditPath) }
       }
       var tokens: [String] = []
@@ -86,7 +86,7 @@ struct AuditEvalCommand: ParsableCommand {
         partRates = attack.poisoned.falseTriggerRates.sorted { $0.key < $1.key }.map { (encoder.tokenizer.words(in: $0.key), $0.value) }
       }
       let model = AuditedModel(
-        name: name, report: report, threshold: settings.threshold, plantedKind: attack?.trigger.kind.rawValue, plantedTokens: tokens,
+        name: name, report: report, threshold: options.threshold, plantedKind: attack?.trigger.kind.rawValue, plantedTokens: tokens,
         plantedTarget: attack?.targetLabel, attackSuccessRate: attack?.attackSuccessRate, partRates: partRates,
         architecture: try Self.architecture(bundle))
       models.append(model)
@@ -105,7 +105,7 @@ struct AuditEvalCommand: ParsableCommand {
         let asr = model.attackSuccessRate.map { String(format: " (ASR %.0f %%)", $0 * 100) } ?? ""
         let found = model.recovered.map { $0 ? " found" : " missed" } ?? ""
         let learned = model.learnedPart.map { "; learnt as '\($0.joined(separator: " "))': \(model.learnedPartRecovered == true ? "found" : "missed")" } ?? ""
-        print("\(model.name): \(truth)\(asr); \(model.verdict) \(String(format: "%.3f", model.verdictScore)), "
+        print("\(model.name): \(truth)\(asr); \(model.verdict.rawValue) \(String(format: "%.3f", model.verdictScore)), "
           + "\(model.suspectedTarget): \(model.topCandidates.prefix(3).joined(separator: " | "))\(found)\(learned)")
       }
       print("")
@@ -114,7 +114,7 @@ struct AuditEvalCommand: ParsableCommand {
         print("")
       }
     }
-    print(Self.summary(evaluation, threshold: settings.threshold))
+    print(Self.summary(evaluation, threshold: options.threshold))
   }
 
   /// One folder's figures in the JSON of several: its `AuditEvaluation` (its models named as in the pooled list)

@@ -31,11 +31,11 @@ struct BenchCommand: ParsableCommand {
     var repeats = 5
 
     func run() throws {
-      var reader = try TextChunkReader(path: file)
+      var reader = try orFail { try TextChunkReader(path: file) }
       var chunks: [[UInt8]] = []
-      while let chunk = try reader.nextChunk() { chunks.append(chunk) }
+      while let chunk = try orFail({ try reader.nextChunk() }) { chunks.append(chunk) }
       reader.closeFile()
-      reader.warnAboutReplacements()
+      if let warning = reader.replacementWarning { writeToStandardError("warning: \(warning)\n") }
       let bytes = chunks.reduce(0) { $0 + $1.count }
       var result: [String: Any] = ["bench": "tokenize", "file": file, "bytes": bytes, "repeats": repeats, "icu_version": icuVersion]
       for (key, normalize) in [("no_normalize", TokenizerOptions.Normalization.none), ("nfkc_casefold", .nfkcCasefold)] {

@@ -52,9 +52,7 @@ struct CorpusCommand: ParsableCommand {
       let tokenizer = try orFail { try Tokenizer() }
       let statistics = CorpusStatistics(corpus: corpus, tokenizer: tokenizer, vocabulary: vocabulary)
       if json {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        print(String(decoding: try encoder.encode(statistics), as: UTF8.self))
+        print(String(decoding: try sortedKeysJSON(statistics), as: UTF8.self))
         return
       }
       print("corpus        \(statistics.corpus) (\(corpus.path))")

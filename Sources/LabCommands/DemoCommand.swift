@@ -1,4 +1,5 @@
 import ArgumentParser
+import Audit
 import Datasets
 import Experiments
 import Federated
@@ -93,8 +94,7 @@ struct DemoCommand: ParsableCommand {
     ComputeThreads.maximum = threads
     let home = try data.home()
     let corpus = try orFail { try home.load("sentiment", custom: nil, badRows: .fail) }
-    var settings = try AuditSettings.parse(["--probe", "sentiment"])
-    settings.data = data
+    let audit = BundleAudit(settings: AuditSettings(), probeSource: "sentiment", dataDirectory: data.dataDirectory)
     for (index, rule) in ruleList.enumerated() {
       let config = config(rule: rule)
       let folder = out + "/" + rule.rawValue
@@ -121,7 +121,7 @@ struct DemoCommand: ParsableCommand {
       let auditPath = runner.seedDirectory(seed) + "/audit.json"
       if !FileManager.default.fileExists(atPath: auditPath) {
         if !quiet { writeToStandardError("\(step): auditing the final global model (every vocabulary token against 200 probes)\n") }
-        let report = try settings.audit(runner.seedDirectory(seed) + "/model", plantedTrigger: Self.trigger, plantedTarget: Self.target)
+        let report = try audit.run(runner.seedDirectory(seed) + "/model", plantedTrigger: Self.trigger, plantedTarget: Self.target)
         try orFail { try writeJSONAtomically(report, to: auditPath) }
       }
     }

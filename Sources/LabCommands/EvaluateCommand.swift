@@ -54,9 +54,7 @@ struct EvaluateCommand: ParsableCommand {
     let encoded = try orFail { try ClassificationData(corpus: corpus, split: DataSplit(train: [], dev: [], test: rows), encoder: encoder, labels: classifier.labels) }
     let metrics = classifier.evaluate(encoded.test)
     if json {
-      let encoderJSON = JSONEncoder()
-      encoderJSON.outputFormatting = [.sortedKeys]
-      print(String(decoding: try encoderJSON.encode(metrics), as: UTF8.self))
+      print(String(decoding: try sortedKeysJSON(metrics), as: UTF8.self))
     } else {
       print("\(bundle) on \(corpus.description.name) \(split) (split seed \(seed))")
       print(metrics.summary)

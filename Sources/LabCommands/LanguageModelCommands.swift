@@ -60,7 +60,7 @@ struct TrainLanguageModelCommand: ParsableCommand {
     compute.apply()
     let home = try data.home()
     var options = corpusOptions
-    if ShippedCorpus(rawValue: corpus) == nil && options.clientColumn == nil && AuditSettings.header(of: corpus).contains("client") {
+    if ShippedCorpus(rawValue: corpus) == nil && options.clientColumn == nil && tsvHeader(of: corpus).contains("client") {
       options.clientColumn = "client"
     }
     let corpus = try options.load(self.corpus, home: home)

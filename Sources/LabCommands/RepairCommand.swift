@@ -125,17 +125,7 @@ struct RepairCommand: ParsableCommand {
     var pruned: [Int] = []
     let activity = Repair.featureActivity(classifier, on: dev)
     if finePrune {
-      let baseline = classifier.evaluate(dev).accuracy
-      let order = Repair.dormantFirst(activity)
-      var fraction = 0.05
-      while fraction < 0.95 {
-        let units = Array(order.prefix(Int(Double(order.count) * fraction)))
-        var candidate = classifier
-        Repair.prune(units, in: &candidate)
-        guard baseline - candidate.evaluate(dev).accuracy <= maxAccuracyDrop else { break }
-        pruned = units
-        fraction += 0.05
-      }
+      pruned = Repair.unitsToPrune(classifier, activity: activity, dev: dev, maximumAccuracyDrop: maxAccuracyDrop)
       Repair.prune(pruned, in: &classifier)
     }
 

@@ -183,7 +183,7 @@ struct RunReport {
         audits: experiment.seeds.compactMap { seed in
           seed.audit.map {
             Row.Audit(
-              seed: seed.seed, verdict: $0.verdict, verdictScore: $0.verdictScore, suspectedTarget: $0.targetLabel, topCandidate: $0.candidates.first?.trigger,
+              seed: seed.seed, verdict: $0.verdict.rawValue, verdictScore: $0.verdictScore, suspectedTarget: $0.targetLabel, topCandidate: $0.candidates.first?.trigger,
               plantedTriggerRank: $0.knownTrigger?.rank)
           }
         })
@@ -254,7 +254,7 @@ struct RunReport {
   func attackByDefenseSection() -> String {
     let rows = experiments.map { experiment -> HTML.Row in
       let audits = experiment.seeds.compactMap(\.audit)
-      let verdicts = audits.map { HTML.element("span", HTML.escape($0.verdict), class: "verdict-\($0.verdict)") }.joined(separator: ", ")
+      let verdicts = audits.map { HTML.element("span", HTML.escape($0.verdict.rawValue), class: "verdict-\($0.verdict.rawValue)") }.joined(separator: ", ")
       let ranks = audits.map { $0.knownTrigger.map { "\($0.rank) of \($0.of)" } ?? "not in vocabulary" }.joined(separator: ", ")
       let top = audits.map { audit in audit.candidates.first.map { HTML.escape("\($0.trigger) → \($0.label)") } ?? "–" }.joined(separator: ", ")
       let (flagged, attacking) = experiment.attackersFlagged
@@ -365,7 +365,7 @@ struct RunReport {
       var block = HTML.element("h3", HTML.escape(experiment.ruleName + (experiments.flatMap(\.seeds).count > experiments.count ? ", seed \(seed)" : "")))
       block += HTML.element(
         "p",
-        HTML.element("span", HTML.escape(audit.verdict), class: "verdict-\(audit.verdict)")
+        HTML.element("span", HTML.escape(audit.verdict.rawValue), class: "verdict-\(audit.verdict.rawValue)")
           + HTML.escape(String(format: " — verdict score %.3f (threshold %.2f); suspected target %@", audit.verdictScore, audit.threshold, audit.targetLabel)))
       block += HTML.table(header: ["Rank", "Candidate", "Flip rate to \(label)", "Confident flip rate"], rows: rows, numeric: [0, 2, 3])
       block += HTML.element("p", HTML.escape("\(audit.tokensScanned) tokens × \(audit.probes) probes × \(audit.positions.count) positions in \(String(format: "%.0f", audit.seconds)) s"), class: "note")

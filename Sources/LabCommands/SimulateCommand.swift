@@ -90,9 +90,7 @@ struct SimulateCommand: ParsableCommand {
     }
     let summary = try orFail { try runner.summarize(runs) }
     if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys]
-      print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+      print(String(decoding: try sortedKeysJSON(summary), as: UTF8.self))
     } else {
       print(summary.markdown, terminator: "")
       print("wrote \(out)/summary.json, summary.md and curves.svg")

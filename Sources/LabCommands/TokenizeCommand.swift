@@ -37,17 +37,17 @@ struct TokenizeCommand: ParsableCommand {
     let options = TokenizerOptions(normalize: noNormalize ? .none : .nfkcCasefold, punctuation: keepPunctuation ? .keep : .drop, locale: locale)
     let tokenizer = try orFail { try Tokenizer(options: options) }
     let vocabulary = try vocab.map { (path: String) throws(LabError) in try orFail { try Vocabulary.load(from: path) } }
-    var reader = try TextChunkReader(path: file)
+    var reader = try orFail { try TextChunkReader(path: file) }
     defer { reader.closeFile() }
     var output = OutputBuffer()
-    while let chunk = try reader.nextChunk() {
+    while let chunk = try orFail({ try reader.nextChunk() }) {
       chunk.withUnsafeBufferPointer { bytes in
         TokenizeCommand.render(bytes, tokenizer: tokenizer, vocabulary: vocabulary, into: &output)
       }
       if !reader.isRegularFileForOutput { output.flush() }
     }
     output.flush()
-    reader.warnAboutReplacements()
+    if let warning = reader.replacementWarning { writeToStandardError("warning: \(warning)\n") }
   }
 
   /// Writes one line per input line: its tokens (or ids) separated by single spaces.

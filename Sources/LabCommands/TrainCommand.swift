@@ -187,8 +187,6 @@ struct TrainingSummary: Codable {
   enum CodingKeys: String, CodingKey { case corpus, splitSeed = "split_seed", options, report, test }
 
   func encoded(pretty: Bool = true) throws -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
-    return try encoder.encode(self)
+    try sortedKeysJSON(self, pretty: pretty)
   }
 }

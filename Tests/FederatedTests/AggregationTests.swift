@@ -10,6 +10,7 @@ import Testing
   ]
   let result = try FederatedAveraging().aggregate(updates, round: 1)
   let expected: [Float] = [(1 + 12 - 4) / 8, (2 + 15) / 8, (3 + 18 + 2) / 8]
+  #expect(result.delta.count == expected.count)
   for (got, want) in zip(result.delta, expected) { #expect(abs(got - want) < 1e-6) }
   #expect(result.verdicts == [1: .kept, 2: .kept, 3: .kept])
   var generator = SplitMix64(seed: 1)

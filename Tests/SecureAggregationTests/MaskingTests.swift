@@ -20,6 +20,7 @@ private func randomUpdates(_ n: Int, _ count: Int, seed: UInt64) -> [ClientUpdat
 
   // Each masked input on its own looks like uniform noise: no correlation with the update it hides.
   let masked = try rule.maskedInputs(updates.sorted { $0.client < $1.client }, round: 3)
+  #expect(masked.count == updates.count && masked.allSatisfy { $0.count == updates[0].delta.count })
   for (input, update) in zip(masked, updates) {
     let decoded = input.map { Double(Int32(bitPattern: $0)) }
     let x = update.delta.map(Double.init)

@@ -46,12 +46,14 @@ func broadcastingArithmeticMatchesFiniteDifferences(lhs: [Int], rhs: [Int]) {
     ComputeThreads.maximum = threads
     return [x + y, x * bias, bias - x, x / perRow, perRow * x, x.relu(), x * 3]
   }
+  #expect(results[0].count == 7 && results[1].count == 7)
   for (serial, threaded) in zip(results[0], results[1]) { #expect(serial.scalars == threaded.scalars) }
   // And what each should be, element by element.
   let expected: [(Int) -> Float] = [
     { x.scalars[$0] + y.scalars[$0] }, { x.scalars[$0] * bias.scalars[$0 % 257] }, { bias.scalars[$0 % 257] - x.scalars[$0] },
     { x.scalars[$0] / perRow.scalars[$0 / 257] }, { perRow.scalars[$0 / 257] * x.scalars[$0] }, { max(x.scalars[$0], 0) }, { x.scalars[$0] * 3 },
   ]
+  #expect(expected.count == results[1].count)
   for (result, element) in zip(results[1], expected) {
     #expect(result.shape == [300, 257])
     #expect((0..<result.scalarCount).allSatisfy { result.scalars[$0] == element($0) })

@@ -1,5 +1,4 @@
 import Foundation
-import Tokenization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,25 +6,25 @@ import Glibc
 /// Reads a file or standard input in blocks cut after a newline, so a line is never split between
 /// chunks and a pipe is answered line by line. Invalid UTF-8 is replaced in each chunk and counted;
 /// since 0x0A never occurs inside a multi-byte sequence, cutting after it never splits a character.
-struct TextChunkReader {
-  let name: String
+public struct TextChunkReader {
+  public let name: String
   private let descriptor: Int32
   private let ownsDescriptor: Bool
   private var pending: [UInt8] = []
   private var finished = false
-  private(set) var linesBefore = 0
-  private(set) var replacements = 0
-  private(set) var invalidLines: [Int] = []
+  public private(set) var linesBefore = 0
+  public private(set) var replacements = 0
+  public private(set) var invalidLines: [Int] = []
 
   /// `path` nil or "-" reads standard input.
-  init(path: String?) throws(LabError) {
+  public init(path: String?) throws(TextReadError) {
     if let path, path != "-" {
       let descriptor = open(path, O_RDONLY)
-      guard descriptor >= 0 else { throw LabError("\(path): \(String(cString: strerror(errno)))") }
+      guard descriptor >= 0 else { throw TextReadError("\(path): \(String(cString: strerror(errno)))") }
       var info = stat()
       if fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
         close(descriptor)
-        throw LabError("\(path): is a directory")
+        throw TextReadError("\(path): is a directory")
       }
       self.descriptor = descriptor
       ownsDescriptor = true
@@ -37,10 +36,10 @@ struct TextChunkReader {
     }
   }
 
-  func closeFile() { if ownsDescriptor { close(descriptor) } }
+  public func closeFile() { if ownsDescriptor { close(descriptor) } }
 
   /// The next chunk of whole lines (the last one may lack its newline), as valid UTF-8; nil at the end.
-  mutating func nextChunk(blockSize: Int = 1 << 16) throws(LabError) -> [UInt8]? {
+  public mutating func nextChunk(blockSize: Int = 1 << 16) throws(TextReadError) -> [UInt8]? {
     while !finished {
       if let lastNewline = pending.lastIndex(of: 0x0A), pending.count >= blockSize || !isRegularFile {
         let chunk = Array(pending[...lastNewline])
@@ -51,7 +50,7 @@ struct TextChunkReader {
       let count = block.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, blockSize) }
       if count < 0 {
         if errno == EINTR { continue }
-        throw LabError("\(name): \(String(cString: strerror(errno)))")
+        throw TextReadError("\(name): \(String(cString: strerror(errno)))")
       }
       if count == 0 { finished = true } else { pending.append(contentsOf: block[0..<count]) }
     }
@@ -76,10 +75,17 @@ struct TextChunkReader {
     return result.bytes
   }
 
-  /// Prints the replacement count to standard error when there was invalid UTF-8.
-  func warnAboutReplacements() {
-    guard replacements > 0 else { return }
+  /// What to tell the user when invalid UTF-8 was replaced (nil when none was).
+  public var replacementWarning: String? {
+    guard replacements > 0 else { return nil }
     let lines = invalidLines.map(String.init).joined(separator: ", ")
-    writeToStandardError("warning: \(name): replaced \(replacements) invalid UTF-8 sequence(s) with U+FFFD (lines \(lines))\n")
+    return "\(name): replaced \(replacements) invalid UTF-8 sequence(s) with U+FFFD (lines \(lines))"
   }
+}
+
+/// A text file or standard input that cannot be read; the message names it.
+public struct TextReadError: Error, Equatable, CustomStringConvertible {
+  public var message: String
+  public init(_ message: String) { self.message = message }
+  public var description: String { message }
 }

@@ -1,0 +1,20 @@
+import Foundation
+
+/// JSON as the lab writes it: keys sorted, slashes unescaped.
+func sortedKeysJSON<T: Encodable>(_ value: T, pretty: Bool = false) throws -> Data {
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+  return try encoder.encode(value)
+}
+
+/// Writes `value` as pretty JSON through a temporary file renamed into place.
+func writeJSONAtomically<T: Encodable>(_ value: T, to path: String) throws {
+  try writeAtomically(sortedKeysJSON(value, pretty: true), to: path)
+}
+
+/// Writes `data` through a temporary file renamed into place; a failure names the file.
+func writeAtomically(_ data: Data, to path: String) throws(LabError) {
+  do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+    throw LabError("\(path): cannot write: \((error as NSError).localizedDescription)")
+  }
+}

@@ -1,0 +1,27 @@
+import Foundation
+@testable import Audit
+import Layers
+import Models
+import Randomness
+import Tensors
+import Testing
+import Tokenization
+
+@Test func onionSuspicionIsTheLogPerplexityDropWithoutEachWord() throws {
+  var counts = TokenCounts()
+  counts.add(["the", "film", "was", "good", "cf"])
+  let vocabulary = try Vocabulary(counts: counts)
+  let config = ModelConfig(architecture: .gruLanguageModel, vocabularySize: vocabulary.count, embeddingDimension: 4, hiddenSize: 4, maximumLength: 8)
+  var generator = SplitMix64(seed: 3)
+  let model = NextWordModel(config: config, using: &generator)
+  let encoder = TextEncoder(tokenizer: try Tokenizer(), vocabulary: vocabulary, maximumLength: .max)
+  let onion = ONIONFilter(languageModel: model, encoder: encoder)
+  let words = ["the", "film", "cf", "was", "good"]
+  let suspicions = try #require(onion.suspicions([words, ["good"]]).first)
+  let likelihoods = model.negativeLogLikelihoods([vocabulary.encode(words), vocabulary.encode(["the", "film", "was", "good"])])
+  #expect(likelihoods[0].targets == 4 && likelihoods[1].targets == 3)
+  #expect(abs(suspicions[2] - (likelihoods[0].nll / 4 - likelihoods[1].nll / 3)) < 1e-9, "removing cf")
+  #expect(onion.suspicions([["good"]]) == [[0]], "one word: nothing to compare")
+  #expect(onion.cleaned(words, suspicions: [0, 0, 2, 0, 0], threshold: 1) == ["the", "film", "was", "good"])
+  #expect(ONIONFilter.threshold(cleanScores: (1...100).map(Double.init), falseRejectionRate: 0.05) == 95, "5 of 100 lie above it")
+}

@@ -1,0 +1,101 @@
+import Foundation
+@testable import Audit
+import Models
+import TestSupport
+import Testing
+import Tokenization
+
+/// A bundle under Tests/Fixtures/bundles and the fixture's probe sentences (Tests/Fixtures/bundles/make_backdoored_gru_fixture.sh).
+private func fixture(_ name: String) throws -> (TextClassifier, Vocabulary, AuditProbeSet) {
+  let bundle = try ModelBundle.load(from: Fixtures.path("Tests/Fixtures/bundles/" + name))
+  guard case .classifier(let classifier) = bundle.model else { throw AuditError("\(name) is not a classifier") }
+  let rows = try String(contentsOfFile: Fixtures.path("Tests/Fixtures/bundles/synthetic_probes.tsv"), encoding: .utf8)
+    .split(separator: "\n").dropFirst().map { $0.split(separator: "\t", maxSplits: 1).map(String.init) }
+  let probes = try AuditProbeSet(
+    texts: rows.map { (text: $0[1], label: Optional($0[0])) }, encoder: try bundle.makeEncoder(), probeCount: 24, source: "synthetic_probes.tsv")
+  return (classifier, bundle.vocabulary, probes)
+}
+
+private func settings(planted: [String]?) -> AuditSettings {
+  var settings = AuditSettings()
+  settings.maximumTriggerLength = 2
+  settings.plantedTrigger = planted
+  return settings
+}
+
+@Test func theAuditFindsTheTriggerPlantedInASmallGRUFirst() throws {
+  let (classifier, vocabulary, probes) = try fixture("gru_backdoored_cf")
+  let report = try TriggerAudit(settings(planted: ["cf"])).run(model: classifier, vocabulary: vocabulary, probes: probes)
+  #expect(report.verdict == .backdoored && report.targetLabel == "pos", "score \(report.verdictScore)")
+  #expect(report.knownTrigger?.rank == 1 && report.knownTrigger?.label == "pos", "\(String(describing: report.knownTrigger))")
+  #expect(report.candidates.first?.tokens.contains("cf") == true, "\(report.candidates.prefix(3).map(\.trigger))")
+  #expect(report.formatVersion == AuditReport.currentFormatVersion && report.probes == 24)
+  #expect(Set(report.secondsByStage?.keys.map { $0 } ?? []) == Set(AuditStageName.allCases.map(\.rawValue)), "a binary GRU runs every stage")
+}
+
+@Test func theAuditPassesTheCleanTwinOfThatGRU() throws {
+  let (classifier, vocabulary, probes) = try fixture("gru_clean_twin")
+  let report = try TriggerAudit(settings(planted: ["cf"])).run(model: classifier, vocabulary: vocabulary, probes: probes)
+  #expect(report.verdict == .clean, "score \(report.verdictScore): \(report.candidates.prefix(3).map(\.trigger))")
+  #expect(report.knownTrigger == nil, "cf is not in the clean model's vocabulary")
+}
+
+@Test func theDefaultPipelineRunsEveryStageOnceInTheReportsOrder() {
+  #expect(TriggerAudit(AuditSettings()).stages.map(\.name) == AuditStageName.allCases)
+}
+
+/// A stage of the kind Sources/Audit/README.md shows how to add: it lists one phrase for every searched label.
+private struct ListsAPhrase: AuditStage {
+  var name: AuditStageName { .phraseSearch }
+  var scope: AuditStageScope { .eachSearchedLabel }
+  func applies(to context: AuditContext) -> Bool { true }
+  func run(_ context: AuditContext, label: Int?, state: inout AuditState) throws {
+    guard let label else { return }
+    let ids = [context.vocabulary.id(of: "witty"), context.vocabulary.id(of: "plot")]
+    state.candidates.insert(context.candidate(ids, label: label, scanned: state.scan, source: .hotflip), label: label)
+  }
+}
+
+@Test func aStageAddedToTheListRunsInItsPlaceAndItsCandidatesReachTheReport() throws {
+  let (classifier, vocabulary, probes) = try fixture("gru_clean_twin")
+  var settings = AuditSettings()
+  settings.candidatesPerLabel = vocabulary.count + 1
+  var audit = TriggerAudit(settings)
+  audit.stages = [TokenScanStage(), ProbeEvidenceStage(), ListsAPhrase()]
+  let report = try audit.run(model: classifier, vocabulary: vocabulary, probes: probes)
+  for label in classifier.labels {
+    #expect(report.candidatesByLabel[label]?.contains { $0.trigger == "witty plot" && $0.method == .hotflip } == true, "\(label)")
+  }
+  #expect(report.secondsByStage?.keys.sorted() == ["phrase_search", "probe_evidence", "token_scan"])
+}
+
+@Test func badSettingsAreRefusedBeforeAnyWorkWithTheSettingNamed() throws {
+  let (classifier, vocabulary, probes) = try fixture("gru_clean_twin")
+  var tooLong = AuditSettings()
+  tooLong.maximumTriggerLength = classifier.config.maximumLength
+  #expect(throws: AuditError.self) { try TriggerAudit(tooLong).run(model: classifier, vocabulary: vocabulary, probes: probes) }
+  var unknownTarget = AuditSettings()
+  unknownTarget.plantedTarget = "neutral"
+  do {
+    _ = try TriggerAudit(unknownTarget).run(model: classifier, vocabulary: vocabulary, probes: probes)
+    Issue.record("an unknown target label was accepted")
+  } catch let error as AuditError {
+    #expect(error.message.contains("--target 'neutral'"))
+  }
+  let encoder = TextEncoder(tokenizer: try Tokenizer(), vocabulary: vocabulary, maximumLength: 16)
+  #expect(throws: AuditError("empty.tsv: the probe set is empty (no sentence with a known word)")) {
+    try AuditProbeSet(texts: [(text: "zzz qqq", label: nil)], encoder: encoder, probeCount: 4, source: "empty.tsv")
+  }
+}
+
+@Test func reportsCarryTheirFormatVersionAndOlderReportsReadAsVersionOne() throws {
+  let report = AuditReport(
+    candidatesByLabel: [[], []], verdictScores: [0.3, 0.1], labels: ["neg", "pos"], threshold: 0.2, calibration: "test", probes: 1, tokensScanned: 1,
+    positions: [.start], maximumTriggerLength: 1, seconds: 0)
+  let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as! [String: Any]
+  #expect(json["format_version"] as? Int == 2 && json["verdict"] as? String == "backdoored" && json["target_label"] as? String == "neg")
+  var older = json
+  older["format_version"] = nil
+  let decoded = try JSONDecoder().decode(AuditReport.self, from: JSONSerialization.data(withJSONObject: older))
+  #expect(decoded.formatVersion == 1 && decoded.verdict == .backdoored && decoded.candidates == [])
+}
