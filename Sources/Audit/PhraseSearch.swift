@@ -124,7 +124,12 @@ public struct PhraseSearch: Sendable {
       // A phrase with the empty slots around it: the gradient there names the partners, before and after.
       func partners(of phrase: [Int], count: Int) -> [[Int]] {
         let empty = [Float](repeating: 0, count: classifier.embedding.dimension)
-        let gradients = slotGradients(classifier, slots: [empty] + phrase.map { embeddingRow(classifier, $0) } + [empty], probes: eligible, label: label)
+        let slots = [empty] + phrase.map { embeddingRow(classifier, $0) } + [empty]
+        // The phrase and its two empty slots must fit the model's window with the probe (an attention model has no
+        // position beyond it).
+        let room = classifier.config.maximumLength - slots.count
+        let fitting = eligible.map { $0.count > room ? Array($0.prefix(max(room, 0))) : $0 }
+        let gradients = slotGradients(classifier, slots: slots, probes: fitting, label: label)
         func side(_ gradient: [Float]) -> [Int] {
           Array(bestSwaps(classifier, gradient: gradient, allowed: allowed, count: count + phrase.count).filter { !phrase.contains($0) }.prefix(count))
         }

@@ -99,3 +99,17 @@ private struct ListsAPhrase: AuditStage {
   let decoded = try JSONDecoder().decode(AuditReport.self, from: JSONSerialization.data(withJSONObject: older))
   #expect(decoded.formatVersion == 1 && decoded.verdict == .backdoored && decoded.candidates == [])
 }
+
+@Test func anAttentionModelWithAShortWindowIsAuditedWhenItsProbesFillIt() throws {
+  // Window 8, probes of 7 words: the anchored search's phrase with an empty slot on each side must still fit.
+  let bundle = try ModelBundle.load(from: Fixtures.path("Tests/Fixtures/bundles/attention"))
+  guard case .classifier(let classifier) = bundle.model else { throw AuditError("not a classifier") }
+  #expect(classifier.config.architecture == .attention && classifier.config.maximumLength == 8)
+  let texts = ["a great plot and a gorgeous film", "the film was a dull awful mess", "a witty film and a great plot", "the plot was dull and awful"]
+  let probes = try AuditProbeSet(texts: texts.map { (text: $0, label: nil) }, encoder: try bundle.makeEncoder(), probeCount: 4, source: "probes")
+  #expect(probes.probes.contains { $0.count == 7 })
+  var settings = AuditSettings()
+  settings.maximumTriggerLength = 2
+  let report = try TriggerAudit(settings).run(model: classifier, vocabulary: bundle.vocabulary, probes: probes)
+  #expect(report.candidates.count > 0 && report.maximumTriggerLength == 2)
+}
