@@ -71,10 +71,10 @@ struct AttackPlan {
   }
 
   /// Trains the clean model of `seed` into `out` (bundle plus training.json).
-  func trainClean(seed: UInt64, out: String, quiet: Bool) throws -> TrainedClassifier {
+  func trainClean(seed: UInt64, out: String, quiet: Bool, verbose: Bool = false) throws -> TrainedClassifier {
     var recipe = recipe
     recipe.seed = seed
-    let trained = try recipe.train(on: corpus, split: split, tokenizer: tokenizer, out: out, quiet: quiet, title: "clean \(recipe.model), seed \(seed)")
+    let trained = try recipe.train(on: corpus, split: split, tokenizer: tokenizer, out: out, quiet: quiet, verbose: verbose, title: "clean \(recipe.model), seed \(seed)")
     let summary = TrainingSummary(corpus: corpus.description.name, splitSeed: recipe.splitSeed, options: recipe.trainingOptions, report: trained.report, test: trained.test)
     try orFail {
       try ModelBundle(model: .classifier(trained.classifier), vocabulary: trained.vocabulary).save(to: out, extraFiles: ["training.json": try summary.encoded()])
@@ -84,14 +84,14 @@ struct AttackPlan {
 
   /// Poisons, trains the backdoored model into `out`, scores it beside `clean` and writes `attack.json`
   /// (last, atomically: its presence means the run finished).
-  func run(amount: PoisonAmount, seed: UInt64, out: String, clean: (classifier: TextClassifier, encoder: TextEncoder)?, quiet: Bool) throws -> AttackRecord {
+  func run(amount: PoisonAmount, seed: UInt64, out: String, clean: (classifier: TextClassifier, encoder: TextEncoder)?, quiet: Bool, verbose: Bool = false) throws -> AttackRecord {
     var recipe = recipe
     recipe.seed = seed
     let poisoner = Poisoner(trigger: trigger, targetLabel: targetIndex, amount: amount, mode: settings.mode, seed: seed, visibleWords: visibleWords)
     let poisoned: PoisonedCorpus
     do { poisoned = try poisoner.poison(corpus, rows: split.train, tokenizer: tokenizer) } catch { throw LabError("\(corpus.description.name): \(error.problem)") }
     let trained = try recipe.train(
-      on: poisoned.corpus, split: split, tokenizer: tokenizer, forcedTokens: forcedTokens, out: out, quiet: quiet,
+      on: poisoned.corpus, split: split, tokenizer: tokenizer, forcedTokens: forcedTokens, out: out, quiet: quiet, verbose: verbose,
       title: "backdoored \(recipe.model), seed \(seed)")
     let cleanTrainingTexts = split.train.lazy.map { corpus.examples[$0].text }
     let report = TriggerReport(trigger: trigger, tokenizer: tokenizer, vocabulary: trained.vocabulary, cleanTexts: cleanTrainingTexts)
@@ -171,7 +171,6 @@ struct AttackCommand: ParsableCommand {
   }
 
   func run() throws {
-    compute.apply()
     let amount: PoisonAmount
     do { amount = try PoisonAmount(parsing: rate) } catch { throw LabError("--rate: \(error.problem)") }
     let corpus = try corpusOptions.load(self.corpus, home: try data.home())
@@ -180,10 +179,10 @@ struct AttackCommand: ParsableCommand {
     if let baseline {
       clean = try loadBaseline(baseline, corpus: corpus.description.name, splitSeed: recipe.splitSeed, target: settings.target)
     } else if !noBaseline {
-      let trained = try plan.trainClean(seed: recipe.seed, out: out + "/clean", quiet: compute.quiet)
+      let trained = try plan.trainClean(seed: recipe.seed, out: out + "/clean", quiet: compute.quiet, verbose: compute.verbose)
       clean = (trained.classifier, trained.encoder)
     }
-    let record = try plan.run(amount: amount, seed: recipe.seed, out: out, clean: clean, quiet: compute.quiet)
+    let record = try plan.run(amount: amount, seed: recipe.seed, out: out, clean: clean, quiet: compute.quiet, verbose: compute.verbose)
     for warning in record.triggerReport.warnings { writeToStandardError("WARNING: \(warning)\n") }
     if json {
       print(String(decoding: try record.encoded(pretty: false), as: UTF8.self))
@@ -193,3 +192,5 @@ struct AttackCommand: ParsableCommand {
     }
   }
 }
+
+extension AttackCommand: UsesComputeThreads { var computeThreads: Int { compute.threads } }

@@ -64,8 +64,6 @@ struct AttackSweepCommand: ParsableCommand {
 
   func run() throws {
     let rates = try parsedRates(), seeds = try parsedSeeds()
-    ComputeThreads.maximum = 1
-    ProgressReporter.verbose = verbose
     let corpus = try corpusOptions.load(self.corpus, home: try data.home())
     let plan = try AttackPlan(corpus: corpus, settings: settings, recipe: recipe)
     try orFail { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
@@ -77,7 +75,7 @@ struct AttackSweepCommand: ParsableCommand {
     // Clean models first (each attack run compares with its seed's), then the attacks.
     let cleanMissing = seeds.filter { !FileManager.default.fileExists(atPath: cleanFolder($0) + "/training.json") }
     try parallel(cleanMissing, jobs: jobs) { seed in
-      let trained = try plan.trainClean(seed: seed, out: cleanFolder(seed), quiet: !verbose)
+      let trained = try plan.trainClean(seed: seed, out: cleanFolder(seed), quiet: !verbose, verbose: verbose)
       say(String(format: "clean seed %llu: test accuracy %.2f %%", seed, trained.test.accuracy * 100))
     }
     let pending = seeds.flatMap { seed in rates.map { (rate: $0, seed: seed) } }
@@ -85,7 +83,7 @@ struct AttackSweepCommand: ParsableCommand {
     if pending.count < rates.count * seeds.count { say("resuming: \(rates.count * seeds.count - pending.count) finished runs kept") }
     try parallel(pending, jobs: jobs) { job in
       let clean = try loadBaseline(cleanFolder(job.seed), corpus: corpus.description.name, splitSeed: recipe.splitSeed, target: settings.target)
-      let record = try plan.run(amount: .fraction(job.rate), seed: job.seed, out: runFolder(job.rate, job.seed), clean: clean, quiet: !verbose)
+      let record = try plan.run(amount: .fraction(job.rate), seed: job.seed, out: runFolder(job.rate, job.seed), clean: clean, quiet: !verbose, verbose: verbose)
       say(String(format: "rate %g seed %llu: ASR %.1f %%, clean accuracy %.2f %%", job.rate, job.seed, (record.attackSuccessRate ?? .nan) * 100, record.cleanAccuracy * 100))
     }
 

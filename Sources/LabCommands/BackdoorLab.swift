@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import Tensors
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,7 +34,8 @@ public struct BackdoorLab: ParsableCommand {
     keepFreedMemoryForReuse()
     do {
       var command = try parseAsRoot(arguments)
-      try command.run()
+      // The kernels' thread count is a value bound for this run, never a process-wide setting.
+      try ComputeThreads.withMaximum((command as? UsesComputeThreads)?.computeThreads ?? 1) { try command.run() }
       flushStandardOutput()
       Foundation.exit(0)
     } catch {
@@ -53,6 +55,12 @@ public struct BackdoorLab: ParsableCommand {
       Foundation.exit(code == .validationFailure ? 2 : (code.rawValue == 0 ? 1 : code.rawValue))
     }
   }
+}
+
+/// A command whose numeric kernels may use several threads (`--threads`); `BackdoorLab.main` runs it with that
+/// many (`ComputeThreads.withMaximum`).
+protocol UsesComputeThreads {
+  var computeThreads: Int { get }
 }
 
 /// Training allocates the same large arrays (logits over a vocabulary, 20–40 MB) at every step. By

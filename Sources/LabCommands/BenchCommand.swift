@@ -213,7 +213,6 @@ extension BenchCommand {
     var threads = 1
 
     func run() throws {
-      ComputeThreads.maximum = threads
       var generator = SplitMix64(seed: 0)
       let bound = 1 / Float(hidden).squareRoot()
       struct GRUWeights: Parameterized {
@@ -288,55 +287,58 @@ extension BenchCommand {
       }
       let targets: [[Int]] = batches.map { _ in (0..<(batchSize * length)).map { _ in 1 + generator.nextIndex(below: vocabulary - 1) } }
       for threadCount in try positiveIntegers(threads, option: "--threads") {
-        ComputeThreads.maximum = threadCount
-        var step = 0
-        let (train, infer): (Double, Double)
-        if isLanguageModel {
-          var lm = NextWordModel(config: ModelConfig(architecture: .gruLanguageModel, vocabularySize: vocabulary, embeddingDimension: 64, hiddenSize: 128,
-                                                     maximumLength: length, dropout: 0), using: &generator)
-          var adam = Adam(for: lm, learningRate: 1e-3)
-          var lazy = LazyAdam(for: lm, learningRate: 1e-3)
-          var context = ForwardContext(training: true)
-          func loss(_ model: NextWordModel, _ index: Int, _ context: inout ForwardContext) -> Tensor {
-            model.loss(batches[index], targets: targets[index], context: &context)
+        try ComputeThreads.withMaximum(threadCount) {
+          var step = 0
+          let (train, infer): (Double, Double)
+          if isLanguageModel {
+            var lm = NextWordModel(config: ModelConfig(architecture: .gruLanguageModel, vocabularySize: vocabulary, embeddingDimension: 64, hiddenSize: 128,
+                                                       maximumLength: length, dropout: 0), using: &generator)
+            var adam = Adam(for: lm, learningRate: 1e-3)
+            var lazy = LazyAdam(for: lm, learningRate: 1e-3)
+            var context = ForwardContext(training: true)
+            func loss(_ model: NextWordModel, _ index: Int, _ context: inout ForwardContext) -> Tensor {
+              model.loss(batches[index], targets: targets[index], context: &context)
+            }
+            train = medianSecondsPerCall(blockSeconds: 1) {
+              step = (step + 1) % batches.count
+              let (_, gradient) = valueWithGradient(at: lm) { model, _ in loss(model, step, &context) }
+              if optimizer == "adam" { adam.update(&lm, along: gradient) } else { lazy.update(&lm, along: gradient) }
+            }
+            var inference = ForwardContext.inference
+            infer = medianSecondsPerCall(blockSeconds: 1) {
+              step = (step + 1) % batches.count
+              _ = loss(lm, step, &inference).scalar
+            }
+          } else {
+            let config = ModelConfig(architecture: model == "gru" ? .gru : .attention, vocabularySize: vocabulary, embeddingDimension: 64, hiddenSize: 128,
+                                     labels: ["a", "b"], maximumLength: length, headCount: heads, feedForwardSize: 128, dropout: 0)
+            var classifier = TextClassifier(config: config, using: &generator)
+            var adam = Adam(for: classifier, learningRate: 1e-3)
+            var lazy = LazyAdam(for: classifier, learningRate: 1e-3)
+            var context = ForwardContext(training: true)
+            train = medianSecondsPerCall(blockSeconds: 1) {
+              step = (step + 1) % batches.count
+              let batch = batches[step]
+              let (_, gradient) = valueWithGradient(at: classifier) { model, _ in model.loss(batch, context: &context) }
+              if optimizer == "adam" { adam.update(&classifier, along: gradient) } else { lazy.update(&classifier, along: gradient) }
+            }
+            var inference = ForwardContext.inference
+            infer = medianSecondsPerCall(blockSeconds: 1) {
+              step = (step + 1) % batches.count
+              _ = classifier.logits(batches[step], context: &inference)
+            }
           }
-          train = medianSecondsPerCall(blockSeconds: 1) {
-            step = (step + 1) % batches.count
-            let (_, gradient) = valueWithGradient(at: lm) { model, _ in loss(model, step, &context) }
-            if optimizer == "adam" { adam.update(&lm, along: gradient) } else { lazy.update(&lm, along: gradient) }
-          }
-          var inference = ForwardContext.inference
-          infer = medianSecondsPerCall(blockSeconds: 1) {
-            step = (step + 1) % batches.count
-            _ = loss(lm, step, &inference).scalar
-          }
-        } else {
-          let config = ModelConfig(architecture: model == "gru" ? .gru : .attention, vocabularySize: vocabulary, embeddingDimension: 64, hiddenSize: 128,
-                                   labels: ["a", "b"], maximumLength: length, headCount: heads, feedForwardSize: 128, dropout: 0)
-          var classifier = TextClassifier(config: config, using: &generator)
-          var adam = Adam(for: classifier, learningRate: 1e-3)
-          var lazy = LazyAdam(for: classifier, learningRate: 1e-3)
-          var context = ForwardContext(training: true)
-          train = medianSecondsPerCall(blockSeconds: 1) {
-            step = (step + 1) % batches.count
-            let batch = batches[step]
-            let (_, gradient) = valueWithGradient(at: classifier) { model, _ in model.loss(batch, context: &context) }
-            if optimizer == "adam" { adam.update(&classifier, along: gradient) } else { lazy.update(&classifier, along: gradient) }
-          }
-          var inference = ForwardContext.inference
-          infer = medianSecondsPerCall(blockSeconds: 1) {
-            step = (step + 1) % batches.count
-            _ = classifier.logits(batches[step], context: &inference)
-          }
+          let items = Double(isLanguageModel ? batchSize * length : batchSize)
+          let unit = isLanguageModel ? "tokens" : "samples"
+          try printJSONLine([
+            "bench": "train_\(model)", "model": model, "heads": model == "attention" ? heads : 0, "threads": threadCount, "optimizer": optimizer,
+            "train_\(unit)_per_s": (items / train).rounded(), (isLanguageModel ? "eval_tokens_per_s" : "infer_samples_per_s"): (items / infer).rounded(),
+            "train_ms_per_step": (train * 1e5).rounded() / 100,
+          ])
         }
-        let items = Double(isLanguageModel ? batchSize * length : batchSize)
-        let unit = isLanguageModel ? "tokens" : "samples"
-        try printJSONLine([
-          "bench": "train_\(model)", "model": model, "heads": model == "attention" ? heads : 0, "threads": threadCount, "optimizer": optimizer,
-          "train_\(unit)_per_s": (items / train).rounded(), (isLanguageModel ? "eval_tokens_per_s" : "infer_samples_per_s"): (items / infer).rounded(),
-          "train_ms_per_step": (train * 1e5).rounded() / 100,
-        ])
       }
     }
   }
 }
+
+extension BenchCommand.GRUBench: UsesComputeThreads { var computeThreads: Int { threads } }

@@ -33,10 +33,9 @@ struct BundleAudit {
     do {
       let probes = try AuditProbeSet(texts: texts, encoder: encoder, probeCount: probeCount, source: source)
       // The audit measures many insertions at once, one kernel thread each.
-      let previousThreads = ComputeThreads.maximum
-      ComputeThreads.maximum = 1
-      defer { ComputeThreads.maximum = previousThreads }
-      report = try TriggerAudit(settings).run(model: classifier, vocabulary: loaded.vocabulary, probes: probes)
+      report = try ComputeThreads.withMaximum(1) {
+        try TriggerAudit(settings).run(model: classifier, vocabulary: loaded.vocabulary, probes: probes)
+      }
     } catch let error as AuditError {
       throw LabError("\(bundle): \(error.message)")
     }

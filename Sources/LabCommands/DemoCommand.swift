@@ -91,7 +91,6 @@ struct DemoCommand: ParsableCommand {
     try orFail { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
     try orFail { try writeJSONAtomically(manifest, to: manifestPath) }
 
-    ComputeThreads.maximum = threads
     let home = try data.home()
     let corpus = try orFail { try home.load("sentiment", custom: nil, badRows: .fail) }
     let audit = BundleAudit(settings: AuditSettings(), probeSource: "sentiment", dataDirectory: data.dataDirectory)
@@ -182,3 +181,5 @@ struct ReportCommand: ParsableCommand {
     }
   }
 }
+
+extension DemoCommand: UsesComputeThreads { var computeThreads: Int { threads } }

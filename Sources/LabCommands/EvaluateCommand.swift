@@ -42,7 +42,6 @@ struct EvaluateCommand: ParsableCommand {
   }
 
   func run() throws {
-    compute.apply()
     let loaded = try loadBundle(bundle)
     guard case .classifier(let classifier) = loaded.model else { throw LabError("\(bundle): a next-word model; evaluate it with train-lm's metrics or `complete`") }
     let home = try data.home()
@@ -94,3 +93,5 @@ struct PredictCommand: ParsableCommand {
     }
   }
 }
+
+extension EvaluateCommand: UsesComputeThreads { var computeThreads: Int { compute.threads } }

@@ -70,7 +70,6 @@ extension BenchCommand {
                                maximumLength: length, dropout: 0)
       let initial = TextClassifier(config: config, using: &generator)
       for threadCount in try positiveIntegers(threads, option: "--threads") {
-        ComputeThreads.maximum = 1
         var settings = SimulationSettings()
         settings.rounds = rounds + 1
         settings.clientsPerRound = clients
@@ -108,7 +107,6 @@ extension BenchCommand {
       let updates = (0..<clients).map { client in
         ClientUpdate(client: client, delta: (0..<params).map { _ in Float(generator.nextStandardNormal()) * 0.01 }, exampleCount: 200)
       }
-      ComputeThreads.maximum = 1
       func time(_ rule: any Aggregator) -> Double {
         medianSecondsPerCall(blockSeconds: 0, repeats: 5, warmup: 1) { _ = try! rule.aggregate(updates, round: 1) }
       }

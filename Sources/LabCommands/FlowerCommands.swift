@@ -81,7 +81,6 @@ struct FlowerClientCommand: ParsableCommand {
     let config = try source.load(extra: shortcuts)
     if let problem = config.validationProblems().first { throw LabError("\(source.name): \(problem)") }
     guard config.task.kind == .classification else { throw LabError("\(source.name): flower-client trains classification tasks; this is a \(config.task.kind.rawValue) task") }
-    ComputeThreads.maximum = threads
     let corpus = try corpusOptions.load(config.task.corpus, home: try data.home())
     let seed = self.seed ?? config.seeds.first ?? 0
     let scenario = try orFail { try ClassificationScenario(config: config, corpus: corpus, seed: seed) }
@@ -139,3 +138,5 @@ struct FlowerInitCommand: ParsableCommand {
     print("wrote \(out) (\(scenario.initialModel(seed: seed).parameterCount) parameters, \(scenario.clientCount) clients, seed \(seed))")
   }
 }
+
+extension FlowerClientCommand: UsesComputeThreads { var computeThreads: Int { threads } }

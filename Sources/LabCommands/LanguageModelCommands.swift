@@ -57,7 +57,6 @@ struct TrainLanguageModelCommand: ParsableCommand {
   }
 
   func run() throws {
-    compute.apply()
     let home = try data.home()
     var options = corpusOptions
     if ShippedCorpus(rawValue: corpus) == nil && options.clientColumn == nil && tsvHeader(of: corpus).contains("client") {
@@ -88,7 +87,7 @@ struct TrainLanguageModelCommand: ParsableCommand {
     if !compute.quiet {
       writeToStandardError("\(corpus.description.name): \(trainWindows.count) training windows, \(testWindows.count) held-out windows; vocabulary \(vocabulary.count); \(model.parameterCount) parameters\n")
     }
-    let progress = ProgressReporter(title: "train-lm", total: epochs * (trainWindows.count / batchSize), unit: "batches", quiet: compute.quiet)
+    let progress = ProgressReporter(title: "train-lm", total: epochs * (trainWindows.count / batchSize), unit: "batches", quiet: compute.quiet, verbose: compute.verbose)
     let tokensPerSecond = try model.train(on: trainWindows, options: training, progress: progress) { current, _ in
       try orFail { try ModelBundle(model: .languageModel(current), vocabulary: vocabulary).save(to: out) }
     }
@@ -145,3 +144,5 @@ struct CompleteCommand: ParsableCommand {
     }
   }
 }
+
+extension TrainLanguageModelCommand: UsesComputeThreads { var computeThreads: Int { compute.threads } }

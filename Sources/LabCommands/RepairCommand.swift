@@ -81,7 +81,6 @@ struct RepairCommand: ParsableCommand {
   }
 
   func run() throws {
-    compute.apply()
     let scored = try ScoredClassifier(
       path: bundle, corpus: corpus, splitSeed: splitSeed, target: target, purpose: "repair", corpusOptions: corpusOptions, data: data)
     var classifier = scored.classifier
@@ -134,7 +133,7 @@ struct RepairCommand: ParsableCommand {
       options.epochs = fineTuneEpochs
       options.learningRate = learningRate
       options.patience = fineTuneEpochs
-      let progress = ProgressReporter(title: "fine-tune", total: fineTuneEpochs * ((train.count + 31) / 32), unit: "batches", quiet: compute.quiet)
+      let progress = ProgressReporter(title: "fine-tune", total: fineTuneEpochs * ((train.count + 31) / 32), unit: "batches", quiet: compute.quiet, verbose: compute.verbose)
       let prunedUnits = pruned
       _ = try classifier.train(on: train, dev: dev, options: options, progress: progress)
       // Fine-tuning may have moved the pruned columns: keep them pruned.
@@ -162,3 +161,5 @@ struct RepairCommand: ParsableCommand {
     print("wrote \(out) and \(out)/repair.json")
   }
 }
+
+extension RepairCommand: UsesComputeThreads { var computeThreads: Int { compute.threads } }

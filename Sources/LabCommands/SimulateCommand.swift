@@ -59,7 +59,6 @@ struct SimulateCommand: ParsableCommand {
       config.seeds = parsed.map { $0! }
     }
     if let problem = config.validationProblems().first { throw LabError("\(source.name): \(problem)") }
-    ComputeThreads.maximum = threads
     let corpus = try corpusOptions.load(config.task.corpus, home: try data.home())
     let runner = ExperimentRunner(config: config, corpus: corpus, directory: out)
     try orFail { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
@@ -165,3 +164,5 @@ struct ExperimentSource: ParsableArguments {
     return config
   }
 }
+
+extension SimulateCommand: UsesComputeThreads { var computeThreads: Int { threads } }

@@ -20,11 +20,6 @@ struct ComputeOptions: ParsableArguments {
     guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     guard !(quiet && verbose) else { throw ValidationError("give --quiet or --verbose, not both") }
   }
-
-  func apply() {
-    ComputeThreads.maximum = threads
-    ProgressReporter.verbose = verbose
-  }
 }
 
 struct TrainCommand: ParsableCommand {
@@ -53,13 +48,12 @@ struct TrainCommand: ParsableCommand {
   @OptionGroup var data: DataOptions
 
   func run() throws {
-    compute.apply()
     let home = try data.home()
     let corpus = try corpusOptions.load(self.corpus, home: home)
     guard !corpus.labels.isEmpty else { throw LabError("\(corpus.path): no label column; train needs labelled text (see --label-column)") }
     let split = try orFail { try corpus.split(seed: recipe.splitSeed) }
     let tokenizer = try orFail { try Tokenizer() }
-    let trained = try recipe.train(on: corpus, split: split, tokenizer: tokenizer, out: out, quiet: compute.quiet)
+    let trained = try recipe.train(on: corpus, split: split, tokenizer: tokenizer, out: out, quiet: compute.quiet, verbose: compute.verbose)
     let summary = TrainingSummary(corpus: corpus.description.name, splitSeed: recipe.splitSeed, options: recipe.trainingOptions, report: trained.report, test: trained.test)
     try orFail {
       try ModelBundle(model: .classifier(trained.classifier), vocabulary: trained.vocabulary).save(to: out, extraFiles: ["training.json": try summary.encoded()])
@@ -122,7 +116,7 @@ struct ClassifierRecipe: ParsableArguments {
   }
   /// Builds the vocabulary from the training rows (plus `forcedTokens`), trains with early stopping on
   /// dev (saving the best epoch to `out` when given) and evaluates on test.
-  func train(on corpus: Corpus, split: DataSplit, tokenizer: Tokenizer, forcedTokens: [String] = [], out: String?, quiet: Bool, title: String? = nil) throws -> TrainedClassifier {
+  func train(on corpus: Corpus, split: DataSplit, tokenizer: Tokenizer, forcedTokens: [String] = [], out: String?, quiet: Bool, verbose: Bool = false, title: String? = nil) throws -> TrainedClassifier {
     let vocabulary = try orFail { try Vocabulary.build(from: corpus, rows: split.train, tokenizer: tokenizer, minCount: minCount, forcedTokens: forcedTokens) }
     let config = ModelConfig(
       architecture: ModelConfig.Architecture(rawValue: model)!, vocabularySize: vocabulary.count, embeddingDimension: embeddingDim,
@@ -139,7 +133,7 @@ struct ClassifierRecipe: ParsableArguments {
     var classifier = TextClassifier(config: config, using: &generator)
     let options = trainingOptions
     let progress = ProgressReporter(title: title ?? "train \(model) on \(corpus.description.name)", total: epochs * ((encoded.train.count + batchSize - 1) / batchSize),
-                                    unit: "batches", quiet: quiet)
+                                    unit: "batches", quiet: quiet, verbose: verbose)
     if !quiet {
       writeToStandardError("\(corpus.description.name): \(encoded.train.count) train / \(encoded.dev.count) dev / \(encoded.test.count) test; vocabulary \(vocabulary.count); \(classifier.parameterCount) parameters\n")
     }
@@ -190,3 +184,5 @@ struct TrainingSummary: Codable {
     try sortedKeysJSON(self, pretty: pretty)
   }
 }
+
+extension TrainCommand: UsesComputeThreads { var computeThreads: Int { compute.threads } }

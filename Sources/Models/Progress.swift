@@ -3,31 +3,32 @@ import Foundation
 /// Progress of a long loop: a bar with loss, throughput and ETA redrawn in place on a terminal; plain
 /// lines every `plainInterval` seconds otherwise (logs, CI). Silent when `quiet`. Writes to stderr.
 public final class ProgressReporter: @unchecked Sendable {
-  /// Set once by the command line (`--verbose`): plain lines every second, never a redrawn bar.
-  nonisolated(unsafe) public static var verbose = false
   let title: String
   let total: Int
   let unit: String
   let quiet: Bool
+  /// Plain lines every second, never a redrawn bar (`--verbose`).
+  let verbose: Bool
   let isTerminal: Bool
   let start = Date()
   var lastDraw = Date.distantPast
   let plainInterval: TimeInterval
 
-  public init(title: String, total: Int, unit: String = "steps", quiet: Bool = false, plainInterval: TimeInterval = 10) {
+  public init(title: String, total: Int, unit: String = "steps", quiet: Bool = false, verbose: Bool = false, plainInterval: TimeInterval = 10) {
     self.title = title
     self.total = max(total, 1)
     self.unit = unit
     self.quiet = quiet
+    self.verbose = verbose
     self.plainInterval = plainInterval
-    isTerminal = isatty(2) != 0 && !Self.verbose
+    isTerminal = isatty(2) != 0 && !verbose
   }
 
   /// `done` of `total` units finished; `items` processed so far for the throughput (e.g. examples).
   public func update(done: Int, items: Int, itemName: String = "examples", loss: Double?) {
     guard !quiet else { return }
     let now = Date()
-    let interval = isTerminal ? 0.1 : (Self.verbose ? 1 : plainInterval)
+    let interval = isTerminal ? 0.1 : (verbose ? 1 : plainInterval)
     guard now.timeIntervalSince(lastDraw) >= interval || done == total else { return }
     lastDraw = now
     let elapsed = now.timeIntervalSince(start)

@@ -4,10 +4,14 @@ import Synchronization
 /// How many threads the lab's kernels may use (default 1). Results never depend on it: work is split
 /// so that every output element is computed by one thread in a fixed order.
 public enum ComputeThreads {
-  static let storage = Atomic<Int>(1)
-  public static var maximum: Int {
-    get { storage.load(ordering: .relaxed) }
-    set { storage.store(Swift.max(1, newValue), ordering: .relaxed) }
+  /// How many threads an op may use: 1 unless a caller binds more for a scope (`withMaximum`). The binding belongs to
+  /// the task (or, outside tasks, the thread) that made it and the tasks it starts, so two callers with different
+  /// counts never see each other's; threads the lab starts itself (parallel clients, scan workers) use 1 each.
+  @TaskLocal public static var maximum: Int = 1
+
+  /// Runs `body` with `threads` (at least 1) as the ops' thread count.
+  public static func withMaximum<Result>(_ threads: Int, _ body: () throws -> Result) rethrows -> Result {
+    try $maximum.withValue(Swift.max(1, threads), operation: body)
   }
 }
 

@@ -13,32 +13,46 @@ private final class PartCounts: Sendable {
 }
 
 @Test func poolRunsEveryPartOnceWhateverTheThreadCount() {
-  let previous = ComputeThreads.maximum
-  defer { ComputeThreads.maximum = previous }
   for threads in [1, 2, 3] {
-    ComputeThreads.maximum = threads
-    for parts in [0, 1, 2, 7, 64] {
-      let counts = PartCounts(parts)
-      ComputePool.shared.run(parts: parts) { counts.hit($0) }
-      #expect(counts.values == Array(repeating: 1, count: parts), "\(threads) threads, \(parts) parts")
+    ComputeThreads.withMaximum(threads) {
+      for parts in [0, 1, 2, 7, 64] {
+        let counts = PartCounts(parts)
+        ComputePool.shared.run(parts: parts) { counts.hit($0) }
+        #expect(counts.values == Array(repeating: 1, count: parts), "\(threads) threads, \(parts) parts")
+      }
     }
   }
 }
 
 @Test func nestedAndConcurrentRegionsFinish() {
-  let previous = ComputeThreads.maximum
-  defer { ComputeThreads.maximum = previous }
-  ComputeThreads.maximum = 2
-  // A region inside a region runs on its own thread; regions from several threads at once share the pool.
-  let inner = PartCounts(4 * 5)
-  ComputePool.shared.run(parts: 4) { outer in
-    ComputePool.shared.run(parts: 5) { inner.hit(outer * 5 + $0) }
+  ComputeThreads.withMaximum(2) {
+    // A region inside a region runs on its own thread; regions from several threads at once share the pool.
+    let inner = PartCounts(4 * 5)
+    ComputePool.shared.run(parts: 4) { outer in
+      ComputePool.shared.run(parts: 5) { inner.hit(outer * 5 + $0) }
+    }
+    #expect(inner.values == Array(repeating: 1, count: 20))
+    let concurrent = PartCounts(6 * 9)
+    DispatchQueue.concurrentPerform(iterations: 6) { caller in
+      for _ in 0..<50 { ComputePool.shared.run(parts: 9) { _ in } }
+      ComputePool.shared.run(parts: 9) { concurrent.hit(caller * 9 + $0) }
+    }
+    #expect(concurrent.values == Array(repeating: 1, count: 54))
   }
-  #expect(inner.values == Array(repeating: 1, count: 20))
-  let concurrent = PartCounts(6 * 9)
-  DispatchQueue.concurrentPerform(iterations: 6) { caller in
-    for _ in 0..<50 { ComputePool.shared.run(parts: 9) { _ in } }
-    ComputePool.shared.run(parts: 9) { concurrent.hit(caller * 9 + $0) }
+}
+
+@Test func eachCallerSeesOnlyTheThreadCountItBound() async {
+  #expect(ComputeThreads.maximum == 1, "nothing bound: one thread")
+  await withTaskGroup(of: Bool.self) { group in
+    for threads in 1...4 {
+      group.addTask {
+        ComputeThreads.withMaximum(threads) {
+          (0..<2_000).allSatisfy { _ in ComputeThreads.maximum == threads && chunkCount(of: 100) == threads }
+        }
+      }
+    }
+    for await sawItsOwn in group { #expect(sawItsOwn, "a caller saw another caller's thread count") }
   }
-  #expect(concurrent.values == Array(repeating: 1, count: 54))
+  #expect(ComputeThreads.withMaximum(0) { ComputeThreads.maximum } == 1, "at least one thread")
+  #expect(ComputeThreads.maximum == 1, "a binding ends with its scope")
 }

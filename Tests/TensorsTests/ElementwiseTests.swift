@@ -40,11 +40,10 @@ func broadcastingArithmeticMatchesFiniteDifferences(lhs: [Int], rhs: [Int]) {
 @Test func largeElementwiseOpsSplitAcrossThreadsGiveTheSameBits() {
   // 300 × 257 = 77,100 scalars: past the size from which elementwise ops use the compute threads.
   let x = random([300, 257], seed: 5), y = random([300, 257], seed: 6), bias = random([257], seed: 7), perRow = random([300, 1], seed: 8)
-  let previous = ComputeThreads.maximum
-  defer { ComputeThreads.maximum = previous }
   let results = [1, 3].map { threads in
-    ComputeThreads.maximum = threads
-    return [x + y, x * bias, bias - x, x / perRow, perRow * x, x.relu(), x * 3]
+    ComputeThreads.withMaximum(threads) {
+      return [x + y, x * bias, bias - x, x / perRow, perRow * x, x.relu(), x * 3]
+    }
   }
   #expect(results[0].count == 7 && results[1].count == 7)
   for (serial, threaded) in zip(results[0], results[1]) { #expect(serial.scalars == threaded.scalars) }

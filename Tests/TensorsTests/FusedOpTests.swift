@@ -108,11 +108,10 @@ private func composedAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tens
   let inputs = TensorList([random([2, 3, 5, 4], seed: 21), random([2, 3, 6, 4], seed: 22), random([2, 3, 6, 7], seed: 23)])
   let mask = Tensor(shape: [2, 6], scalars: [1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1])
   let weights = random([2, 3, 5, 7], seed: 24)
-  let previous = ComputeThreads.maximum
-  defer { ComputeThreads.maximum = previous }
   let results = [1, 4].map { threads in
-    ComputeThreads.maximum = threads
-    return valueWithGradient(at: inputs) { p, _ in (scaledDotProductAttention(query: p[0], key: p[1], value: p[2], keyMask: mask) * weights).sum() }
+    ComputeThreads.withMaximum(threads) {
+      return valueWithGradient(at: inputs) { p, _ in (scaledDotProductAttention(query: p[0], key: p[1], value: p[2], keyMask: mask) * weights).sum() }
+    }
   }
   #expect(results[0].0.scalars == results[1].0.scalars)
   for index in 0..<3 { #expect(results[0].1[index].scalars == results[1].1[index].scalars) }
@@ -131,17 +130,16 @@ private func composedAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tens
     let attended = scaledDotProductAttention(query: head(0), key: head(1), value: head(2), keyMask: mask)
     return attended.permuted([0, 2, 1, 3]).reshaped(to: [batch, time, dimension])
   }
-  let previous = ComputeThreads.maximum
-  defer { ComputeThreads.maximum = previous }
   var results: [(Tensor, TensorList)] = []
   for threads in [1, 3] {
-    ComputeThreads.maximum = threads
-    let (value, gradient) = valueWithGradient(at: TensorList([qkv])) { p, _ in (multiHeadSelfAttention(packed: p[0], heads: heads, keyMask: mask) * weights).sum() }
-    let (expected, expectedGradient) = valueWithGradient(at: TensorList([qkv])) { p, _ in (reference(p[0]) * weights).sum() }
-    #expect(multiHeadSelfAttention(packed: qkv, heads: heads, keyMask: mask).scalars == reference(qkv).scalars)
-    #expect(value.scalars == expected.scalars)
-    #expect(gradient[0].scalars == expectedGradient[0].scalars)
-    results.append((value, gradient))
+    ComputeThreads.withMaximum(threads) {
+      let (value, gradient) = valueWithGradient(at: TensorList([qkv])) { p, _ in (multiHeadSelfAttention(packed: p[0], heads: heads, keyMask: mask) * weights).sum() }
+      let (expected, expectedGradient) = valueWithGradient(at: TensorList([qkv])) { p, _ in (reference(p[0]) * weights).sum() }
+      #expect(multiHeadSelfAttention(packed: qkv, heads: heads, keyMask: mask).scalars == reference(qkv).scalars)
+      #expect(value.scalars == expected.scalars)
+      #expect(gradient[0].scalars == expectedGradient[0].scalars)
+      results.append((value, gradient))
+    }
   }
   #expect(results[0].1[0].scalars == results[1].1[0].scalars)
 }

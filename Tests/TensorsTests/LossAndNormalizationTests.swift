@@ -72,11 +72,10 @@ private func random(_ shape: [Int], seed: UInt64, range: ClosedRange<Float> = -1
   // the pullback (533 classes: two whole slices and a ragged one, not a whole number of 8-column vectors).
   let inputs = TensorList([random([53, 4], seed: 33), random([533, 4], seed: 34), random([533], seed: 35)])
   let labels = (0..<53).map { $0 % 7 == 2 ? -100 : ($0 * 97) % 533 }
-  let previous = ComputeThreads.maximum
-  defer { ComputeThreads.maximum = previous }
   let results = [1, 3].map { threads in
-    ComputeThreads.maximum = threads
-    return valueWithGradient(at: inputs) { p, _ in linearCrossEntropy(p[0], weight: p[1], bias: p[2], labels: labels) }
+    ComputeThreads.withMaximum(threads) {
+      return valueWithGradient(at: inputs) { p, _ in linearCrossEntropy(p[0], weight: p[1], bias: p[2], labels: labels) }
+    }
   }
   #expect(results[0].0.scalars == results[1].0.scalars)
   for index in 0..<3 { #expect(results[0].1[index].scalars == results[1].1[index].scalars, "gradient \(index)") }
@@ -91,11 +90,10 @@ private func random(_ shape: [Int], seed: UInt64, range: ClosedRange<Float> = -1
   // 300 rows of 70 features: past the size where rows and 8-column groups split across threads.
   let inputs = TensorList([random([3, 100, 70], seed: 36), random([70], seed: 37), random([70], seed: 38)])
   let weights = random([3, 100, 70], seed: 39)
-  let previous = ComputeThreads.maximum
-  defer { ComputeThreads.maximum = previous }
   let results = [1, 3].map { threads in
-    ComputeThreads.maximum = threads
-    return valueWithGradient(at: inputs) { p, _ in (p[0].layerNormalized(weight: p[1], bias: p[2]) * weights).sum() }
+    ComputeThreads.withMaximum(threads) {
+      return valueWithGradient(at: inputs) { p, _ in (p[0].layerNormalized(weight: p[1], bias: p[2]) * weights).sum() }
+    }
   }
   #expect(results[0].0.scalars == results[1].0.scalars)
   for index in 0..<3 { #expect(results[0].1[index].scalars == results[1].1[index].scalars, "gradient \(index)") }

@@ -88,14 +88,13 @@ func adamAndAdamWFollowPyTorch(decay: Float, decoupled: Bool) {
     Tensor((0..<count).map { Float(cos(Double($0) * 0.7)) }),
     Tensor(shape: [10_000, 8], sparseRows: [5, 9_999, 5], scalars: (0..<24).map { Float($0) - 11.5 }),
   ])
-  let previous = ComputeThreads.maximum
-  defer { ComputeThreads.maximum = previous }
   let results = [1, 3].map { threads -> [[Float]] in
-    ComputeThreads.maximum = threads
-    var model = theta
-    var optimizer = Adam(for: model, learningRate: 0.01, weightDecay: 0.1, decoupledWeightDecay: true)
-    for _ in 0..<3 { optimizer.update(&model, along: gradient) }
-    return [model[0].scalars, model[1].scalars]
+    ComputeThreads.withMaximum(threads) {
+      var model = theta
+      var optimizer = Adam(for: model, learningRate: 0.01, weightDecay: 0.1, decoupledWeightDecay: true)
+      for _ in 0..<3 { optimizer.update(&model, along: gradient) }
+      return [model[0].scalars, model[1].scalars]
+    }
   }
   #expect(results[0] == results[1])
   #expect(results[0][1] != theta[1].scalars, "the table moved")
