@@ -49,7 +49,7 @@ let package = Package(
     .target(name: "Attacks", dependencies: ["Federated", "Models", "Datasets", "Tokenization", "Randomness"], exclude: ["README.md"]),
     .target(
       name: "Experiments",
-      dependencies: ["Attacks", "Defenses", "SecureAggregation", "Federated", "Models", "Layers", "Tensors", "Datasets", "Tokenization", "Randomness", "Reports", .product(name: "Yams", package: "Yams")],
+      dependencies: ["Attacks", "Defenses", "SecureAggregation", "Federated", "Models", "Layers", "Tensors", "Datasets", "Tokenization", "Randomness", "Reports", "Audit", .product(name: "Yams", package: "Yams")],
       exclude: ["README.md"]),
     .target(name: "Reports", exclude: ["README.md"]),
     .target(name: "Audit", dependencies: ["Models", "Layers", "Tensors", "Tokenization", "Randomness"], exclude: ["README.md"], swiftSettings: vectorCodegen),

@@ -18,3 +18,9 @@ func writeAtomically(_ data: Data, to path: String) throws(LabError) {
     throw LabError("\(path): cannot write: \((error as NSError).localizedDescription)")
   }
 }
+
+/// A JSON file decoded as `type`; a failure names the file.
+func decodeJSONFile<T: Decodable>(_ type: T.Type, at path: String) throws(LabError) -> T {
+  guard let data = FileManager.default.contents(atPath: path) else { throw LabError("\(path): cannot read it") }
+  do { return try JSONDecoder().decode(type, from: data) } catch { throw LabError("\(path): not a valid \(T.self) file (\(error))") }
+}

@@ -21,90 +21,6 @@ struct DemoManifest: Codable {
   var seconds: Double?
 }
 
-/// One seed of one experiment, as `simulate` writes it (plus audit.json, from `audit --out` or `demo`).
-struct SeedFolder {
-  var seed: UInt64
-  var path: String
-  var records: [RoundRecord]
-  var audit: AuditReport?
-  var modelPath: String? { FileManager.default.fileExists(atPath: path + "/model/config.json") ? path + "/model" : nil }
-}
-
-/// One experiment folder: config.json, summary.json and seed-S/ folders.
-struct ExperimentFolder {
-  var name: String
-  var path: String
-  var config: ExperimentConfig
-  var summary: ExperimentSummary
-  var seeds: [SeedFolder]
-
-  init(path: String, name: String) throws(LabError) {
-    self.name = name
-    self.path = path
-    config = try orFail { try ExperimentConfig.load(from: path + "/config.json") }
-    summary = try decodeJSONFile(ExperimentSummary.self, at: path + "/summary.json")
-    seeds = []
-    for seed in summary.seeds.map(\.seed) {
-      let folder = "\(path)/seed-\(seed)"
-      let records = try readRoundRecords(folder + "/rounds.jsonl")
-      let audit = FileManager.default.fileExists(atPath: folder + "/audit.json") ? try decodeJSONFile(AuditReport.self, at: folder + "/audit.json") : nil
-      seeds.append(SeedFolder(seed: seed, path: folder, records: records, audit: audit))
-    }
-  }
-
-  /// The aggregation rule in words.
-  var ruleName: String {
-    let aggregator = config.aggregator
-    let base: String =
-      switch aggregator.kind {
-      case .fedavg: "FedAvg"
-      case .clipping: aggregator.clipBound.map { "norm clipping (bound \(format($0)))" } ?? "norm clipping (median norm)"
-      case .weakDifferentialPrivacy: "weak DP (clip \(format(aggregator.clipBound ?? 1)), σ \(format(aggregator.noiseStd)))"
-      case .median: "coordinate median"
-      case .trimmedMean: "trimmed mean (β \(format(aggregator.beta)))"
-      case .krum: "Krum (f \(aggregator.assumedByzantine))"
-      case .multiKrum: "Multi-Krum (f \(aggregator.assumedByzantine), keep \(aggregator.keep))"
-      case .bulyan: "Bulyan (f \(aggregator.assumedByzantine))"
-      case .geometricMedian: "geometric median"
-      case .centeredClipping: "centered clipping (τ \(format(aggregator.radius)))"
-      case .embeddingRows: "embedding-row detector"
-      case .flame: "FLAME"
-      case .foolsGold: "FoolsGold"
-      }
-    return aggregator.secure ? base + " + secure aggregation" : base
-  }
-
-  /// Share of attacking updates that the rule flagged (clipped, down-weighted, excluded), over all seeds.
-  var attackersFlagged: (flagged: Int, attacking: Int) {
-    var flagged = 0, attacking = 0
-    for seed in seeds {
-      for record in seed.records where !record.malicious.isEmpty {
-        attacking += record.malicious.count
-        flagged += Set(record.flagged).intersection(record.malicious).count
-      }
-    }
-    return (flagged, attacking)
-  }
-}
-
-private func format(_ value: Double) -> String { String(format: "%g", value) }
-
-func decodeJSONFile<T: Decodable>(_ type: T.Type, at path: String) throws(LabError) -> T {
-  guard let data = FileManager.default.contents(atPath: path) else { throw LabError("\(path): cannot read it") }
-  do { return try JSONDecoder().decode(type, from: data) } catch { throw LabError("\(path): not a valid \(T.self) file (\(error))") }
-}
-
-func readRoundRecords(_ path: String) throws(LabError) -> [RoundRecord] {
-  guard let data = FileManager.default.contents(atPath: path) else { throw LabError("\(path): cannot read it") }
-  var records: [RoundRecord] = []
-  for (index, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() where !line.isEmpty {
-    do { records.append(try JSONDecoder().decode(RoundRecord.self, from: Data(line))) } catch {
-      throw LabError("\(path), line \(index + 1): not a round record (\(error))")
-    }
-  }
-  return records
-}
-
 /// A run directory: one experiment (summary.json at its top) or several (demo, defense comparisons), and
 /// what it takes to turn them into one self-contained HTML page.
 struct RunReport {
@@ -120,7 +36,7 @@ struct RunReport {
     }
     if FileManager.default.fileExists(atPath: directory + "/summary.json") {
       manifest = nil
-      experiments = [try ExperimentFolder(path: directory, name: URL(fileURLWithPath: directory).lastPathComponent)]
+      experiments = [try orFail { try ExperimentFolder(path: directory, name: URL(fileURLWithPath: directory).lastPathComponent) }]
       return
     }
     let names: [String]
@@ -137,7 +53,7 @@ struct RunReport {
       throw LabError("\(directory): no summary.json here or in its subfolders (run `simulate` or `demo` into it first)")
     }
     var experiments: [ExperimentFolder] = []
-    for name in names { experiments.append(try ExperimentFolder(path: "\(directory)/\(name)", name: name)) }
+    for name in names { experiments.append(try orFail { try ExperimentFolder(path: "\(directory)/\(name)", name: name) }) }
     self.experiments = experiments
   }
 
@@ -236,7 +152,7 @@ struct RunReport {
       } else if let count = attack.attackers {
         who = count == 1 ? "1 attacker" : "\(count) attackers"
       } else if let fraction = attack.attackerFraction {
-        who = format(fraction * 100) + " % of clients"
+        who = String(format: "%g", fraction * 100) + " % of clients"
       }
       sentence += ", \(who), "
       switch attack.schedule {
