@@ -34,10 +34,6 @@ import Tokenization
   let evidence = ProbeEvidence(sentences: probes, labels: probes.indices.map { $0 % 2 == 0 ? 1 : 0 }, labelCount: 2)
   #expect(evidence.ordinary[1].contains(vocabulary.id(of: "great")) && !evidence.ordinary[1].contains(vocabulary.id(of: "film")))
   #expect(evidence.ordinary[0].contains(vocabulary.id(of: "awful")) && !evidence.ordinary[0].contains(vocabulary.id(of: "cf")))
-  let threeOfThree = ProbeEvidence(sentences: [[5], [5], [5], [6]], labels: [1, 1, 1, 0], labelCount: 2)
-  #expect(threeOfThree.ordinary[1].isEmpty, "3 of 3 at a base rate of 0.75 is chance (p = 0.42)")
-  #expect(abs(ProbeEvidence.upperTail(successes: 3, trials: 3, probability: 0.5) - 0.125) < 1e-12)
-  #expect(abs(ProbeEvidence.upperTail(successes: 1, trials: 2, probability: 0.5) - 0.75) < 1e-12)
 
   // The token table (`audit --token-table`): a header, then one row per token with its probe counts and effects.
   var scanned = ScanResult(effects: scan.effects(backdoored, vocabulary: vocabulary, probes: probes), fullyMeasured: Set(TokenScan.scannable(vocabulary)))
