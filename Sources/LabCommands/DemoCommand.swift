@@ -126,7 +126,7 @@ struct DemoCommand: ParsableCommand {
     }
     manifest.seconds = Date().timeIntervalSince(started)
     try orFail { try writeJSONAtomically(manifest, to: manifestPath) }
-    let report = try RunReport(directory: out)
+    let report = try orFail { try RunReport(directory: out) }
     let page = report.html(home: home)
     try writeAtomically(Data(page.utf8), to: out + "/report.html")
     if json {
@@ -168,7 +168,7 @@ struct ReportCommand: ParsableCommand {
   @OptionGroup var data: DataOptions
 
   func run() throws {
-    let report = try RunReport(directory: runDirectory)
+    let report = try orFail { try RunReport(directory: runDirectory) }
     let destination = out ?? runDirectory + "/report.html"
     let page = report.html(home: try? data.home())
     try writeAtomically(Data(page.utf8), to: destination)

@@ -1,7 +1,6 @@
 import Attacks
 import Audit
 import Datasets
-import Experiments
 import Federated
 import Foundation
 import Models
@@ -9,39 +8,49 @@ import Reports
 import Tokenization
 
 /// What `demo` records about itself beside the experiments it ran (demo.json).
-struct DemoManifest: Codable {
-  var title: String
+public struct DemoManifest: Codable, Sendable {
+  public var title: String
   /// The command line that reproduces the whole demo.
-  var command: String
-  var trigger: String
-  var target: String
+  public var command: String
+  public var trigger: String
+  public var target: String
   /// Experiment folders (one per aggregation rule), in the order to show them.
-  var experiments: [String]
-  var seed: UInt64
-  var seconds: Double?
+  public var experiments: [String]
+  public var seed: UInt64
+  public var seconds: Double?
+
+  public init(title: String, command: String, trigger: String, target: String, experiments: [String], seed: UInt64, seconds: Double?) {
+    self.title = title
+    self.command = command
+    self.trigger = trigger
+    self.target = target
+    self.experiments = experiments
+    self.seed = seed
+    self.seconds = seconds
+  }
 }
 
 /// A run directory: one experiment (summary.json at its top) or several (demo, defense comparisons), and
 /// what it takes to turn them into one self-contained HTML page.
-struct RunReport {
-  var directory: String
-  var manifest: DemoManifest?
-  var experiments: [ExperimentFolder]
+public struct RunReport {
+  public var directory: String
+  public var manifest: DemoManifest?
+  public var experiments: [ExperimentFolder]
 
-  init(directory: String) throws(LabError) {
+  public init(directory: String) throws(RunFolderError) {
     self.directory = directory
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder), isFolder.boolValue else {
-      throw LabError("\(directory): no such folder")
+      throw RunFolderError("\(directory): no such folder")
     }
     if FileManager.default.fileExists(atPath: directory + "/summary.json") {
       manifest = nil
-      experiments = [try orFail { try ExperimentFolder(path: directory, name: URL(fileURLWithPath: directory).lastPathComponent) }]
+      experiments = [try ExperimentFolder(path: directory, name: URL(fileURLWithPath: directory).lastPathComponent)]
       return
     }
     let names: [String]
     if FileManager.default.fileExists(atPath: directory + "/demo.json") {
-      let manifest = try decodeJSONFile(DemoManifest.self, at: directory + "/demo.json")
+      let manifest = try RunFolderError.decode(DemoManifest.self, at: directory + "/demo.json")
       self.manifest = manifest
       names = manifest.experiments.filter { FileManager.default.fileExists(atPath: "\(directory)/\($0)/summary.json") }
     } else {
@@ -50,10 +59,10 @@ struct RunReport {
       names = children.sorted().filter { FileManager.default.fileExists(atPath: "\(directory)/\($0)/summary.json") }
     }
     guard !names.isEmpty else {
-      throw LabError("\(directory): no summary.json here or in its subfolders (run `simulate` or `demo` into it first)")
+      throw RunFolderError("\(directory): no summary.json here or in its subfolders (run `simulate` or `demo` into it first)")
     }
     var experiments: [ExperimentFolder] = []
-    for name in names { experiments.append(try orFail { try ExperimentFolder(path: "\(directory)/\(name)", name: name) }) }
+    for name in names { experiments.append(try ExperimentFolder(path: "\(directory)/\(name)", name: name)) }
     self.experiments = experiments
   }
 
@@ -62,7 +71,7 @@ struct RunReport {
   var attackMetricName: String { isKeyboard ? "backdoor accuracy" : "ASR" }
 
   /// One experiment's results, for `--json`.
-  struct Row: Codable {
+  public struct Row: Codable, Sendable {
     struct Audit: Codable {
       var seed: UInt64
       var verdict: String
@@ -89,7 +98,7 @@ struct RunReport {
     }
   }
 
-  var rows: [Row] {
+  public var rows: [Row] {
     experiments.map { experiment in
       let (flagged, attacking) = experiment.attackersFlagged
       return Row(
@@ -107,7 +116,7 @@ struct RunReport {
   }
 
   /// The report's table for a terminal: one line per experiment.
-  var table: String {
+  public var table: String {
     let lines = zip(experiments, rows).map { experiment, row -> [String] in
       let audits = row.audits
       return [
@@ -121,7 +130,7 @@ struct RunReport {
   }
 
   /// The whole page. `home` (when the corpora can be found) adds the trigger's clean occurrences.
-  func html(home: LabHome?) -> String {
+  public func html(home: LabHome?) -> String {
     let first = experiments[0]
     var body = ""
     body += HTML.element("h1", HTML.escape(manifest?.title ?? "BackdoorLab report: \(first.config.name)"))
