@@ -112,6 +112,9 @@ struct ClassifierRecipe: ParsableArguments {
     guard epochs >= 1, batchSize >= 1, learningRate > 0, maxLength >= 1, minCount >= 1 else {
       throw ValidationError("--epochs, --batch-size, --lr, --max-length and --min-count must be positive")
     }
+    for (option, value) in [("--embedding-dim", embeddingDim), ("--hidden-size", hiddenSize), ("--heads", heads), ("--ffn-dim", ffnDim)] where value < 1 {
+      throw ValidationError("\(option) must be positive; got \(value)")
+    }
     if let dropout, !(0..<1).contains(dropout) { throw ValidationError("--dropout must be in [0, 1)") }
   }
   /// Builds the vocabulary from the training rows (plus `forcedTokens`), trains with early stopping on

@@ -106,6 +106,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
       if hiddenSize != embeddingDimension { problems.append("hidden_size must equal embedding_dim for attention") }
       if let heads = headCount, heads < 1 || embeddingDimension % heads != 0 { problems.append("num_heads must divide embedding_dim") }
       if headCount == nil { problems.append("num_heads is required for attention") }
+      if let size = feedForwardSize, size < 1 { problems.append("ffn_dim must be positive") }
       if feedForwardSize == nil { problems.append("ffn_dim is required for attention") }
     }
     if architecture == .gruLanguageModel, tiedEmbeddings == true, embeddingDimension != hiddenSize {

@@ -105,3 +105,19 @@ func badBundlesNameTheFileAndWhatIsWrong(problem: String, file: String, message:
     #expect(error.problem.contains(message), "\(problem): \(error)")
   }
 }
+
+@Test(arguments: [0, -4])
+func anAttentionBundleWithoutAFeedForwardLayerIsRefusedNotACrash(size: Int) throws {
+  let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ffn-\(UUID().uuidString)").path
+  try FileManager.default.copyItem(atPath: Fixtures.path("Tests/Fixtures/bundles/attention"), toPath: folder)
+  defer { try? FileManager.default.removeItem(atPath: folder) }
+  var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/config.json"))) as! [String: Any]
+  config["ffn_dim"] = size
+  try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: folder + "/config.json"))
+  do {
+    _ = try ModelBundle.load(from: folder)
+    Issue.record("ffn_dim \(size) was loaded")
+  } catch {
+    #expect(error.file == folder + "/config.json" && error.problem == "ffn_dim must be positive", "\(error)")
+  }
+}
