@@ -131,6 +131,12 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     if f.parallelClients < 1 { problems.append("federation.parallel_clients must be at least 1") }
     if f.local.gradientClipNorm < 0 { problems.append("federation.local.gradient_clip_norm must not be negative (0: no clipping)") }
     if seeds.isEmpty { problems.append("seeds must name at least one seed") }
+    // Infinity and NaN pass a `> 0` check; encoding names every key that holds one.
+    do { _ = try JSONEncoder().encode(self) } catch let EncodingError.invalidValue(value, context) {
+      problems.append("\(context.codingPath.map(\.stringValue).joined(separator: ".")) must be a finite number; got \(value)")
+    } catch {
+      problems.append("the config cannot be written back: \(error)")
+    }
     problems += aggregator.validationProblems(clientsPerRound: f.clientsPerRound, weighting: f.weighting)
     if task.kind == .keyboard {
       if task.window < 2 { problems.append("task.window must be at least 2") }

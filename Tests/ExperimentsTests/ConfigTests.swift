@@ -92,3 +92,14 @@ private func loadError(_ text: String, _ name: String = "c.json") throws -> Stri
     }
   }
 }
+
+@Test(arguments: [
+  ("federation:\n  server_learning_rate: .inf\n", "federation.server_learning_rate must be a finite number"),
+  ("aggregator:\n  kind: clipping\n  clip_bound: .inf\n", "aggregator.clip_bound must be a finite number"),
+  ("federation:\n  local:\n    learning_rate: .inf\n", "federation.local.learning_rate must be a finite number"),
+])
+func infiniteNumbersInAConfigAreNamedNotACrash(yaml: String, message: String) throws {
+  let text = "task:\n  corpus: sentiment\n" + yaml
+  let error = try loadError(text, "c.yaml")
+  #expect(error.contains(message), "\(error)")
+}
