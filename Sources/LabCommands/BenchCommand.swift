@@ -212,6 +212,12 @@ extension BenchCommand {
     @Option(help: "Threads for the kernels.")
     var threads = 1
 
+    func validate() throws {
+      guard batch >= 1, time >= 1, input >= 1, hidden >= 1, threads >= 1 else {
+        throw ValidationError("--batch, --time, --input, --hidden and --threads must be positive")
+      }
+    }
+
     func run() throws {
       var generator = SplitMix64(seed: 0)
       let bound = 1 / Float(hidden).squareRoot()

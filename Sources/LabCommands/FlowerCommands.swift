@@ -63,6 +63,7 @@ struct FlowerClientCommand: ParsableCommand {
 
   func validate() throws {
     guard clientIndex >= 0 else { throw ValidationError("--client-index must be 0 or more") }
+    guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     let address = superlink.hasPrefix("http://") || superlink.hasPrefix("https://") ? superlink : "http://" + superlink
     guard let url = URL(string: address), url.host?.isEmpty == false else {
       throw ValidationError("--superlink '\(superlink)' is not HOST:PORT or an http(s) URL")

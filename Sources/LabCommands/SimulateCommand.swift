@@ -44,6 +44,7 @@ struct SimulateCommand: ParsableCommand {
 
   func validate() throws {
     if let rounds, rounds < 1 { throw ValidationError("--rounds must be at least 1") }
+    if threads < 1 { throw ValidationError("--threads must be at least 1") }
     if let seeds, seeds < 1 { throw ValidationError("--seeds must be at least 1") }
     if seeds != nil && seedList != nil { throw ValidationError("give --seeds or --seed-list, not both") }
     if quiet && verbose { throw ValidationError("give --quiet or --verbose, not both") }

@@ -103,6 +103,9 @@ import TestSupport
     (["bench", "gemm", "--shape", "64x32"], "--shape: expected MxNxK"),
     (["bench", "train", "--threads", "0"], "--threads: expected"),
     (["bench", "fl-round", "--threads", "2,three"], "--threads: expected"),
+    (["bench", "gru", "--threads", "0"], "--threads must be positive"),
+    (["simulate", "--preset", "sentiment-model-replacement", "--threads", "0", "--out", "/tmp/unused"], "--threads must be at least 1"),
+    (["flower-client", "--preset", "sentiment-model-replacement", "--client-index", "0", "--threads", "0"], "--threads must be at least 1"),
   ]
   for (arguments, message) in cases {
     let result = try runLab(arguments)
