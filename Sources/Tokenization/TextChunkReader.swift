@@ -11,6 +11,8 @@ public struct TextChunkReader {
   private let descriptor: Int32
   private let ownsDescriptor: Bool
   private var pending: [UInt8] = []
+  /// Where the last newline in `pending` is, if it holds one.
+  private var pendingLastNewline: Int?
   private var finished = false
   public private(set) var linesBefore = 0
   public private(set) var replacements = 0
@@ -41,9 +43,10 @@ public struct TextChunkReader {
   /// The next chunk of whole lines (the last one may lack its newline), as valid UTF-8; nil at the end.
   public mutating func nextChunk(blockSize: Int = 1 << 16) throws(TextReadError) -> [UInt8]? {
     while !finished {
-      if let lastNewline = pending.lastIndex(of: 0x0A), pending.count >= blockSize || !isRegularFile {
+      if let lastNewline = pendingLastNewline, pending.count >= blockSize || !isRegularFile {
         let chunk = Array(pending[...lastNewline])
         pending.removeSubrange(...lastNewline)
+        pendingLastNewline = nil  // the newline cut at was the last one
         return repaired(chunk)
       }
       var block = [UInt8](repeating: 0, count: blockSize)
@@ -52,11 +55,18 @@ public struct TextChunkReader {
         if errno == EINTR { continue }
         throw TextReadError("\(name): \(String(cString: strerror(errno)))")
       }
-      if count == 0 { finished = true } else { pending.append(contentsOf: block[0..<count]) }
+      if count == 0 {
+        finished = true
+      } else {
+        // Only the new bytes are searched: a line longer than a block costs one pass, not one per block read.
+        if let newline = block[0..<count].lastIndex(of: 0x0A) { pendingLastNewline = pending.count + newline }
+        pending.append(contentsOf: block[0..<count])
+      }
     }
     guard !pending.isEmpty else { return nil }
     let chunk = pending
     pending = []
+    pendingLastNewline = nil
     return repaired(chunk)
   }
 
