@@ -50,7 +50,15 @@ struct EvaluateCommand: ParsableCommand {
     let parts = try orFail { try corpus.split(seed: seed) }
     let rows = split == "all" ? Array(corpus.examples.indices) : split == "dev" ? parts.dev : split == "train" ? parts.train : parts.test
     let encoder = try orFail { try loaded.makeEncoder() }
-    let encoded = try orFail { try ClassificationData(corpus: corpus, split: DataSplit(train: [], dev: [], test: rows), encoder: encoder, labels: classifier.labels) }
+    let encoded = try orFail {
+      try ClassificationData(
+        corpus: corpus, split: DataSplit(train: [], dev: [], test: rows), encoder: encoder, labels: classifier.labels,
+        unknownLabels: corpusOptions.skipBadRows ? .skip : .fail)
+    }
+    if encoded.skippedRows > 0 {
+      writeToStandardError("warning: \(corpus.path): skipped \(encoded.skippedRows) row(s) whose label the model does not know\n")
+    }
+    guard !encoded.test.isEmpty else { throw LabError("\(corpus.path): the \(split) split has no example to evaluate") }
     let metrics = classifier.evaluate(encoded.test)
     if json {
       print(String(decoding: try sortedKeysJSON(metrics), as: UTF8.self))

@@ -58,6 +58,15 @@ private func toyCorpus() throws -> String {
   let wrongCorpus = try runLab(["evaluate", gru, "--corpus", "trec"])
   #expect(wrongCorpus.status == 1)
   #expect(wrongCorpus.standardError.contains("is not one of the model's labels"))
+  let tsv = try Fixtures.temporaryDirectory() + "/evaluate.tsv"
+  try "label\ttext\npos\ta great film\nneg\tan awful film\nmaybe\ta film\n".write(toFile: tsv, atomically: true, encoding: .utf8)
+  let unknown = try runLab(["evaluate", gru, "--corpus", tsv, "--label-column", "label", "--split", "all"])
+  #expect(unknown.status == 1 && unknown.standardError.contains("\(tsv):4: label 'maybe'"), "\(unknown.standardError)")
+  let skipped = try runLab(["evaluate", gru, "--corpus", tsv, "--label-column", "label", "--split", "all", "--skip-bad-rows", "--json"])
+  #expect(skipped.status == 0 && skipped.standardError.contains("skipped 1 row(s)"), "\(skipped.standardError)")
+  #expect((try JSONSerialization.jsonObject(with: Data(skipped.standardOutput.utf8)) as? [String: Any])?["count"] as? Int == 2)
+  let empty = try runLab(["evaluate", gru, "--corpus", tsv, "--label-column", "label", "--split", "dev", "--skip-bad-rows"])
+  #expect(empty.status == 1 && empty.standardError.contains("split has no example to evaluate"), "\(empty.standardError)")
 }
 
 @Test func trainLanguageModelAndComplete() throws {
