@@ -113,6 +113,31 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     return yamlLines(object, indent: "").joined(separator: "\n") + "\n"
   }
 
+  /// The keys (dotted paths) whose values differ from the config stored in `stored` (its JSON form, read from
+  /// `source`), leaving out what a resumed run may change: the name, the seed list, how many clients train at once,
+  /// and the number of rounds when it grows.
+  public func keysChanged(since stored: Data, source: String) throws(ConfigError) -> [String] {
+    guard let old = try? JSONSerialization.jsonObject(with: stored), let new = try? JSONSerialization.jsonObject(with: Data(json().utf8)) else {
+      throw ConfigError("\(source): not a config the lab wrote")
+    }
+    func leaves(_ value: Any, _ path: String, into result: inout [String: String]) {
+      if let object = value as? [String: Any] {
+        for (key, child) in object { leaves(child, path.isEmpty ? key : path + "." + key, into: &result) }
+      } else {
+        result[path] = String(describing: value)
+      }
+    }
+    var before: [String: String] = [:], after: [String: String] = [:]
+    leaves(old, "", into: &before)
+    leaves(new, "", into: &after)
+    let free: Set<String> = ["name", "seeds", "federation.parallel_clients"]
+    return Set(before.keys).union(after.keys).sorted().filter { key in
+      guard !free.contains(key), before[key] != after[key] else { return false }
+      if key == "federation.rounds", let old = before[key].flatMap(Int.init), let new = after[key].flatMap(Int.init), new >= old { return false }
+      return true
+    }
+  }
+
   /// Problems that make the config unusable, each naming its key.
   public func validationProblems() -> [String] {
     var problems: [String] = []

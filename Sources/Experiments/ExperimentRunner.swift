@@ -62,6 +62,16 @@ public struct ExperimentRunner: Sendable {
     settings.evaluateEvery = config.federation.evaluateEvery
     settings.parallelClients = config.federation.parallelClients
     settings.seed = setup.seed
+    // The checkpoint's own config: a run resumes only into the same experiment (more rounds may extend it).
+    let storedConfig = folder + "/experiment.json"
+    if resume, let stored = FileManager.default.contents(atPath: storedConfig) {
+      let changed = try config.keysChanged(since: stored, source: storedConfig)
+      guard changed.isEmpty else {
+        throw ConfigError(
+          "\(folder): cannot resume into a different experiment: \(changed.joined(separator: ", ")) changed since the run started (give another --out, or the run's own config)")
+      }
+    }
+    try write(Data(config.json().utf8), to: storedConfig)
     let simulation = Simulation(
       scenario: scenario, aggregator: config.aggregator.makeAggregator(weighting: config.federation.weighting, seed: setup.seed, embedding: embedding),
       settings: settings)

@@ -147,3 +147,26 @@ func robustAggregationStopsOneRoundModelReplacementAndScoresDetection(kind: Aggr
   #expect(resumed == whole)
   #expect(whole.contains { $0.verdicts.values.contains { $0 != .kept } }, "FoolsGold acts on the colluding attackers")
 }
+
+@Test func aRunResumesOnlyIntoTheSameExperimentNamingWhatChanged() throws {
+  let config = toyConfig(.naive, rounds: 2)
+  let corpus = try toyCorpus()
+  let directory = try Fixtures.temporaryDirectory()
+  let first = try ExperimentRunner(config: config, corpus: corpus, directory: directory).run(seed: 0, resume: false)
+  var changed = config
+  changed.federation.local.learningRate *= 2
+  changed.aggregator.kind = .median
+  do {
+    _ = try ExperimentRunner(config: changed, corpus: corpus, directory: directory).run(seed: 0, resume: true)
+    Issue.record("resumed into a different experiment")
+  } catch {
+    #expect("\(error)".contains("aggregator.kind, federation.local.learning_rate changed"), "\(error)")
+  }
+  var harmless = config
+  harmless.federation.parallelClients = 3
+  harmless.name = "renamed"
+  #expect(try ExperimentRunner(config: harmless, corpus: corpus, directory: directory).run(seed: 0, resume: true) == first)
+  var shorter = config
+  shorter.federation.rounds = 1
+  #expect(throws: ConfigError.self) { try ExperimentRunner(config: shorter, corpus: corpus, directory: directory).run(seed: 0, resume: true) }
+}
