@@ -10,7 +10,7 @@ public struct AuditState: Sendable {
   public var candidates = CandidateList(byLabel: [], limit: 0)
   public var scores = LabelScores(token: [])
   /// The label being searched, while the per-label stages run.
-  public var search = LabelSearch(label: 0)
+  public var search = LabelSearch()
 
   public init() {}
 

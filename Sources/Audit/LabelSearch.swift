@@ -1,6 +1,5 @@
-/// What the phrase stages find for one label, handed from one stage to the next.
+/// What the phrase stages find for one label, handed from one stage to the next (the label is the stages' argument).
 public struct LabelSearch: Sendable {
-  public var label: Int
   /// The label's strongest single tokens, where the phrase search starts.
   public var seeds: [Int] = []
   /// The label's ordinary words (`ProbeEvidence`): no phrase may hold them.
@@ -12,5 +11,5 @@ public struct LabelSearch: Sendable {
   /// The pairs that become candidates: the scan's best, or its best and the refined ones.
   public var leads: [[Int]] = []
 
-  public init(label: Int) { self.label = label }
+  public init() {}
 }

@@ -56,7 +56,7 @@ public struct TriggerAudit: Sendable {
 
     if applicable.contains(where: { $0.scope == .eachSearchedLabel }) {
       for label in state.scores.labelsToSearch {
-        state.search = LabelSearch(label: label)
+        state.search = LabelSearch()
         try runStages(.eachSearchedLabel, label: label)
       }
     }

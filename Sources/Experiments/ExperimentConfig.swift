@@ -117,7 +117,9 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
   /// `source`), leaving out what a resumed run may change: the name, the seed list, how many clients train at once,
   /// and the number of rounds when it grows.
   public func keysChanged(since stored: Data, source: String) throws(ConfigError) -> [String] {
-    guard let old = try? JSONSerialization.jsonObject(with: stored), let new = try? JSONSerialization.jsonObject(with: Data(json().utf8)) else {
+    guard let old = (try? JSONSerialization.jsonObject(with: stored)) as? [String: Any],
+      let new = (try? JSONSerialization.jsonObject(with: Data(json().utf8))) as? [String: Any]
+    else {
       throw ConfigError("\(source): not a config the lab wrote")
     }
     func leaves(_ value: Any, _ path: String, into result: inout [String: String]) {
