@@ -53,6 +53,9 @@ let package = Package(
       exclude: ["README.md"]),
     .target(name: "Reports", exclude: ["README.md"]),
     .target(name: "Audit", dependencies: ["Models", "Layers", "Tensors", "Tokenization", "Randomness"], exclude: ["README.md"], swiftSettings: vectorCodegen),
+    .target(
+      name: "Benchmarks", dependencies: ["Tokenization", "Tensors", "Layers", "Models", "Federated", "Defenses", "Randomness"], exclude: ["README.md"],
+      swiftSettings: vectorCodegen),
     // Code generated once by protoc-gen-swift from Flower 1.42's protocol definitions (see its README); never at build time.
     .target(name: "FlowerProtos", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["README.md", "LICENSE"]),
     .target(
@@ -66,7 +69,7 @@ let package = Package(
       name: "LabCommands",
       dependencies: [
         "Tokenization", "Datasets", "Randomness", "Tensors", "Layers", "Models", "Attacks", "Reports", "Federated", "Defenses", "Experiments", "Audit",
-        "FlowerClient",
+        "FlowerClient", "Benchmarks",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       exclude: ["README.md"]
@@ -88,6 +91,7 @@ let package = Package(
     .testTarget(name: "DefensesTests", dependencies: ["Defenses", "Federated", "Randomness", "TestSupport"]),
     .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Attacks", "Federated", "Datasets", "TestSupport"]),
     .testTarget(name: "FlowerClientTests", dependencies: ["FlowerClient", "FlowerProtos", "TestSupport"]),
+    .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "TestSupport"]),
     .testTarget(name: "LabCommandsTests", dependencies: ["LabCommands", "Datasets", "Tokenization", "TestSupport"]),
   ]
 )

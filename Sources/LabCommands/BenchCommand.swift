@@ -1,9 +1,6 @@
 import ArgumentParser
+import Benchmarks
 import Foundation
-import Layers
-import Models
-import Randomness
-import Tensors
 import Tokenization
 
 struct BenchCommand: ParsableCommand {
@@ -30,100 +27,20 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Timed repetitions per mode.")
     var repeats = 5
 
+    func validate() throws { guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") } }
+
     func run() throws {
       var reader = try orFail { try TextChunkReader(path: file) }
       var chunks: [[UInt8]] = []
       while let chunk = try orFail({ try reader.nextChunk() }) { chunks.append(chunk) }
       reader.closeFile()
       if let warning = reader.replacementWarning { writeToStandardError("warning: \(warning)\n") }
-      let bytes = chunks.reduce(0) { $0 + $1.count }
-      var result: [String: Any] = ["bench": "tokenize", "file": file, "bytes": bytes, "repeats": repeats, "icu_version": icuVersion]
-      for (key, normalize) in [("no_normalize", TokenizerOptions.Normalization.none), ("nfkc_casefold", .nfkcCasefold)] {
-        let tokenizer = try orFail { try Tokenizer(options: TokenizerOptions(normalize: normalize)) }
-        var seconds: [Double] = []
-        var tokenCount = 0
-        for _ in 0..<max(1, repeats) {
-          var strings: [String] = []
-          strings.reserveCapacity(1 << 15)
-          tokenCount = 0
-          let start = DispatchTime.now().uptimeNanoseconds
-          for chunk in chunks {
-            chunk.withUnsafeBufferPointer { buffer in
-              tokenizer.forEachToken(in: buffer) { _, _, text in strings.append(String(decoding: text, as: UTF8.self)) }
-            }
-            tokenCount += strings.count
-            strings.removeAll(keepingCapacity: true)
-          }
-          seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        let median = seconds.sorted()[seconds.count / 2]
-        result["\(key)_mb_per_s"] = (Double(bytes) / median / 1e6 * 100).rounded() / 100
-        result["\(key)_tokens_per_s"] = (Double(tokenCount) / median).rounded()
-        result["\(key)_tokens"] = tokenCount
-      }
-      // Segmentation alone (no String made): how much of the time is ICU and the shim.
-      do {
-        let tokenizer = try orFail { try Tokenizer(options: TokenizerOptions(normalize: .none)) }
-        var seconds: [Double] = []
-        for _ in 0..<max(1, repeats) {
-          var count = 0
-          let start = DispatchTime.now().uptimeNanoseconds
-          for chunk in chunks {
-            chunk.withUnsafeBufferPointer { buffer in tokenizer.forEachToken(in: buffer) { _, _, _ in count += 1 } }
-          }
-          seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        result["segment_only_mb_per_s"] = (Double(bytes) / seconds.sorted()[seconds.count / 2] / 1e6 * 100).rounded() / 100
-      }
-      result["loadavg"] = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? ""
-      let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
-      print(String(decoding: data, as: UTF8.self))
+      var fields = try orFail { try TokenizerBenchmark(chunks: chunks, repeats: repeats).run() }.fields
+      fields["file"] = file
+      try printJSONLine(fields)
     }
   }
-}
 
-/// Median seconds per call of `body` over `repeats` timed blocks of about `blockSeconds` each
-/// (calls per block calibrated first), after `warmup` untimed calls: the reference scripts' method.
-func medianSecondsPerCall(blockSeconds: Double = 0.3, repeats: Int = 5, warmup: Int = 2, _ body: () -> Void) -> Double {
-  func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-  for _ in 0..<warmup { body() }
-  var calls = 1
-  while true {
-    let start = now()
-    for _ in 0..<calls { body() }
-    let elapsed = now() - start
-    if elapsed >= blockSeconds / 4 || calls >= 1 << 20 {
-      calls = max(1, Int(Double(calls) * blockSeconds / max(elapsed, 1e-9)))
-      break
-    }
-    calls *= 2
-  }
-  var perCall: [Double] = []
-  for _ in 0..<repeats {
-    let start = now()
-    for _ in 0..<calls { body() }
-    perCall.append((now() - start) / Double(calls))
-  }
-  return perCall.sorted()[perCall.count / 2]
-}
-
-/// A comma-separated list of positive integers (`--threads 1,2`), every entry checked: a typo is an error, not a
-/// silently dropped entry.
-func positiveIntegers(_ list: String, option: String) throws -> [Int] {
-  let values = list.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-  guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else {
-    throw ValidationError("\(option): expected comma-separated positive integers, got '\(list)'")
-  }
-  return values.map { $0! }
-}
-
-func printJSONLine(_ object: [String: Any]) throws {
-  var object = object
-  object["loadavg"] = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? ""
-  print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
-}
-
-extension BenchCommand {
   struct GEMMBench: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "gemm",
@@ -149,53 +66,29 @@ extension BenchCommand {
 
     func validate() throws {
       if shape == nil && (transposeA || transposeB) { throw ValidationError("--transpose-a and --transpose-b need --shape") }
+      guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
       _ = try positiveIntegers(threads, option: "--threads")
       _ = try positiveIntegers(sizes, option: "--sizes")
-      _ = try shape.map(parseShape)
+      if let shape { _ = try positiveIntegers(shape, separator: "x", count: 3, option: "--shape") }
     }
 
     func run() throws {
-      let threadCounts = try positiveIntegers(threads, option: "--threads")
-      if let shape {
-        let (m, n, k) = try parseShape(shape)
-        for threadCount in threadCounts {
-          let seconds = secondsPerProduct(m: m, n: n, k: k, threads: threadCount)
-          let milliseconds: Double = (seconds * 1e4).rounded() / 10
-          let gflops: Double = (2 * Double(m * n * k) / seconds / 1e8).rounded() / 10
-          try printJSONLine(["bench": "gemm", "shape": shape, "transpose_a": transposeA, "transpose_b": transposeB, "threads": threadCount,
-                             "ms": milliseconds, "gflops": gflops])
+      for threadCount in try positiveIntegers(threads, option: "--threads") {
+        if let shape {
+          let sides = try positiveIntegers(shape, separator: "x", count: 3, option: "--shape")
+          let benchmark = GEMMBenchmark(
+            m: sides[0], n: sides[1], k: sides[2], transposeA: transposeA, transposeB: transposeB, threads: threadCount, repeats: repeats)
+          try printJSONLine(benchmark.run().fields)
+        } else {
+          for n in try positiveIntegers(sizes, option: "--sizes") {
+            try printJSONLine(GEMMBenchmark(square: n, threads: threadCount, repeats: repeats).run().fields)
+          }
         }
-        return
-      }
-      for threadCount in threadCounts {
-        for n in try positiveIntegers(sizes, option: "--sizes") {
-          let seconds = secondsPerProduct(m: n, n: n, k: n, threads: threadCount)
-          try printJSONLine(["bench": "gemm", "n": n, "threads": threadCount, "gflops": (2 * pow(Double(n), 3) / seconds / 1e9 * 10).rounded() / 10])
-        }
-      }
-    }
-
-    func parseShape(_ shape: String) throws -> (Int, Int, Int) {
-      let sides = shape.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
-      guard sides.count == 3, let m = sides[0], let n = sides[1], let k = sides[2], m > 0, n > 0, k > 0 else {
-        throw ValidationError("--shape: expected MxNxK with positive sides, got '\(shape)'")
-      }
-      return (m, n, k)
-    }
-
-    /// Median seconds of C = op(A)·op(B) on random matrices stored as `--transpose-a` / `--transpose-b` say.
-    func secondsPerProduct(m: Int, n: Int, k: Int, threads: Int) -> Double {
-      var generator = SplitMix64(seed: 0)
-      let a = Tensor.normal([m * k], using: &generator).scalars, b = Tensor.normal([k * n], using: &generator).scalars
-      var c = [Float](repeating: 0, count: m * n)
-      return medianSecondsPerCall(repeats: repeats) {
-        GEMM.multiply(m: m, n: n, k: k, a: a, lda: transposeA ? m : k, transposeA: transposeA, b: b, ldb: transposeB ? k : n,
-                      transposeB: transposeB, c: &c, ldc: n, accumulate: false, threads: threads)
       }
     }
   }
 
-  struct GRUBench: ParsableCommand {
+  struct GRUBench: ParsableCommand, UsesComputeThreads {
     static let configuration = CommandConfiguration(
       commandName: "gru",
       abstract: "Fused GRU forward + backward over [batch, time, input] → hidden, as in gru_classifier_train.py's setting.",
@@ -211,6 +104,7 @@ extension BenchCommand {
     @Option var hidden = 128
     @Option(help: "Threads for the kernels.")
     var threads = 1
+    var computeThreads: Int { threads }
 
     func validate() throws {
       guard batch >= 1, time >= 1, input >= 1, hidden >= 1, threads >= 1 else {
@@ -219,34 +113,10 @@ extension BenchCommand {
     }
 
     func run() throws {
-      var generator = SplitMix64(seed: 0)
-      let bound = 1 / Float(hidden).squareRoot()
-      struct GRUWeights: Parameterized {
-        var input: Tensor, inputWeight: Tensor, recurrentWeight: Tensor, inputBias: Tensor, recurrentBias: Tensor
-        var parameterPaths: [(name: String, path: WritableKeyPath<GRUWeights, Tensor>)] {
-          [("input", \.input), ("weight_ih", \.inputWeight), ("weight_hh", \.recurrentWeight), ("bias_ih", \.inputBias), ("bias_hh", \.recurrentBias)]
-        }
-      }
-      let weights = GRUWeights(
-        input: Tensor.normal([batch, time, input], using: &generator),
-        inputWeight: Tensor.uniform([3 * hidden, input], in: -bound...bound, using: &generator),
-        recurrentWeight: Tensor.uniform([3 * hidden, hidden], in: -bound...bound, using: &generator),
-        inputBias: Tensor.uniform([3 * hidden], in: -bound...bound, using: &generator),
-        recurrentBias: Tensor.uniform([3 * hidden], in: -bound...bound, using: &generator))
-      func forward(_ w: GRUWeights) -> Tensor {
-        gruSequence(w.input, inputWeight: w.inputWeight, recurrentWeight: w.recurrentWeight, inputBias: w.inputBias, recurrentBias: w.recurrentBias)
-      }
-      let training = medianSecondsPerCall { _ = valueWithGradient(at: weights) { w, _ in forward(w).mean() } }
-      let inference = medianSecondsPerCall { _ = forward(weights) }
-      try printJSONLine([
-        "bench": "gru_forward_backward", "batch": batch, "time": time, "input": input, "hidden": hidden, "threads": threads,
-        "forward_backward_ms": (training * 1e5).rounded() / 100, "forward_ms": (inference * 1e5).rounded() / 100,
-      ])
+      try printJSONLine(GRUKernelBenchmark(batch: batch, time: time, input: input, hidden: hidden, threads: threads).run().fields)
     }
   }
-}
 
-extension BenchCommand {
   struct TrainBench: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "train",
@@ -267,84 +137,98 @@ extension BenchCommand {
         """))
 
     @Option(help: "gru, attention or lm.")
-    var model = "gru"
+    var model: TrainingBenchmark.Model = .gru
     @Option(help: "Attention heads.")
     var heads = 4
     @Option(help: "Comma-separated thread counts.")
     var threads = "1"
     @Option(help: "adam or lazy-adam.")
-    var optimizer = "adam"
+    var optimizer: TrainingBenchmark.Optimizer = .adam
 
     func validate() throws {
-      guard ["gru", "attention", "lm"].contains(model) else { throw ValidationError("--model must be gru, attention or lm") }
-      guard ["adam", "lazy-adam"].contains(optimizer) else { throw ValidationError("--optimizer must be adam or lazy-adam") }
+      guard heads >= 1 else { throw ValidationError("--heads must be at least 1") }
       _ = try positiveIntegers(threads, option: "--threads")
     }
 
     func run() throws {
-      var generator = SplitMix64(seed: 0)
-      let isLanguageModel = model == "lm"
-      let (vocabulary, batchSize, length) = isLanguageModel ? (10_000, 16, 32) : (20_000, 32, 48)
-      // Random token ids in 1..<vocabulary: no position is padding, as in the reference (which has no padding).
-      let batches: [Batch] = (0..<16).map { _ in
-        Batch((0..<batchSize).map { _ in
-          EncodedExample(ids: (0..<length).map { _ in 1 + generator.nextIndex(below: vocabulary - 1) }, label: generator.nextIndex(below: 2))
-        })
-      }
-      let targets: [[Int]] = batches.map { _ in (0..<(batchSize * length)).map { _ in 1 + generator.nextIndex(below: vocabulary - 1) } }
       for threadCount in try positiveIntegers(threads, option: "--threads") {
-        try ComputeThreads.withMaximum(threadCount) {
-          var step = 0
-          let (train, infer): (Double, Double)
-          if isLanguageModel {
-            var lm = NextWordModel(config: ModelConfig(architecture: .gruLanguageModel, vocabularySize: vocabulary, embeddingDimension: 64, hiddenSize: 128,
-                                                       maximumLength: length, dropout: 0), using: &generator)
-            var adam = Adam(for: lm, learningRate: 1e-3)
-            var lazy = LazyAdam(for: lm, learningRate: 1e-3)
-            var context = ForwardContext(training: true)
-            func loss(_ model: NextWordModel, _ index: Int, _ context: inout ForwardContext) -> Tensor {
-              model.loss(batches[index], targets: targets[index], context: &context)
-            }
-            train = medianSecondsPerCall(blockSeconds: 1) {
-              step = (step + 1) % batches.count
-              let (_, gradient) = valueWithGradient(at: lm) { model, _ in loss(model, step, &context) }
-              if optimizer == "adam" { adam.update(&lm, along: gradient) } else { lazy.update(&lm, along: gradient) }
-            }
-            var inference = ForwardContext.inference
-            infer = medianSecondsPerCall(blockSeconds: 1) {
-              step = (step + 1) % batches.count
-              _ = loss(lm, step, &inference).scalar
-            }
-          } else {
-            let config = ModelConfig(architecture: model == "gru" ? .gru : .attention, vocabularySize: vocabulary, embeddingDimension: 64, hiddenSize: 128,
-                                     labels: ["a", "b"], maximumLength: length, headCount: heads, feedForwardSize: 128, dropout: 0)
-            var classifier = TextClassifier(config: config, using: &generator)
-            var adam = Adam(for: classifier, learningRate: 1e-3)
-            var lazy = LazyAdam(for: classifier, learningRate: 1e-3)
-            var context = ForwardContext(training: true)
-            train = medianSecondsPerCall(blockSeconds: 1) {
-              step = (step + 1) % batches.count
-              let batch = batches[step]
-              let (_, gradient) = valueWithGradient(at: classifier) { model, _ in model.loss(batch, context: &context) }
-              if optimizer == "adam" { adam.update(&classifier, along: gradient) } else { lazy.update(&classifier, along: gradient) }
-            }
-            var inference = ForwardContext.inference
-            infer = medianSecondsPerCall(blockSeconds: 1) {
-              step = (step + 1) % batches.count
-              _ = classifier.logits(batches[step], context: &inference)
-            }
-          }
-          let items = Double(isLanguageModel ? batchSize * length : batchSize)
-          let unit = isLanguageModel ? "tokens" : "samples"
-          try printJSONLine([
-            "bench": "train_\(model)", "model": model, "heads": model == "attention" ? heads : 0, "threads": threadCount, "optimizer": optimizer,
-            "train_\(unit)_per_s": (items / train).rounded(), (isLanguageModel ? "eval_tokens_per_s" : "infer_samples_per_s"): (items / infer).rounded(),
-            "train_ms_per_step": (train * 1e5).rounded() / 100,
-          ])
-        }
+        try printJSONLine(TrainingBenchmark(model: model, heads: heads, optimizer: optimizer, threads: threadCount).run().fields)
       }
+    }
+  }
+
+  struct FederatedRoundBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "fl-round",
+      abstract: "Seconds per federated round in the shape of benchmarks/reference/fl_round.py.",
+      discussion: prose("""
+        --clients clients × --samples random sequences of 48 tokens (vocabulary 20000), GRU classifier
+        (E 64, H 128, mean pool, 2 classes), --local-epochs epochs of plain SGD (lr 0.05, batch 16) per client,
+        FedAvg weighted by examples; median over --rounds rounds after one warm-up round. With N threads the
+        lab trains N clients at once (one kernel thread each); PyTorch uses N intra-op threads.
+        Example (scripts/bench-federated.sh runs it beside fl_round.py):
+          backdoor-lab bench fl-round --clients 20 --rounds 3
+        """))
+    @Option var clients = 20
+    @Option var samples = 200
+    @Option var localEpochs = 2
+    @Option var rounds = 3
+    @Option(help: "Comma-separated thread counts.")
+    var threads = "1"
+
+    func validate() throws {
+      guard clients >= 1, samples >= 1, localEpochs >= 1, rounds >= 1 else {
+        throw ValidationError("--clients, --samples, --local-epochs and --rounds must be positive")
+      }
+      _ = try positiveIntegers(threads, option: "--threads")
+    }
+
+    func run() throws {
+      for threadCount in try positiveIntegers(threads, option: "--threads") {
+        let benchmark = FederatedRoundBenchmark(clients: clients, samples: samples, localEpochs: localEpochs, rounds: rounds, threads: threadCount)
+        try printJSONLine(try orFail { try benchmark.run() }.fields)
+      }
+    }
+  }
+
+  struct AggregationBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "aggregate",
+      abstract: "Seconds per aggregation over --clients updates of --params scalars (fl_round.py's aggregator timings).",
+      discussion: prose("""
+        Mean (FedAvg), coordinate-wise median (exact), trimmed mean (β 0.2) and Krum (f 4, Gram matrix); median of 5 calls, one thread.
+        Example (scripts/bench-aggregate.sh runs it beside fl_round.py's aggregators):
+          backdoor-lab bench aggregate --clients 20
+        """))
+    @Option var clients = 20
+    @Option var params = 1_354_370
+
+    func validate() throws {
+      guard clients >= 11, params >= 1 else { throw ValidationError("--clients must be at least 11 (Krum with f = 4) and --params positive") }
+    }
+
+    func run() throws {
+      try printJSONLine(try orFail { try AggregationBenchmark(clients: clients, parameters: params).run() }.fields)
     }
   }
 }
 
-extension BenchCommand.GRUBench: UsesComputeThreads { var computeThreads: Int { threads } }
+extension TrainingBenchmark.Model: ExpressibleByArgument {}
+extension TrainingBenchmark.Optimizer: ExpressibleByArgument {}
+
+/// A list of positive integers (`--threads 1,2`, `--shape 512x128x10000`), every entry checked: a typo is an error,
+/// not a silently dropped entry.
+func positiveIntegers(_ list: String, separator: Character = ",", count: Int? = nil, option: String) throws -> [Int] {
+  let values = list.split(separator: separator, omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+  guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }), count.map({ $0 == values.count }) ?? true else {
+    let expected = count == 3 && separator == "x" ? "MxNxK with positive sides" : "\(separator == "," ? "comma" : "'\(separator)'")-separated positive integers"
+    throw ValidationError("\(option): expected \(expected), got '\(list)'")
+  }
+  return values.map { $0! }
+}
+
+/// One benchmark line on standard output, with the machine's load average beside the figures.
+func printJSONLine(_ fields: [String: Any]) throws {
+  struct Line: BenchmarkRecord { var fields: [String: Any] }
+  print(try Line(fields: fields).jsonLine())
+}

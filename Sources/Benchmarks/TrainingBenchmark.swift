@@ -1,0 +1,121 @@
+import Layers
+import Models
+import Randomness
+import Tensors
+
+/// Training and inference throughput of the lab's models in the reference scripts' shapes
+/// (benchmarks/reference/gru_classifier_train.py, attention_classifier_train.py, gru_lm_train.py):
+/// - gru: Embedding(20000, 64) → GRU(64→128) → mean → Linear(128, 2), batch 32 × 48 tokens;
+/// - attention: Embedding(20000, 64) + positions(48) → one pre-norm block (`heads`, FFN 128) → mean → Linear(64, 2);
+/// - languageModel: Embedding(10000, 64) → GRU(64→128) → Linear(128, 10000), full softmax at all 32 positions, batch 16.
+/// A training step is forward, loss, backward and an optimizer step; random token ids without padding, no dropout.
+public struct TrainingBenchmark {
+  public enum Model: String, CaseIterable, Sendable { case gru, attention, lm }
+  public enum Optimizer: String, CaseIterable, Sendable {
+    /// PyTorch's dense Adam: every embedding row moves.
+    case adam
+    /// Only looked-up embedding rows move.
+    case lazyAdam = "lazy-adam"
+  }
+
+  public var model: Model
+  public var heads = 4
+  public var optimizer = Optimizer.adam
+  public var threads = 1
+  /// Seconds per timed block (median of 5).
+  public var blockSeconds = 1.0
+
+  public init(model: Model, heads: Int = 4, optimizer: Optimizer = .adam, threads: Int = 1, blockSeconds: Double = 1) {
+    self.model = model
+    self.heads = heads
+    self.optimizer = optimizer
+    self.threads = threads
+    self.blockSeconds = blockSeconds
+  }
+
+  public struct Result: BenchmarkRecord {
+    public var benchmark: TrainingBenchmark
+    public var trainSecondsPerStep: Double
+    public var inferenceSecondsPerBatch: Double
+    /// Samples (classifiers) or tokens (language model) per step.
+    public var itemsPerStep: Int
+
+    public var fields: [String: Any] {
+      let b = benchmark, isLanguageModel = b.model == .lm
+      let unit = isLanguageModel ? "tokens" : "samples"
+      return [
+        "bench": "train_\(b.model.rawValue)", "model": b.model.rawValue, "heads": b.model == .attention ? b.heads : 0, "threads": b.threads,
+        "optimizer": b.optimizer.rawValue, "train_\(unit)_per_s": (Double(itemsPerStep) / trainSecondsPerStep).rounded(),
+        (isLanguageModel ? "eval_tokens_per_s" : "infer_samples_per_s"): (Double(itemsPerStep) / inferenceSecondsPerBatch).rounded(),
+        "train_ms_per_step": rounded(trainSecondsPerStep * 1000, digits: 2),
+      ]
+    }
+  }
+
+  public func run() -> Result {
+    var generator = SplitMix64(seed: 0)
+    let isLanguageModel = model == .lm
+    let (vocabulary, batchSize, length) = isLanguageModel ? (10_000, 16, 32) : (20_000, 32, 48)
+    // Random token ids in 1..<vocabulary: no position is padding, as in the reference (which has no padding).
+    let batches: [Batch] = (0..<16).map { _ in
+      Batch((0..<batchSize).map { _ in
+        EncodedExample(ids: (0..<length).map { _ in 1 + generator.nextIndex(below: vocabulary - 1) }, label: generator.nextIndex(below: 2))
+      })
+    }
+    let targets: [[Int]] = batches.map { _ in (0..<(batchSize * length)).map { _ in 1 + generator.nextIndex(below: vocabulary - 1) } }
+    return ComputeThreads.withMaximum(threads) {
+      var step = 0
+      func nextBatch() -> Int {
+        step = (step + 1) % batches.count
+        return step
+      }
+      let (train, infer): (Double, Double)
+      if isLanguageModel {
+        let config = ModelConfig(
+          architecture: .gruLanguageModel, vocabularySize: vocabulary, embeddingDimension: 64, hiddenSize: 128, maximumLength: length, dropout: 0)
+        var languageModel = NextWordModel(config: config, using: &generator)
+        var optimizer = TrainingStep(for: languageModel, optimizer: self.optimizer)
+        var context = ForwardContext(training: true)
+        train = medianSecondsPerCall(blockSeconds: blockSeconds) {
+          let index = nextBatch()
+          let (_, gradient) = valueWithGradient(at: languageModel) { model, _ in model.loss(batches[index], targets: targets[index], context: &context) }
+          optimizer.update(&languageModel, along: gradient)
+        }
+        var inference = ForwardContext.inference
+        infer = medianSecondsPerCall(blockSeconds: blockSeconds) {
+          let index = nextBatch()
+          _ = languageModel.loss(batches[index], targets: targets[index], context: &inference).scalar
+        }
+      } else {
+        let config = ModelConfig(
+          architecture: model == .gru ? .gru : .attention, vocabularySize: vocabulary, embeddingDimension: 64, hiddenSize: 128,
+          labels: ["a", "b"], maximumLength: length, headCount: heads, feedForwardSize: 128, dropout: 0)
+        var classifier = TextClassifier(config: config, using: &generator)
+        var optimizer = TrainingStep(for: classifier, optimizer: self.optimizer)
+        var context = ForwardContext(training: true)
+        train = medianSecondsPerCall(blockSeconds: blockSeconds) {
+          let batch = batches[nextBatch()]
+          let (_, gradient) = valueWithGradient(at: classifier) { model, _ in model.loss(batch, context: &context) }
+          optimizer.update(&classifier, along: gradient)
+        }
+        var inference = ForwardContext.inference
+        infer = medianSecondsPerCall(blockSeconds: blockSeconds) { _ = classifier.logits(batches[nextBatch()], context: &inference) }
+      }
+      return Result(benchmark: self, trainSecondsPerStep: train, inferenceSecondsPerBatch: infer, itemsPerStep: isLanguageModel ? batchSize * length : batchSize)
+    }
+  }
+}
+
+/// Adam or lazy Adam, whichever the benchmark measures.
+private struct TrainingStep<Model: Parameterized> {
+  var adam: Adam<Model>?
+  var lazy: LazyAdam<Model>?
+
+  init(for model: Model, optimizer: TrainingBenchmark.Optimizer) {
+    if optimizer == .adam { adam = Adam(for: model, learningRate: 1e-3) } else { lazy = LazyAdam(for: model, learningRate: 1e-3) }
+  }
+
+  mutating func update(_ model: inout Model, along gradient: Model) {
+    if adam != nil { adam!.update(&model, along: gradient) } else { lazy!.update(&model, along: gradient) }
+  }
+}
