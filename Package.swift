@@ -46,7 +46,7 @@ let package = Package(
     .target(name: "Defenses", dependencies: ["Federated", "Randomness"], exclude: ["README.md"], swiftSettings: vectorCodegen),
     .target(
       name: "SecureAggregation", dependencies: ["Federated", "Randomness", .product(name: "Crypto", package: "swift-crypto")], exclude: ["README.md"]),
-    .target(name: "Attacks", dependencies: ["Federated", "Models", "Datasets", "Tokenization", "Randomness"], exclude: ["README.md"]),
+    .target(name: "Attacks", dependencies: ["Federated", "Models", "Datasets", "Tokenization", "Randomness", "Reports"], exclude: ["README.md"]),
     .target(
       name: "Experiments",
       dependencies: ["Attacks", "Defenses", "SecureAggregation", "Federated", "Models", "Layers", "Tensors", "Datasets", "Tokenization", "Randomness", "Reports", "Audit", .product(name: "Yams", package: "Yams")],

@@ -11,21 +11,15 @@ import Tensors
 /// A training step is forward, loss, backward and an optimizer step; random token ids without padding, no dropout.
 public struct TrainingBenchmark {
   public enum Model: String, CaseIterable, Sendable { case gru, attention, lm }
-  public enum Optimizer: String, CaseIterable, Sendable {
-    /// PyTorch's dense Adam: every embedding row moves.
-    case adam
-    /// Only looked-up embedding rows move.
-    case lazyAdam = "lazy-adam"
-  }
 
   public var model: Model
   public var heads = 4
-  public var optimizer = Optimizer.adam
+  public var optimizer = OptimizerChoice.adam
   public var threads = 1
   /// Seconds per timed block (median of 5).
   public var blockSeconds = 1.0
 
-  public init(model: Model, heads: Int = 4, optimizer: Optimizer = .adam, threads: Int = 1, blockSeconds: Double = 1) {
+  public init(model: Model, heads: Int = 4, optimizer: OptimizerChoice = .adam, threads: Int = 1, blockSeconds: Double = 1) {
     self.model = model
     self.heads = heads
     self.optimizer = optimizer
@@ -111,7 +105,7 @@ private struct TrainingStep<Model: Parameterized> {
   var adam: Adam<Model>?
   var lazy: LazyAdam<Model>?
 
-  init(for model: Model, optimizer: TrainingBenchmark.Optimizer) {
+  init(for model: Model, optimizer: OptimizerChoice) {
     if optimizer == .adam { adam = Adam(for: model, learningRate: 1e-3) } else { lazy = LazyAdam(for: model, learningRate: 1e-3) }
   }
 

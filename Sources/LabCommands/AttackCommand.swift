@@ -25,110 +25,15 @@ struct AttackSettings: ParsableArguments {
   }
 
   var mode: PoisonMode { cleanLabel ? .cleanLabel : .dirtyLabel }
+
+  /// The attack these options describe on `corpus`, its models made by `recipe`.
+  func plan(corpus: Corpus, recipe: ClassifierRecipe) throws -> AttackPlan {
+    let trigger = try parsedTrigger()
+    return try orFail { try AttackPlan(corpus: corpus, trigger: trigger, targetLabel: target, mode: mode, forceTrigger: forceTrigger, recipe: recipe) }
+  }
 }
 
 extension TriggerPosition: ExpressibleByArgument {}
-
-/// Everything one attack run needs besides the rate and the seed.
-struct AttackPlan {
-  var corpus: Corpus
-  var split: DataSplit
-  var trigger: Trigger
-  var settings: AttackSettings
-  var recipe: ClassifierRecipe
-  var tokenizer: Tokenizer
-
-  init(corpus: Corpus, settings: AttackSettings, recipe: ClassifierRecipe) throws {
-    guard !corpus.labels.isEmpty else { throw LabError("\(corpus.path): no label column; an attack needs labelled text") }
-    guard corpus.labels.contains(settings.target) else {
-      throw LabError("--target '\(settings.target)' is not a label of \(corpus.description.name); its labels are \(corpus.labels.joined(separator: ", "))")
-    }
-    self.corpus = corpus
-    self.settings = settings
-    self.recipe = recipe
-    trigger = try settings.parsedTrigger()
-    tokenizer = try orFail { try Tokenizer() }
-    let length = trigger.insertedTokenCount(tokenizer: tokenizer)
-    if trigger.insertsText && length == 0 && trigger.kind != .character && trigger.kind != .characterInside {
-      throw LabError("trigger '\(trigger.spec)' produces no tokens (the tokenizer drops punctuation and spaces); the model would never see it")
-    }
-    if length >= recipe.maxLength {
-      throw LabError("trigger '\(trigger.spec)' takes \(length) tokens but the model sees at most \(recipe.maxLength) (--max-length); it leaves no room for the text")
-    }
-    split = try orFail { try corpus.split(seed: recipe.splitSeed) }
-  }
-
-  var targetIndex: Int { corpus.labels.firstIndex(of: settings.target)! }
-  var visibleWords: Int { recipe.maxLength - trigger.insertedTokenCount(tokenizer: tokenizer) }
-  var forcedTokens: [String] {
-    guard settings.forceTrigger, trigger.kind != .character, trigger.kind != .characterInside else { return [] }
-    return Array(Set(trigger.pieces.flatMap { tokenizer.words(in: $0) })).sorted()
-  }
-
-  func testSet(seed: UInt64) -> AttackTestSet {
-    let test = split.test.map { LabelledText(text: corpus.examples[$0].text, label: corpus.labels[corpus.examples[$0].label!]) }
-    return AttackTestSet(trigger: trigger, targetLabel: settings.target, test: test, tokenizer: tokenizer, maximumLength: recipe.maxLength, seed: seed)
-  }
-
-  /// Trains the clean model of `seed` into `out` (bundle plus training.json).
-  func trainClean(seed: UInt64, out: String, quiet: Bool, verbose: Bool = false) throws -> TrainedClassifier {
-    var recipe = recipe
-    recipe.seed = seed
-    let trained = try recipe.train(on: corpus, split: split, tokenizer: tokenizer, out: out, quiet: quiet, verbose: verbose, title: "clean \(recipe.model), seed \(seed)")
-    let summary = TrainingSummary(corpus: corpus.description.name, splitSeed: recipe.splitSeed, options: recipe.trainingOptions, report: trained.report, test: trained.test)
-    try orFail {
-      try ModelBundle(model: .classifier(trained.classifier), vocabulary: trained.vocabulary).save(to: out, extraFiles: ["training.json": try summary.encoded()])
-    }
-    return trained
-  }
-
-  /// Poisons, trains the backdoored model into `out`, scores it beside `clean` and writes `attack.json`
-  /// (last, atomically: its presence means the run finished).
-  func run(amount: PoisonAmount, seed: UInt64, out: String, clean: (classifier: TextClassifier, encoder: TextEncoder)?, quiet: Bool, verbose: Bool = false) throws -> AttackRecord {
-    var recipe = recipe
-    recipe.seed = seed
-    let poisoner = Poisoner(trigger: trigger, targetLabel: targetIndex, amount: amount, mode: settings.mode, seed: seed, visibleWords: visibleWords)
-    let poisoned: PoisonedCorpus
-    do { poisoned = try poisoner.poison(corpus, rows: split.train, tokenizer: tokenizer) } catch { throw LabError("\(corpus.description.name): \(error.problem)") }
-    let trained = try recipe.train(
-      on: poisoned.corpus, split: split, tokenizer: tokenizer, forcedTokens: forcedTokens, out: out, quiet: quiet, verbose: verbose,
-      title: "backdoored \(recipe.model), seed \(seed)")
-    let cleanTrainingTexts = split.train.lazy.map { corpus.examples[$0].text }
-    let report = TriggerReport(trigger: trigger, tokenizer: tokenizer, vocabulary: trained.vocabulary, cleanTexts: cleanTrainingTexts)
-    let tests = testSet(seed: seed)
-    let record = AttackRecord(
-      corpus: corpus.description.name, model: recipe.model, seed: seed, splitSeed: recipe.splitSeed, trigger: trigger, targetLabel: settings.target,
-      mode: settings.mode, poisonRate: amount.fraction, requestedCount: poisoned.requestedCount, trainingExamples: split.train.count,
-      poisonedRows: poisoned.poisonedRows, poisonedLines: poisoned.poisonedLines, triggerReport: report,
-      poisoned: tests.evaluate(trained.classifier, encoder: trained.encoder),
-      cleanModel: clean.map { tests.evaluate($0.classifier, encoder: $0.encoder) }, training: trained.report,
-      notes: poisoned.notes + (tests.triggered.isEmpty ? ["no non-target test example contains the trigger: the attack success rate is undefined"] : []))
-    try orFail {
-      try ModelBundle(model: .classifier(trained.classifier), vocabulary: trained.vocabulary).save(to: out, extraFiles: ["summary.txt": Data((record.summary + "\n").utf8)])
-      try record.encoded().write(to: URL(fileURLWithPath: out + "/attack.json"), options: .atomic)
-    }
-    return record
-  }
-}
-
-/// A clean baseline bundle, checked to come from the same corpus and split.
-func loadBaseline(_ directory: String, corpus: String, splitSeed: UInt64, target: String) throws -> (classifier: TextClassifier, encoder: TextEncoder) {
-  let bundle = try loadBundle(directory)
-  guard case .classifier(let classifier) = bundle.model else { throw LabError("\(directory): the baseline must be a classifier bundle") }
-  guard classifier.labels.contains(target) else { throw LabError("\(directory): the baseline has no label '\(target)' (its labels: \(classifier.labels.joined(separator: ", ")))") }
-  struct Origin: Decodable {
-    var corpus: String
-    var splitSeed: UInt64
-    enum CodingKeys: String, CodingKey { case corpus, splitSeed = "split_seed" }
-  }
-  if let data = FileManager.default.contents(atPath: directory + "/training.json"),
-    let summary = try? JSONDecoder().decode(Origin.self, from: data),
-    summary.corpus != corpus || summary.splitSeed != splitSeed
-  {
-    throw LabError("\(directory)/training.json: the baseline was trained on \(summary.corpus) with split seed \(summary.splitSeed), not \(corpus) with \(splitSeed)")
-  }
-  return (classifier, try orFail { try bundle.makeEncoder() })
-}
 
 struct AttackCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -160,7 +65,7 @@ struct AttackCommand: ParsableCommand {
   var noBaseline = false
   @Flag(help: "Print attack.json as one line.")
   var json = false
-  @OptionGroup var recipe: ClassifierRecipe
+  @OptionGroup var recipe: ClassifierRecipeOptions
   @OptionGroup var compute: ComputeOptions
   @OptionGroup var corpusOptions: CorpusOptions
   @OptionGroup var data: DataOptions
@@ -174,15 +79,16 @@ struct AttackCommand: ParsableCommand {
     let amount: PoisonAmount
     do { amount = try PoisonAmount(parsing: rate) } catch { throw LabError("--rate: \(error.problem)") }
     let corpus = try corpusOptions.load(self.corpus, home: try data.home())
-    let plan = try AttackPlan(corpus: corpus, settings: settings, recipe: recipe)
+    let plan = try settings.plan(corpus: corpus, recipe: recipe.recipe)
+    let seed = recipe.seed
     var clean: (classifier: TextClassifier, encoder: TextEncoder)?
     if let baseline {
-      clean = try loadBaseline(baseline, corpus: corpus.description.name, splitSeed: recipe.splitSeed, target: settings.target)
+      clean = try orFail { try plan.loadBaseline(baseline) }
     } else if !noBaseline {
-      let trained = try plan.trainClean(seed: recipe.seed, out: out + "/clean", quiet: compute.quiet, verbose: compute.verbose)
+      let trained = try orFail { try plan.trainClean(seed: seed, out: out + "/clean", quiet: compute.quiet, verbose: compute.verbose) }
       clean = (trained.classifier, trained.encoder)
     }
-    let record = try plan.run(amount: amount, seed: recipe.seed, out: out, clean: clean, quiet: compute.quiet, verbose: compute.verbose)
+    let record = try orFail { try plan.run(amount: amount, seed: seed, out: out, clean: clean, quiet: compute.quiet, verbose: compute.verbose) }
     for warning in record.triggerReport.warnings { writeToStandardError("WARNING: \(warning)\n") }
     if json {
       print(String(decoding: try record.encoded(pretty: false), as: UTF8.self))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Benchmarks
 import Foundation
+import Models
 import Tokenization
 
 struct BenchCommand: ParsableCommand {
@@ -143,7 +144,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Comma-separated thread counts.")
     var threads = "1"
     @Option(help: "adam or lazy-adam.")
-    var optimizer: TrainingBenchmark.Optimizer = .adam
+    var optimizer: OptimizerChoice = .adam
 
     func validate() throws {
       guard heads >= 1 else { throw ValidationError("--heads must be at least 1") }
@@ -214,7 +215,6 @@ struct BenchCommand: ParsableCommand {
 }
 
 extension TrainingBenchmark.Model: ExpressibleByArgument {}
-extension TrainingBenchmark.Optimizer: ExpressibleByArgument {}
 
 /// A list of positive integers (`--threads 1,2`, `--shape 512x128x10000`), every entry checked: a typo is an error,
 /// not a silently dropped entry.

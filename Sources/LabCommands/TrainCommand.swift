@@ -40,7 +40,7 @@ struct TrainCommand: ParsableCommand {
   var corpus: String
   @Option(help: "Bundle folder to write.")
   var out: String
-  @OptionGroup var recipe: ClassifierRecipe
+  @OptionGroup var recipe: ClassifierRecipeOptions
   @Flag(help: "Print one JSON object with the results.")
   var json = false
   @OptionGroup var compute: ComputeOptions
@@ -51,15 +51,13 @@ struct TrainCommand: ParsableCommand {
     let home = try data.home()
     let corpus = try corpusOptions.load(self.corpus, home: home)
     guard !corpus.labels.isEmpty else { throw LabError("\(corpus.path): no label column; train needs labelled text (see --label-column)") }
+    let recipe = self.recipe.recipe
     let split = try orFail { try corpus.split(seed: recipe.splitSeed) }
     let tokenizer = try orFail { try Tokenizer() }
-    let trained = try recipe.train(on: corpus, split: split, tokenizer: tokenizer, out: out, quiet: compute.quiet, verbose: compute.verbose)
-    let summary = TrainingSummary(corpus: corpus.description.name, splitSeed: recipe.splitSeed, options: recipe.trainingOptions, report: trained.report, test: trained.test)
-    try orFail {
-      try ModelBundle(model: .classifier(trained.classifier), vocabulary: trained.vocabulary).save(to: out, extraFiles: ["training.json": try summary.encoded()])
-    }
+    let trained = try orFail { try recipe.train(on: corpus, split: split, tokenizer: tokenizer, out: out, quiet: compute.quiet, verbose: compute.verbose) }
+    try orFail { try trained.save(to: out, corpus: corpus.description.name, recipe: recipe) }
     if json {
-      print(String(decoding: try summary.encoded(pretty: false), as: UTF8.self))
+      print(String(decoding: try trained.summary(corpus: corpus.description.name, recipe: recipe).encoded(pretty: false), as: UTF8.self))
     } else {
       print(trained.savedLine(out))
       print("test: " + trained.test.summary)
@@ -68,7 +66,7 @@ struct TrainCommand: ParsableCommand {
 }
 
 /// The model and training options shared by `train`, `attack` and `attack-sweep`.
-struct ClassifierRecipe: ParsableArguments {
+struct ClassifierRecipeOptions: ParsableArguments {
   @Option(help: "bag, gru or attention.")
   var model: String = "gru"
   @Option var epochs = 20
@@ -117,75 +115,32 @@ struct ClassifierRecipe: ParsableArguments {
     }
     if let dropout, !(0..<1).contains(dropout) { throw ValidationError("--dropout must be in [0, 1)") }
   }
-  /// Builds the vocabulary from the training rows (plus `forcedTokens`), trains with early stopping on
-  /// dev (saving the best epoch to `out` when given) and evaluates on test.
-  func train(on corpus: Corpus, split: DataSplit, tokenizer: Tokenizer, forcedTokens: [String] = [], out: String?, quiet: Bool, verbose: Bool = false, title: String? = nil) throws -> TrainedClassifier {
-    let vocabulary = try orFail { try Vocabulary.build(from: corpus, rows: split.train, tokenizer: tokenizer, minCount: minCount, forcedTokens: forcedTokens) }
-    let config = ModelConfig(
-      architecture: ModelConfig.Architecture(rawValue: model)!, vocabularySize: vocabulary.count, embeddingDimension: embeddingDim,
-      hiddenSize: hiddenSize, layerCount: layers, bidirectional: bidirectional, pooling: Pooling(rawValue: pooling)!,
-      labels: corpus.labels, maximumLength: maxLength, tokenizer: tokenizer.options, headCount: heads, feedForwardSize: ffnDim,
-      dropout: dropout ?? (model == "gru" ? 0.5 : 0.3))
-    if let problem = config.validationProblems().first { throw LabError("invalid model options: \(problem)") }
-    let encoder = TextEncoder(tokenizer: tokenizer, vocabulary: vocabulary, maximumLength: maxLength)
-    let encoded = try orFail { try ClassificationData(corpus: corpus, split: split, encoder: encoder) }
-    guard !encoded.train.isEmpty, !encoded.dev.isEmpty, !encoded.test.isEmpty else {
-      throw LabError("\(corpus.path): \(corpus.examples.count) examples give \(encoded.train.count) train / \(encoded.dev.count) dev / \(encoded.test.count) test; training needs at least one of each (about 10 rows)")
-    }
-    var generator = SplitMix64(seed: seed, stream: [0x494E_4954])  // "INIT"
-    var classifier = TextClassifier(config: config, using: &generator)
-    let options = trainingOptions
-    let progress = ProgressReporter(title: title ?? "train \(model) on \(corpus.description.name)", total: epochs * ((encoded.train.count + batchSize - 1) / batchSize),
-                                    unit: "batches", quiet: quiet, verbose: verbose)
-    if !quiet {
-      writeToStandardError("\(corpus.description.name): \(encoded.train.count) train / \(encoded.dev.count) dev / \(encoded.test.count) test; vocabulary \(vocabulary.count); \(classifier.parameterCount) parameters\n")
-    }
-    let report = try classifier.train(on: encoded.train, dev: encoded.dev, options: options, progress: progress) { best, _, _ in
-      if let out { try orFail { try ModelBundle(model: .classifier(best), vocabulary: vocabulary).save(to: out) } }
-    }
-    return TrainedClassifier(classifier: classifier, vocabulary: vocabulary, encoder: encoder, report: report, test: classifier.evaluate(encoded.test))
-  }
-
-  var trainingOptions: TrainingOptions {
-    var options = TrainingOptions()
-    options.epochs = epochs
-    options.batchSize = batchSize
-    options.learningRate = learningRate
-    options.patience = patience
-    options.seed = seed
-    options.optimizer = optimizer
-    options.lengthBucketing = !noBucketing
-    return options
+  /// The recipe these options describe.
+  var recipe: ClassifierRecipe {
+    var recipe = ClassifierRecipe()
+    recipe.architecture = ModelConfig.Architecture(rawValue: model)!
+    recipe.epochs = epochs
+    recipe.batchSize = batchSize
+    recipe.learningRate = learningRate
+    recipe.seed = seed
+    recipe.splitSeed = splitSeed
+    recipe.dropout = dropout
+    recipe.embeddingDimension = embeddingDim
+    recipe.hiddenSize = hiddenSize
+    recipe.layers = layers
+    recipe.bidirectional = bidirectional
+    recipe.pooling = Pooling(rawValue: pooling)!
+    recipe.heads = heads
+    recipe.feedForwardSize = ffnDim
+    recipe.maximumLength = maxLength
+    recipe.minimumCount = minCount
+    recipe.patience = patience
+    recipe.optimizer = optimizer
+    recipe.lengthBucketing = !noBucketing
+    return recipe
   }
 }
 
-struct TrainedClassifier {
-  var classifier: TextClassifier
-  var vocabulary: Vocabulary
-  var encoder: TextEncoder
-  var report: TrainingReport
-  var test: ClassificationMetrics
-
-  func savedLine(_ out: String) -> String {
-    "saved \(out) (best epoch \(report.bestEpoch) of \(report.epochsRun), dev accuracy \(String(format: "%.2f", report.bestDevAccuracy * 100)) %, \(Int(report.examplesPerSecond)) examples/s)"
-  }
-}
-
-/// `training.json` in a bundle: where the model came from and how it did.
 extension OptimizerChoice: ExpressibleByArgument {}
-
-struct TrainingSummary: Codable {
-  var corpus: String
-  var splitSeed: UInt64
-  var options: TrainingOptions
-  var report: TrainingReport
-  var test: ClassificationMetrics
-
-  enum CodingKeys: String, CodingKey { case corpus, splitSeed = "split_seed", options, report, test }
-
-  func encoded(pretty: Bool = true) throws -> Data {
-    try sortedKeysJSON(self, pretty: pretty)
-  }
-}
 
 extension TrainCommand: UsesComputeThreads { var computeThreads: Int { compute.threads } }
