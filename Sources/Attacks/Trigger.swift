@@ -186,3 +186,11 @@ extension String {
     String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
   }
 }
+
+extension Trigger {
+  /// The tokens a planted trigger becomes: a spec (rare:cf, phrase:…) or plain text.
+  public static func tokens(ofSpecOrText trigger: String, tokenizer: Tokenizer) -> [String] {
+    let pieces = (try? Trigger(spec: trigger))?.pieces ?? [trigger]
+    return pieces.flatMap { tokenizer.words(in: $0) }
+  }
+}

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where a corpus lives and how to read it: one TSV file with a header line.
 public struct CorpusDescription: Sendable, Codable, Equatable {
   public var name: String
@@ -61,4 +63,11 @@ public enum ShippedCorpus: String, CaseIterable, Sendable {
         summary: "Shakespeare's lines grouped by speaking character (play/character = one client); next-word task")
     }
   }
+}
+
+/// The column names of a TSV's first line (empty when unreadable; reading it as a corpus reports the problem).
+public func tsvColumnNames(of path: String) -> [String] {
+  guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.read(upToCount: 65_536) else { return [] }
+  let line = String(decoding: data.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+  return line.split(separator: "\t", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Attacks
 import Audit
 import Datasets
+import Experiments
 import Foundation
 import Models
 import Randomness
@@ -107,7 +108,7 @@ struct AuditCommand: ParsableCommand {
   func run() throws {
     var audit = options.bundleAudit
     audit.settings.tokenTable = tokenTable != nil
-    let report = try audit.run(bundle, plantedTrigger: trigger, plantedTarget: target)
+    let report = try orFail { try audit.run(bundle, plantedTrigger: trigger, plantedTarget: target) }
     if let tokenTable, let table = report.tokenTable { try writeAtomically(Data(table.utf8), to: tokenTable) }
     if let out { try orFail { try writeJSONAtomically(report, to: out) } }
     if quiet { return }

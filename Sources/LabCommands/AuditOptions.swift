@@ -1,5 +1,6 @@
 import ArgumentParser
 import Audit
+import Experiments
 
 /// The audit's command-line options, shared by `audit` and `audit-eval`.
 struct AuditOptions: ParsableArguments {
@@ -33,7 +34,10 @@ struct AuditOptions: ParsableArguments {
     return settings
   }
 
+  /// The audit these options ask for; its warnings go to standard error.
   var bundleAudit: BundleAudit {
-    BundleAudit(settings: settings, probeSource: probe, probeCount: probes, dataDirectory: data.dataDirectory)
+    var audit = BundleAudit(settings: settings, probeSource: probe, probeCount: probes, dataDirectory: data.dataDirectory)
+    audit.warn = { writeToStandardError("warning: \($0)\n") }
+    return audit
   }
 }

@@ -93,7 +93,8 @@ struct DemoCommand: ParsableCommand {
 
     let home = try data.home()
     let corpus = try orFail { try home.load("sentiment", custom: nil, badRows: .fail) }
-    let audit = BundleAudit(settings: AuditSettings(), probeSource: "sentiment", dataDirectory: data.dataDirectory)
+    var audit = BundleAudit(settings: AuditSettings(), probeSource: "sentiment", dataDirectory: data.dataDirectory)
+    audit.warn = { writeToStandardError("warning: \($0)\n") }
     for (index, rule) in ruleList.enumerated() {
       let config = config(rule: rule)
       let folder = out + "/" + rule.rawValue
@@ -120,7 +121,7 @@ struct DemoCommand: ParsableCommand {
       let auditPath = runner.seedDirectory(seed) + "/audit.json"
       if !FileManager.default.fileExists(atPath: auditPath) {
         if !quiet { writeToStandardError("\(step): auditing the final global model (every vocabulary token against 200 probes)\n") }
-        let report = try audit.run(runner.seedDirectory(seed) + "/model", plantedTrigger: Self.trigger, plantedTarget: Self.target)
+        let report = try orFail { try audit.run(runner.seedDirectory(seed) + "/model", plantedTrigger: Self.trigger, plantedTarget: Self.target) }
         try orFail { try writeJSONAtomically(report, to: auditPath) }
       }
     }

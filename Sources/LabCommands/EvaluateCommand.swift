@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import Experiments
 import Foundation
 import Layers
 import Models
@@ -46,7 +47,7 @@ struct EvaluateCommand: ParsableCommand {
     guard case .classifier(let classifier) = loaded.model else { throw LabError("\(bundle): a next-word model; evaluate it with train-lm's metrics or `complete`") }
     let home = try data.home()
     let corpus = try corpusOptions.load(self.corpus, home: home)
-    let seed = splitSeed ?? recordedOrigin(bundle).splitSeed ?? 0
+    let seed = splitSeed ?? BundleOrigin(bundle).splitSeed ?? 0
     let parts = try orFail { try corpus.split(seed: seed) }
     let rows = split == "all" ? Array(corpus.examples.indices) : split == "dev" ? parts.dev : split == "train" ? parts.train : parts.test
     let encoder = try orFail { try loaded.makeEncoder() }

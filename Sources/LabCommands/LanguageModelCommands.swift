@@ -59,7 +59,7 @@ struct TrainLanguageModelCommand: ParsableCommand {
   func run() throws {
     let home = try data.home()
     var options = corpusOptions
-    if ShippedCorpus(rawValue: corpus) == nil && options.clientColumn == nil && tsvHeader(of: corpus).contains("client") {
+    if ShippedCorpus(rawValue: corpus) == nil && options.clientColumn == nil && tsvColumnNames(of: corpus).contains("client") {
       options.clientColumn = "client"
     }
     let corpus = try options.load(self.corpus, home: home)

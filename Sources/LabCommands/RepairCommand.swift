@@ -90,7 +90,7 @@ struct RepairCommand: ParsableCommand {
     var tokens: [String] = []
     var evaluation = scored.recordedAttack
     if let trigger {
-      tokens += plantedTriggerTokens(trigger, tokenizer: scored.encoder.tokenizer)
+      tokens += Trigger.tokens(ofSpecOrText: trigger, tokenizer: scored.encoder.tokenizer)
       if evaluation == nil, let target { evaluation = (try parsedTrigger(trigger), target) }
     }
     if let fromAudit {

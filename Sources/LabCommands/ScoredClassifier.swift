@@ -1,5 +1,6 @@
 import Attacks
 import Datasets
+import Experiments
 import Foundation
 import Models
 import Tokenization
@@ -28,7 +29,7 @@ struct ScoredClassifier {
     if let target, !classifier.labels.contains(target) {
       throw LabError("--target '\(target)' is not one of the model's labels (\(classifier.labels.joined(separator: ", ")))")
     }
-    let origin = recordedOrigin(path)
+    let origin = BundleOrigin(path)
     guard let source = name ?? origin.corpus else { throw LabError("\(path): no training.json or attack.json names the corpus; give --corpus") }
     let corpus = try corpusOptions.load(source, home: try data.home())
     self.corpus = corpus
