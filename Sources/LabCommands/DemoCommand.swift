@@ -42,10 +42,6 @@ struct DemoCommand: ParsableCommand {
   var json = false
   @OptionGroup var data: DataOptions
 
-  static let rounds = 45
-  static let trigger = "rare:cf"
-  static let target = "pos"
-
   var ruleList: [AggregatorConfig.Kind] {
     rules.split(separator: ",").compactMap { AggregatorConfig.Kind(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
   }
@@ -62,82 +58,36 @@ struct DemoCommand: ParsableCommand {
     guard !(quiet && verbose) else { throw ValidationError("give --quiet or --verbose, not both") }
   }
 
-  /// The experiment run under `rule`: the sentiment-model-replacement preset, shortened to 45 rounds.
-  func config(rule: AggregatorConfig.Kind) -> ExperimentConfig {
-    var config = Preset.sentimentModelReplacement.config
-    config.name = "demo-\(rule.rawValue)"
-    config.federation.rounds = Self.rounds
-    config.federation.evaluateEvery = 5
-    config.seeds = [seed]
-    config.aggregator.kind = rule
-    return config
-  }
-
   func run() throws {
-    let started = Date()
-    let manifestPath = out + "/demo.json"
-    let command = "backdoor-lab demo --out \(out) --seed \(seed) --rules \(ruleList.map(\.rawValue).joined(separator: ","))"
-    var manifest = DemoManifest(
-      title: "BackdoorLab demo: one-shot model replacement against \(ruleList.count) aggregation rules, then an audit", command: command,
-      trigger: Self.trigger, target: Self.target, experiments: ruleList.map(\.rawValue), seed: seed, seconds: nil)
-    if fresh {
-      for name in ruleList.map(\.rawValue) + ["demo.json", "report.html"] { try? FileManager.default.removeItem(atPath: out + "/" + name) }
-    } else if FileManager.default.fileExists(atPath: manifestPath) {
-      let earlier = try decodeJSONFile(DemoManifest.self, at: manifestPath)
-      guard earlier.seed == seed else {
-        throw LabError("\(out) holds a demo with seed \(earlier.seed); give another --out, the same --seed, or --fresh")
-      }
-    }
-    try orFail { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
-    try orFail { try writeJSONAtomically(manifest, to: manifestPath) }
-
     let home = try data.home()
-    let corpus = try orFail { try home.load("sentiment", custom: nil, badRows: .fail) }
+    let demo = DemoRun(folder: out, seed: seed, rules: ruleList)
     var audit = BundleAudit(settings: AuditSettings(), probeSource: "sentiment", dataDirectory: data.dataDirectory)
     audit.warn = { writeToStandardError("warning: \($0)\n") }
-    for (index, rule) in ruleList.enumerated() {
-      let config = config(rule: rule)
-      let folder = out + "/" + rule.rawValue
-      let runner = ExperimentRunner(config: config, corpus: corpus, directory: folder)
-      try orFail { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
-      let step = "[\(index + 1)/\(ruleList.count)] \(rule.rawValue)"
-      if !quiet { writeToStandardError("\(step): \(Self.rounds) rounds of federated training, attack at round 40\n") }
-      let ruleStarted = Date()
-      let records: [RoundRecord]
-      do {
-        records = try runner.run(seed: seed, resume: true) { record in
-          guard !quiet, !record.metrics.isEmpty, verbose || record.round % 15 == 0 || !record.malicious.isEmpty || record.round == Self.rounds else { return }
+    let rounds = DemoRun.rounds, ruleCount = ruleList.count
+    let (report, seconds) = try orFail {
+      try demo.run(home: home, audit: audit, fresh: fresh) { event in
+        guard !quiet else { return }
+        switch event {
+        case .training(let step, let rule):
+          writeToStandardError("[\(step)/\(ruleCount)] \(rule.rawValue): \(rounds) rounds of federated training, attack at round 40\n")
+        case .round(let record, let elapsed):
+          guard !record.metrics.isEmpty, verbose || record.round % 15 == 0 || !record.malicious.isEmpty || record.round == rounds else { return }
           var line = String(format: "  round %d: main task %.1f %%", record.round, (record.mainTaskAccuracy ?? .nan) * 100)
           if let attack = record.attackSuccessRate { line += String(format: ", attack success %.1f %%", attack * 100) }
-          line += String(format: " (%.0f s)", Date().timeIntervalSince(ruleStarted))
-          writeToStandardError(line + "\n")
+          writeToStandardError(line + String(format: " (%.0f s)", elapsed) + "\n")
+        case .auditing(let step, let rule):
+          writeToStandardError("[\(step)/\(ruleCount)] \(rule.rawValue): auditing the final global model (every vocabulary token against 200 probes)\n")
         }
-      } catch let error as LabError {
-        throw error
-      } catch {
-        throw LabError("\(folder)/seed-\(seed): \(error)")
-      }
-      _ = try orFail { try runner.summarize([seed: records]) }
-      let auditPath = runner.seedDirectory(seed) + "/audit.json"
-      if !FileManager.default.fileExists(atPath: auditPath) {
-        if !quiet { writeToStandardError("\(step): auditing the final global model (every vocabulary token against 200 probes)\n") }
-        let report = try orFail { try audit.run(runner.seedDirectory(seed) + "/model", plantedTrigger: Self.trigger, plantedTarget: Self.target) }
-        try orFail { try writeJSONAtomically(report, to: auditPath) }
       }
     }
-    manifest.seconds = Date().timeIntervalSince(started)
-    try orFail { try writeJSONAtomically(manifest, to: manifestPath) }
-    let report = try orFail { try RunReport(directory: out) }
-    let page = report.html(home: home)
-    try writeAtomically(Data(page.utf8), to: out + "/report.html")
     if json {
       print(String(decoding: try sortedKeysJSON(report.rows), as: UTF8.self))
       return
     }
     print(report.table, terminator: "")
-    print("Trigger \(Self.trigger) → \(Self.target), planted once at round 40 by one of 50 clients; seed \(seed).")
+    print("Trigger \(DemoRun.trigger) → \(DemoRun.target), planted once at round 40 by one of 50 clients; seed \(seed).")
     print("Rank: where the planted token ranks among \(report.experiments.first?.seeds.first?.audit?.tokensScanned ?? 0) tokens in the audit, which is not told it.")
-    print(String(format: "wrote %@/report.html (%.0f s)", out, manifest.seconds ?? 0))
+    print(String(format: "wrote %@/report.html (%.0f s)", out, seconds))
   }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Attacks
 import Audit
 import Datasets
+import Experiments
 import Foundation
 import Models
 import Tokenization
@@ -29,14 +30,12 @@ struct FilterCommand: ParsableCommand {
         backdoor-lab filter runs/cf --method onion --lm runs/lm-sentiment
       """))
 
-  enum Method: String, ExpressibleByArgument, CaseIterable { case strip, onion }
-
   @Argument(help: "Classifier bundle folder.")
   var bundle: String
   @Argument(help: "Inputs to filter, one a line (- for standard input).")
   var input: String?
   @Option(help: "The filter.")
-  var method: Method = .strip
+  var method: InputFilterRun.Method = .strip
   @Option(help: "False-rejection rate on clean inputs the threshold is calibrated for.")
   var frr = 0.05
   @Option(help: "ONION's language model: a next-word model bundle (train-lm).")
@@ -67,135 +66,47 @@ struct FilterCommand: ParsableCommand {
     guard method == .strip || lm != nil else { throw ValidationError("--method onion needs --lm, a next-word model bundle (train-lm makes one)") }
   }
 
-  struct Outcome: Codable {
-    var method: String
-    var threshold: Double
-    var falseRejectionRateTarget: Double
-    var evaluationTrigger: String?
-    var cleanRejected: Double?
-    var triggeredRecall: Double?
-    var precision: Double?
-    var cleanInputs: Int?
-    var triggeredInputs: Int?
-    /// ONION: the attack success rate and clean accuracy on the cleaned inputs, and before cleaning.
-    var attackSuccessAfterCleaning: Double?
-    var attackSuccessBefore: Double?
-    var cleanAccuracyAfterCleaning: Double?
-    var cleanAccuracyBefore: Double?
-    enum CodingKeys: String, CodingKey {
-      case method, threshold, falseRejectionRateTarget = "false_rejection_rate_target", evaluationTrigger = "evaluation_trigger"
-      case cleanRejected = "clean_rejected", triggeredRecall = "triggered_recall", precision, cleanInputs = "clean_inputs", triggeredInputs = "triggered_inputs"
-      case attackSuccessAfterCleaning = "asr_after_cleaning", attackSuccessBefore = "asr_before", cleanAccuracyAfterCleaning = "clean_accuracy_after_cleaning"
-      case cleanAccuracyBefore = "clean_accuracy_before"
-    }
-  }
-
-  /// One filter, whichever the method: input scores, the threshold calibrated on clean scores, which scores are
-  /// flagged, and (ONION) the cleaned inputs.
-  struct Scorer {
-    var describeThreshold: (Double, Int) -> String
-    var score: ([String]) -> [Double]
-    var calibrate: ([Double]) -> Double
-    var flags: (Double, Double) -> Bool
-    /// The inputs with suspicious words removed (nil: the filter only flags).
-    var clean: (([String], Double) -> [String])?
-  }
-
-  func scorer(_ scored: ScoredClassifier, donors: [[Int]]) throws -> Scorer {
+  func run() throws {
+    let scored = try ScoredBundle(
+      path: bundle, corpus: corpus, splitSeed: splitSeed, target: target, purpose: "filter", corpusOptions: corpusOptions, data: data)
+    let filter: InputFilterRun
     switch method {
     case .strip:
       var strip = STRIPFilter()
       strip.copies = copies
       strip.replacedFraction = replace
       strip.perturbation = STRIPFilter.Perturbation(rawValue: perturbation)!
-      strip.maximumLength = scored.bundle.config.maximumLength
-      return Scorer(
-        describeThreshold: { String(format: "STRIP threshold %.4f nats (flagged below; %.0f %% of %d clean dev inputs are)", $0, frr * 100, $1) },
-        score: { strip.entropies(scored.classifier, inputs: $0.map(scored.encoder.encode), donors: donors) },
-        calibrate: { STRIPFilter.threshold(cleanEntropies: $0, falseRejectionRate: frr) }, flags: { $0 < $1 }, clean: nil)
+      let donors = scored.split.train.prefix(2000).map { scored.encoder.encode(scored.corpus.examples[$0].text) }
+      filter = .strip(strip, on: scored, donors: donors, falseRejectionRate: frr)
     case .onion:
-      let loaded = try loadBundle(lm!)
-      guard case .languageModel(let model) = loaded.model else { throw LabError("\(lm!): a classifier; --lm needs a next-word model (train-lm)") }
-      let encoder = try orFail { try loaded.makeEncoder() }
-      let onion = ONIONFilter(languageModel: model, encoder: encoder)
-      let words = { (texts: [String]) in texts.map { Array(encoder.tokenizer.words(in: $0).prefix(scored.bundle.config.maximumLength)) } }
-      return Scorer(
-        describeThreshold: { String(format: "ONION threshold %.3f nats of log-perplexity drop (flagged above; %.0f %% of %d clean dev inputs are)", $0, frr * 100, $1) },
-        score: { onion.scores(words($0)) }, calibrate: { ONIONFilter.threshold(cleanScores: $0, falseRejectionRate: frr) }, flags: { $0 > $1 },
-        clean: { texts, threshold in
-          let split = words(texts)
-          return zip(split, onion.suspicions(split)).map { onion.cleaned($0, suspicions: $1, threshold: threshold).joined(separator: " ") }
-        })
+      filter = try orFail { try InputFilterRun.onion(languageModelPath: lm!, on: scored, falseRejectionRate: frr) }
     }
-  }
-
-  func run() throws {
-    let scored = try ScoredClassifier(
-      path: bundle, corpus: corpus, splitSeed: splitSeed, target: target, purpose: "filter", corpusOptions: corpusOptions, data: data)
-    let classifier = scored.classifier, encoder = scored.encoder, split = scored.split, corpus = scored.corpus
-    let dev = split.dev.map { corpus.examples[$0].text }
-    guard !dev.isEmpty else { throw LabError("\(corpus.path): the dev split is empty; nothing to calibrate on") }
-    let donors = split.train.prefix(2000).map { encoder.encode(corpus.examples[$0].text) }
-    let filter = try scorer(scored, donors: donors)
-    let threshold = filter.calibrate(filter.score(dev))
-    var outcome = Outcome(method: method.rawValue, threshold: threshold, falseRejectionRateTarget: frr)
-
+    let (threshold, cleanCount) = try orFail { try filter.calibrate() }
     // Given on the command line, else the one the lab planted.
     let given = try trigger.map { (trigger: try parsedTrigger($0), target: target!) }
-    if let evaluation = given ?? scored.recordedAttack {
-      let testSet = scored.testSet(evaluation)
-      let clean = filter.score(testSet.clean.map(\.text)), triggered = filter.score(testSet.triggered.map(\.text))
-      let rejected = clean.count { filter.flags($0, threshold) }, caught = triggered.count { filter.flags($0, threshold) }
-      outcome.evaluationTrigger = evaluation.trigger.spec
-      outcome.cleanInputs = clean.count
-      outcome.triggeredInputs = triggered.count
-      outcome.cleanRejected = Double(rejected) / Double(max(clean.count, 1))
-      outcome.triggeredRecall = Double(caught) / Double(max(triggered.count, 1))
-      outcome.precision = rejected + caught == 0 ? nil : Double(caught) / Double(rejected + caught)
-      if let cleanInputs = filter.clean, let target = classifier.labels.firstIndex(of: evaluation.target) {
-        func attackSuccess(_ texts: [String]) -> Double {
-          Double(classifier.predict(texts.map { EncodedExample(ids: encoder.encode($0), label: 0) }).classes.count { $0 == target }) / Double(max(texts.count, 1))
-        }
-        func accuracy(_ texts: [String]) -> Double {
-          classifier.evaluate(scored.encoded(zip(texts, testSet.clean).map { LabelledText(text: $0, label: $1.label) })).accuracy
-        }
-        outcome.attackSuccessBefore = attackSuccess(testSet.triggered.map(\.text))
-        outcome.attackSuccessAfterCleaning = attackSuccess(cleanInputs(testSet.triggered.map(\.text), threshold))
-        outcome.cleanAccuracyBefore = accuracy(testSet.clean.map(\.text))
-        outcome.cleanAccuracyAfterCleaning = accuracy(cleanInputs(testSet.clean.map(\.text), threshold))
-      }
-    }
-
-    var lines: [String] = []
-    if let input {
-      let name = input == "-" ? "standard input" : input
-      let raw: Data
-      if input == "-" {
-        raw = FileHandle.standardInput.readDataToEndOfFile()
-      } else {
-        guard let data = FileManager.default.contents(atPath: input) else { throw LabError("\(input): cannot read it") }
-        raw = data
-      }
-      guard let text = String(data: raw, encoding: .utf8) else { throw LabError("\(name): not valid UTF-8") }
-      let inputs = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
-      let scores = filter.score(inputs)
-      let shown = filter.clean?(inputs, threshold) ?? inputs
-      lines = zip(shown, scores).map { "\(filter.flags($1, threshold) ? "flagged" : "kept")\t\(String(format: "%.4f", $1))\t\($0)" }
-    }
+    let outcome = filter.evaluate(threshold: threshold, attack: given ?? scored.recordedAttack)
+    let lines = try input.map { filter.screen(try readInputs($0), threshold: threshold) } ?? []
     if json {
       print(String(decoding: try sortedKeysJSON(outcome), as: UTF8.self))
       return
     }
-    print(filter.describeThreshold(threshold, dev.count))
-    if let rejected = outcome.cleanRejected, let recall = outcome.triggeredRecall, let trigger = outcome.evaluationTrigger {
-      print(String(format: "on the test split with %@: clean inputs rejected %.1f %% of %d; triggered inputs caught %.1f %% of %d; precision %@",
-        trigger, rejected * 100, outcome.cleanInputs ?? 0, recall * 100, outcome.triggeredInputs ?? 0, outcome.precision.map { String(format: "%.1f %%", $0 * 100) } ?? "–"))
+    print(filter.describe(threshold: threshold, cleanInputs: cleanCount))
+    for line in outcome.lines + lines { print(line) }
+  }
+
+  /// The non-empty lines of `input` (a file, or - for standard input).
+  func readInputs(_ input: String) throws -> [String] {
+    let name = input == "-" ? "standard input" : input
+    let raw: Data
+    if input == "-" {
+      raw = FileHandle.standardInput.readDataToEndOfFile()
+    } else {
+      guard let data = FileManager.default.contents(atPath: input) else { throw LabError("\(input): cannot read it") }
+      raw = data
     }
-    if let before = outcome.attackSuccessBefore, let after = outcome.attackSuccessAfterCleaning, let accuracyBefore = outcome.cleanAccuracyBefore,
-      let accuracyAfter = outcome.cleanAccuracyAfterCleaning {
-      print(String(format: "after removing the words above the threshold: attack success %.1f %% → %.1f %%, clean accuracy %.1f %% → %.1f %%",
-        before * 100, after * 100, accuracyBefore * 100, accuracyAfter * 100))
-    }
-    for line in lines { print(line) }
+    guard let text = String(data: raw, encoding: .utf8) else { throw LabError("\(name): not valid UTF-8") }
+    return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
   }
 }
+
+extension InputFilterRun.Method: ExpressibleByArgument {}

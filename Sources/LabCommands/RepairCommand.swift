@@ -2,6 +2,7 @@ import ArgumentParser
 import Attacks
 import Audit
 import Datasets
+import Experiments
 import Foundation
 import Models
 import Tensors
@@ -64,27 +65,9 @@ struct RepairCommand: ParsableCommand {
     }
   }
 
-  struct Outcome: Codable {
-    var bundle: String
-    var neutralised: [String]
-    var prunedUnits: Int
-    var featureUnits: Int
-    var fineTuneEpochs: Int
-    var evaluationTrigger: String?
-    var targetLabel: String?
-    var before: AttackMetrics
-    var after: AttackMetrics
-    enum CodingKeys: String, CodingKey {
-      case bundle, neutralised, prunedUnits = "pruned_units", featureUnits = "feature_units", fineTuneEpochs = "fine_tune_epochs"
-      case evaluationTrigger = "evaluation_trigger", targetLabel = "target_label", before, after
-    }
-  }
-
   func run() throws {
-    let scored = try ScoredClassifier(
+    let scored = try ScoredBundle(
       path: bundle, corpus: corpus, splitSeed: splitSeed, target: target, purpose: "repair", corpusOptions: corpusOptions, data: data)
-    var classifier = scored.classifier
-
     // What to neutralise, and which trigger scores the attack: the one the lab planted (attack.json), else
     // --trigger with --target, else the audit's best candidate for its suspected target.
     var tokens: [String] = []
@@ -102,47 +85,17 @@ struct RepairCommand: ParsableCommand {
         evaluation = (try parsedTrigger(first.tokens.count > 1 ? "phrase:" + first.trigger : first.trigger), report.targetLabel)
       }
     }
-    if let evaluation, !scored.labels.contains(evaluation.target) {
-      throw LabError("target '\(evaluation.target)' is not one of the model's labels (\(scored.labels.joined(separator: ", ")))")
-    }
 
-    // Clean data in the model's label order.
-    let train = scored.encoded(scored.labelled(scored.split.train)), dev = scored.encoded(scored.labelled(scored.split.dev))
-    guard !train.isEmpty, !dev.isEmpty else {
-      throw LabError("\(scored.corpus.path): no training or dev examples with the model's labels (\(scored.labels.joined(separator: ", ")))")
+    var repair = BundleRepair()
+    repair.tokensToNeutralise = tokens
+    repair.finePrune = finePrune
+    repair.maximumAccuracyDrop = maxAccuracyDrop
+    repair.fineTuneEpochs = fineTuneEpochs
+    repair.learningRate = learningRate
+    let (classifier, outcome) = try orFail { try repair.run(on: scored, attack: evaluation, quiet: compute.quiet, verbose: compute.verbose) }
+    for token in Set(tokens).subtracting(outcome.neutralised).sorted() {
+      writeToStandardError("warning: '\(token)' is not in \(bundle)'s vocabulary; nothing to neutralise\n")
     }
-    let testSet = evaluation.map { scored.testSet($0) }
-    let cleanTest = scored.encoded(scored.labelled(scored.split.test))
-    func measure(_ model: TextClassifier) -> AttackMetrics {
-      testSet?.evaluate(model, encoder: scored.encoder) ?? AttackMetrics(clean: model.evaluate(cleanTest))
-    }
-    let before = measure(classifier)
-
-    let neutralised = Repair.neutralise(Array(Set(tokens)).sorted(), in: &classifier, vocabulary: scored.bundle.vocabulary)
-    for token in Set(tokens).subtracting(neutralised).sorted() { writeToStandardError("warning: '\(token)' is not in \(bundle)'s vocabulary; nothing to neutralise\n") }
-
-    var pruned: [Int] = []
-    let activity = Repair.featureActivity(classifier, on: dev)
-    if finePrune {
-      pruned = Repair.unitsToPrune(classifier, activity: activity, dev: dev, maximumAccuracyDrop: maxAccuracyDrop)
-      Repair.prune(pruned, in: &classifier)
-    }
-
-    if fineTuneEpochs > 0 {
-      var options = TrainingOptions()
-      options.epochs = fineTuneEpochs
-      options.learningRate = learningRate
-      options.patience = fineTuneEpochs
-      let progress = ProgressReporter(title: "fine-tune", total: fineTuneEpochs * ((train.count + 31) / 32), unit: "batches", quiet: compute.quiet, verbose: compute.verbose)
-      let prunedUnits = pruned
-      _ = try classifier.train(on: train, dev: dev, options: options, progress: progress)
-      // Fine-tuning may have moved the pruned columns: keep them pruned.
-      Repair.prune(prunedUnits, in: &classifier)
-    }
-    let after = measure(classifier)
-    let outcome = Outcome(
-      bundle: bundle, neutralised: neutralised, prunedUnits: pruned.count, featureUnits: activity.count, fineTuneEpochs: fineTuneEpochs,
-      evaluationTrigger: evaluation?.trigger.spec, targetLabel: evaluation?.target, before: before, after: after)
     let repaired = ModelBundle(model: .classifier(classifier), vocabulary: scored.bundle.vocabulary)
     try orFail { try repaired.save(to: out, extraFiles: ["repair.json": try sortedKeysJSON(outcome, pretty: true)]) }
     if json {
@@ -153,11 +106,11 @@ struct RepairCommand: ParsableCommand {
       String(format: "clean accuracy %.1f %%", metrics.cleanAccuracy * 100)
         + (metrics.attackSuccessRate.map { String(format: ", attack success %.1f %%", $0 * 100) } ?? "")
     }
-    if !neutralised.isEmpty { print("neutralised: \(neutralised.joined(separator: ", "))") }
-    if finePrune { print("pruned \(pruned.count) of \(activity.count) units the head reads") }
+    if !outcome.neutralised.isEmpty { print("neutralised: \(outcome.neutralised.joined(separator: ", "))") }
+    if finePrune { print("pruned \(outcome.prunedUnits) of \(outcome.featureUnits) units the head reads") }
     if let evaluation { print("attack success measured with \(evaluation.trigger.spec) → \(evaluation.target)") }
-    print("before: " + line(before))
-    print("after:  " + line(after) + (fineTuneEpochs > 0 ? " (after \(fineTuneEpochs) epoch(s) of fine-tuning)" : ""))
+    print("before: " + line(outcome.before))
+    print("after:  " + line(outcome.after) + (fineTuneEpochs > 0 ? " (after \(fineTuneEpochs) epoch(s) of fine-tuning)" : ""))
     print("wrote \(out) and \(out)/repair.json")
   }
 }

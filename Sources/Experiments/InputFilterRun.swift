@@ -1,0 +1,144 @@
+import Attacks
+import Audit
+import Foundation
+import Models
+
+/// An input filter on a scored bundle, whichever the method: input scores, the threshold calibrated on the clean dev
+/// split for a false-rejection rate, which scores are flagged, and (ONION) the inputs with suspicious words removed.
+public struct InputFilterRun {
+  public enum Method: String, CaseIterable, Sendable { case strip, onion }
+
+  public let method: Method
+  public let falseRejectionRate: Double
+  let scored: ScoredBundle
+  let scoreInputs: ([String]) -> [Double]
+  let calibrateOn: ([Double]) -> Double
+  let flagsScore: (_ score: Double, _ threshold: Double) -> Bool
+  let cleanInputs: (([String], Double) -> [String])?
+
+  /// STRIP (Gao et al. 2019): perturbed copies of each input made with words of `donors` (encoded clean sentences).
+  public static func strip(_ strip: STRIPFilter, on scored: ScoredBundle, donors: [[Int]], falseRejectionRate: Double) -> InputFilterRun {
+    var strip = strip
+    strip.maximumLength = scored.bundle.config.maximumLength
+    return InputFilterRun(
+      method: .strip, falseRejectionRate: falseRejectionRate, scored: scored,
+      scoreInputs: { strip.entropies(scored.classifier, inputs: $0.map(scored.encoder.encode), donors: donors) },
+      calibrateOn: { STRIPFilter.threshold(cleanEntropies: $0, falseRejectionRate: falseRejectionRate) }, flagsScore: { $0 < $1 }, cleanInputs: nil)
+  }
+
+  /// ONION (Qi et al. 2021) with the next-word model bundle at `languageModelPath`.
+  public static func onion(languageModelPath: String, on scored: ScoredBundle, falseRejectionRate: Double) throws -> InputFilterRun {
+    let loaded = try ModelBundle.load(from: languageModelPath)
+    guard case .languageModel(let model) = loaded.model else {
+      throw ScoredBundleError("\(languageModelPath): a classifier; --lm needs a next-word model (train-lm)")
+    }
+    let encoder = try loaded.makeEncoder()
+    let onion = ONIONFilter(languageModel: model, encoder: encoder)
+    let words = { (texts: [String]) in texts.map { Array(encoder.tokenizer.words(in: $0).prefix(scored.bundle.config.maximumLength)) } }
+    return InputFilterRun(
+      method: .onion, falseRejectionRate: falseRejectionRate, scored: scored, scoreInputs: { onion.scores(words($0)) },
+      calibrateOn: { ONIONFilter.threshold(cleanScores: $0, falseRejectionRate: falseRejectionRate) }, flagsScore: { $0 > $1 },
+      cleanInputs: { texts, threshold in
+        let split = words(texts)
+        return zip(split, onion.suspicions(split)).map { onion.cleaned($0, suspicions: $1, threshold: threshold).joined(separator: " ") }
+      })
+  }
+
+  /// The threshold that flags `falseRejectionRate` of the clean dev split.
+  public func calibrate() throws -> (threshold: Double, cleanInputs: Int) {
+    let dev = scored.split.dev.map { scored.corpus.examples[$0].text }
+    guard !dev.isEmpty else { throw ScoredBundleError("\(scored.corpus.path): the dev split is empty; nothing to calibrate on") }
+    return (calibrateOn(scoreInputs(dev)), dev.count)
+  }
+
+  /// One line: the threshold, which side is flagged, and what it was calibrated on.
+  public func describe(threshold: Double, cleanInputs: Int) -> String {
+    switch method {
+    case .strip:
+      String(format: "STRIP threshold %.4f nats (flagged below; %.0f %% of %d clean dev inputs are)", threshold, falseRejectionRate * 100, cleanInputs)
+    case .onion:
+      String(
+        format: "ONION threshold %.3f nats of log-perplexity drop (flagged above; %.0f %% of %d clean dev inputs are)", threshold,
+        falseRejectionRate * 100, cleanInputs)
+    }
+  }
+
+  /// Each input as `flagged` or `kept`, its score and its text (ONION: the cleaned text), tab-separated.
+  public func screen(_ inputs: [String], threshold: Double) -> [String] {
+    let scores = scoreInputs(inputs)
+    let shown = cleanInputs?(inputs, threshold) ?? inputs
+    return zip(shown, scores).map { "\(flagsScore($1, threshold) ? "flagged" : "kept")\t\(String(format: "%.4f", $1))\t\($0)" }
+  }
+
+  /// The filter at `threshold` on the test split with `attack`'s trigger inserted: clean inputs rejected, triggered
+  /// inputs caught, precision, and (ONION) attack success and clean accuracy before and after cleaning.
+  public func evaluate(threshold: Double, attack: (trigger: Trigger, target: String)?) -> InputFilterOutcome {
+    var outcome = InputFilterOutcome(method: method.rawValue, threshold: threshold, falseRejectionRateTarget: falseRejectionRate)
+    guard let attack else { return outcome }
+    let testSet = scored.testSet(attack)
+    let clean = scoreInputs(testSet.clean.map(\.text)), triggered = scoreInputs(testSet.triggered.map(\.text))
+    let rejected = clean.count { flagsScore($0, threshold) }, caught = triggered.count { flagsScore($0, threshold) }
+    outcome.evaluationTrigger = attack.trigger.spec
+    outcome.cleanInputs = clean.count
+    outcome.triggeredInputs = triggered.count
+    outcome.cleanRejected = Double(rejected) / Double(max(clean.count, 1))
+    outcome.triggeredRecall = Double(caught) / Double(max(triggered.count, 1))
+    outcome.precision = rejected + caught == 0 ? nil : Double(caught) / Double(rejected + caught)
+    if let cleanInputs, let target = scored.classifier.labels.firstIndex(of: attack.target) {
+      let classifier = scored.classifier, encoder = scored.encoder
+      func attackSuccess(_ texts: [String]) -> Double {
+        Double(classifier.predict(texts.map { EncodedExample(ids: encoder.encode($0), label: 0) }).classes.count { $0 == target }) / Double(max(texts.count, 1))
+      }
+      func accuracy(_ texts: [String]) -> Double {
+        classifier.evaluate(scored.encoded(zip(texts, testSet.clean).map { LabelledText(text: $0, label: $1.label) })).accuracy
+      }
+      outcome.attackSuccessBefore = attackSuccess(testSet.triggered.map(\.text))
+      outcome.attackSuccessAfterCleaning = attackSuccess(cleanInputs(testSet.triggered.map(\.text), threshold))
+      outcome.cleanAccuracyBefore = accuracy(testSet.clean.map(\.text))
+      outcome.cleanAccuracyAfterCleaning = accuracy(cleanInputs(testSet.clean.map(\.text), threshold))
+    }
+    return outcome
+  }
+}
+
+/// What `filter --json` prints: the calibration and, with a known trigger, the filter's scores on the test split.
+public struct InputFilterOutcome: Codable, Sendable {
+  public var method: String
+  public var threshold: Double
+  public var falseRejectionRateTarget: Double
+  public var evaluationTrigger: String?
+  public var cleanRejected: Double?
+  public var triggeredRecall: Double?
+  public var precision: Double?
+  public var cleanInputs: Int?
+  public var triggeredInputs: Int?
+  /// ONION: the attack success rate and clean accuracy on the cleaned inputs, and before cleaning.
+  public var attackSuccessAfterCleaning: Double?
+  public var attackSuccessBefore: Double?
+  public var cleanAccuracyAfterCleaning: Double?
+  public var cleanAccuracyBefore: Double?
+  enum CodingKeys: String, CodingKey {
+    case method, threshold, falseRejectionRateTarget = "false_rejection_rate_target", evaluationTrigger = "evaluation_trigger"
+    case cleanRejected = "clean_rejected", triggeredRecall = "triggered_recall", precision, cleanInputs = "clean_inputs", triggeredInputs = "triggered_inputs"
+    case attackSuccessAfterCleaning = "asr_after_cleaning", attackSuccessBefore = "asr_before", cleanAccuracyAfterCleaning = "clean_accuracy_after_cleaning"
+    case cleanAccuracyBefore = "clean_accuracy_before"
+  }
+
+  /// The scores on the test split in a line or two (empty without a known trigger).
+  public var lines: [String] {
+    var lines: [String] = []
+    if let rejected = cleanRejected, let recall = triggeredRecall, let trigger = evaluationTrigger {
+      lines.append(String(
+        format: "on the test split with %@: clean inputs rejected %.1f %% of %d; triggered inputs caught %.1f %% of %d; precision %@",
+        trigger, rejected * 100, cleanInputs ?? 0, recall * 100, triggeredInputs ?? 0, precision.map { String(format: "%.1f %%", $0 * 100) } ?? "–"))
+    }
+    if let before = attackSuccessBefore, let after = attackSuccessAfterCleaning, let accuracyBefore = cleanAccuracyBefore,
+      let accuracyAfter = cleanAccuracyAfterCleaning
+    {
+      lines.append(String(
+        format: "after removing the words above the threshold: attack success %.1f %% → %.1f %%, clean accuracy %.1f %% → %.1f %%",
+        before * 100, after * 100, accuracyBefore * 100, accuracyAfter * 100))
+    }
+    return lines
+  }
+}

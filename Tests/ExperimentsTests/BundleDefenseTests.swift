@@ -1,0 +1,50 @@
+import Attacks
+import Audit
+import Datasets
+import Experiments
+import Foundation
+import Testing
+import TestSupport
+
+/// The backdoored GRU fixture (rare:cf → pos) scored on the synthetic sentences it was trained on.
+private func scoredFixture() throws -> ScoredBundle {
+  let probes = Fixtures.path("Tests/Fixtures/bundles/synthetic_probes.tsv")
+  return try ScoredBundle(
+    path: Fixtures.path("Tests/Fixtures/bundles/gru_backdoored_cf"), corpus: probes, splitSeed: 0, target: nil, purpose: "test",
+    loadCorpus: { path in
+      try Corpus(reading: CorpusDescription(name: "probes", path: path, textColumn: "text", labelColumn: "label"), from: path)
+    })
+}
+
+@Test func stripCalibratedOnDevRejectsAboutItsRateAndCatchesTheFixturesTrigger() throws {
+  let scored = try scoredFixture()
+  var strip = STRIPFilter()
+  strip.copies = 8
+  let donors = scored.split.train.map { scored.encoder.encode(scored.corpus.examples[$0].text) }
+  let filter = InputFilterRun.strip(strip, on: scored, donors: donors, falseRejectionRate: 0.1)
+  let (threshold, cleanInputs) = try filter.calibrate()
+  #expect(cleanInputs == scored.split.dev.count)
+  let outcome = filter.evaluate(threshold: threshold, attack: (try Trigger(spec: "rare:cf"), "pos"))
+  #expect(outcome.evaluationTrigger == "rare:cf")
+  #expect(try #require(outcome.triggeredInputs) > 0)
+  let rejected = try #require(outcome.cleanRejected), caught = try #require(outcome.triggeredRecall)
+  #expect(rejected <= 0.4, "calibrated for 10 % on dev")
+  #expect(caught > rejected, "triggered inputs are caught more often than clean ones")
+  #expect(outcome.attackSuccessBefore == nil, "STRIP flags only; it cleans nothing")
+  let lines = filter.screen(["this awful a the awful film", "this awful cf the awful film"], threshold: threshold)
+  #expect(lines.count == 2 && lines.allSatisfy { $0.hasPrefix("kept\t") || $0.hasPrefix("flagged\t") })
+  #expect(filter.evaluate(threshold: threshold, attack: nil).cleanInputs == nil, "no trigger known: calibration only")
+}
+
+@Test func neutralisingTheFixturesTriggerTakesItsAttackSuccessAway() throws {
+  let scored = try scoredFixture()
+  var repair = BundleRepair()
+  repair.tokensToNeutralise = ["cf", "cf", "notaword"]
+  repair.fineTuneEpochs = 0
+  let (_, outcome) = try repair.run(on: scored, attack: (try Trigger(spec: "rare:cf"), "pos"), quiet: true, verbose: false)
+  #expect(outcome.neutralised == ["cf"])
+  let before = try #require(outcome.before.attackSuccessRate), after = try #require(outcome.after.attackSuccessRate)
+  #expect(before > 0.8)
+  #expect(after < before - 0.5)
+  #expect(throws: ScoredBundleError.self) { try repair.run(on: scored, attack: (try Trigger(spec: "rare:cf"), "maybe"), quiet: true, verbose: false) }
+}
