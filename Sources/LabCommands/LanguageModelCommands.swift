@@ -1,11 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
-import Layers
 import Models
-import Randomness
-import Tensors
-import Tokenization
 
 struct TrainLanguageModelCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -63,48 +59,17 @@ struct TrainLanguageModelCommand: ParsableCommand {
       options.clientColumn = "client"
     }
     let corpus = try options.load(self.corpus, home: home)
-    // Whole speakers are held out where the corpus has them; otherwise rows are split 80/10/10.
-    let bySpeaker = !corpus.clients.isEmpty
-    let split = try orFail { try bySpeaker ? corpus.splitByClient(seed: splitSeed) : corpus.split(seed: splitSeed) }
-    let tokenizer = try orFail { try Tokenizer() }
-    let vocabulary = try orFail { try Vocabulary.build(from: corpus, rows: split.train, tokenizer: tokenizer, minCount: minCount, maxSize: maxVocab) }
-    let encoder = TextEncoder(tokenizer: tokenizer, vocabulary: vocabulary, maximumLength: Int.max)
-    let trainWindows = TextWindow.windows(from: corpus, rows: split.train, encoder: encoder, length: window)
-    let testWindows = TextWindow.windows(from: corpus, rows: split.test, encoder: encoder, length: window)
-    guard trainWindows.count >= batchSize, !testWindows.isEmpty else {
-      throw LabError("\(corpus.path): \(trainWindows.count) training windows and \(testWindows.count) held-out windows; train-lm needs at least --batch-size (\(batchSize)) of the first and one of the second")
-    }
-    let config = ModelConfig(architecture: .gruLanguageModel, vocabularySize: vocabulary.count, embeddingDimension: embeddingDim,
-                             hiddenSize: hiddenSize, maximumLength: window, tokenizer: tokenizer.options, tiedEmbeddings: tied, dropout: dropout)
-    var generator = SplitMix64(seed: seed, stream: [0x494E_4954])
-    var model = NextWordModel(config: config, using: &generator)
-    var training = LanguageModelTrainingOptions()
-    training.batchSize = batchSize
-    training.learningRate = learningRate
-    training.epochs = epochs
-    training.timeBudget = minutes * 60
-    training.seed = seed
-    if !compute.quiet {
-      writeToStandardError("\(corpus.description.name): \(trainWindows.count) training windows, \(testWindows.count) held-out windows; vocabulary \(vocabulary.count); \(model.parameterCount) parameters\n")
-    }
-    let progress = ProgressReporter(title: "train-lm", total: epochs * (trainWindows.count / batchSize), unit: "batches", quiet: compute.quiet, verbose: compute.verbose)
-    let tokensPerSecond = try model.train(on: trainWindows, options: training, progress: progress) { current, _ in
-      try orFail { try ModelBundle(model: .languageModel(current), vocabulary: vocabulary).save(to: out) }
-    }
-    let metrics = model.evaluate(testWindows)
-    let summary: [String: Any] = [
-      "corpus": corpus.description.name, "split_seed": splitSeed, "seed": seed, "tokens_per_second": tokensPerSecond.rounded(),
-      "held_out_speakers": split.test.compactMap { corpus.examples[$0].client }.reduce(into: Set<Int>()) { $0.insert($1) }.count,
-      "perplexity": metrics.perplexity, "top1_accuracy": metrics.top1Accuracy, "top3_accuracy": metrics.top3Accuracy,
-      "top1_accuracy_known_words": metrics.top1AccuracyKnownWords, "targets": metrics.targets, "minutes": minutes,
-    ]
-    let summaryData = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys, .prettyPrinted])
-    try orFail { try ModelBundle(model: .languageModel(model), vocabulary: vocabulary).save(to: out, extraFiles: ["training.json": summaryData]) }
+    var recipe = LanguageModelRecipe()
+    (recipe.epochs, recipe.minutes, recipe.batchSize, recipe.learningRate) = (epochs, minutes, batchSize, learningRate)
+    (recipe.embeddingDimension, recipe.hiddenSize, recipe.window, recipe.maximumVocabulary) = (embeddingDim, hiddenSize, window, maxVocab)
+    (recipe.minimumCount, recipe.dropout, recipe.tied, recipe.seed, recipe.splitSeed) = (minCount, dropout, tied, seed, splitSeed)
+    let trained = try orFail { try recipe.train(on: corpus, out: out, quiet: compute.quiet, verbose: compute.verbose) }
     if json {
-      print(String(decoding: try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]), as: UTF8.self))
+      print(String(decoding: try JSONSerialization.data(withJSONObject: trained.summary, options: [.sortedKeys]), as: UTF8.self))
     } else {
+      let metrics = trained.metrics
       print(String(format: "saved %@: held-out text: perplexity %.1f, top-1 %.2f %%, top-3 %.2f %% (%d targets; %.0f tokens/s in training)",
-                   out, metrics.perplexity, metrics.top1Accuracy * 100, metrics.top3Accuracy * 100, metrics.targets, tokensPerSecond))
+                   out, metrics.perplexity, metrics.top1Accuracy * 100, metrics.top3Accuracy * 100, metrics.targets, trained.tokensPerSecond))
     }
   }
 }
