@@ -31,6 +31,7 @@ let package = Package(
       linkerSettings: [.linkedLibrary("icui18n"), .linkedLibrary("icuuc"), .linkedLibrary("icudata")]
     ),
     .target(name: "Randomness", exclude: ["README.md"]),
+    .target(name: "Storage", exclude: ["README.md"]),
     .target(name: "Tokenization", dependencies: ["CICU"], exclude: ["README.md"]),
     .target(name: "Datasets", dependencies: ["Tokenization", "Randomness"], exclude: ["README.md"]),
     .target(
@@ -46,10 +47,10 @@ let package = Package(
     .target(name: "Defenses", dependencies: ["Federated", "Randomness"], exclude: ["README.md"], swiftSettings: vectorCodegen),
     .target(
       name: "SecureAggregation", dependencies: ["Federated", "Randomness", .product(name: "Crypto", package: "swift-crypto")], exclude: ["README.md"]),
-    .target(name: "Attacks", dependencies: ["Federated", "Models", "Datasets", "Tokenization", "Randomness", "Reports"], exclude: ["README.md"]),
+    .target(name: "Attacks", dependencies: ["Federated", "Models", "Datasets", "Tokenization", "Randomness", "Reports", "Storage"], exclude: ["README.md"]),
     .target(
       name: "Experiments",
-      dependencies: ["Attacks", "Defenses", "SecureAggregation", "Federated", "Models", "Layers", "Tensors", "Datasets", "Tokenization", "Randomness", "Reports", "Audit", .product(name: "Yams", package: "Yams")],
+      dependencies: ["Attacks", "Defenses", "SecureAggregation", "Federated", "Models", "Layers", "Tensors", "Datasets", "Tokenization", "Randomness", "Reports", "Audit", "Storage", .product(name: "Yams", package: "Yams")],
       exclude: ["README.md"]),
     .target(name: "Reports", exclude: ["README.md"]),
     .target(name: "Audit", dependencies: ["Models", "Layers", "Tensors", "Tokenization", "Randomness"], exclude: ["README.md"], swiftSettings: vectorCodegen),
@@ -69,7 +70,7 @@ let package = Package(
       name: "LabCommands",
       dependencies: [
         "Tokenization", "Datasets", "Randomness", "Tensors", "Layers", "Models", "Attacks", "Reports", "Federated", "Defenses", "Experiments", "Audit",
-        "FlowerClient", "Benchmarks",
+        "FlowerClient", "Benchmarks", "Storage",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       exclude: ["README.md"]
@@ -78,6 +79,7 @@ let package = Package(
 
     .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
     .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
+    .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
     .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "TestSupport"]),
     .testTarget(name: "TensorsTests", dependencies: ["Tensors", "Randomness", "TestSupport"]),
     .testTarget(name: "LayersTests", dependencies: ["Layers", "Tensors", "Randomness", "TestSupport"]),
