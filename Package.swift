@@ -85,7 +85,7 @@ let package = Package(
     .testTarget(name: "LayersTests", dependencies: ["Layers", "Tensors", "Randomness", "TestSupport"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "Tensors", "Tokenization", "Datasets", "Randomness", "TestSupport"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenization", "TestSupport"]),
-    .testTarget(name: "AttacksTests", dependencies: ["Attacks", "Models", "Datasets", "Tokenization", "Randomness", "TestSupport"]),
+    .testTarget(name: "AttacksTests", dependencies: ["Attacks", "Models", "Datasets", "Tokenization", "Randomness", "Storage", "TestSupport"]),
     .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
     .testTarget(name: "FederatedTests", dependencies: ["Federated", "Tensors", "Layers", "Randomness", "TestSupport"]),
     .testTarget(name: "AuditTests", dependencies: ["Audit", "Models", "Tokenization", "Datasets", "Randomness", "TestSupport"]),

@@ -618,8 +618,8 @@ train_clean() {
   set -- $1
   local name=$1 corpus=$2 model=$3 seed=$4; shift 4
   [ -f "$out/clean/$name/training.json" ] && return 0
-  "$lab" train --corpus "$corpus" --model "$model" --seed "$seed" --threads "$threads" --quiet --out "$out/clean/$name.tmp" "$@" >/dev/null
-  rm -rf "$out/clean/$name"; mv "$out/clean/$name.tmp" "$out/clean/$name"; echo "clean $name" >&2
+  "$lab" train --corpus "$corpus" --model "$model" --seed "$seed" --threads "$threads" --quiet --force --out "$out/clean/$name" "$@" >/dev/null
+  echo "clean $name" >&2
 }
 train_backdoored() {
   set -- $1
@@ -628,8 +628,8 @@ train_backdoored() {
   set -- $(grep -h "^$clean " <(printf '%s\n' "${clean_models[@]}"))
   local corpus=$2 model=$3 seed=$4; shift 4
   "$lab" attack --corpus "$corpus" --model "$model" --seed "$seed" --threads "$threads" --quiet --trigger "$trigger" --target "$target" \
-    --rate "$rate" --baseline "$out/clean/$clean" --out "$out/backdoored/$name.tmp" "$@" >/dev/null
-  rm -rf "$out/backdoored/$name"; mv "$out/backdoored/$name.tmp" "$out/backdoored/$name"; echo "backdoored $name" >&2
+    --rate "$rate" --baseline "$out/clean/$clean" --force --out "$out/backdoored/$name" "$@" >/dev/null
+  echo "backdoored $name" >&2
 }
 run_parallel() {  # function, then items; $jobs at a time
   local fn=$1; shift

@@ -1,10 +1,12 @@
 import Foundation
+import Models
+import Storage
 import Synchronization
 
 /// An attack plan run over poison rates × seeds into one folder: `clean-seed-S/` (one clean model per seed, which
 /// each run of that seed is compared with) and `rate-R-seed-S/` (each a full `attack` folder), then `sweep.json`,
-/// `sweep.md` and `asr_vs_rate.svg`. A run whose `attack.json` exists is finished and kept, so running the same
-/// sweep again resumes it. Runs go `jobs` at a time; each run's result does not depend on `jobs`.
+/// `sweep.md` and `asr_vs_rate.svg`. Each run's folder appears only when complete; a resumed sweep keeps the finished
+/// ones and trains the rest. Runs go `jobs` at a time; each run's result does not depend on `jobs`.
 public struct AttackSweep: Sendable {
   public var plan: AttackPlan
   public var rates: [Double]
@@ -25,17 +27,57 @@ public struct AttackSweep: Sendable {
       + "seeds \(seeds.map(String.init).joined(separator: ","))"
   }
 
-  /// Trains what is missing, then summarises every run. `say` gets one line per finished model (from several
-  /// threads, one at a time); `verbose` shows each run's training progress as plain lines.
-  public func run(verbose: Bool, say: @escaping @Sendable (String) -> Void) throws -> SweepSummary {
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+  /// What makes two sweeps the same experiment (rates and seeds aside: a resumed sweep may add some), stored in
+  /// `sweep-plan.json`.
+  struct Identity: Codable, Equatable {
+    var corpus: String
+    var trigger: AttackRecord.TriggerDescription
+    var target: String
+    var mode: PoisonMode
+    var forceTrigger: Bool
+    var recipe: ClassifierRecipe
+    enum CodingKeys: String, CodingKey { case corpus, trigger, target, mode, forceTrigger = "force_trigger", recipe }
+  }
+
+  var identity: Identity {
+    var recipe = plan.recipe
+    recipe.seed = 0
+    return Identity(
+      corpus: plan.corpus.description.name, trigger: AttackRecord.TriggerDescription(plan.trigger), target: plan.targetLabel, mode: plan.mode,
+      forceTrigger: plan.forceTrigger, recipe: recipe)
+  }
+
+  /// Trains what is missing, then summarises every run. A folder holding an earlier sweep is refused, continued
+  /// (`.resume`: only the same plan, checked against its `sweep-plan.json`) or emptied first (`.replace`); a lock keeps
+  /// a second sweep out while this one runs. `say` gets one line per finished model (from several threads, one at a
+  /// time); `verbose` shows each run's training progress as plain lines.
+  public func run(existing: ClaimedFolder.Existing, verbose: Bool, say: @escaping @Sendable (String) -> Void) throws -> SweepSummary {
+    let claimed = try ClaimedFolder(folder, existing: existing)
+    defer { claimed.release() }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    let planPath = folder + "/sweep-plan.json", planData = try encoder.encode(identity)
+    if claimed.heldEarlierRun {
+      guard let stored = FileManager.default.contents(atPath: planPath) else {
+        throw AttackPlanError("\(folder): holds no sweep-plan.json, so it is not a sweep this one can continue; give another --out or --force")
+      }
+      guard let changed = changedJSONKeys(stored, planData) else { throw AttackPlanError("\(planPath): not a sweep plan the lab wrote") }
+      guard changed.isEmpty else {
+        throw AttackPlanError(
+          "\(folder): cannot resume a different sweep: \(changed.joined(separator: ", ")) changed since it started (give another --out, or --force)")
+      }
+    } else {
+      try planData.write(to: URL(fileURLWithPath: planPath), options: .atomic)
+    }
     let log = Mutex(())
     let say: @Sendable (String) -> Void = { line in log.withLock { _ in say(line) } }
     let sweep = self
     // Clean models first (each attack run compares with its seed's), then the attacks.
     let cleanMissing = seeds.filter { !FileManager.default.fileExists(atPath: cleanFolder($0) + "/training.json") }
     try inParallel(cleanMissing, jobs: jobs) { seed in
-      let trained = try sweep.plan.trainClean(seed: seed, out: sweep.cleanFolder(seed), quiet: !verbose, verbose: verbose)
+      let trained = try StagedFolder.write(sweep.cleanFolder(seed), replacing: true) { path in
+        try sweep.plan.trainClean(seed: seed, out: path, quiet: !verbose, verbose: verbose)
+      }
       say(String(format: "clean seed %llu: test accuracy %.2f %%", seed, trained.test.accuracy * 100))
     }
     let pending = seeds.flatMap { seed in rates.map { (rate: $0, seed: seed) } }
@@ -43,8 +85,9 @@ public struct AttackSweep: Sendable {
     if pending.count < rates.count * seeds.count { say("resuming: \(rates.count * seeds.count - pending.count) finished runs kept") }
     try inParallel(pending, jobs: jobs) { job in
       let clean = try sweep.plan.loadBaseline(sweep.cleanFolder(job.seed))
-      let record = try sweep.plan.run(
-        amount: .fraction(job.rate), seed: job.seed, out: sweep.runFolder(rate: job.rate, seed: job.seed), clean: clean, quiet: !verbose, verbose: verbose)
+      let record = try StagedFolder.write(sweep.runFolder(rate: job.rate, seed: job.seed), replacing: true) { path in
+        try sweep.plan.run(amount: .fraction(job.rate), seed: job.seed, out: path, clean: clean, quiet: !verbose, verbose: verbose)
+      }
       say(String(format: "rate %g seed %llu: ASR %.1f %%, clean accuracy %.2f %%", job.rate, job.seed,
                  (record.attackSuccessRate ?? .nan) * 100, record.cleanAccuracy * 100))
     }
@@ -57,8 +100,6 @@ public struct AttackSweep: Sendable {
       }
     }
     let summary = SweepSummary(records: records, rates: rates)
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
     try encoder.encode(summary).write(to: URL(fileURLWithPath: folder + "/sweep.json"), options: .atomic)
     try Data(("# " + title + "\n\n" + summary.markdown).utf8).write(to: URL(fileURLWithPath: folder + "/sweep.md"), options: .atomic)
     try Data(summary.chart(title: title).svg().utf8).write(to: URL(fileURLWithPath: folder + "/asr_vs_rate.svg"), options: .atomic)

@@ -1,6 +1,7 @@
 import Datasets
 import Federated
 import Foundation
+import Storage
 
 /// The lab's main job end to end (`demo`): federated sentiment training (the sentiment-model-replacement preset,
 /// 45 rounds) under each aggregation rule from the same seed, one malicious client replacing the global model at
@@ -44,6 +45,9 @@ public struct DemoRun: Sendable {
     let started = Date()
     let manifestPath = folder + "/demo.json"
     let command = "backdoor-lab demo --out \(folder) --seed \(seed) --rules \(rules.map(\.rawValue).joined(separator: ","))"
+    // Locked against a second demo in the same folder; the manifest below decides whether its contents can be continued.
+    let claimed = try ClaimedFolder(folder, existing: .resume)
+    defer { claimed.release() }
     var manifest = DemoManifest(
       title: "BackdoorLab demo: one-shot model replacement against \(rules.count) aggregation rules, then an audit", command: command,
       trigger: Self.trigger, target: Self.target, experiments: rules.map(\.rawValue), seed: seed, seconds: nil)

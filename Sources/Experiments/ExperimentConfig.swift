@@ -2,6 +2,7 @@ import Attacks
 import Defenses
 import Federated
 import Foundation
+import Storage
 import Randomness
 import SecureAggregation
 import Yams
@@ -117,25 +118,15 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
   /// `source`), leaving out what a resumed run may change: the name, the seed list, how many clients train at once,
   /// and the number of rounds when it grows.
   public func keysChanged(since stored: Data, source: String) throws(ConfigError) -> [String] {
-    guard let old = (try? JSONSerialization.jsonObject(with: stored)) as? [String: Any],
-      let new = (try? JSONSerialization.jsonObject(with: Data(json().utf8))) as? [String: Any]
-    else {
-      throw ConfigError("\(source): not a config the lab wrote")
-    }
-    func leaves(_ value: Any, _ path: String, into result: inout [String: String]) {
-      if let object = value as? [String: Any] {
-        for (key, child) in object { leaves(child, path.isEmpty ? key : path + "." + key, into: &result) }
-      } else {
-        result[path] = String(describing: value)
-      }
-    }
-    var before: [String: String] = [:], after: [String: String] = [:]
-    leaves(old, "", into: &before)
-    leaves(new, "", into: &after)
+    guard let changed = changedJSONKeys(stored, Data(json().utf8)) else { throw ConfigError("\(source): not a config the lab wrote") }
     let free: Set<String> = ["name", "seeds", "federation.parallel_clients"]
-    return Set(before.keys).union(after.keys).sorted().filter { key in
-      guard !free.contains(key), before[key] != after[key] else { return false }
-      if key == "federation.rounds", let old = before[key].flatMap(Int.init), let new = after[key].flatMap(Int.init), new >= old { return false }
+    return changed.filter { key in
+      guard !free.contains(key) else { return false }
+      if key == "federation.rounds", let old = try? JSONSerialization.jsonObject(with: stored) as? [String: Any],
+        let oldRounds = (old["federation"] as? [String: Any])?["rounds"] as? Int, federation.rounds >= oldRounds
+      {
+        return false
+      }
       return true
     }
   }

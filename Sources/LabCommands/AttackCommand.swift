@@ -3,6 +3,7 @@ import Attacks
 import Datasets
 import Foundation
 import Models
+import Storage
 import Tokenization
 
 /// The trigger and poisoning options shared by `attack` and `attack-sweep`.
@@ -63,6 +64,8 @@ struct AttackCommand: ParsableCommand {
   var baseline: String?
   @Flag(help: "No clean model: no clean-accuracy drop or base rate.")
   var noBaseline = false
+  @Flag(help: "Replace --out if it exists and is not empty (the old folder stays until the new one is complete).")
+  var force = false
   @Flag(help: "Print attack.json as one line.")
   var json = false
   @OptionGroup var recipe: ClassifierRecipeOptions
@@ -81,14 +84,18 @@ struct AttackCommand: ParsableCommand {
     let corpus = try corpusOptions.load(self.corpus, home: try data.home())
     let plan = try settings.plan(corpus: corpus, recipe: recipe.recipe)
     let seed = recipe.seed
-    var clean: (classifier: TextClassifier, encoder: TextEncoder)?
-    if let baseline {
-      clean = try orFail { try plan.loadBaseline(baseline) }
-    } else if !noBaseline {
-      let trained = try orFail { try plan.trainClean(seed: seed, out: out + "/clean", quiet: compute.quiet, verbose: compute.verbose) }
-      clean = (trained.classifier, trained.encoder)
+    let baselineModel = try baseline.map { path in try orFail { try plan.loadBaseline(path) } }
+    // Written beside --out and moved into place when complete: a failed run leaves --out as it was.
+    let record = try orFail {
+      try StagedFolder.write(out, replacing: force) { folder in
+        var clean = baselineModel
+        if clean == nil && !noBaseline {
+          let trained = try plan.trainClean(seed: seed, out: folder + "/clean", quiet: compute.quiet, verbose: compute.verbose)
+          clean = (trained.classifier, trained.encoder)
+        }
+        return try plan.run(amount: amount, seed: seed, out: folder, clean: clean, quiet: compute.quiet, verbose: compute.verbose)
+      }
     }
-    let record = try orFail { try plan.run(amount: amount, seed: seed, out: out, clean: clean, quiet: compute.quiet, verbose: compute.verbose) }
     for warning in record.triggerReport.warnings { writeToStandardError("WARNING: \(warning)\n") }
     if json {
       print(String(decoding: try record.encoded(pretty: false), as: UTF8.self))

@@ -11,7 +11,7 @@ struct AttackSweepCommand: ParsableCommand {
     discussion: prose("""
       Trains one clean model per seed (DIR/clean-seed-S) and one backdoored model per rate and seed
       (DIR/rate-R-seed-S, each a full `attack` folder), then writes DIR/sweep.json, DIR/sweep.md (mean ± sd
-      over seeds) and DIR/asr_vs_rate.svg. Finished runs are kept: rerunning the same command resumes.
+      over seeds) and DIR/asr_vs_rate.svg. An interrupted sweep continues with --resume, keeping its finished runs.
       Runs go --jobs at a time, one thread each; results do not depend on --jobs.
       Example:
         backdoor-lab attack-sweep --corpus sentiment --model gru --trigger rare:cf --target pos \\
@@ -30,6 +30,10 @@ struct AttackSweepCommand: ParsableCommand {
   @Option(help: "Folder to write.")
   var out: String
   @OptionGroup var recipe: ClassifierRecipeOptions
+  @Flag(help: "Continue the sweep in --out (only the same corpus, trigger, target and model options; rates and seeds may be added).")
+  var resume = false
+  @Flag(help: "Delete what --out holds first and start again.")
+  var force = false
   @Flag(help: "No progress output.")
   var quiet = false
   @Flag(help: "Also every run's training progress, as plain lines.")
@@ -57,6 +61,7 @@ struct AttackSweepCommand: ParsableCommand {
     guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
     guard !(quiet && verbose) else { throw ValidationError("give --quiet or --verbose, not both") }
     guard settings.insertions >= 1 else { throw ValidationError("--insertions must be at least 1") }
+    guard !(resume && force) else { throw ValidationError("give --resume or --force, not both") }
   }
 
   func run() throws {
@@ -64,7 +69,7 @@ struct AttackSweepCommand: ParsableCommand {
     let plan = try settings.plan(corpus: corpus, recipe: recipe.recipe)
     let sweep = AttackSweep(plan: plan, rates: try parsedRates(), seeds: try parsedSeeds(), jobs: jobs, folder: out)
     let quiet = quiet
-    let summary = try orFail { try sweep.run(verbose: verbose) { line in if !quiet { writeToStandardError(line + "\n") } } }
+    let summary = try orFail { try sweep.run(existing: resume ? .resume : force ? .replace : .refuse, verbose: verbose) { line in if !quiet { writeToStandardError(line + "\n") } } }
     print(summary.markdown, terminator: "")
     print("wrote \(out)/sweep.json, sweep.md and asr_vs_rate.svg")
   }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Foundation
 import Models
+import Storage
 
 struct TrainLanguageModelCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -39,6 +40,8 @@ struct TrainLanguageModelCommand: ParsableCommand {
   var tied = false
   @Option var seed: UInt64 = 0
   @Option var splitSeed: UInt64 = 0
+  @Flag(help: "Replace --out if it exists and is not empty (the old folder stays until the new one is complete).")
+  var force = false
   @Flag(help: "Print one JSON object with the results.")
   var json = false
   @OptionGroup var compute: ComputeOptions
@@ -46,8 +49,12 @@ struct TrainLanguageModelCommand: ParsableCommand {
   @OptionGroup var data: DataOptions
 
   func validate() throws {
-    guard window >= 2, batchSize >= 1, maxVocab >= 5, minutes >= 0, epochs >= 1 else {
-      throw ValidationError("--window ≥ 2, --batch-size ≥ 1, --max-vocab ≥ 5, --minutes ≥ 0, --epochs ≥ 1")
+    guard window >= 2, batchSize >= 1, maxVocab >= 5, minutes >= 0, minutes.isFinite, epochs >= 1, learningRate > 0, learningRate.isFinite,
+      embeddingDim >= 1, hiddenSize >= 1, minCount >= 1, (0..<1).contains(dropout)
+    else {
+      throw ValidationError(
+        "--window ≥ 2, --batch-size ≥ 1, --max-vocab ≥ 5, --minutes a finite number ≥ 0, --epochs ≥ 1, --lr a finite number > 0, "
+          + "--embedding-dim, --hidden-size and --min-count ≥ 1, --dropout in [0, 1)")
     }
     if tied && embeddingDim != hiddenSize { throw ValidationError("--tied needs --embedding-dim equal to --hidden-size") }
   }
@@ -63,7 +70,9 @@ struct TrainLanguageModelCommand: ParsableCommand {
     (recipe.epochs, recipe.minutes, recipe.batchSize, recipe.learningRate) = (epochs, minutes, batchSize, learningRate)
     (recipe.embeddingDimension, recipe.hiddenSize, recipe.window, recipe.maximumVocabulary) = (embeddingDim, hiddenSize, window, maxVocab)
     (recipe.minimumCount, recipe.dropout, recipe.tied, recipe.seed, recipe.splitSeed) = (minCount, dropout, tied, seed, splitSeed)
-    let trained = try orFail { try recipe.train(on: corpus, out: out, quiet: compute.quiet, verbose: compute.verbose) }
+    let trained = try orFail {
+      try StagedFolder.write(out, replacing: force) { folder in try recipe.train(on: corpus, out: folder, quiet: compute.quiet, verbose: compute.verbose) }
+    }
     if json {
       print(String(decoding: try JSONSerialization.data(withJSONObject: trained.summary, options: [.sortedKeys]), as: UTF8.self))
     } else {

@@ -60,7 +60,7 @@ struct RepairCommand: ParsableCommand {
 
   func validate() throws {
     guard trigger != nil || fromAudit != nil || finePrune else { throw ValidationError("give --trigger, --from-audit or --fine-prune (or several)") }
-    guard top >= 1, fineTuneEpochs >= 0, learningRate > 0, (0..<1).contains(maxAccuracyDrop) else {
+    guard top >= 1, fineTuneEpochs >= 0, learningRate > 0, learningRate.isFinite, (0..<1).contains(maxAccuracyDrop) else {
       throw ValidationError("--top ≥ 1, --fine-tune-epochs ≥ 0, --learning-rate > 0, --max-accuracy-drop in [0, 1)")
     }
   }

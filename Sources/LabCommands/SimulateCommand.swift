@@ -2,6 +2,7 @@ import ArgumentParser
 import Experiments
 import Federated
 import Foundation
+import Storage
 import Tensors
 
 struct SimulateCommand: ParsableCommand {
@@ -29,8 +30,10 @@ struct SimulateCommand: ParsableCommand {
   var seedList: String?
   @Option(help: "Override the number of rounds.")
   var rounds: Int?
-  @Flag(help: "Continue from the checkpoints in DIR.")
+  @Flag(help: "Continue from the checkpoints in DIR (only into the same experiment).")
   var resume = false
+  @Flag(help: "Delete what DIR holds first and start again.")
+  var force = false
   @Option(help: "Threads for the numeric kernels of each client.")
   var threads = 1
   @Flag(help: "No progress output.")
@@ -48,6 +51,7 @@ struct SimulateCommand: ParsableCommand {
     if let seeds, seeds < 1 { throw ValidationError("--seeds must be at least 1") }
     if seeds != nil && seedList != nil { throw ValidationError("give --seeds or --seed-list, not both") }
     if quiet && verbose { throw ValidationError("give --quiet or --verbose, not both") }
+    if resume && force { throw ValidationError("give --resume or --force, not both") }
   }
 
   func run() throws {
@@ -61,8 +65,10 @@ struct SimulateCommand: ParsableCommand {
     }
     if let problem = config.validationProblems().first { throw LabError("\(source.name): \(problem)") }
     let corpus = try corpusOptions.load(config.task.corpus, home: try data.home())
+    // Locked for this run; an earlier run's files are continued (--resume), replaced (--force) or refused.
+    let folder = try orFail { try ClaimedFolder(out, existing: resume ? .resume : force ? .replace : .refuse) }
+    defer { folder.release() }
     let runner = ExperimentRunner(config: config, corpus: corpus, directory: out)
-    try orFail { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
     var runs: [UInt64: [RoundRecord]] = [:]
     for seed in config.seeds {
       let started = Date()

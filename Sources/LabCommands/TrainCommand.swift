@@ -4,6 +4,7 @@ import Foundation
 import Layers
 import Models
 import Randomness
+import Storage
 import Tensors
 import Tokenization
 
@@ -41,6 +42,8 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Bundle folder to write.")
   var out: String
   @OptionGroup var recipe: ClassifierRecipeOptions
+  @Flag(help: "Replace --out if it exists and is not empty (the old folder stays until the new one is complete).")
+  var force = false
   @Flag(help: "Print one JSON object with the results.")
   var json = false
   @OptionGroup var compute: ComputeOptions
@@ -54,8 +57,14 @@ struct TrainCommand: ParsableCommand {
     let recipe = self.recipe.recipe
     let split = try orFail { try corpus.split(seed: recipe.splitSeed) }
     let tokenizer = try orFail { try Tokenizer() }
-    let trained = try orFail { try recipe.train(on: corpus, split: split, tokenizer: tokenizer, out: out, quiet: compute.quiet, verbose: compute.verbose) }
-    try orFail { try trained.save(to: out, corpus: corpus.description.name, recipe: recipe) }
+    // Written beside --out and moved into place when complete: a failed run leaves --out as it was.
+    let trained = try orFail {
+      try StagedFolder.write(out, replacing: force) { folder in
+        let trained = try recipe.train(on: corpus, split: split, tokenizer: tokenizer, out: folder, quiet: compute.quiet, verbose: compute.verbose)
+        try trained.save(to: folder, corpus: corpus.description.name, recipe: recipe)
+        return trained
+      }
+    }
     if json {
       print(String(decoding: try trained.summary(corpus: corpus.description.name, recipe: recipe).encoded(pretty: false), as: UTF8.self))
     } else {
@@ -107,7 +116,7 @@ struct ClassifierRecipeOptions: ParsableArguments {
       throw ValidationError("--model must be bag, gru or attention; got '\(model)'")
     }
     guard Pooling(rawValue: pooling) != nil else { throw ValidationError("--pooling must be mean, max or last") }
-    guard epochs >= 1, batchSize >= 1, learningRate > 0, maxLength >= 1, minCount >= 1 else {
+    guard epochs >= 1, batchSize >= 1, learningRate > 0, learningRate.isFinite, maxLength >= 1, minCount >= 1 else {
       throw ValidationError("--epochs, --batch-size, --lr, --max-length and --min-count must be positive")
     }
     for (option, value) in [("--embedding-dim", embeddingDim), ("--hidden-size", hiddenSize), ("--heads", heads), ("--ffn-dim", ffnDim)] where value < 1 {

@@ -6,7 +6,7 @@ import Tokenization
 
 /// How `train`, `attack` and `attack-sweep` make a classifier from a corpus: the vocabulary from the training split
 /// (min count), the model's shape, and Adam with early stopping on dev accuracy.
-public struct ClassifierRecipe: Sendable {
+public struct ClassifierRecipe: Sendable, Codable, Equatable {
   public var architecture = ModelConfig.Architecture.gru
   public var epochs = 20
   public var batchSize = 32
@@ -31,6 +31,12 @@ public struct ClassifierRecipe: Sendable {
   public var lengthBucketing = true
 
   public init() {}
+
+  enum CodingKeys: String, CodingKey {
+    case architecture, epochs, batchSize = "batch_size", learningRate = "learning_rate", seed, splitSeed = "split_seed", dropout
+    case embeddingDimension = "embedding_dim", hiddenSize = "hidden_size", layers, bidirectional, pooling, heads, feedForwardSize = "ffn_dim"
+    case maximumLength = "max_length", minimumCount = "min_count", patience, optimizer, lengthBucketing = "length_bucketing"
+  }
 
   public var trainingOptions: TrainingOptions {
     var options = TrainingOptions()

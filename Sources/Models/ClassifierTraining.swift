@@ -81,11 +81,12 @@ extension TextClassifier {
   }
 
   /// Trains in place with early stopping on `dev`; the model ends with its best epoch's weights.
-  /// `onImprovement` runs whenever dev accuracy improves (to save a checkpoint).
+  /// `onImprovement` runs whenever dev accuracy improves (to save a checkpoint). A non-finite loss or weights stop
+  /// training with `TrainingDiverged`, the model back at its best epoch's weights (its initial ones before any).
   public mutating func train(
     on train: [EncodedExample], dev: [EncodedExample], options: TrainingOptions, progress: ProgressReporter? = nil,
     onImprovement: (TextClassifier, Int, Double) throws -> Void = { _, _, _ in }
-  ) rethrows -> TrainingReport {
+  ) throws -> TrainingReport {
     precondition(!train.isEmpty && !dev.isEmpty, "training needs training and dev examples")
     var report = TrainingReport()
     var best = self
@@ -104,11 +105,19 @@ extension TextClassifier {
       for (step, indices) in batches.enumerated() {
         let batch = Batch(indices.map { train[$0] })
         var (loss, gradient) = valueWithGradient(at: self) { model, _ in model.loss(batch, context: &context) }
+        guard loss.scalar.isFinite else {
+          self = best
+          throw TrainingDiverged(epoch: epoch, step: step + 1, loss: Double(loss.scalar))
+        }
         clipByGlobalNorm(&gradient, maximumNorm: options.gradientClipNorm)
         if lazyUpdates { lazy!.update(&self, along: gradient) } else { adam!.update(&self, along: gradient) }
         lossSum += Double(loss.scalar)
         examplesSeen += batch.batchSize
         progress?.update(done: (epoch - 1) * batchesPerEpoch + step + 1, items: examplesSeen, loss: lossSum / Double(step + 1))
+      }
+      guard parametersAreFinite else {
+        self = best
+        throw TrainingDiverged(epoch: epoch)
       }
       let devAccuracy = evaluate(dev).accuracy
       report.devAccuracies.append(devAccuracy)
@@ -131,5 +140,26 @@ extension TextClassifier {
     report.examplesPerSecond = Double(examplesSeen) / max(report.seconds, 1e-9)
     self = best
     return report
+  }
+}
+
+/// Training that stopped because the numbers did: a non-finite loss or weights. The model keeps its last good weights.
+public struct TrainingDiverged: Error, CustomStringConvertible, Equatable {
+  public var epoch: Int
+  /// The batch within the epoch (1-based); nil when the weights were found non-finite at the epoch's end.
+  public var step: Int?
+  public var loss: Double?
+
+  public var description: String {
+    let what = step.map { "the loss became \(loss.map { String($0) } ?? "non-finite") at epoch \(epoch), batch \($0)" }
+      ?? "the weights became non-finite in epoch \(epoch)"
+    return "training diverged: \(what); nothing was saved from that point on (try a lower --lr)"
+  }
+}
+
+extension Parameterized {
+  /// Whether every parameter is a finite number.
+  public var parametersAreFinite: Bool {
+    parameterPaths.allSatisfy { self[keyPath: $0.path].scalars.allSatisfy(\.isFinite) }
   }
 }

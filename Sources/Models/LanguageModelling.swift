@@ -125,11 +125,13 @@ extension NextWordModel {
     return results
   }
 
-  /// Trains in place; returns tokens per second. `onEpoch` runs after each epoch (to save a checkpoint).
+  /// Trains in place; returns tokens per second. `onEpoch` runs after each epoch (to save a checkpoint). A non-finite
+  /// loss or weights stop training with `TrainingDiverged`, the model back at the last epoch's weights.
   public mutating func train(
     on windows: [TextWindow], options: LanguageModelTrainingOptions, progress: ProgressReporter? = nil,
     onEpoch: (NextWordModel, Int) throws -> Void = { _, _ in }
-  ) rethrows -> Double {
+  ) throws -> Double {
+    var lastGood = self
     var adam = Adam(for: self, learningRate: options.learningRate)
     var shuffler = SplitMix64(seed: options.seed, stream: [0x5348_5546])
     var context = ForwardContext(training: true, generator: SplitMix64(seed: options.seed, stream: [0x4452_4F50]))
@@ -143,6 +145,10 @@ extension NextWordModel {
       for step in 0..<batchesPerEpoch {
         let slice = order[(step * options.batchSize)..<((step + 1) * options.batchSize)].map { windows[$0] }
         var (loss, gradient) = valueWithGradient(at: self) { model, _ in model.loss(slice, context: &context) }
+        guard loss.scalar.isFinite else {
+          self = lastGood
+          throw TrainingDiverged(epoch: epoch, step: step + 1, loss: Double(loss.scalar))
+        }
         clipByGlobalNorm(&gradient, maximumNorm: options.gradientClipNorm)
         adam.update(&self, along: gradient)
         lossSum += Double(loss.scalar)
@@ -150,10 +156,19 @@ extension NextWordModel {
         progress?.update(done: (epoch - 1) * batchesPerEpoch + step + 1, items: tokens, itemName: "tokens", loss: lossSum / Double(step + 1))
         if options.timeBudget > 0, Date().timeIntervalSince(started) >= options.timeBudget {
           progress?.note(String(format: "time budget reached in epoch %d after %d batches", epoch, step + 1))
+          guard parametersAreFinite else {
+            self = lastGood
+            throw TrainingDiverged(epoch: epoch)
+          }
           try onEpoch(self, epoch)
           break epochs
         }
       }
+      guard parametersAreFinite else {
+        self = lastGood
+        throw TrainingDiverged(epoch: epoch)
+      }
+      lastGood = self
       try onEpoch(self, epoch)
     }
     return Double(tokens) / max(Date().timeIntervalSince(started), 1e-9)

@@ -2,6 +2,7 @@ import Attacks
 import Datasets
 import Foundation
 import Models
+import Storage
 import Testing
 import TestSupport
 
@@ -36,17 +37,18 @@ private func tinyRecipe() -> ClassifierRecipe {
     corpus: corpus, trigger: try Trigger(spec: "rare:cf"), targetLabel: "pos", mode: .dirtyLabel, forceTrigger: true, recipe: tinyRecipe())
   let folder = try Fixtures.temporaryDirectory() + "/sweep"
   let sweep = AttackSweep(plan: plan, rates: [0.1, 0.3], seeds: [0], jobs: 2, folder: folder)
-  let summary = try sweep.run(verbose: false) { _ in }
+  let summary = try sweep.run(existing: .refuse, verbose: false) { _ in }
   #expect(summary.runs.map(\.rate).sorted() == [0.1, 0.3])
   #expect(summary.rates.map(\.rate) == [0.1, 0.3])
   #expect(summary.rates.allSatisfy { $0.attackSuccessRateStandardDeviation == 0 }, "one seed: no spread")
   #expect(summary.rates[1].poisonedCount > summary.rates[0].poisonedCount)
-  for file in ["sweep.json", "sweep.md", "asr_vs_rate.svg", "clean-seed-0/training.json", "rate-0.1-seed-0/attack.json"] {
+  for file in ["sweep-plan.json", "sweep.json", "sweep.md", "asr_vs_rate.svg", "clean-seed-0/training.json", "rate-0.1-seed-0/attack.json"] {
     #expect(FileManager.default.fileExists(atPath: folder + "/" + file), "\(file)")
   }
   // Everything is finished: a second run trains nothing and says so.
   let lines = LinesSeen()
-  let again = try sweep.run(verbose: false) { lines.append($0) }
+  #expect(throws: StorageError.self) { try sweep.run(existing: .refuse, verbose: false) { _ in } }
+  let again = try sweep.run(existing: .resume, verbose: false) { lines.append($0) }
   #expect(lines.all == ["resuming: 2 finished runs kept"])
   #expect(again.runs.map(\.attackSuccessRate) == summary.runs.map(\.attackSuccessRate))
 }

@@ -76,11 +76,37 @@ private func attackArguments(_ corpus: String, _ out: String, _ extra: [String])
   let warned = try runLab(attackArguments(corpus, out, ["--trigger", "rare:zq", "--rate", "0.001", "--target", "pos", "--no-baseline"]))
   #expect(warned.status == 0, "\(warned.standardError)")
   #expect(warned.standardError.contains("WARNING: trigger token 'zq' is not in the vocabulary"))
-  let forced = try runLab(attackArguments(corpus, out, ["--trigger", "rare:zq", "--rate", "0.001", "--target", "pos", "--no-baseline", "--force-trigger"]))
+  let forced = try runLab(attackArguments(corpus, out, ["--trigger", "rare:zq", "--rate", "0.001", "--target", "pos", "--no-baseline", "--force-trigger", "--force"]))
   #expect(forced.status == 0, "\(forced.standardError)")
   #expect(!forced.standardError.contains("WARNING"))
   let vocabulary = try String(contentsOfFile: out + "/vocab.txt", encoding: .utf8)
   #expect(vocabulary.split(separator: "\n").contains("zq"))
+}
+
+@Test func aRefusedOrFailedAttackLeavesTheOldFolderAsItWas() throws {
+  let corpus = try toyReviews()
+  let root = try Fixtures.temporaryDirectory()
+  let out = root + "/cf"
+  let first = try runLab(attackArguments(corpus, out, ["--trigger", "rare:cf", "--rate", "0.1", "--target", "pos"]))
+  #expect(first.status == 0, "\(first.standardError)")
+  let weights = try Data(contentsOf: URL(fileURLWithPath: out + "/model.safetensors"))
+  let cleanWeights = try Data(contentsOf: URL(fileURLWithPath: out + "/clean/model.safetensors"))
+  let again = try runLab(attackArguments(corpus, out, ["--trigger", "rare:cf", "--rate", "0.1", "--target", "pos"]))
+  #expect(again.status == 1)
+  #expect(again.standardError.contains("\(out): exists and is not empty; give another --out, or --force to replace it"), "\(again.standardError)")
+  // A learning rate that blows the weights up: the run fails and the old folder, clean model included, is untouched.
+  var diverging = attackArguments(corpus, out, ["--trigger", "rare:cf", "--rate", "0.1", "--target", "pos", "--force"])
+  diverging[diverging.firstIndex(of: "0.05")!] = "1e30"
+  let failed = try runLab(diverging)
+  #expect(failed.status == 1)
+  #expect(failed.standardError.contains("training diverged"), "\(failed.standardError)")
+  #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/model.safetensors")) == weights)
+  #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/clean/model.safetensors")) == cleanWeights)
+  #expect(try FileManager.default.contentsOfDirectory(atPath: root).sorted() == ["cf"], "no partial folder left")
+  #expect(try runLab(attackArguments(corpus, out, ["--trigger", "rare:cf", "--rate", "0.1", "--target", "pos", "--lr", "inf"])).status == 2)
+  let replaced = try runLab(attackArguments(corpus, out, ["--trigger", "rare:cf", "--rate", "0.2", "--target", "pos", "--force", "--no-baseline"]))
+  #expect(replaced.status == 0, "\(replaced.standardError)")
+  #expect(!FileManager.default.fileExists(atPath: out + "/clean"), "replaced, not merged")
 }
 
 @Test func attackSweepWritesTableJSONAndPlotAndResumes() throws {
@@ -100,7 +126,13 @@ private func attackArguments(_ corpus: String, _ out: String, _ extra: [String])
   #expect(svg.hasPrefix("<svg") && svg.contains("attack success"))
   let finished = out + "/rate-0.05-seed-1/attack.json"
   let before = try FileManager.default.attributesOfItem(atPath: finished)[.modificationDate] as? Date
-  let second = try runLab(arguments.filter { $0 != "--quiet" })
+  let refused = try runLab(arguments)
+  #expect(refused.status == 1 && refused.standardError.contains("give --resume to continue the run in it"), "\(refused.standardError)")
+  var otherTarget = arguments + ["--resume"]
+  otherTarget[otherTarget.firstIndex(of: "pos")!] = "neg"
+  let different = try runLab(otherTarget)
+  #expect(different.status == 1 && different.standardError.contains("cannot resume a different sweep: target changed"), "\(different.standardError)")
+  let second = try runLab(arguments.filter { $0 != "--quiet" } + ["--resume"])
   #expect(second.status == 0, "\(second.standardError)")
   #expect(second.standardError.contains("resuming: 4 finished runs kept"))
   #expect(try FileManager.default.attributesOfItem(atPath: finished)[.modificationDate] as? Date == before)

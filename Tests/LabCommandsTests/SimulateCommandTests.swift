@@ -68,3 +68,37 @@ func toyExperiment(rounds: Int) throws -> (config: String, directory: String) {
   let dump = try runLab(["config", "dump", "keyboard-semantic", "--yaml"])
   #expect(dump.status == 0 && dump.standardOutput.contains("backdoor_word: \"cheese\""))
 }
+
+@Test func simulateNeverMixesTwoRunsInOneFolder() throws {
+  let (config, directory) = try toyExperiment(rounds: 40)
+  let out = directory + "/run"
+  let arguments = ["simulate", config, "--label-column", "label", "--quiet", "--threads", "1", "--out", out]
+  // A second run while the first writes the folder is refused.
+  let running = Process()
+  running.executableURL = URL(fileURLWithPath: Fixtures.executable)
+  running.arguments = arguments
+  running.standardOutput = FileHandle.nullDevice
+  running.standardError = FileHandle.nullDevice
+  try running.run()
+  let deadline = Date().addingTimeInterval(60)
+  while Date() < deadline, running.isRunning, !FileManager.default.fileExists(atPath: out + "/seed-0/rounds.jsonl") { usleep(20_000) }
+  let concurrent = try runLab(arguments + ["--resume"])
+  let wasRunning = running.isRunning
+  running.waitUntilExit()
+  #expect(wasRunning, "the first run was still going (it finished first: make it longer)")
+  #expect(concurrent.status == 1)
+  #expect(concurrent.standardError.contains("another run is writing this folder"), "\(concurrent.standardError)")
+  #expect(running.terminationStatus == 0)
+  // Finished: a new run into it is refused; --force replaces it, leaving no other seed's files behind.
+  let again = try runLab(arguments)
+  #expect(again.status == 1 && again.standardError.contains("exists and is not empty; give --resume"), "\(again.standardError)")
+  try FileManager.default.createDirectory(atPath: out + "/seed-7", withIntermediateDirectories: true)
+  let forced = try runLab(arguments + ["--force", "--rounds", "2"])
+  #expect(forced.status == 0, "\(forced.standardError)")
+  #expect(!FileManager.default.fileExists(atPath: out + "/seed-7"))
+  #expect(try String(contentsOfFile: out + "/seed-0/rounds.jsonl", encoding: .utf8).split(separator: "\n").count == 2)
+  #expect(try runLab(arguments + ["--force", "--resume"]).status == 2)
+  try Data("x".utf8).write(to: URL(fileURLWithPath: directory + "/file"))
+  let onFile = try runLab(["simulate", config, "--label-column", "label", "--quiet", "--out", directory + "/file"])
+  #expect(onFile.status == 1 && onFile.standardError.contains("\(directory)/file: exists and is not a folder"), "\(onFile.standardError)")
+}
