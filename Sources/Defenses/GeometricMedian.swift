@@ -1,7 +1,9 @@
 import Federated
 
 /// The geometric median of the updates by the smoothed Weiszfeld algorithm (RFA, Pillutla et al. 2022):
-/// v ← Σ βᵢxᵢ / Σ βᵢ with βᵢ = αᵢ / max(ν, ‖v − xᵢ‖), αᵢ the example weights, starting from the weighted mean,
+/// v ← Σ βᵢxᵢ / Σ βᵢ with βᵢ = αᵢ / max(ν, ‖v − xᵢ‖), αᵢ the example weights. It starts from the coordinate-wise
+/// median, which a minority of huge updates cannot drag away (the weighted mean can: RFA's own code starts there and
+/// stops after a few iterations, before Weiszfeld's slow progress from such a start gets anywhere), and iterates
 /// until the objective Σ αᵢ‖v − xᵢ‖ improves by less than `tolerance` (relative) or `maximumIterations` pass.
 /// A client whose final weight is under half its FedAvg weight is reported as down-weighted.
 public struct GeometricMedian: Aggregator {
@@ -9,7 +11,7 @@ public struct GeometricMedian: Aggregator {
   public var smoothing: Double
   public var tolerance: Double
 
-  public init(maximumIterations: Int = 10, smoothing: Double = 1e-6, tolerance: Double = 1e-6) {
+  public init(maximumIterations: Int = 100, smoothing: Double = 1e-6, tolerance: Double = 1e-6) {
     self.maximumIterations = maximumIterations
     self.smoothing = smoothing
     self.tolerance = tolerance
@@ -22,7 +24,7 @@ public struct GeometricMedian: Aggregator {
     let ordered = updates.sorted { $0.client < $1.client }
     let alphas = ordered.map { Double(max($0.exampleCount, 1)) }
     let alphaTotal = alphas.reduce(0, +)
-    var median = ParameterVector.weightedMean(ordered.map(\.delta), weights: alphas)
+    var median = try CoordinateMedian().aggregate(ordered, round: round).delta
     func distances(_ v: [Float]) -> [Double] { ordered.map { ParameterVector.norm(ParameterVector.difference($0.delta, v)) } }
     var current = distances(median)
     var objective = zip(alphas, current).reduce(0) { $0 + $1.0 * $1.1 }
@@ -32,12 +34,15 @@ public struct GeometricMedian: Aggregator {
       let next = ParameterVector.weightedMean(ordered.map(\.delta), weights: betas)
       let nextDistances = distances(next)
       let nextObjective = zip(alphas, nextDistances).reduce(0) { $0 + $1.0 * $1.1 }
+      // Weiszfeld never raises the objective; in floating point a step at the optimum may, and is not taken.
+      guard nextObjective <= objective else { break }
       median = next
       current = nextDistances
       let improvement = objective - nextObjective
       objective = nextObjective
       if improvement <= tolerance * max(nextObjective, 1e-12) { break }
     }
+    betas = zip(alphas, current).map { $0 / max(smoothing, $1) }
     let betaTotal = betas.reduce(0, +)
     return AggregationResult(
       delta: median,

@@ -18,9 +18,18 @@ public enum ParameterVector {
   public static func scaled(_ x: [Float], by scale: Float) -> [Float] { x.map { $0 * scale } }
 
   /// Σ aᵢbᵢ: SIMD partial sums over blocks of 4096 in Float, accumulated in Double (a fixed order, so
-  /// the same inputs give the same bits).
+  /// the same inputs give the same bits). Where a Float partial sum overflows (finite scalars beyond about 1e19),
+  /// the sum is taken again wholly in Double, so finite vectors always give a finite result.
   public static func dot(_ a: [Float], _ b: [Float]) -> Double {
     precondition(a.count == b.count, "vectors of \(a.count) and \(b.count) scalars")
+    let total = floatBlockDot(a, b)
+    guard !total.isFinite else { return total }
+    var wide = 0.0
+    a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in for i in 0..<a.count { wide += Double(a[i]) * Double(b[i]) } } }
+    return wide
+  }
+
+  private static func floatBlockDot(_ a: [Float], _ b: [Float]) -> Double {
     var total = 0.0
     a.withUnsafeBufferPointer { a in
       b.withUnsafeBufferPointer { b in

@@ -95,9 +95,14 @@ public struct RoundRecord: Sendable, Codable, Equatable {
     self.init(
       round: try c.decode(Int.self, forKey: .round), sampled: try c.decode([Int].self, forKey: .sampled),
       malicious: try c.decode([Int].self, forKey: .malicious), rejected: try c.decode([Int].self, forKey: .rejected),
-      verdicts: try c.decode([String: ClientVerdict].self, forKey: .verdicts), updateNorms: try c.decode([String: Double].self, forKey: .updateNorms),
-      globalChangeNorm: try c.decode(Double.self, forKey: .globalChangeNorm), metrics: try c.decode([String: Double].self, forKey: .metrics))
+      verdicts: try c.decode([String: ClientVerdict].self, forKey: .verdicts),
+      updateNorms: try c.decode([String: Double?].self, forKey: .updateNorms).mapValues { $0 ?? .nan },
+      globalChangeNorm: try c.decodeIfPresent(Double.self, forKey: .globalChangeNorm) ?? .nan,
+      metrics: try c.decode([String: Double?].self, forKey: .metrics).mapValues { $0 ?? .nan })
   }
+
+  /// JSON has no NaN or infinity: a non-finite number (a model an attack destroyed) is written as null, read as NaN.
+  static func jsonSafe(_ values: [String: Double]) -> [String: Double?] { values.mapValues { $0.isFinite ? $0 : nil } }
 
   /// The stored fields plus what follows from them (flagged clients, detection precision and recall).
   public func encode(to encoder: any Encoder) throws {
@@ -107,12 +112,12 @@ public struct RoundRecord: Sendable, Codable, Equatable {
     try c.encode(malicious, forKey: .malicious)
     try c.encode(rejected, forKey: .rejected)
     try c.encode(verdicts, forKey: .verdicts)
-    try c.encode(updateNorms, forKey: .updateNorms)
-    try c.encode(globalChangeNorm, forKey: .globalChangeNorm)
-    try c.encode(metrics, forKey: .metrics)
+    try c.encode(Self.jsonSafe(updateNorms), forKey: .updateNorms)
+    if globalChangeNorm.isFinite { try c.encode(globalChangeNorm, forKey: .globalChangeNorm) } else { try c.encodeNil(forKey: .globalChangeNorm) }
+    try c.encode(Self.jsonSafe(metrics), forKey: .metrics)
     try c.encode(flagged, forKey: .flagged)
-    try c.encodeIfPresent(detectionPrecision, forKey: .detectionPrecision)
-    try c.encodeIfPresent(detectionRecall, forKey: .detectionRecall)
+    try c.encodeIfPresent(detectionPrecision.flatMap { $0.isFinite ? $0 : nil }, forKey: .detectionPrecision)
+    try c.encodeIfPresent(detectionRecall.flatMap { $0.isFinite ? $0 : nil }, forKey: .detectionRecall)
   }
 
   public var mainTaskAccuracy: Double? { metrics["main_task_accuracy"] }

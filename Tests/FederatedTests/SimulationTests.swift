@@ -86,3 +86,15 @@ private func simulation(parallel: Int, rounds: Int) -> Simulation<PullTowardsPoi
     #expect("\(error)".contains("checkpoint.json"))
   }
 }
+
+@Test func aRoundRecordWithNonFiniteNumbersEncodesThemAsNullAndReadsThemBackAsNaN() throws {
+  let record = RoundRecord(
+    round: 3, sampled: [1, 2], malicious: [2], rejected: [], verdicts: [:], updateNorms: ["1": 0.5, "2": .infinity], globalChangeNorm: .nan,
+    metrics: ["main_task_accuracy": .nan, "attack_success_rate": 0.25])
+  let data = try JSONEncoder().encode(record)
+  let text = String(decoding: data, as: UTF8.self)
+  #expect(text.contains("\"2\":null") && text.contains("\"global_change_norm\":null") && text.contains("\"main_task_accuracy\":null"), "\(text)")
+  let decoded = try JSONDecoder().decode(RoundRecord.self, from: data)
+  #expect(decoded.updateNorms["1"] == 0.5 && decoded.updateNorms["2"]!.isNaN)
+  #expect(decoded.globalChangeNorm.isNaN && decoded.mainTaskAccuracy!.isNaN && decoded.attackSuccessRate == 0.25)
+}

@@ -35,15 +35,18 @@ clipped = updates.astype(np.float64) * np.minimum(1.0, 3.0 / norms)[:, None]
 w = np.asarray(counts, dtype=np.float64)
 cases["clipping_3"] = (clipped * w[:, None]).sum(0) / w.sum()
 
-# Geometric median: smoothed Weiszfeld from the weighted mean, nu = 1e-6, until the objective improves by
-# less than 1e-6 relative, at most 10 iterations (the lab's defaults).
+# Geometric median: smoothed Weiszfeld from the coordinate-wise median, nu = 1e-6, until the objective improves by
+# less than 1e-6 relative (a step that raises it is not taken), at most 100 iterations (the lab's defaults).
 x = updates.astype(np.float64)
-v = (x * w[:, None]).sum(0) / w.sum()
+v = np.median(x, axis=0)
 obj = (w * np.linalg.norm(x - v, axis=1)).sum()
-for _ in range(10):
+for _ in range(100):
     beta = w / np.maximum(1e-6, np.linalg.norm(x - v, axis=1))
-    v = (x * beta[:, None]).sum(0) / beta.sum()
-    new_obj = (w * np.linalg.norm(x - v, axis=1)).sum()
+    candidate = (x * beta[:, None]).sum(0) / beta.sum()
+    new_obj = (w * np.linalg.norm(x - candidate, axis=1)).sum()
+    if new_obj > obj:
+        break
+    v = candidate
     done = obj - new_obj <= 1e-6 * max(new_obj, 1e-12)
     obj = new_obj
     if done:
