@@ -484,12 +484,15 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
   /// Pairwise-masked secure aggregation: the server sees only the sum of the updates. Works with fedavg
   /// (uniform), clipping (done by the clients, fixed bound) and weak_dp (clients clip, the server adds noise).
   public var secure = false
+  /// secure: the largest |coordinate| a client's update may hold; larger ones are clamped to it (and the client
+  /// recorded as clamped). The fixed-point encoding's precision is about secure_range × clients / 2³¹.
+  public var secureRange = 8.0
 
   public init() {}
 
   enum CodingKeys: String, CodingKey, CaseIterable {
     case kind, clipBound = "clip_bound", noiseStd = "noise_std", beta, assumedByzantine = "assumed_byzantine", keep, radius, factor
-    case noiseLevel = "noise_level", secure
+    case noiseLevel = "noise_level", secure, secureRange = "secure_range"
   }
 
   public init(from decoder: any Decoder) throws {
@@ -506,6 +509,7 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
     factor = try c.decodeIfPresent(Double.self, forKey: .factor) ?? d.factor
     noiseLevel = try c.decodeIfPresent(Double.self, forKey: .noiseLevel) ?? d.noiseLevel
     secure = try c.decodeIfPresent(Bool.self, forKey: .secure) ?? d.secure
+    secureRange = try c.decodeIfPresent(Double.self, forKey: .secureRange) ?? d.secureRange
   }
 
   /// Rules that only need the sum of the updates, so run under secure aggregation.
@@ -531,6 +535,7 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
     if !(radius > 0) { problems.append("aggregator.radius must be positive") }
     if !(factor > 1) { problems.append("aggregator.factor must be above 1") }
     if !(noiseLevel >= 0) { problems.append("aggregator.noise_level must not be negative") }
+    if !(secureRange > 0 && secureRange <= 1e6) { problems.append("aggregator.secure_range must be in (0, 1e6]") }
     let needed: Int? =
       switch kind {
       case .krum: 2 * assumedByzantine + 3
@@ -550,7 +555,8 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
     let average = FederatedAveraging(weighting: weighting)
     if secure {
       return SecureAggregation(
-        clientClipBound: kind == .fedavg ? nil : clipBound, noiseStandardDeviation: kind == .weakDifferentialPrivacy ? noiseStd : 0, seed: seed)
+        clientClipBound: kind == .fedavg ? nil : clipBound, noiseStandardDeviation: kind == .weakDifferentialPrivacy ? noiseStd : 0, seed: seed,
+        range: secureRange)
     }
     switch kind {
     case .fedavg: return average

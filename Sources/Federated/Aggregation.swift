@@ -15,6 +15,8 @@ public struct ClientUpdate: Sendable, Equatable {
 /// What a rule did with a client's update, so each round can score detection against the true attackers.
 public enum ClientVerdict: String, Sendable, Codable, Equatable {
   case kept, clipped, downWeighted = "down-weighted", excluded, rejected
+  /// Secure aggregation: coordinates beyond the fixed-point range were cut to it (saturation, not a defense).
+  case clamped
 }
 
 public struct AggregationResult: Sendable, Equatable {

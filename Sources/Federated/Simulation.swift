@@ -123,7 +123,11 @@ public struct RoundRecord: Sendable, Codable, Equatable {
   public var mainTaskAccuracy: Double? { metrics["main_task_accuracy"] }
 
   /// Clients the rule did not simply keep (excluded, down-weighted, clipped or rejected), ascending.
-  public var flagged: [Int] { verdicts.filter { $0.value != .kept }.compactMap { Int($0.key) }.sorted() }
+  /// Clients the rule acted on (clipped, down-weighted, excluded, rejected); a secure-aggregation clamp is saturation,
+  /// not a detection, and does not count.
+  public var flagged: [Int] { verdicts.filter { $0.value != .kept && $0.value != .clamped }.compactMap { Int($0.key) }.sorted() }
+  /// Clients whose update secure aggregation's fixed-point range clamped.
+  public var clamped: [Int] { verdicts.filter { $0.value == .clamped }.compactMap { Int($0.key) }.sorted() }
   /// Share of flagged clients that were attacking (nil when none was flagged).
   public var detectionPrecision: Double? {
     let flagged = Set(flagged)

@@ -13,7 +13,9 @@ public struct SecureAggregation: Aggregator {
   public var clientClipBound: Double?
   public var noiseStandardDeviation: Double
   public var seed: UInt64
-  /// Largest |coordinate| a client may send (larger ones are clamped).
+  /// Largest |coordinate| a client may send: larger ones are clamped to it, and the client's verdict is `clamped`
+  /// (the clients know; the server, which sees only masked sums, would not). The encoding's step is about
+  /// range × clients / 2³¹.
   public var range: Double
 
   public init(clientClipBound: Double? = nil, noiseStandardDeviation: Double = 0, seed: UInt64 = 0, range: Double = 8) {
@@ -78,6 +80,16 @@ public struct SecureAggregation: Aggregator {
       var generator = SplitMix64(seed: seed, stream: [0x5345_4341, UInt64(round)])  // "SECA"
       for k in delta.indices { delta[k] += Float(generator.nextStandardNormal() * noiseStandardDeviation) }
     }
-    return AggregationResult(delta: delta, verdicts: Dictionary(uniqueKeysWithValues: ordered.map { ($0.client, .kept) }))
+    return AggregationResult(delta: delta, verdicts: Dictionary(uniqueKeysWithValues: ordered.map { update in
+      (update.client, clamps(update) ? .clamped : .kept)
+    }))
+  }
+
+  /// Whether any coordinate of the update, after the client's clipping, lies beyond ±range.
+  func clamps(_ update: ClientUpdate) -> Bool {
+    var x = update.delta
+    if let bound = clientClipBound { ParameterVector.project(&x, ontoBallOfRadius: bound) }
+    let limit = Float(range)
+    return x.contains { abs($0) > limit }
   }
 }

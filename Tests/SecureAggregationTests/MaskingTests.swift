@@ -48,3 +48,22 @@ private func randomUpdates(_ n: Int, _ count: Int, seed: UInt64) -> [ClientUpdat
   let sd = (noise.reduce(0) { $0 + $1 * $1 } / Double(noise.count)).squareRoot()
   #expect(abs(sd - 0.01) < 0.001)
 }
+
+@Test func clientsBeyondTheFixedPointRangeAreRecordedAsClamped() throws {
+  var updates = randomUpdates(6, 50, seed: 3)
+  updates[2].delta[7] = 40
+  updates[4].delta = updates[4].delta.map { $0 * 1e6 }
+  let result = try SecureAggregation(range: 8).aggregate(updates, round: 1)
+  // Client ids are 0, 3, 6, …: the third and fifth updates are clients 6 and 12.
+  #expect(result.verdicts[6] == .clamped && result.verdicts[12] == .clamped)
+  #expect([0, 3, 9, 15].allSatisfy { result.verdicts[$0] == .kept })
+  // A wider range keeps them whole: the mean is exact again.
+  let wide = try SecureAggregation(range: 1e7).aggregate(updates, round: 1)
+  #expect(wide.verdicts.values.allSatisfy { $0 == .kept })
+  let mean = ParameterVector.weightedMean(updates.map(\.delta), weights: Array(repeating: 1, count: 6))
+  #expect(zip(wide.delta, mean).allSatisfy { abs($0 - $1) <= 1e-3 * max(1, abs($1)) })
+  let record = RoundRecord(
+    round: 1, sampled: updates.map(\.client), malicious: [12], rejected: [], verdicts: Dictionary(uniqueKeysWithValues: result.verdicts.map { (String($0.key), $0.value) }),
+    updateNorms: [:], globalChangeNorm: 0, metrics: [:])
+  #expect(record.clamped == [6, 12] && record.flagged.isEmpty, "saturation is not a detection")
+}
