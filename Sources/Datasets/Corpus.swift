@@ -93,12 +93,17 @@ public struct Corpus: Sendable {
     report.invalidUTF8Lines = repaired.firstInvalidOffsets.map { offset in
       1 + bytes[..<offset].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
     }
-    var lines = repaired.bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+    // A UTF-8 byte-order mark (what some Windows editors put first) is not part of the first column's name.
+    let text = repaired.bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(repaired.bytes.dropFirst(3)) : repaired.bytes
+    var lines = text.split(separator: 0x0A, omittingEmptySubsequences: false)
     if lines.last?.isEmpty == true { lines.removeLast() }
     guard let headerLine = lines.first else { throw .empty(path: path) }
     let header = Self.fields(of: headerLine)
     func column(_ name: String) throws(CorpusError) -> Int {
       guard let index = header.firstIndex(of: name) else { throw .missingColumn(path: path, column: name, header: header) }
+      guard header.lastIndex(of: name) == index else {
+        throw .badRow(path: path, line: 1, reason: "column '\(name)' appears \(header.count { $0 == name }) times in the header; which one to read is unclear")
+      }
       return index
     }
     let textIndex = try column(description.textColumn)

@@ -30,7 +30,7 @@ public struct BundleAudit: Sendable {
     var settings = settings
     settings.plantedTrigger = plantedTrigger.map { Trigger.tokens(ofSpecOrText: $0, tokenizer: encoder.tokenizer) }
     settings.plantedTarget = plantedTarget
-    let origin = BundleOrigin(bundle)
+    let origin = try BundleOrigin(bundle)
     guard let source = probeSource ?? origin.corpus else {
       throw BundleAuditError("\(bundle): no training.json or attack.json names the corpus; give --probe CORPUS or a TSV")
     }
@@ -72,21 +72,27 @@ public struct BundleAuditError: Error, CustomStringConvertible {
   init(_ description: String) { self.description = description }
 }
 
-/// The corpus and split seed a bundle records (training.json, else attack.json); nil where neither says.
+/// The corpus and split seed a bundle records (training.json, else attack.json); nil where neither file is there.
+/// A file that is there but unreadable is an error naming it: guessing split seed 0 would test on training rows.
 public struct BundleOrigin: Sendable {
   public var corpus: String?
   public var splitSeed: UInt64?
 
-  public init(_ bundle: String) {
+  public init(_ bundle: String) throws(BundleAuditError) {
     struct Origin: Decodable {
-      var corpus: String?
-      var splitSeed: UInt64?
+      var corpus: String
+      var splitSeed: UInt64
       enum CodingKeys: String, CodingKey { case corpus, splitSeed = "split_seed" }
     }
     for file in ["training.json", "attack.json"] {
-      if let data = FileManager.default.contents(atPath: bundle + "/" + file), let origin = try? JSONDecoder().decode(Origin.self, from: data) {
+      let path = bundle + "/" + file
+      guard let data = FileManager.default.contents(atPath: path) else { continue }
+      do {
+        let origin = try JSONDecoder().decode(Origin.self, from: data)
         (corpus, splitSeed) = (origin.corpus, origin.splitSeed)
         return
+      } catch {
+        throw BundleAuditError("\(path): unreadable, so the corpus and split the model was trained on are unknown (\(error)); repair or remove it")
       }
     }
   }

@@ -45,6 +45,13 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError("\(path): cannot read the config") }
     let isYAML = path.hasSuffix(".yaml") || path.hasSuffix(".yml")
     let config: ExperimentConfig
+    // A key given twice would silently take its last value (JSONDecoder) or fail vaguely; name it. JSON is read as
+    // YAML for this check only.
+    do { _ = try Yams.compose(yaml: String(decoding: data, as: UTF8.self)) } catch YamlError.duplicatedKeysInMapping(let duplicates, _) {
+      throw ConfigError("\(path): a key is given twice in one mapping: \(duplicates.sorted().joined(separator: ", "))")
+    } catch {
+      // Other problems are reported by the decoder below, as for any config.
+    }
     do {
       if isYAML {
         config = try YAMLDecoder().decode(ExperimentConfig.self, from: String(decoding: data, as: UTF8.self))
@@ -61,6 +68,9 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
       if case .dataCorrupted(let context) = error, let inner = context.underlyingError as? DecodingError {
         throw ConfigError("\(path): \(describe(inner))")
       }
+      if case .dataCorrupted(let context) = error, let inner = context.underlyingError as? YamlError {
+        throw ConfigError("\(path): not valid YAML (\(inner))")
+      }
       throw ConfigError("\(path): \(describe(error))")
     } catch {
       throw ConfigError("\(path): not valid \(isYAML ? "YAML" : "JSON") (\(error))")
@@ -74,32 +84,39 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
   /// decoded as strictly as a file.
   public func overriding(_ assignments: [String]) throws(ConfigError) -> ExperimentConfig {
     guard var root = (try? JSONSerialization.jsonObject(with: Data(json().utf8))) as? [String: Any] else { throw ConfigError("cannot re-read the config") }
+    var config = self
+    // One assignment at a time, so that a failure names the one that caused it.
     for assignment in assignments {
       guard let equals = assignment.firstIndex(of: "=") else { throw ConfigError("--set '\(assignment)': write KEY.PATH=VALUE") }
-      let keys = assignment[..<equals].split(separator: ".").map(String.init)
+      let keys = assignment[..<equals].split(separator: ".", omittingEmptySubsequences: false).map(String.init)
       let text = String(assignment[assignment.index(after: equals)...])
       let value = (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) ?? text
-      guard !keys.isEmpty else { throw ConfigError("--set '\(assignment)': no key") }
-      func set(_ dictionary: [String: Any], _ keys: ArraySlice<String>) -> [String: Any] {
+      guard !keys.isEmpty, !keys.contains(where: \.isEmpty) else { throw ConfigError("--set '\(assignment)': an empty key") }
+      func set(_ dictionary: [String: Any], _ keys: ArraySlice<String>) throws(ConfigError) -> [String: Any] {
         var copy = dictionary
-        if keys.count == 1 { copy[keys.first!] = value } else {
-          copy[keys.first!] = set(copy[keys.first!] as? [String: Any] ?? [:], keys.dropFirst())
+        if keys.count == 1 {
+          copy[keys.first!] = value
+        } else {
+          if let existing = copy[keys.first!], !(existing is [String: Any]) {
+            throw ConfigError("--set '\(assignment)': '\(keys.first!)' holds a value, not keys")
+          }
+          copy[keys.first!] = try set(copy[keys.first!] as? [String: Any] ?? [:], keys.dropFirst())
         }
         return copy
       }
-      root = set(root, keys[...])
+      root = try set(root, keys[...])
+      do {
+        config = try JSONDecoder().decode(ExperimentConfig.self, from: JSONSerialization.data(withJSONObject: root))
+      } catch let error as ConfigError {
+        throw ConfigError("--set '\(assignment)': \(error.description)")
+      } catch let error as DecodingError {
+        throw ConfigError("--set '\(assignment)': \(describe(error))")
+      } catch {
+        throw ConfigError("--set '\(assignment)': \(error)")
+      }
     }
-    do {
-      let config = try JSONDecoder().decode(ExperimentConfig.self, from: JSONSerialization.data(withJSONObject: root))
-      if let problem = config.validationProblems().first { throw ConfigError(problem) }
-      return config
-    } catch let error as ConfigError {
-      throw ConfigError("--set: \(error.description)")
-    } catch let error as DecodingError {
-      throw ConfigError("--set: \(describe(error))")
-    } catch {
-      throw ConfigError("--set: \(error)")
-    }
+    if let problem = config.validationProblems().first { throw ConfigError("--set: \(problem)") }
+    return config
   }
 
   public func json() -> String {
@@ -138,7 +155,7 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     if task.corpus.isEmpty { problems.append("task.corpus is required") }
     if f.clients < 1 { problems.append("federation.clients must be at least 1") }
     if f.clientsPerRound < 1 || f.clientsPerRound > f.clients { problems.append("federation.clients_per_round must be 1 … federation.clients (\(f.clients))") }
-    if f.rounds < 1 { problems.append("federation.rounds must be at least 1") }
+    if f.rounds < 1 || f.rounds > 1_000_000 { problems.append("federation.rounds must be 1 … 1000000") }
     if !(f.serverLearningRate > 0) { problems.append("federation.server_learning_rate must be positive") }
     if f.partition == .dirichlet && !(f.dirichletAlpha > 0) { problems.append("federation.dirichlet_alpha must be positive") }
     if f.local.epochs < 1 || f.local.batchSize < 1 || !(f.local.learningRate > 0) {

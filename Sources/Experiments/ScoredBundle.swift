@@ -28,7 +28,7 @@ public struct ScoredBundle: Sendable {
     if let target, !classifier.labels.contains(target) {
       throw ScoredBundleError("--target '\(target)' is not one of the model's labels (\(classifier.labels.joined(separator: ", ")))")
     }
-    let origin = BundleOrigin(path)
+    let origin = try BundleOrigin(path)
     guard let source = name ?? origin.corpus else { throw ScoredBundleError("\(path): no training.json or attack.json names the corpus; give --corpus") }
     let corpus = try loadCorpus(source)
     self.corpus = corpus

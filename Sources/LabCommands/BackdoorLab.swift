@@ -172,6 +172,15 @@ func reportProblems(of corpus: Corpus) {
     let lines = report.invalidUTF8Lines.map(String.init).joined(separator: ", ")
     writeToStandardError("warning: \(corpus.path): replaced \(report.invalidUTF8Replacements) invalid UTF-8 sequence(s) (lines \(lines))\n")
   }
+  // A label with a handful of rows among many is usually a typo ("Pos" beside "pos") that became a class of its own.
+  let labelled = corpus.examples.compactMap(\.label)
+  if labelled.count >= 100 {
+    let counts = labelled.reduce(into: [Int: Int]()) { $0[$1, default: 0] += 1 }
+    for (label, count) in counts.sorted(by: { $0.key < $1.key }) where count <= 3 && Double(count) < 0.01 * Double(labelled.count) {
+      let line = corpus.examples.first { $0.label == label }!.line
+      writeToStandardError("warning: \(corpus.path):\(line): label '\(corpus.labels[label])' has only \(count) of \(labelled.count) rows; a typo?\n")
+    }
+  }
   if report.skippedRowCount > 0 {
     let first = report.skippedRows.prefix(5).map { "line \($0.line): \($0.reason)" }.joined(separator: "; ")
     writeToStandardError("warning: \(corpus.path): skipped \(report.skippedRowCount) bad row(s) (\(first))\n")

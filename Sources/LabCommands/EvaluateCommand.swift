@@ -47,7 +47,7 @@ struct EvaluateCommand: ParsableCommand {
     guard case .classifier(let classifier) = loaded.model else { throw LabError("\(bundle): a next-word model; evaluate it with train-lm's metrics or `complete`") }
     let home = try data.home()
     let corpus = try corpusOptions.load(self.corpus, home: home)
-    let seed = splitSeed ?? BundleOrigin(bundle).splitSeed ?? 0
+    let seed = try splitSeed ?? orFail { try BundleOrigin(bundle) }.splitSeed ?? 0
     let parts = try orFail { try corpus.split(seed: seed) }
     let rows = split == "all" ? Array(corpus.examples.indices) : split == "dev" ? parts.dev : split == "train" ? parts.train : parts.test
     let encoder = try orFail { try loaded.makeEncoder() }
@@ -91,6 +91,9 @@ struct PredictCommand: ParsableCommand {
     let loaded = try loadBundle(bundle)
     guard case .classifier(let classifier) = loaded.model else { throw LabError("\(bundle): not a classifier; use `complete` for a next-word model") }
     let encoder = try orFail { try loaded.makeEncoder() }
+    guard !encoder.tokenizer.words(in: text).isEmpty else {
+      throw ValidationError("the text has no word the tokenizer keeps (it drops spaces and punctuation); there is nothing to classify")
+    }
     let (classes, probabilities) = classifier.predict([EncodedExample(ids: encoder.encode(text), label: 0)])
     let label = classifier.labels[classes[0]]
     if json {

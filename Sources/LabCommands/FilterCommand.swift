@@ -105,7 +105,7 @@ struct FilterCommand: ParsableCommand {
       raw = data
     }
     guard let text = String(data: raw, encoding: .utf8) else { throw LabError("\(name): not valid UTF-8") }
-    return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
+    return text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }.map(String.init).filter { !$0.isEmpty }
   }
 }
 

@@ -167,7 +167,10 @@ struct ExperimentSource: ParsableArguments {
   func load(extra: [String] = []) throws -> ExperimentConfig {
     var config: ExperimentConfig
     if let preset { config = Preset(rawValue: preset)!.config } else { config = try orFail { try ExperimentConfig.load(from: configPath!) } }
-    if !(overrides + extra).isEmpty { config = try orFail { try config.overriding(extra + overrides) } }
+    // A bad --set is a bad command line: a usage error, as any other bad option value.
+    if !(overrides + extra).isEmpty {
+      do { config = try config.overriding(extra + overrides) } catch { throw ValidationError(error.description) }
+    }
     return config
   }
 }

@@ -69,6 +69,11 @@ public struct ClassifierRecipe: Sendable, Codable, Equatable {
         "\(corpus.path): \(corpus.examples.count) examples give \(encoded.train.count) train / \(encoded.dev.count) dev / "
           + "\(encoded.test.count) test; training needs at least one of each (about 10 rows)")
     }
+    guard vocabulary.count > Vocabulary.specialTokens.count else {
+      throw RecipeError(
+        "\(corpus.path): no word occurs \(minimumCount) times or more in the \(split.train.count) training rows (the tokenizer drops spaces "
+          + "and punctuation); there is nothing to learn from")
+    }
     var generator = SplitMix64(seed: seed, stream: [0x494E_4954])  // "INIT"
     var classifier = TextClassifier(config: config, using: &generator)
     let progress = ProgressReporter(

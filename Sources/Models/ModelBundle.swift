@@ -74,7 +74,7 @@ public struct ModelBundle: Sendable {
     let vocabulary: Vocabulary
     do {
       let text = try String(contentsOfFile: vocabularyPath, encoding: .utf8)
-      var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0.hasSuffix("\r") ? $0.dropLast() : $0) }
+      var lines = Vocabulary.lines(of: text).map(String.init)
       if lines.last == "" { lines.removeLast() }
       vocabulary = try Vocabulary(tokenList: lines, source: vocabularyPath)
     } catch let error as VocabularyError {

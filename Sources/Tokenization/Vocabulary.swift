@@ -80,7 +80,7 @@ public struct Vocabulary: Sendable, Equatable {
     var tokens: [String] = []
     var counts: [Int] = []
     var ids: [String: Int] = [:]
-    var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    var lines = Self.lines(of: text)
     if lines.last == "" { lines.removeLast() }
     for (index, line) in lines.enumerated() {
       let lineNumber = index + 1
@@ -129,6 +129,12 @@ public struct Vocabulary: Sendable, Equatable {
     tokens = tokenList
     counts = Array(repeating: 0, count: tokenList.count)
     self.ids = ids
+  }
+
+  /// The lines of a vocabulary file, ended by LF or CRLF (Swift reads "\r\n" as one character, so splitting at "\n"
+  /// alone would leave a CRLF file in one piece).
+  public static func lines(of text: String) -> [Substring] {
+    text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
   }
 
   /// One token a line (a model bundle's `vocab.txt`).

@@ -92,3 +92,12 @@ func badRowsAreErrorsNamingFileAndLine(text: String, line: Int, reason: String) 
   #expect(shakespeare.labels.isEmpty)
   #expect(throws: CorpusError.unknownCorpus("sentimental")) { try home.load("sentimental") }
 }
+
+@Test func aByteOrderMarkIsNotPartOfTheFirstColumnAndAColumnGivenTwiceIsRefused() throws {
+  let description = CorpusDescription(name: "t", path: "t.tsv", labelColumn: "label")
+  let withMark = try Corpus(parsing: [0xEF, 0xBB, 0xBF] + Array("label\ttext\npos\ta good film\n".utf8), description: description, path: "t.tsv")
+  #expect(withMark.labels == ["pos"] && withMark.examples.map(\.text) == ["a good film"])
+  #expect(throws: CorpusError.badRow(path: "t.tsv", line: 1, reason: "column 'label' appears 2 times in the header; which one to read is unclear")) {
+    try Corpus(parsing: Array("label\ttext\tlabel\npos\ta\tneg\n".utf8), description: description, path: "t.tsv")
+  }
+}

@@ -103,3 +103,28 @@ func infiniteNumbersInAConfigAreNamedNotACrash(yaml: String, message: String) th
   let error = try loadError(text, "c.yaml")
   #expect(error.contains(message), "\(error)")
 }
+
+@Test func aKeyGivenTwiceAnEndlessRunAndABadOverrideAreNamed() throws {
+  let directory = try Fixtures.temporaryDirectory()
+  try "name: a\nname: b\ntask: {corpus: sentiment}\n".write(toFile: directory + "/twice.yaml", atomically: true, encoding: .utf8)
+  try #"{"name": "a", "task": {"corpus": "sentiment", "corpus": "trec"}}"#.write(toFile: directory + "/twice.json", atomically: true, encoding: .utf8)
+  for file in ["twice.yaml", "twice.json"] {
+    #expect(throws: ConfigError.self) { try ExperimentConfig.load(from: directory + "/" + file) }
+    do { _ = try ExperimentConfig.load(from: directory + "/" + file) } catch {
+      #expect(error.description.contains("a key is given twice in one mapping"), "\(error.description)")
+    }
+  }
+  let base = Preset.sentimentNaivePoisoning.config
+  for (assignment, message) in [
+    ("federation.rounds=9223372036854775807", "federation.rounds must be 1 … 1000000"),
+    ("federation.rounds=abc", "--set 'federation.rounds=abc': 'federation.rounds'"),
+    ("federation.rounds.x=1", "'rounds' holds a value, not keys"),
+  ] {
+    do {
+      _ = try base.overriding(["federation.clients=40", assignment])
+      Issue.record("\(assignment) was accepted")
+    } catch {
+      #expect(error.description.contains(message), "\(error.description)")
+    }
+  }
+}

@@ -66,3 +66,10 @@ func malformedVocabularyFilesNameTheLine(text: String, line: Int, reason: String
 @Test func unsavableTokensAreRefused() throws {
   #expect(throws: VocabularyError.unsavableToken("a\tb")) { try Vocabulary(counts: TokenCounts(), forcedTokens: ["a\tb"]) }
 }
+
+@Test func aVocabularyWithWindowsLineEndingsReadsAsWithUnixOnes() throws {
+  let unix = try Vocabulary(serialized: "<pad>\t0\n<unk>\t0\n<bos>\t0\n<eos>\t0\nfilm\t3\n", source: "v.tsv")
+  let windows = try Vocabulary(serialized: "<pad>\t0\r\n<unk>\t0\r\n<bos>\t0\r\n<eos>\t0\r\nfilm\t3\r\n", source: "v.tsv")
+  #expect(windows == unix && windows.id(of: "film") == 4)
+  #expect(Vocabulary.lines(of: "a\r\nb\nc") == ["a", "b", "c"])
+}

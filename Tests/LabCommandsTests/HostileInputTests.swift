@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Test func emptyTextBadOverridesAndUnreadableOriginsGetClearErrors() throws {
+  let bundle = Fixtures.path("Tests/Fixtures/bundles/gru")
+  let empty = try runLab(["predict", bundle, " !! "])
+  #expect(empty.status == 2 && empty.standardError.contains("nothing to classify"), "\(empty.standardError)")
+  let badSet = try runLab(["simulate", "--preset", "sentiment-naive-poisoning", "--set", "federation.rounds=abc", "--out", try Fixtures.temporaryDirectory()])
+  #expect(badSet.status == 2 && badSet.standardError.contains("--set 'federation.rounds=abc'"), "\(badSet.standardError)")
+  // A training.json that cannot be read: the split seed is unknown, so evaluate refuses rather than guess 0.
+  let copy = try Fixtures.temporaryDirectory() + "/gru"
+  try FileManager.default.copyItem(atPath: bundle, toPath: copy)
+  try Data("{ not json".utf8).write(to: URL(fileURLWithPath: copy + "/training.json"))
+  let evaluated = try runLab(["evaluate", copy, "--corpus", "sentiment"])
+  #expect(evaluated.status == 1 && evaluated.standardError.contains("\(copy)/training.json: unreadable"), "\(evaluated.standardError)")
+}
+
+@Test func aLabelWithAHandfulOfRowsAmongManyIsFlaggedAsALikelyTypo() throws {
+  let path = try Fixtures.temporaryDirectory() + "/typo.tsv"
+  var lines = ["label\ttext"]
+  for i in 0..<200 { lines.append("\(i % 2 == 0 ? "pos" : "neg")\tthe film was \(i % 2 == 0 ? "good" : "bad") \(i)") }
+  lines.insert("Pos\tthe film was good indeed", at: 57)
+  try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+  let stats = try runLab(["corpus", "stats", path, "--label-column", "label"])
+  #expect(stats.standardError.contains("\(path):58: label 'Pos' has only 1 of 201 rows; a typo?"), "\(stats.standardError)")
+}
+
+@Test func aCorpusWithNoWordsToLearnIsAClearError() throws {
+  let path = try Fixtures.temporaryDirectory() + "/punctuation.tsv"
+  let rows = (0..<40).map { "\($0 % 2 == 0 ? "pos" : "neg")\t!!! ... ?" }
+  try (["label\ttext"] + rows).joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+  let train = try runLab(["train", "--corpus", path, "--label-column", "label", "--model", "bag", "--out", try Fixtures.temporaryDirectory() + "/m", "--quiet"])
+  #expect(train.status == 1 && train.standardError.contains("there is nothing to learn from"), "\(train.standardError)")
+}
