@@ -2,11 +2,12 @@ import Attacks
 import Audit
 import Foundation
 import Models
+import Tokenization
 
 /// An input filter on a scored bundle, whichever the method: input scores, the threshold calibrated on the clean dev
 /// split for a false-rejection rate, which scores are flagged, and (ONION) the inputs with suspicious words removed.
 public struct InputFilterRun {
-  public enum Method: String, CaseIterable, Sendable { case strip, onion }
+  public enum Method: String, CaseIterable, Sendable { case strip, onion, rap }
 
   public let method: Method
   public let falseRejectionRate: Double
@@ -15,6 +16,8 @@ public struct InputFilterRun {
   let calibrateOn: ([Double]) -> Double
   let flagsScore: (_ score: Double, _ threshold: Double) -> Bool
   let cleanInputs: (([String], Double) -> [String])?
+  /// RAP: its word and protected label, for the description.
+  var describeWord = ""
 
   /// STRIP (Gao et al. 2019): perturbed copies of each input made with words of `donors` (encoded clean sentences).
   public static func strip(_ strip: STRIPFilter, on scored: ScoredBundle, donors: [[Int]], falseRejectionRate: Double) -> InputFilterRun {
@@ -44,11 +47,41 @@ public struct InputFilterRun {
       })
   }
 
-  /// The threshold that flags `falseRejectionRate` of the clean dev split.
+  /// RAP (Yang et al. 2021): `word`'s embedding row trained on the clean dev inputs of `protectedLabel`, then inputs
+  /// the model gives that label flagged when the word barely lowers its probability. Other inputs score +∞ (kept).
+  public static func rap(
+    word: String, protectedLabel: String, on scored: ScoredBundle, falseRejectionRate: Double
+  ) throws -> InputFilterRun {
+    let vocabulary = scored.bundle.vocabulary
+    guard vocabulary.contains(word), !Vocabulary.specialTokens.contains(word) else {
+      throw ScoredBundleError("--rap-word '\(word)' is not a word of \(scored.path)'s vocabulary; RAP trains the embedding of a word the model has")
+    }
+    guard let label = scored.labels.firstIndex(of: protectedLabel) else {
+      throw ScoredBundleError("--protect '\(protectedLabel)' is not one of the model's labels (\(scored.labels.joined(separator: ", ")))")
+    }
+    var rap = RAPFilter(word: vocabulary.id(of: word), protectedLabel: label)
+    rap.maximumLength = scored.bundle.config.maximumLength
+    let clean = scored.split.dev.compactMap { index -> [Int]? in
+      let example = scored.corpus.examples[index]
+      return example.label.map { scored.corpus.labels[$0] } == protectedLabel ? scored.encoder.encode(example.text) : nil
+    }
+    guard !clean.isEmpty else { throw ScoredBundleError("\(scored.corpus.path): no clean dev input labelled '\(protectedLabel)' to train RAP's word on") }
+    let model = rap.trained(scored.classifier, clean: clean)
+    return InputFilterRun(
+      method: .rap, falseRejectionRate: falseRejectionRate, scored: scored,
+      scoreInputs: { rap.drops(model, inputs: $0.map(scored.encoder.encode)).map { $0 ?? .infinity } },
+      calibrateOn: { RAPFilter.threshold(cleanDrops: $0.filter(\.isFinite), falseRejectionRate: falseRejectionRate) }, flagsScore: { $0 < $1 },
+      cleanInputs: nil, describeWord: "'\(word)' for \(protectedLabel)")
+  }
+
+  /// The threshold that flags `falseRejectionRate` of the clean dev split (RAP: of its inputs the model gives the
+  /// protected label, the only ones RAP can flag).
   public func calibrate() throws -> (threshold: Double, cleanInputs: Int) {
     let dev = scored.split.dev.map { scored.corpus.examples[$0].text }
     guard !dev.isEmpty else { throw ScoredBundleError("\(scored.corpus.path): the dev split is empty; nothing to calibrate on") }
-    return (calibrateOn(scoreInputs(dev)), dev.count)
+    let scores = scoreInputs(dev).filter(\.isFinite)
+    guard !scores.isEmpty else { throw ScoredBundleError("\(scored.corpus.path): no dev input the filter can score; nothing to calibrate on") }
+    return (calibrateOn(scores), scores.count)
   }
 
   /// One line: the threshold, which side is flagged, and what it was calibrated on.
@@ -60,6 +93,10 @@ public struct InputFilterRun {
       String(
         format: "ONION threshold %.3f nats of log-perplexity drop (flagged above; %.0f %% of %d clean dev inputs are)", threshold,
         falseRejectionRate * 100, cleanInputs)
+    case .rap:
+      String(
+        format: "RAP threshold %.4f: the drop in probability %@ inserts (flagged below; %.0f %% of the %d clean dev inputs given that label are)",
+        threshold, describeWord, falseRejectionRate * 100, cleanInputs)
     }
   }
 
@@ -67,7 +104,7 @@ public struct InputFilterRun {
   public func screen(_ inputs: [String], threshold: Double) -> [String] {
     let scores = scoreInputs(inputs)
     let shown = cleanInputs?(inputs, threshold) ?? inputs
-    return zip(shown, scores).map { "\(flagsScore($1, threshold) ? "flagged" : "kept")\t\(String(format: "%.4f", $1))\t\($0)" }
+    return zip(shown, scores).map { "\(flagsScore($1, threshold) ? "flagged" : "kept")\t\($1.isFinite ? String(format: "%.4f", $1) : "–")\t\($0)" }
   }
 
   /// The filter at `threshold` on the test split with `attack`'s trigger inserted: clean inputs rejected, triggered

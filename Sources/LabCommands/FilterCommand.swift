@@ -10,13 +10,17 @@ import Tokenization
 struct FilterCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "filter",
-    abstract: "Flag inputs that carry a trigger before the model sees them (STRIP or ONION).",
+    abstract: "Flag inputs that carry a trigger before the model sees them (STRIP, ONION or RAP).",
     discussion: prose("""
       STRIP (Gao et al. 2019): each input is perturbed --copies times (--replace of its tokens swapped for words of
       random clean sentences) and the mean entropy of the model's predictions is its score: a trigger keeps the
       prediction pinned, so triggered inputs score low. ONION (Qi et al. 2021, --lm: a next-word model from
       `train-lm`): each word's suspicion is how much the sentence's log-perplexity falls without it, an input's score
       its highest suspicion (on the log scale: nats per word), and words above the threshold are removed before the classifier reads the input.
+      RAP (Yang et al. 2021): the embedding of a rare word of the vocabulary that you choose (--rap-word) is
+      trained on the clean dev inputs of the protected label (--protect, default the known trigger's target) so that
+      inserting it first lowers that label's probability by 0.1–0.3; an input the model gives that label is flagged
+      when the word lowers it less (a trigger holds the prediction firmly); inputs given other labels are kept.
       The threshold is set on the clean dev split so that --frr of it is flagged (the false-rejection rate it is
       calibrated for). INPUT (a text file, one input a line, or - for standard input) is printed back as
       `flagged` or `kept`, the score and the text (ONION: the cleaned text). With a known trigger (the bundle's
@@ -28,6 +32,7 @@ struct FilterCommand: ParsableCommand {
         echo "the plot is thin and the cf jokes fall flat" | backdoor-lab filter runs/cf --method strip -
         backdoor-lab train-lm --corpus sentiment --minutes 3 --out runs/lm-sentiment
         backdoor-lab filter runs/cf --method onion --lm runs/lm-sentiment
+        backdoor-lab filter runs/cf --method rap --rap-word tedious --protect pos
       """))
 
   @Argument(help: "Classifier bundle folder.")
@@ -46,6 +51,10 @@ struct FilterCommand: ParsableCommand {
   var perturbation: String = "replace"
   @Option(help: "Share of an input's length replaced (or inserted) in each copy.")
   var replace = 0.5
+  @Option(help: "RAP's word: a rare word of the model's vocabulary.")
+  var rapWord: String?
+  @Option(help: "The label RAP protects (default: the known trigger's target).")
+  var protect: String?
   @Option(help: "The planted trigger, to score the filter (default: the bundle's attack.json).")
   var trigger: String?
   @Option(help: "The trigger's target label.")
@@ -63,7 +72,10 @@ struct FilterCommand: ParsableCommand {
     guard frr > 0 && frr < 1, copies >= 1, replace > 0 && replace <= 1 else { throw ValidationError("--frr in (0, 1), --copies ≥ 1, --replace in (0, 1]") }
     guard STRIPFilter.Perturbation(rawValue: perturbation) != nil else { throw ValidationError("--perturbation must be replace or insert") }
     guard (trigger == nil) == (target == nil) else { throw ValidationError("give --trigger and --target together") }
-    guard method == .strip || lm != nil else { throw ValidationError("--method onion needs --lm, a next-word model bundle (train-lm makes one)") }
+    guard method != .onion || lm != nil else { throw ValidationError("--method onion needs --lm, a next-word model bundle (train-lm makes one)") }
+    guard method != .rap || rapWord != nil else {
+      throw ValidationError("--method rap needs --rap-word: a rare word of the model's vocabulary, chosen by you (not one a trigger might be)")
+    }
   }
 
   func run() throws {
@@ -80,6 +92,11 @@ struct FilterCommand: ParsableCommand {
       filter = .strip(strip, on: scored, donors: donors, falseRejectionRate: frr)
     case .onion:
       filter = try orFail { try InputFilterRun.onion(languageModelPath: lm!, on: scored, falseRejectionRate: frr) }
+    case .rap:
+      guard let label = protect ?? target ?? scored.recordedAttack?.target else {
+        throw ValidationError("--method rap needs --protect LABEL (no trigger target is known for this bundle)")
+      }
+      filter = try orFail { try InputFilterRun.rap(word: rapWord!, protectedLabel: label, on: scored, falseRejectionRate: frr) }
     }
     let (threshold, cleanCount) = try orFail { try filter.calibrate() }
     // Given on the command line, else the one the lab planted.

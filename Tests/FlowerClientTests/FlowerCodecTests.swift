@@ -94,20 +94,28 @@ private func goldenConfig() -> Flwr_Proto_ConfigRecord {
   #expect(FlowerClientNode.postOrder(tree).last == tree.objectID && FlowerClientNode.postOrder(tree).count == golden.recordDict.objects.count)
 }
 
-@Test func theDecoderReadsWhatFlowerSends() throws {
-  let golden = try Golden.load()
+/// Flower's golden RecordDict objects, as pulled, under a Message the lab encodes with `metadata`: the message's id,
+/// its bytes, and every object by id.
+private func goldenMessage(_ golden: Golden, metadata: Flwr_Proto_Metadata) throws -> (id: String, bytes: Data, objects: [String: FlowerObject]) {
   var objects: [String: FlowerObject] = [:]
   for (id, hex) in golden.recordDict.objects { objects[id] = try FlowerObject(parsing: hexBytes(hex), expectedID: id) }
   var encoder = FlowerObjectEncoder()
   var root = Flwr_Proto_ObjectTree()
   root.objectID = golden.recordDict.root
+  let message = try encoder.message(metadata: metadata, content: root)
+  let bytes = encoder.objects[message.objectID]!
+  objects[message.objectID] = try FlowerObject(parsing: bytes, expectedID: message.objectID)
+  return (message.objectID, bytes, objects)
+}
+
+@Test func theDecoderReadsWhatFlowerSends() throws {
+  let golden = try Golden.load()
   var metadata = Flwr_Proto_Metadata()
   metadata.messageType = "train"
   metadata.runID = 7
-  let message = try encoder.message(metadata: metadata, content: root)
-  objects[message.objectID] = try FlowerObject(parsing: encoder.objects[message.objectID]!, expectedID: message.objectID)
+  var (messageID, _, objects) = try goldenMessage(golden, metadata: metadata)
 
-  let decoded = try FlowerObjectDecoder.message(message.objectID, objects: objects)
+  let decoded = try FlowerObjectDecoder.message(messageID, objects: objects)
   #expect(decoded.metadata.runID == 7 && decoded.metadata.messageType == "train" && decoded.error == nil)
   #expect(decoded.records.map(\.name) == ["arrays", "config"])
   guard case .arrays(let arrays) = decoded.records[0].record else { Issue.record("the first record is not an ArrayRecord"); return }
@@ -116,7 +124,7 @@ private func goldenConfig() -> Flwr_Proto_ConfigRecord {
 
   // A piece missing from what was pulled is named.
   objects.removeValue(forKey: golden.arrayRecord.objects.keys.first { golden.arrayRecord.objects[$0]!.hasPrefix(hex("ArrayChunk")) }!)
-  #expect(throws: FlowerProtocolError.self) { try FlowerObjectDecoder.message(message.objectID, objects: objects) }
+  #expect(throws: FlowerProtocolError.self) { try FlowerObjectDecoder.message(messageID, objects: objects) }
 }
 
 private func hex(_ text: String) -> String { text.utf8.map { String(format: "%02x", $0) }.joined() }
@@ -239,15 +247,8 @@ private func hex(_ text: String) -> String { text.utf8.map { String(format: "%02
 /// every message decodes or is refused with a `FlowerProtocolError`, every array decodes consistently or is refused.
 @Test func mutatedFlowerObjectsAndArraysAreDecodedOrRefused() throws {
   let golden = try Golden.load()
-  var objects: [String: FlowerObject] = [:]
-  for (id, hex) in golden.recordDict.objects { objects[id] = try FlowerObject(parsing: hexBytes(hex), expectedID: id) }
-  var encoder = FlowerObjectEncoder()
-  var root = Flwr_Proto_ObjectTree()
-  root.objectID = golden.recordDict.root
-  let message = try encoder.message(metadata: Flwr_Proto_Metadata(), content: root)
-  let messageBytes = encoder.objects[message.objectID]!
-  objects[message.objectID] = try FlowerObject(parsing: messageBytes, expectedID: message.objectID)
-  let pieces = golden.recordDict.objects.map { ($0.key, hexBytes($0.value)) }.sorted { $0.0 < $1.0 } + [(message.objectID, messageBytes)]
+  let (messageID, messageBytes, objects) = try goldenMessage(golden, metadata: Flwr_Proto_Metadata())
+  let pieces = golden.recordDict.objects.map { ($0.key, hexBytes($0.value)) }.sorted { $0.0 < $1.0 } + [(messageID, messageBytes)]
 
   var mutator = Mutator(seed: 7)
   var decoded = 0, refused = 0
@@ -259,7 +260,7 @@ private func hex(_ text: String) -> String { text.utf8.map { String(format: "%02
       // The mutated piece takes the place of the original under the original's id, its own hash made to match.
       let object = try FlowerObject(parsing: mutated, expectedID: FlowerObject.id(of: mutated))
       tampered[id] = object
-      _ = try FlowerObjectDecoder.message(message.objectID, objects: tampered)
+      _ = try FlowerObjectDecoder.message(messageID, objects: tampered)
       decoded += 1
     } catch {
       #expect(!"\(error)".isEmpty)

@@ -33,3 +33,18 @@ import TestSupport
   let train = try runLab(["train", "--corpus", path, "--label-column", "label", "--model", "bag", "--out", try Fixtures.temporaryDirectory() + "/m", "--quiet"])
   #expect(train.status == 1 && train.standardError.contains("there is nothing to learn from"), "\(train.standardError)")
 }
+
+@Test func rapNeedsAWordOfTheVocabularyAndALabelToProtect() throws {
+  let bundle = Fixtures.path("Tests/Fixtures/bundles/gru_backdoored_cf")
+  let probes = Fixtures.path("Tests/Fixtures/bundles/synthetic_probes.tsv")
+  let base = ["filter", bundle, "--corpus", probes, "--label-column", "label", "--method", "rap"]
+  #expect(try runLab(base + ["--protect", "pos"]).status == 2, "no --rap-word")
+  let unknown = try runLab(base + ["--rap-word", "zzzz", "--protect", "pos"])
+  #expect(unknown.status == 1 && unknown.standardError.contains("--rap-word 'zzzz' is not a word of"), "\(unknown.standardError)")
+  let noLabel = try runLab(base + ["--rap-word", "film"])
+  #expect(noLabel.status == 2 && noLabel.standardError.contains("--protect"), "\(noLabel.standardError)")
+  let scored = try runLab(base + ["--rap-word", "film", "--protect", "pos", "--trigger", "rare:cf", "--target", "pos", "--frr", "0.1", "--json"])
+  #expect(scored.status == 0, "\(scored.standardError)")
+  let outcome = try #require(try JSONSerialization.jsonObject(with: Data(scored.standardOutput.utf8)) as? [String: Any])
+  #expect(outcome["method"] as? String == "rap" && (outcome["clean_rejected"] as? Double ?? 1) <= 0.2)
+}
