@@ -102,3 +102,25 @@ func toyExperiment(rounds: Int) throws -> (config: String, directory: String) {
   let onFile = try runLab(["simulate", config, "--label-column", "label", "--quiet", "--out", directory + "/file"])
   #expect(onFile.status == 1 && onFile.standardError.contains("\(directory)/file: exists and is not a folder"), "\(onFile.standardError)")
 }
+
+@Test func hugeFiniteUpdatesNeverAbortARun() throws {
+  let (config, directory) = try toyExperiment(rounds: 3)
+  for rule in ["fedavg", "geometric_median"] {
+    let out = directory + "/" + rule
+    let run = try runLab([
+      "simulate", config, "--label-column", "label", "--quiet", "--threads", "1", "--out", out, "--set", "aggregator.kind=\(rule)",
+      "--set", "attack.behaviour=gaussian_noise", "--set", "attack.noise_std=1e19",
+    ])
+    #expect(run.status == 0, "\(rule): \(run.standardError)")
+    let lines = try String(contentsOfFile: out + "/seed-0/rounds.jsonl", encoding: .utf8).split(separator: "\n")
+    #expect(lines.count == 3)
+    var largest = 0.0
+    for line in lines {
+      let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+      let norms = try #require(record["update_norms"] as? [String: Any])
+      for (client, norm) in norms { #expect(norm is NSNull || ((norm as? Double)?.isFinite ?? false), "\(rule): client \(client)'s norm \(norm)") }
+      largest = max(largest, norms.values.compactMap { $0 as? Double }.max() ?? 0)
+    }
+    #expect(largest > 1e18, "\(rule): the attackers' updates were huge (largest norm \(largest))")
+  }
+}
