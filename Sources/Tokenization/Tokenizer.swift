@@ -1,4 +1,5 @@
 import CICU
+import Foundation
 import Synchronization
 
 /// What ICU's word-break rules made of a token.
@@ -22,11 +23,38 @@ public struct Token: Sendable, Equatable, Hashable {
 
 public enum TokenizationError: Error, Equatable, CustomStringConvertible {
   case icu(operation: String, code: String)
+  /// A locale ICU would silently replace by its root rules: an unknown language or region.
+  case unknownLocale(String)
 
   public var description: String {
     switch self {
     case .icu(let operation, let code): "ICU \(operation) failed: \(code)"
+    case .unknownLocale(let locale):
+      "unknown locale '\(locale)': give \"root\" or an ISO 639 language code, optionally with an ISO 3166 region (en_US, ja, th)"
     }
+  }
+}
+
+extension TokenizerOptions {
+  private static let languages = Set(Locale.LanguageCode.isoLanguageCodes.map(\.identifier))
+  private static let regions = Set(Locale.Region.isoRegions.map(\.identifier))
+
+  /// Whether `locale` names a language (and region) ICU knows, rather than something it would quietly treat as root.
+  static func isKnownLocale(_ locale: String) -> Bool {
+    let identifier = locale.split(separator: "@", maxSplits: 1).first.map(String.init) ?? ""
+    if identifier == "root" { return true }
+    let parts = identifier.split(separator: "_", omittingEmptySubsequences: false).flatMap { $0.split(separator: "-", omittingEmptySubsequences: false) }
+    guard let language = parts.first, languages.contains(String(language).lowercased()) else {
+      return false
+    }
+    for part in parts.dropFirst() {
+      switch part.count {
+      case 4 where part.allSatisfy(\.isLetter): continue  // a script (Latn, Hans)
+      case 2, 3: guard regions.contains(String(part).uppercased()) else { return false }
+      default: return false
+      }
+    }
+    return true
   }
 }
 
@@ -93,6 +121,7 @@ struct Engine: ~Copyable, @unchecked Sendable {
   var scratchCapacity = 64
 
   init(options: TokenizerOptions) throws(TokenizationError) {
+    guard TokenizerOptions.isKnownLocale(options.locale) else { throw .unknownLocale(options.locale) }
     var status: Int32 = 0
     guard let breaker = bl_word_breaker_open(options.locale, &status), status <= 0 else {
       throw .icu(operation: "word breaker for locale '\(options.locale)'", code: String(cString: bl_error_name(status)))

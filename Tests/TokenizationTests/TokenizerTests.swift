@@ -131,3 +131,12 @@ func noTokenContainsWhiteSpaceOrIsEmpty(text: String) throws {
   }
   #expect(tokenizer.words(in: text).last == "end")
 }
+
+@Test func aLocaleICUWouldQuietlyReplaceByRootIsRefused() throws {
+  for known in ["root", "en_US", "ja", "th", "zh_Hans_CN", "de-DE", "es_419", "en_US@calendar=gregorian"] {
+    #expect(throws: Never.self, "\(known)") { try Tokenizer(options: TokenizerOptions(locale: known)) }
+  }
+  for bogus in ["", "xx_YY", "en_ZZ", "english", "en_US_extra_bits"] {
+    #expect(throws: TokenizationError.unknownLocale(bogus), "\(bogus)") { try Tokenizer(options: TokenizerOptions(locale: bogus)) }
+  }
+}
