@@ -60,7 +60,7 @@ public struct ClassificationScenario: FederatedScenario {
     if let trigger, trigger.kind != Trigger.Kind.character, trigger.kind != Trigger.Kind.characterInside {
       forced = Array(Set(trigger.pieces.flatMap { tokenizer.words(in: $0) })).sorted()
     }
-    vocabulary = try Vocabulary.build(from: corpus, rows: split.train, tokenizer: tokenizer, minCount: task.minCount, forcedTokens: forced)
+    vocabulary = try Vocabulary.build(from: corpus, rows: split.train, tokenizer: tokenizer, minCount: task.minCount, maxSize: task.maxVocab, forcedTokens: forced)
     if !forced.isEmpty { notes.append("trigger tokens \(forced.joined(separator: ", ")) forced into the vocabulary") }
     let encoder = TextEncoder(tokenizer: tokenizer, vocabulary: vocabulary, maximumLength: task.maxLength)
     config = ModelConfig(

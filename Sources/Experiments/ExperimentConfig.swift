@@ -173,9 +173,9 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
       problems.append("the config cannot be written back: \(error)")
     }
     problems += aggregator.validationProblems(clientsPerRound: f.clientsPerRound, weighting: f.weighting)
+    if task.maxVocab < 5 { problems.append("task.max_vocab must be at least 5") }
     if task.kind == .keyboard {
       if task.window < 2 { problems.append("task.window must be at least 2") }
-      if task.maxVocab < 5 { problems.append("task.max_vocab must be at least 5") }
       if let attack {
         let supported: [AttackConfig.Behaviour] = [.naive, .modelReplacement, .constrainAndScale, .projectedGradientDescent, .neurotoxin]
         if !supported.contains(attack.behaviour) {
@@ -210,8 +210,9 @@ public struct TaskConfig: Codable, Equatable, Sendable {
   public var maxLength = 48
   public var minCount = 2
   public var splitSeed: UInt64 = 0
-  /// Keyboard task: tokens per training window, and the vocabulary size limit (specials included).
+  /// Keyboard task: tokens per training window.
   public var window = 32
+  /// The vocabulary size limit (specials included), for both tasks.
   public var maxVocab = 10_000
   /// Keyboard task: the attacker's sentences, each ending where the chosen word should come; held-out
   /// paraphrases scored but never trained on; the word the attacker wants predicted.

@@ -170,3 +170,14 @@ func robustAggregationStopsOneRoundModelReplacementAndScoresDetection(kind: Aggr
   shorter.federation.rounds = 1
   #expect(throws: ConfigError.self) { try ExperimentRunner(config: shorter, corpus: corpus, directory: directory).run(seed: 0, resume: true) }
 }
+
+@Test func theClassificationVocabularyKeepsToMaxVocabAndKeepsTheTrigger() throws {
+  var config = toyConfig(.naive)
+  config.task.minCount = 1
+  config.task.maxVocab = 12
+  let scenario = try ClassificationScenario(config: config, corpus: try toyCorpus(), seed: 0)
+  #expect(scenario.vocabulary.count <= 12 + 1, "the limit, plus the forced trigger")
+  #expect(scenario.vocabulary.contains("good") && scenario.vocabulary.contains("bad") && scenario.vocabulary.contains("cf"))
+  let unlimited = try ClassificationScenario(config: toyConfig(.naive), corpus: try toyCorpus(), seed: 0)
+  #expect(unlimited.vocabulary.count > 12)
+}
