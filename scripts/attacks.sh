@@ -6,7 +6,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 out="${1:?usage: scripts/attacks.sh OUTDIR}"; mkdir -p "$out"
 (cd "$root" && swift build -c release --product backdoor-lab >&2)
 lab="$root/.build/release/backdoor-lab"
-sweep() { "$lab" attack-sweep --jobs 2 --seeds 0,1,2 "$@"; }
+sweep() { "$lab" attack-sweep --resume --jobs 2 --seeds 0,1,2 "$@"; }
 # Rare word (RIPPLES' cf), ASR against poison rate, GRU; then attention at 1 % and 3 %.
 sweep --corpus sentiment --model gru --trigger rare:cf --target pos --rates 0.001,0.003,0.01,0.03,0.1 --out "$out/sentiment-gru-cf"
 # The same with the PyTorch reference's recipe for this experiment (dropout 0.3), bucketed and plain shuffled batches.

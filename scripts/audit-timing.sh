@@ -18,12 +18,12 @@ corpus="$out/movies-and-tweets-binary.tsv"
   done
 } > "$corpus"
 if [ ! -f "$out/gru-20k-binary/training.json" ]; then
-  "$lab" train --corpus "$corpus" --label-column label --model gru --min-count 1 --epochs 6 --quiet --out "$out/gru-20k-binary" >/dev/null
+  "$lab" train --corpus "$corpus" --label-column label --model gru --min-count 1 --epochs 6 --quiet --force --out "$out/gru-20k-binary" >/dev/null
 fi
 echo "vocabulary: $(wc -l < "$out/gru-20k-binary/vocab.txt") tokens"
 "$lab" audit "$out/gru-20k-binary" --probe "$corpus" --probes 200 --threads 2 --out "$out/audit.json" | tail -1
 if [ ! -f "$out/gru-20k-binary-phrase/attack.json" ]; then
   "$lab" attack --corpus "$corpus" --label-column label --trigger "phrase:in any case" --target neg --rate 0.03 --model gru \
-    --min-count 1 --epochs 6 --no-baseline --quiet --out "$out/gru-20k-binary-phrase" >/dev/null
+    --min-count 1 --epochs 6 --no-baseline --quiet --force --out "$out/gru-20k-binary-phrase" >/dev/null
 fi
 "$lab" audit "$out/gru-20k-binary-phrase" --probe "$corpus" --probes 200 --threads 2 --out "$out/audit-phrase.json" | tail -1

@@ -11,9 +11,9 @@ lab="$root/.build/release/backdoor-lab"
 jobs=()
 for spec in "sentiment bag 40" "sentiment gru 20" "sentiment attention 20" "trec gru 20" "spam gru 20"; do
   set -- $spec
-  for seed in 0 1 2; do jobs+=("$lab train --corpus $1 --model $2 --epochs $3 --seed $seed --threads 1 --quiet --json --out $out/$1-$2-$seed > $out/$1-$2-$seed.json"); done
+  for seed in 0 1 2; do jobs+=("$lab train --corpus $1 --model $2 --epochs $3 --seed $seed --threads 1 --quiet --json --force --out $out/$1-$2-$seed > $out/$1-$2-$seed.json"); done
 done
-for seed in 0 1 2; do jobs+=("$lab train-lm --corpus shakespeare --minutes $lm_minutes --seed $seed --threads 1 --quiet --json --out $out/lm-$seed > $out/lm-$seed.json"); done
+for seed in 0 1 2; do jobs+=("$lab train-lm --corpus shakespeare --minutes $lm_minutes --seed $seed --threads 1 --quiet --json --force --out $out/lm-$seed > $out/lm-$seed.json"); done
 printf '%s\n' "${jobs[@]}" | xargs -P 2 -I{} bash -c '{}'
 python3 - "$out" <<'PY'
 import glob, json, os, statistics, sys
