@@ -136,9 +136,12 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
   /// and the number of rounds when it grows.
   public func keysChanged(since stored: Data, source: String) throws(ConfigError) -> [String] {
     guard let changed = changedJSONKeys(stored, Data(json().utf8)) else { throw ConfigError("\(source): not a config the lab wrote") }
+    // A key the stored config lacks was added to the lab after the run started; at its default it changes nothing.
+    let storedKeys = Set(changedJSONKeys(Data("{}".utf8), stored) ?? [])
+    let differFromDefault = Set(changedJSONKeys(Data(ExperimentConfig().json().utf8), Data(json().utf8)) ?? [])
     let free: Set<String> = ["name", "seeds", "federation.parallel_clients"]
     return changed.filter { key in
-      guard !free.contains(key) else { return false }
+      guard !free.contains(key), storedKeys.contains(key) || differFromDefault.contains(key) else { return false }
       if key == "federation.rounds", let old = try? JSONSerialization.jsonObject(with: stored) as? [String: Any],
         let oldRounds = (old["federation"] as? [String: Any])?["rounds"] as? Int, federation.rounds >= oldRounds
       {
@@ -157,6 +160,7 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     if f.clientsPerRound < 1 || f.clientsPerRound > f.clients { problems.append("federation.clients_per_round must be 1 … federation.clients (\(f.clients))") }
     if f.rounds < 1 || f.rounds > 1_000_000 { problems.append("federation.rounds must be 1 … 1000000") }
     if !(f.serverLearningRate > 0) { problems.append("federation.server_learning_rate must be positive") }
+    problems += f.serverOptimizer.validationProblems(prefix: "federation.server_optimizer")
     if f.partition == .dirichlet && !(f.dirichletAlpha > 0) { problems.append("federation.dirichlet_alpha must be positive") }
     if f.local.epochs < 1 || f.local.batchSize < 1 || !(f.local.learningRate > 0) {
       problems.append("federation.local: epochs, batch_size and learning_rate must be positive")
@@ -266,6 +270,8 @@ public struct FederationConfig: Codable, Equatable, Sendable {
   public var partition = Partition.iid
   public var dirichletAlpha = 0.5
   public var serverLearningRate: Float = 1
+  /// How the server applies the aggregate: sgd (η·Δ), fedavgm, fedadagrad, fedadam or fedyogi; η is server_learning_rate.
+  public var serverOptimizer = ServerOptimizerSettings()
   public var weighting = FederatedAveraging.Weighting.examples
   public var evaluateEvery = 1
   /// FedProx's μ for benign clients (0: plain FedAvg local training).
@@ -279,7 +285,7 @@ public struct FederationConfig: Codable, Equatable, Sendable {
   enum CodingKeys: String, CodingKey, CaseIterable {
     case clients, clientsPerRound = "clients_per_round", rounds, partition, dirichletAlpha = "dirichlet_alpha"
     case serverLearningRate = "server_learning_rate", weighting, evaluateEvery = "evaluate_every", fedproxMu = "fedprox_mu", local
-    case parallelClients = "parallel_clients"
+    case parallelClients = "parallel_clients", serverOptimizer = "server_optimizer"
   }
 
   public init(from decoder: any Decoder) throws {
@@ -297,6 +303,25 @@ public struct FederationConfig: Codable, Equatable, Sendable {
     fedproxMu = try c.decodeIfPresent(Float.self, forKey: .fedproxMu) ?? d.fedproxMu
     local = try c.decodeIfPresent(LocalSection.self, forKey: .local)?.options ?? d.local
     parallelClients = try c.decodeIfPresent(Int.self, forKey: .parallelClients) ?? d.parallelClients
+    serverOptimizer = try c.decodeIfPresent(ServerOptimizerSection.self, forKey: .serverOptimizer)?.settings ?? d.serverOptimizer
+  }
+}
+
+/// The `federation.server_optimizer` section, decoded strictly into `ServerOptimizerSettings`.
+struct ServerOptimizerSection: Decodable {
+  var settings = ServerOptimizerSettings()
+
+  enum CodingKeys: String, CodingKey, CaseIterable { case kind, momentum, beta1 = "beta_1", beta2 = "beta_2", tau }
+
+  init(from decoder: any Decoder) throws {
+    try rejectUnknownKeys(decoder, CodingKeys.self)
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    let d = ServerOptimizerSettings()
+    settings.kind = try decodeChoice(c, .kind) ?? d.kind
+    settings.momentum = try c.decodeIfPresent(Double.self, forKey: .momentum) ?? d.momentum
+    settings.beta1 = try c.decodeIfPresent(Double.self, forKey: .beta1) ?? d.beta1
+    settings.beta2 = try c.decodeIfPresent(Double.self, forKey: .beta2) ?? d.beta2
+    settings.tau = try c.decodeIfPresent(Double.self, forKey: .tau) ?? d.tau
   }
 }
 

@@ -59,6 +59,7 @@ public struct ExperimentRunner: Sendable {
     settings.rounds = config.federation.rounds
     settings.clientsPerRound = config.federation.clientsPerRound
     settings.serverLearningRate = config.federation.serverLearningRate
+    settings.serverOptimizer = config.federation.serverOptimizer
     settings.evaluateEvery = config.federation.evaluateEvery
     settings.parallelClients = config.federation.parallelClients
     settings.seed = setup.seed

@@ -43,8 +43,9 @@ extension FederatedScenario {
 public struct SimulationSettings: Sendable, Codable, Equatable {
   public var rounds = 50
   public var clientsPerRound = 10
-  /// η: the server applies η · aggregate.
+  /// η: the server applies η · aggregate (with `serverOptimizer` sgd; the other optimisers scale their step by it).
   public var serverLearningRate: Float = 1
+  public var serverOptimizer = ServerOptimizerSettings()
   /// Evaluate the global model every this many rounds (and always after the first and the last).
   public var evaluateEvery = 1
   public var seed: UInt64 = 0
@@ -122,7 +123,6 @@ public struct RoundRecord: Sendable, Codable, Equatable {
 
   public var mainTaskAccuracy: Double? { metrics["main_task_accuracy"] }
 
-  /// Clients the rule did not simply keep (excluded, down-weighted, clipped or rejected), ascending.
   /// Clients the rule acted on (clipped, down-weighted, excluded, rejected); a secure-aggregation clamp is saturation,
   /// not a detection, and does not count.
   public var flagged: [Int] { verdicts.filter { $0.value != .kept && $0.value != .clamped }.compactMap { Int($0.key) }.sorted() }
@@ -170,9 +170,14 @@ public struct Simulation<Scenario: FederatedScenario>: Sendable {
   ) throws -> State {
     precondition(settings.clientsPerRound >= 1 && settings.clientsPerRound <= scenario.clientCount, "clients per round must be 1 … \(scenario.clientCount)")
     var state = State(model: initial, records: [], previousGlobalChange: nil)
+    var optimizer = ServerOptimizer(settings.serverOptimizer, learningRate: settings.serverLearningRate)
+    let optimizerPrefix = "server_optimizer."
     if resume, let directory, let saved: (state: State, aggregatorState: [String: [Float]]) = try Checkpoint.load(from: directory, like: initial) {
       state = saved.state
-      aggregator.restore(saved.aggregatorState)
+      aggregator.restore(saved.aggregatorState.filter { !$0.key.hasPrefix(optimizerPrefix) })
+      optimizer.restore(Dictionary(uniqueKeysWithValues: saved.aggregatorState.compactMap { key, value in
+        key.hasPrefix(optimizerPrefix) ? (String(key.dropFirst(optimizerPrefix.count)), value) : nil
+      }))
     }
     let parameterCount = initial.parameterCount
     let start = (state.records.last?.round ?? 0) + 1
@@ -193,7 +198,7 @@ public struct Simulation<Scenario: FederatedScenario>: Sendable {
       } catch {
         throw SimulationError("round \(round): \(error)")
       }
-      let change = ParameterVector.scaled(result.delta, by: settings.serverLearningRate)
+      let change = optimizer.change(for: result.delta, round: round)
       var next = globalVector
       ParameterVector.add(change, to: &next)
       state.model = state.model.loadingParameters(from: next)
@@ -206,7 +211,11 @@ public struct Simulation<Scenario: FederatedScenario>: Sendable {
         updateNorms: Dictionary(uniqueKeysWithValues: screened.kept.map { (String($0.client), ParameterVector.norm($0.delta)) }),
         globalChangeNorm: ParameterVector.norm(change), metrics: evaluate ? scenario.evaluate(state.model, round: round) : [:])
       state.records.append(record)
-      if let directory { try Checkpoint.save(state, aggregatorState: aggregator.persistentState, to: directory) }
+      if let directory {
+        var saved = aggregator.persistentState
+        for (key, value) in optimizer.persistentState { saved[optimizerPrefix + key] = value }
+        try Checkpoint.save(state, aggregatorState: saved, to: directory)
+      }
       onRound(record, state.records)
     }
     return state

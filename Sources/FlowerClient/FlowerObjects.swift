@@ -32,8 +32,17 @@ public struct FlowerObject: Sendable, Equatable {
 
   public var id: String { Self.id(of: bytes) }
 
+  /// The SHA-256 of `bytes` in lowercase hex (written out by hand: `String(format:)` is slow and, in
+  /// swift-corelibs-foundation, not safe to call from many threads at once).
   public static func id(of bytes: Data) -> String {
-    SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    let digits = Array("0123456789abcdef".utf8)
+    var hex: [UInt8] = []
+    hex.reserveCapacity(64)
+    for byte in SHA256.hash(data: bytes) {
+      hex.append(digits[Int(byte >> 4)])
+      hex.append(digits[Int(byte & 0x0F)])
+    }
+    return String(decoding: hex, as: UTF8.self)
   }
 
   /// Parses pulled bytes, refusing them unless they hash to `expectedID`.

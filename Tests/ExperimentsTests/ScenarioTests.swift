@@ -181,3 +181,21 @@ func robustAggregationStopsOneRoundModelReplacementAndScoresDetection(kind: Aggr
   let unlimited = try ClassificationScenario(config: toyConfig(.naive), corpus: try toyCorpus(), seed: 0)
   #expect(unlimited.vocabulary.count > 12)
 }
+
+@Test func aResumedRunContinuesTheServerOptimisersMoments() throws {
+  var config = toyConfig(nil, rounds: 4)
+  config.federation.serverOptimizer = ServerOptimizerSettings(kind: .fedadam)
+  config.federation.serverLearningRate = 0.05
+  let corpus = try toyCorpus()
+  let whole = try ExperimentRunner(config: config, corpus: corpus, directory: try Fixtures.temporaryDirectory()).run(seed: 0, resume: false)
+  let directory = try Fixtures.temporaryDirectory()
+  var first = config
+  first.federation.rounds = 2
+  _ = try ExperimentRunner(config: first, corpus: corpus, directory: directory).run(seed: 0, resume: false)
+  let resumed = try ExperimentRunner(config: config, corpus: corpus, directory: directory).run(seed: 0, resume: true)
+  #expect(resumed == whole)
+  var plain = config
+  plain.federation.serverOptimizer = ServerOptimizerSettings()
+  let sgd = try ExperimentRunner(config: plain, corpus: corpus, directory: try Fixtures.temporaryDirectory()).run(seed: 0, resume: false)
+  #expect(sgd.map(\.globalChangeNorm) != whole.map(\.globalChangeNorm), "the optimiser changes what the server applies")
+}

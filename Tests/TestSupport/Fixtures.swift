@@ -45,12 +45,40 @@ public func runLab(_ arguments: [String], input: String? = nil, environment: [St
   try process.run()
   if let input { feed.fileHandleForWriting.write(Data(input.utf8)) }
   try feed.fileHandleForWriting.close()
-  // Read both pipes before waiting, so a large output cannot fill a pipe and stall the child.
-  let outputData = output.fileHandleForReading.readDataToEndOfFile()
-  let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+  // Read both pipes before waiting (standard error on its own thread), so a large output on either cannot fill a
+  // pipe and stall the child.
+  let errorData = LockedData()
+  let errorReader = Thread { errorData.set(readToEnd(errors.fileHandleForReading.fileDescriptor)) }
+  errorReader.start()
+  let outputData = readToEnd(output.fileHandleForReading.fileDescriptor)
+  while !errorData.isSet { usleep(1000) }
   process.waitUntilExit()
   return ProcessResult(
     status: process.terminationStatus,
     standardOutput: String(decoding: outputData, as: UTF8.self),
-    standardError: String(decoding: errorData, as: UTF8.self))
+    standardError: String(decoding: errorData.value, as: UTF8.self))
+}
+
+/// Everything readable from `descriptor` until end of file. Foundation's `readDataToEndOfFile` traps when a signal
+/// (another test's child exiting) interrupts the read; this retries instead.
+func readToEnd(_ descriptor: Int32) -> Data {
+  var data = Data()
+  var buffer = [UInt8](repeating: 0, count: 65_536)
+  while true {
+    let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+    if count > 0 {
+      data.append(contentsOf: buffer[0..<count])
+    } else if count == 0 || errno != EINTR {
+      return data
+    }
+  }
+}
+
+/// A value one thread sets and another waits for.
+final class LockedData: @unchecked Sendable {
+  private let lock = NSLock()
+  private var stored: Data?
+  func set(_ data: Data) { lock.withLock { stored = data } }
+  var isSet: Bool { lock.withLock { stored != nil } }
+  var value: Data { lock.withLock { stored ?? Data() } }
 }
