@@ -137,14 +137,7 @@ func robustAggregationStopsOneRoundModelReplacementAndScoresDetection(kind: Aggr
   config.attack!.startRound = 1
   config.attack!.attackers = 3
   config.aggregator.kind = .foolsGold
-  let corpus = try toyCorpus()
-  let whole = try ExperimentRunner(config: config, corpus: corpus, directory: try Fixtures.temporaryDirectory()).run(seed: 0, resume: false)
-  let directory = try Fixtures.temporaryDirectory()
-  var first = config
-  first.federation.rounds = 2
-  _ = try ExperimentRunner(config: first, corpus: corpus, directory: directory).run(seed: 0, resume: false)
-  let resumed = try ExperimentRunner(config: config, corpus: corpus, directory: directory).run(seed: 0, resume: true)
-  #expect(resumed == whole)
+  let whole = try expectAResumedRunToMatchAWholeOne(config)
   #expect(whole.contains { $0.verdicts.values.contains { $0 != .kept } }, "FoolsGold acts on the colluding attackers")
 }
 
@@ -186,6 +179,17 @@ func robustAggregationStopsOneRoundModelReplacementAndScoresDetection(kind: Aggr
   var config = toyConfig(nil, rounds: 4)
   config.federation.serverOptimizer = ServerOptimizerSettings(kind: .fedadam)
   config.federation.serverLearningRate = 0.05
+  let whole = try expectAResumedRunToMatchAWholeOne(config)
+  let corpus = try toyCorpus()
+  var plain = config
+  plain.federation.serverOptimizer = ServerOptimizerSettings()
+  let sgd = try ExperimentRunner(config: plain, corpus: corpus, directory: try Fixtures.temporaryDirectory()).run(seed: 0, resume: false)
+  #expect(sgd.map(\.globalChangeNorm) != whole.map(\.globalChangeNorm), "the optimiser changes what the server applies")
+}
+
+/// Runs `config` whole, and again stopped after round 2 and resumed; expects the same records and returns them.
+@discardableResult
+private func expectAResumedRunToMatchAWholeOne(_ config: ExperimentConfig) throws -> [RoundRecord] {
   let corpus = try toyCorpus()
   let whole = try ExperimentRunner(config: config, corpus: corpus, directory: try Fixtures.temporaryDirectory()).run(seed: 0, resume: false)
   let directory = try Fixtures.temporaryDirectory()
@@ -193,9 +197,6 @@ func robustAggregationStopsOneRoundModelReplacementAndScoresDetection(kind: Aggr
   first.federation.rounds = 2
   _ = try ExperimentRunner(config: first, corpus: corpus, directory: directory).run(seed: 0, resume: false)
   let resumed = try ExperimentRunner(config: config, corpus: corpus, directory: directory).run(seed: 0, resume: true)
-  #expect(resumed == whole)
-  var plain = config
-  plain.federation.serverOptimizer = ServerOptimizerSettings()
-  let sgd = try ExperimentRunner(config: plain, corpus: corpus, directory: try Fixtures.temporaryDirectory()).run(seed: 0, resume: false)
-  #expect(sgd.map(\.globalChangeNorm) != whole.map(\.globalChangeNorm), "the optimiser changes what the server applies")
+  #expect(resumed == whole, "a run stopped after round 2 and resumed gives the whole run's records")
+  return whole
 }
