@@ -49,11 +49,11 @@ struct TrainLanguageModelCommand: ParsableCommand {
   @OptionGroup var data: DataOptions
 
   func validate() throws {
-    guard window >= 2, batchSize >= 1, maxVocab >= 5, minutes >= 0, minutes.isFinite, epochs >= 1, learningRate > 0, learningRate.isFinite,
+    guard window >= 2, batchSize >= 1, maxVocab >= 5, minutes >= 0, minutes.isFinite, epochs >= 1, learningRate > 0, learningRate <= 10,
       embeddingDim >= 1, hiddenSize >= 1, minCount >= 1, (0..<1).contains(dropout)
     else {
       throw ValidationError(
-        "--window ≥ 2, --batch-size ≥ 1, --max-vocab ≥ 5, --minutes a finite number ≥ 0, --epochs ≥ 1, --lr a finite number > 0, "
+        "--window ≥ 2, --batch-size ≥ 1, --max-vocab ≥ 5, --minutes a finite number ≥ 0, --epochs ≥ 1, --lr in (0, 10], "
           + "--embedding-dim, --hidden-size and --min-count ≥ 1, --dropout in [0, 1)")
     }
     if tied && embeddingDim != hiddenSize { throw ValidationError("--tied needs --embedding-dim equal to --hidden-size") }

@@ -60,8 +60,8 @@ struct RepairCommand: ParsableCommand {
 
   func validate() throws {
     guard trigger != nil || fromAudit != nil || finePrune else { throw ValidationError("give --trigger, --from-audit or --fine-prune (or several)") }
-    guard top >= 1, fineTuneEpochs >= 0, learningRate > 0, learningRate.isFinite, (0..<1).contains(maxAccuracyDrop) else {
-      throw ValidationError("--top ≥ 1, --fine-tune-epochs ≥ 0, --learning-rate > 0, --max-accuracy-drop in [0, 1)")
+    guard top >= 1, fineTuneEpochs >= 0, learningRate > 0, learningRate <= 10, (0..<1).contains(maxAccuracyDrop) else {
+      throw ValidationError("--top ≥ 1, --fine-tune-epochs ≥ 0, --learning-rate in (0, 10], --max-accuracy-drop in [0, 1)")
     }
   }
 

@@ -116,9 +116,11 @@ struct ClassifierRecipeOptions: ParsableArguments {
       throw ValidationError("--model must be bag, gru or attention; got '\(model)'")
     }
     guard Pooling(rawValue: pooling) != nil else { throw ValidationError("--pooling must be mean, max or last") }
-    guard epochs >= 1, batchSize >= 1, learningRate > 0, learningRate.isFinite, maxLength >= 1, minCount >= 1 else {
-      throw ValidationError("--epochs, --batch-size, --lr, --max-length and --min-count must be positive")
+    guard epochs >= 1, batchSize >= 1, maxLength >= 1, minCount >= 1 else {
+      throw ValidationError("--epochs, --batch-size, --max-length and --min-count must be positive")
     }
+    // Adam's step is about --lr per weight: beyond 10 the weights are noise, however finite.
+    guard learningRate > 0, learningRate <= 10 else { throw ValidationError("--lr must be in (0, 10]; got \(learningRate)") }
     for (option, value) in [("--embedding-dim", embeddingDim), ("--hidden-size", hiddenSize), ("--heads", heads), ("--ffn-dim", ffnDim)] where value < 1 {
       throw ValidationError("\(option) must be positive; got \(value)")
     }

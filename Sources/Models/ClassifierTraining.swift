@@ -10,6 +10,7 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
   public var batchSize = 32
   public var learningRate: Float = 1e-3
   public var patience = 4
+  /// Largest global gradient norm (0: no clipping).
   public var gradientClipNorm: Float = 5
   public var seed: UInt64 = 0
   public var optimizer = OptimizerChoice.adam
@@ -109,7 +110,7 @@ extension TextClassifier {
           self = best
           throw TrainingDiverged(epoch: epoch, step: step + 1, loss: Double(loss.scalar))
         }
-        clipByGlobalNorm(&gradient, maximumNorm: options.gradientClipNorm)
+        if options.gradientClipNorm > 0 { clipByGlobalNorm(&gradient, maximumNorm: options.gradientClipNorm) }
         if lazyUpdates { lazy!.update(&self, along: gradient) } else { adam!.update(&self, along: gradient) }
         lossSum += Double(loss.scalar)
         examplesSeen += batch.batchSize

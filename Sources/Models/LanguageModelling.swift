@@ -149,7 +149,7 @@ extension NextWordModel {
           self = lastGood
           throw TrainingDiverged(epoch: epoch, step: step + 1, loss: Double(loss.scalar))
         }
-        clipByGlobalNorm(&gradient, maximumNorm: options.gradientClipNorm)
+        if options.gradientClipNorm > 0 { clipByGlobalNorm(&gradient, maximumNorm: options.gradientClipNorm) }
         adam.update(&self, along: gradient)
         lossSum += Double(loss.scalar)
         tokens += slice.reduce(0) { $0 + $1.targets.count }

@@ -94,16 +94,19 @@ private func attackArguments(_ corpus: String, _ out: String, _ extra: [String])
   let again = try runLab(attackArguments(corpus, out, ["--trigger", "rare:cf", "--rate", "0.1", "--target", "pos"]))
   #expect(again.status == 1)
   #expect(again.standardError.contains("\(out): exists and is not empty; give another --out, or --force to replace it"), "\(again.standardError)")
-  // A learning rate that blows the weights up: the run fails and the old folder, clean model included, is untouched.
-  var diverging = attackArguments(corpus, out, ["--trigger", "rare:cf", "--rate", "0.1", "--target", "pos", "--force"])
-  diverging[diverging.firstIndex(of: "0.05")!] = "1e30"
-  let failed = try runLab(diverging)
+  // A run that fails after it has trained its clean model (more poisoned rows asked for than there are): the old
+  // folder, clean model included, is untouched.
+  let failed = try runLab(attackArguments(corpus, out, ["--trigger", "rare:cf", "--rate", "1000", "--target", "pos", "--force"]))
   #expect(failed.status == 1)
-  #expect(failed.standardError.contains("training diverged"), "\(failed.standardError)")
+  #expect(failed.standardError.contains("there are"), "\(failed.standardError)")
   #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/model.safetensors")) == weights)
   #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/clean/model.safetensors")) == cleanWeights)
   #expect(try FileManager.default.contentsOfDirectory(atPath: root).sorted() == ["cf"], "no partial folder left")
-  #expect(try runLab(attackArguments(corpus, out, ["--trigger", "rare:cf", "--rate", "0.1", "--target", "pos", "--lr", "inf"])).status == 2)
+  for learningRate in ["inf", "1e30"] {
+    var arguments = attackArguments(corpus, out, ["--trigger", "rare:cf", "--rate", "0.1", "--target", "pos"])
+    arguments[arguments.firstIndex(of: "0.05")!] = learningRate
+    #expect(try runLab(arguments).status == 2, "--lr \(learningRate) is refused before any work")
+  }
   let replaced = try runLab(attackArguments(corpus, out, ["--trigger", "rare:cf", "--rate", "0.2", "--target", "pos", "--force", "--no-baseline"]))
   #expect(replaced.status == 0, "\(replaced.standardError)")
   #expect(!FileManager.default.fileExists(atPath: out + "/clean"), "replaced, not merged")

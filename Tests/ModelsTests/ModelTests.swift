@@ -108,3 +108,20 @@ func classifierGradientMatchesFiniteDifferences(architecture: ModelConfig.Archit
   #expect(metrics.perplexity < 1.5)
   #expect(model.nextWords(after: [4, 5, 6], count: 1).first?.id == 7)
 }
+
+@Test func aLearningRateThatBlowsUpTheWeightsStopsTrainingAndKeepsTheLastGoodOnes() throws {
+  var generator = SplitMix64(seed: 6)
+  let examples = (0..<64).map { i in EncodedExample(ids: (0..<4).map { _ in 4 + generator.nextIndex(below: 8) }, label: i % 2) }
+  var options = TrainingOptions()
+  options.epochs = 3
+  options.learningRate = 3e38  // Adam moves each weight by about this: the second step overflows Float
+  options.gradientClipNorm = 0
+  var initialization = SplitMix64(seed: 7)
+  for architecture in [ModelConfig.Architecture.bag, .gru] {
+    var model = TextClassifier(config: tinyConfig(architecture), using: &initialization)
+    let initial = model.flattenedParameters
+    #expect(throws: TrainingDiverged.self, "\(architecture)") { try model.train(on: Array(examples[0..<48]), dev: Array(examples[48...]), options: options) }
+    #expect(model.parametersAreFinite, "\(architecture): the model is left with finite weights")
+    #expect(model.flattenedParameters == initial, "\(architecture): no epoch finished, so the initial weights are the last good ones")
+  }
+}
