@@ -41,7 +41,7 @@ let package = Package(
     ),
     .target(name: "Layers", dependencies: ["Tensors", "Randomness"], exclude: ["README.md"], swiftSettings: vectorCodegen),
     .target(
-      name: "Models", dependencies: ["Layers", "Tensors", "Tokenization", "Datasets", "Randomness"], exclude: ["README.md"],
+      name: "Models", dependencies: ["Layers", "Tensors", "Tokenization", "Datasets", "Randomness", "Storage"], exclude: ["README.md"],
       swiftSettings: vectorCodegen),
     .target(name: "Federated", dependencies: ["Tensors", "Layers", "Randomness"], exclude: ["README.md"], swiftSettings: vectorCodegen),
     .target(name: "Defenses", dependencies: ["Federated", "Randomness"], exclude: ["README.md"], swiftSettings: vectorCodegen),

@@ -54,9 +54,7 @@ public struct AttackSweep: Sendable {
   public func run(existing: ClaimedFolder.Existing, verbose: Bool, say: @escaping @Sendable (String) -> Void) throws -> SweepSummary {
     let claimed = try ClaimedFolder(folder, existing: existing)
     defer { claimed.release() }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-    let planPath = folder + "/sweep-plan.json", planData = try encoder.encode(identity)
+    let planPath = folder + "/sweep-plan.json", planData = try LabJSON.data(identity, pretty: true)
     if claimed.heldEarlierRun {
       guard let stored = FileManager.default.contents(atPath: planPath) else {
         throw AttackPlanError("\(folder): holds no sweep-plan.json, so it is not a sweep this one can continue; give another --out or --force")
@@ -100,7 +98,7 @@ public struct AttackSweep: Sendable {
       }
     }
     let summary = SweepSummary(records: records, rates: rates)
-    try encoder.encode(summary).write(to: URL(fileURLWithPath: folder + "/sweep.json"), options: .atomic)
+    try LabJSON.write(summary, to: folder + "/sweep.json")
     try Data(("# " + title + "\n\n" + summary.markdown).utf8).write(to: URL(fileURLWithPath: folder + "/sweep.md"), options: .atomic)
     try Data(summary.chart(title: title).svg().utf8).write(to: URL(fileURLWithPath: folder + "/asr_vs_rate.svg"), options: .atomic)
     return summary

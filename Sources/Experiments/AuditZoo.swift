@@ -2,6 +2,7 @@ import Attacks
 import Audit
 import Foundation
 import Models
+import Storage
 
 /// Folders of classifier bundles scored as one audit evaluation (`audit-eval`): every bundle one or two levels down
 /// (a folder with config.json) is a model; one with an attack.json (written by `attack`) is backdoored, with that
@@ -64,9 +65,7 @@ public struct AuditZoo: Sendable {
       } else {
         willAudit(index, entry)
         report = try audit(entry.bundle, attack?.trigger.spec, attack?.targetLabel)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        try encoder.encode(report).write(to: URL(fileURLWithPath: auditPath), options: .atomic)
+        try LabJSON.write(report, to: auditPath)
       }
       var tokens: [String] = []
       var partRates: [(tokens: [String], rate: Double)] = []

@@ -63,7 +63,7 @@ public struct DemoRun: Sendable {
       }
     }
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    try writeJSON(manifest, to: manifestPath)
+    try LabJSON.write(manifest, to: manifestPath)
 
     let corpus = try home.load("sentiment", custom: nil, badRows: .fail)
     for (index, rule) in rules.enumerated() {
@@ -83,19 +83,13 @@ public struct DemoRun: Sendable {
       if !FileManager.default.fileExists(atPath: auditPath) {
         events(.auditing(step: index + 1, rule: rule))
         let report = try audit.run(runner.seedDirectory(seed) + "/model", plantedTrigger: Self.trigger, plantedTarget: Self.target)
-        try writeJSON(report, to: auditPath)
+        try LabJSON.write(report, to: auditPath)
       }
     }
     manifest.seconds = Date().timeIntervalSince(started)
-    try writeJSON(manifest, to: manifestPath)
+    try LabJSON.write(manifest, to: manifestPath)
     let report = try RunReport(directory: folder)
     try Data(report.html(home: home).utf8).write(to: URL(fileURLWithPath: folder + "/report.html"), options: .atomic)
     return (report, manifest.seconds ?? 0)
-  }
-
-  private func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-    try encoder.encode(value).write(to: URL(fileURLWithPath: path), options: .atomic)
   }
 }

@@ -1,11 +1,8 @@
 import Foundation
+import Storage
 
-/// JSON as the lab writes it: keys sorted, slashes unescaped.
-func sortedKeysJSON<T: Encodable>(_ value: T, pretty: Bool = false) throws -> Data {
-  let encoder = JSONEncoder()
-  encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-  return try encoder.encode(value)
-}
+/// JSON as the lab writes it (`LabJSON`): keys sorted, slashes unescaped.
+func sortedKeysJSON<T: Encodable>(_ value: T, pretty: Bool = false) throws -> Data { try LabJSON.data(value, pretty: pretty) }
 
 /// Writes `value` as pretty JSON through a temporary file renamed into place.
 func writeJSONAtomically<T: Encodable>(_ value: T, to path: String) throws {

@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import Layers
 import Randomness
+import Storage
 import Tokenization
 
 /// How `train`, `attack` and `attack-sweep` make a classifier from a corpus: the vocabulary from the training split
@@ -135,9 +136,5 @@ public struct TrainingSummary: Codable, Sendable {
     (self.corpus, self.splitSeed, self.options, self.report, self.test) = (corpus, splitSeed, options, report, test)
   }
 
-  public func encoded(pretty: Bool = true) throws -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-    return try encoder.encode(self)
-  }
+  public func encoded(pretty: Bool = true) throws -> Data { try LabJSON.data(self, pretty: pretty) }
 }

@@ -66,3 +66,12 @@ private func read(_ path: String) -> String? { FileManager.default.contents(atPa
   lock.release()
   _ = try FolderLock(folder)
 }
+
+@Test func labJSONSortsKeysKeepsSlashesAndWritesAtomically() throws {
+  struct Record: Encodable { var path = "runs/cf"; var b = 1; var a = 2 }
+  #expect(String(decoding: try LabJSON.data(Record()), as: UTF8.self) == #"{"a":2,"b":1,"path":"runs/cf"}"#)
+  let path = try Fixtures.temporaryDirectory() + "/r.json"
+  try LabJSON.write(Record(), to: path)
+  #expect(read(path)?.contains("\"path\" : \"runs/cf\"") == true, "pretty, slashes as written")
+  #expect(try FileManager.default.contentsOfDirectory(atPath: (path as NSString).deletingLastPathComponent) == ["r.json"])
+}
