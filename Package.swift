@@ -30,6 +30,8 @@ let package = Package(
       cSettings: [.unsafeFlags(["-O2"])],
       linkerSettings: [.linkedLibrary("icui18n"), .linkedLibrary("icuuc"), .linkedLibrary("icudata")]
     ),
+    // Plain C shim over libcurl: the Flower client's HTTP(S) with a CA file of its own (URLSession on Linux has none).
+    .target(name: "CCurl", exclude: ["README.md"], cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("curl")]),
     .target(name: "Randomness", exclude: ["README.md"]),
     .target(name: "Storage", exclude: ["README.md"]),
     .target(name: "Tokenization", dependencies: ["CICU"], exclude: ["README.md"]),
@@ -62,7 +64,7 @@ let package = Package(
     .target(
       name: "FlowerClient",
       dependencies: [
-        "FlowerProtos", "Experiments", "Federated", "Models", "Tensors", "Randomness",
+        "CCurl", "FlowerProtos", "Experiments", "Federated", "Models", "Tensors", "Randomness",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Crypto", package: "swift-crypto"),
       ],
       exclude: ["README.md"]),

@@ -42,6 +42,10 @@ default = "ci"
 [superlink.ci]
 address = "127.0.0.1:$port"
 insecure = true
+
+[superlink.ci-tls]
+address = "127.0.0.1:$port"
+root-certificates = "$work/pki/ca.crt"
 TOML
 # A toy labelled corpus: the check is of the plumbing and the arithmetic, not of accuracy.
 python3 - "$work/toy.tsv" <<'PY'
@@ -77,6 +81,7 @@ start_clients() {  # start_clients STRATEGY EXTRA...: four nodes; client 2's clo
 start_clients fedavg
 sleep 2
 flower-superlink --insecure --disable-runtime-dependency-installation > "$work/superlink.log" 2>&1 &
+superlink=$!
 pids+=($!)
 for _ in $(seq 60); do curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 1; done
 curl -sf "http://127.0.0.1:$port/health" >/dev/null || { echo "e2e: the SuperLink did not come up"; exit 1; }
@@ -101,4 +106,43 @@ grep -q "retrying" "$work/fedavg/client-0.log" || { echo "e2e: the clients start
 "$lab" simulate "$work/experiment.yaml" --label-column label --quiet --out "$work/simulated" > /dev/null
 "$venv/bin/python" "$root/flower/check_e2e.py" same "$work/simulated/seed-0/model" "$work/fedavg/final"
 "$lab" evaluate "$work/fedavg/final" --corpus "$work/toy.tsv" --label-column label --split test | head -2
+echo "e2e: insecure loopback OK"
+
+# TLS and node authentication. The first SuperLink makes way for one that requires both.
+kill "$superlink"; timeout 30 tail --pid="$superlink" -f /dev/null || kill -9 "$superlink"
+"$venv/bin/python" "$root/flower/tools/make_test_pki.py" "$work/pki" node-0 node-1 node-unregistered
+flower-superlink --ssl-ca-certfile "$work/pki/ca.crt" --ssl-certfile "$work/pki/server.crt" --ssl-keyfile "$work/pki/server.key" \
+  --enable-supernode-auth --disable-runtime-dependency-installation > "$work/superlink-tls.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 60); do curl -sf --cacert "$work/pki/ca.crt" "https://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 1; done
+curl -sf --cacert "$work/pki/ca.crt" "https://127.0.0.1:$port/health" >/dev/null || { echo "e2e: the TLS SuperLink did not come up"; exit 1; }
+for node in node-0 node-1; do flwr supernode register "$work/pki/$node.key.pub" ci-tls > "$work/register-$node.log" 2>&1; done
+mkdir -p "$work/tls"
+expect_refusal() {  # expect_refusal NAME MESSAGE CLIENT-OPTIONS...: the client must stop with an error saying MESSAGE, without training
+  local name="$1" message="$2"; shift 2
+  if timeout 60 "$lab" flower-client "$work/experiment.yaml" --label-column label --client-index 2 --retry-window 3 "$@" > "$work/tls/$name.log" 2>&1; then
+    echo "e2e: the $name client was let in"; exit 1
+  fi
+  grep -q "$message" "$work/tls/$name.log" || { echo "e2e: the $name client failed without saying '$message'"; cat "$work/tls/$name.log"; exit 1; }
+}
+expect_refusal untrusted-ca "TLS with https://127.0.0.1:$port failed" --superlink "127.0.0.1:$port" --root-certificates "$work/pki/other-ca.crt" --node-key "$work/pki/node-0.key"
+expect_refusal system-store "TLS with https://127.0.0.1:$port failed" --superlink "https://127.0.0.1:$port" --node-key "$work/pki/node-0.key"
+expect_refusal plain-http "needs an https:// address" --superlink "127.0.0.1:$port" --node-key "$work/pki/node-0.key"
+expect_refusal unregistered "does not know this node's key" --superlink "127.0.0.1:$port" --root-certificates "$work/pki/ca.crt" --node-key "$work/pki/node-unregistered.key"
+clients=()
+for i in 0 1; do
+  "$lab" flower-client "$work/experiment.yaml" --label-column label --client-index "$i" --superlink "127.0.0.1:$port" --root-certificates "$work/pki/ca.crt" \
+    --node-key "$work/pki/node-$i.key" --heartbeat 10 --timeout 240 --record "$work/tls/client-$i" > "$work/tls/client-$i.log" 2>&1 &
+  clients+=($!); pids+=($!)
+done
+timeout 240 flwr run "$root/flower" ci-tls --stream --run-config \
+  "strategy=\"fedavg\" min-nodes=2 num-server-rounds=1 fraction-evaluate=1.0 initial-bundle=\"$work/initial\" out=\"$work/tls/final\"" \
+  > "$work/tls/flwr.log" 2>&1 || { echo "e2e: flwr run over TLS failed"; exit 1; }
+for pid in "${clients[@]}"; do
+  if ! timeout 120 tail --pid="$pid" -f /dev/null; then echo "e2e: a TLS client did not leave after the run"; exit 1; fi
+  wait "$pid" || { echo "e2e: a TLS client exited with an error"; exit 1; }
+done
+grep -q "FINAL strategy=fedavg" "$work/tls/flwr.log" || { echo "e2e: no FINAL line from the ServerApp over TLS"; exit 1; }
+"$venv/bin/python" "$root/flower/check_e2e.py" aggregate --strategy fedavg --rounds 1 --final "$work/tls/final" "$work/tls"/client-?
+echo "e2e: TLS and node authentication OK"
 echo "e2e: OK"

@@ -1,11 +1,8 @@
+import CCurl
 import Crypto
 import FlowerProtos
 import Foundation
 import SwiftProtobuf
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// A Fleet API call that failed for good; says which call, and what the SuperLink answered.
 public struct FleetError: Error, CustomStringConvertible {
@@ -31,16 +28,18 @@ public struct RetryPolicy: Sendable {
   }
 }
 
-/// The node's side of Flower 1.42's Fleet API: protobuf over HTTP (`POST /v1/fleet/<rpc>`), every request
-/// signed with the node's P-384 key (ECDSA-SHA256 over an ISO-8601 timestamp), as the SuperLink requires even
-/// without node authentication. Unanswered calls are retried with exponential backoff within the policy's window.
+/// The node's side of Flower 1.42's Fleet API: protobuf over HTTP or HTTPS (`POST /v1/fleet/<rpc>`), every
+/// request signed with the node's P-384 key (ECDSA-SHA256 over an ISO-8601 timestamp), as the SuperLink requires
+/// even without node authentication. Unanswered calls are retried with exponential backoff within the policy's
+/// window; a certificate that is not trusted stops the first call.
 public final class FleetConnection: @unchecked Sendable {
   public let baseURL: String
   let key: P384.Signing.PrivateKey
   /// The public key as PEM SubjectPublicKeyInfo (what RegisterNode and the `flwr-public-key` header carry).
   public let publicKeyPEM: Data
   let retry: RetryPolicy
-  let session: URLSession
+  /// A PEM file of the certificates to trust for an https SuperLink; nil: the system's trust store.
+  let rootCertificates: String?
   let log: @Sendable (String) -> Void
   /// Seconds added to this machine's clock when signing, learnt from the SuperLink's `Date` header when it
   /// refuses a timestamp (clock skew).
@@ -48,15 +47,22 @@ public final class FleetConnection: @unchecked Sendable {
   /// How far this node's clock is off (seconds); for testing how a skewed clock is handled.
   public var simulatedClockError: TimeInterval = 0
 
-  public init(superlink: String, key: P384.Signing.PrivateKey = .init(), retry: RetryPolicy = .init(), log: @escaping @Sendable (String) -> Void) {
-    baseURL = superlink.hasPrefix("http://") || superlink.hasPrefix("https://") ? superlink : "http://" + superlink
+  /// `superlink`: HOST:PORT or an http(s) URL; HOST:PORT means https when `rootCertificates` is given, else http.
+  public init(
+    superlink: String, key: P384.Signing.PrivateKey = .init(), rootCertificates: String? = nil, retry: RetryPolicy = .init(),
+    log: @escaping @Sendable (String) -> Void
+  ) {
+    baseURL = Self.url(superlink, tls: rootCertificates != nil)
     self.key = key
     publicKeyPEM = Data((key.publicKey.pemRepresentation + "\n").utf8)
     self.retry = retry
-    let configuration = URLSessionConfiguration.ephemeral
-    configuration.timeoutIntervalForRequest = 30
-    session = URLSession(configuration: configuration)
+    self.rootCertificates = rootCertificates
     self.log = log
+  }
+
+  /// The SuperLink's base URL: an http(s) URL as given, HOST:PORT with the scheme `tls` asks for.
+  public static func url(_ superlink: String, tls: Bool) -> String {
+    superlink.hasPrefix("http://") || superlink.hasPrefix("https://") ? superlink : (tls ? "https://" : "http://") + superlink
   }
 
   /// Python's `datetime.now(timezone.utc).isoformat()`: `2026-11-25T08:23:14.123456+00:00`.
@@ -116,9 +122,12 @@ public final class FleetConnection: @unchecked Sendable {
         } else {
           throw FleetError(call: name, status: status, detail: detail)
         }
+      case .refused(let reason):
+        throw FleetError(call: name, status: nil, detail: reason)
       case .unreachable(let reason):
         guard Date().timeIntervalSince(started) < retry.window else {
-          throw FleetError(call: name, status: nil, detail: "no answer from \(baseURL) for \(Int(retry.window)) s (\(reason))")
+          let hint = baseURL.hasPrefix("http://") ? "; a SuperLink with TLS needs an https:// address or --root-certificates" : ""
+          throw FleetError(call: name, status: nil, detail: "no answer from \(baseURL) for \(Int(retry.window)) s (\(reason))\(hint)")
         }
         log("\(name): \(reason); retrying in \(String(format: "%.1f", delay)) s")
       }
@@ -129,35 +138,44 @@ public final class FleetConnection: @unchecked Sendable {
 
   enum Outcome {
     case answer(status: Int, data: Data, serverDate: Date?)
+    /// Nothing answered (yet): worth retrying.
     case unreachable(String)
+    /// A failure that retrying cannot mend (an untrusted certificate, an unreadable CA file).
+    case refused(String)
   }
 
   func post(_ name: String, _ body: Data) -> Outcome {
-    guard let url = URL(string: "\(baseURL)/v1/fleet/\(name)") else { return .unreachable("bad SuperLink address \(baseURL)") }
-    var request = URLRequest(url: url)
-    request.httpMethod = "POST"
-    request.httpBody = body
-    request.setValue("application/protobuf", forHTTPHeaderField: "content-type")
-    request.setValue("application/protobuf", forHTTPHeaderField: "accept")
+    let url = "\(baseURL)/v1/fleet/\(name)"
+    var headers = ["content-type: application/protobuf", "accept: application/protobuf"]
     do {
-      for (field, value) in try signedHeaders() { request.setValue(value, forHTTPHeaderField: field) }
+      for (field, value) in try signedHeaders().sorted(by: { $0.key < $1.key }) { headers.append("\(field): \(value)") }
     } catch {
-      return .unreachable("cannot sign the request: \(error)")
+      return .refused("cannot sign the request: \(error)")
     }
-    let done = DispatchSemaphore(value: 0)
-    let result = LockedValue<Outcome>(.unreachable("no answer"))
-    let task = session.dataTask(with: request) { data, response, error in
-      if let response = response as? HTTPURLResponse {
-        let date = (response.value(forHTTPHeaderField: "Date")).flatMap(Self.parseHTTPDate)
-        result.value = .answer(status: response.statusCode, data: data ?? Data(), serverDate: date)
-      } else {
-        result.value = .unreachable(error.map { ($0 as NSError).localizedDescription } ?? "no answer")
+    var response = bl_http_response()
+    defer { bl_http_response_free(&response) }
+    withCStrings(headers) { lines in
+      body.withUnsafeBytes { bytes in
+        bl_http_post(url, lines, Int32(lines.count), bytes.baseAddress, bytes.count, rootCertificates, 30, &response)
       }
-      done.signal()
     }
-    task.resume()
-    done.wait()
-    return result.value
+    let message = withUnsafeBytes(of: response.message) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+    switch Int(response.failure) {
+    case BL_HTTP_ANSWERED:
+      let data = response.body.map { Data(bytes: $0, count: response.body_length) } ?? Data()
+      let date = response.date_header.map { String(cString: $0) }.flatMap(Self.parseHTTPDate)
+      return .answer(status: response.status, data: data, serverDate: date)
+    case BL_HTTP_UNREACHABLE:
+      return .unreachable(message)
+    case BL_HTTP_UNTRUSTED:
+      let trust = rootCertificates.map { "a CA in \($0)" } ?? "a CA in the system's trust store (or give --root-certificates)"
+      return .refused(
+        "TLS with \(baseURL) failed (\(message)): the SuperLink's certificate must be issued by \(trust) and name the address's host, and only a SuperLink that speaks TLS takes https")
+    case BL_HTTP_BAD_CA_FILE:
+      return .refused("\(rootCertificates ?? "the system's trust store"): no certificates could be read (\(message))")
+    default:
+      return .refused(message)
+    }
   }
 
   static func parseHTTPDate(_ text: String) -> Date? {
@@ -178,4 +196,11 @@ final class LockedValue<Value>: @unchecked Sendable {
     get { lock.withLock { stored } }
     set { lock.withLock { stored = newValue } }
   }
+}
+
+/// Calls `body` with `strings` as an array of C strings that live for the call.
+func withCStrings<Result>(_ strings: [String], _ body: ([UnsafePointer<CChar>?]) -> Result) -> Result {
+  let copies = strings.map { strdup($0) }
+  defer { copies.forEach { free($0) } }
+  return body(copies.map { UnsafePointer($0) })
 }

@@ -21,9 +21,11 @@ public struct FlowerNodeSettings: Sendable {
   public var timeout: TimeInterval = 3600
   /// Where to write what the node received and sent each round (round-R.safetensors and round-R.json).
   public var recordDirectory: String?
-  /// A P-384 private key in PEM to sign with (created there, with the public key beside it as `.pub`, when missing):
-  /// a SuperLink with node authentication knows nodes by keys registered beforehand (`flwr supernode register`).
+  /// A P-384 private key to sign with, PEM or OpenSSH (created there, with the public key beside it as `.pub`, when
+  /// missing): a SuperLink with node authentication knows nodes by keys registered beforehand (`flwr supernode register`).
   public var keyFile: String?
+  /// A PEM file of the certificates to trust for a TLS SuperLink (nil: the system's trust store).
+  public var rootCertificates: String?
   /// Seconds this node's clock is made to be off by (testing the skew handling against a real SuperLink).
   public var simulatedClockError: TimeInterval = 0
 
@@ -67,29 +69,17 @@ public final class FlowerClientNode: @unchecked Sendable {
     self.seed = seed
     skeleton = scenario.initialModel(seed: seed)
     self.log = log
-    connection = FleetConnection(superlink: settings.superlink, key: try Self.nodeKey(settings.keyFile), retry: settings.retry, log: log)
+    var key = P384.Signing.PrivateKey()
+    if let path = settings.keyFile { key = try NodeKey.load(orCreate: path) }
+    connection = FleetConnection(superlink: settings.superlink, key: key, rootCertificates: settings.rootCertificates, retry: settings.retry, log: log)
     connection.simulatedClockError = settings.simulatedClockError
   }
 
-  static func nodeKey(_ path: String?) throws(FlowerProtocolError) -> P384.Signing.PrivateKey {
-    guard let path else { return P384.Signing.PrivateKey() }
-    if let data = FileManager.default.contents(atPath: path) {
-      do { return try P384.Signing.PrivateKey(pemRepresentation: String(decoding: data, as: UTF8.self)) } catch {
-        throw FlowerProtocolError("\(path): not a P-384 private key in PEM (\(error))")
-      }
-    }
-    let key = P384.Signing.PrivateKey()
-    do {
-      try Data(key.pemRepresentation.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-      try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
-      try Data((key.publicKey.pemRepresentation + "\n").utf8).write(to: URL(fileURLWithPath: path + ".pub"), options: .atomic)
-    } catch {
-      throw FlowerProtocolError("\(path): cannot write the new node key (\(error))")
-    }
-    return key
-  }
-
   var isAttacker: Bool { scenario.attackers.contains(settings.clientIndex) }
+
+  /// Whether the SuperLink refused RegisterNode (node authentication: keys are registered beforehand, and
+  /// leaving must not unregister them).
+  private let preRegistered = LockedValue(false)
 
   /// RegisterNode then ActivateNode: the node's id.
   func join() throws -> Flwr_Proto_Node {
@@ -101,12 +91,20 @@ public final class FlowerClientNode: @unchecked Sendable {
       // With node authentication the SuperLink refuses RegisterNode: the key was registered beforehand.
       guard settings.keyFile != nil, let status = error.status, (400..<500).contains(status) else { throw error }
       log("RegisterNode refused (HTTP \(status)); activating the pre-registered key")
+      preRegistered.value = true
     }
     var activate = Flwr_Proto_ActivateNodeRequest()
     activate.publicKey = connection.publicKeyPEM
     activate.heartbeatInterval = settings.heartbeatInterval
     var node = Flwr_Proto_Node()
-    node.nodeID = try connection.call("activate-node", activate, as: Flwr_Proto_ActivateNodeResponse.self).nodeID
+    do {
+      node.nodeID = try connection.call("activate-node", activate, as: Flwr_Proto_ActivateNodeResponse.self).nodeID
+    } catch {
+      guard preRegistered.value, let status = error.status, (400..<500).contains(status) else { throw error }
+      throw FlowerProtocolError(
+        "the SuperLink authenticates nodes and does not know this node's key (\(settings.keyFile ?? "")): register its public key first "
+          + "(flwr supernode register \(settings.keyFile ?? "KEY").pub); it answered HTTP \(status): \(error.detail)")
+    }
     log("node \(node.nodeID) active as client \(settings.clientIndex)\(isAttacker ? " (an attacker)" : "")")
     return node
   }
@@ -125,7 +123,9 @@ public final class FlowerClientNode: @unchecked Sendable {
       unregister.nodeID = nodeID
       do {
         _ = try connection.call("deactivate-node", deactivate, as: Flwr_Proto_DeactivateNodeResponse.self)
-        _ = try connection.call("unregister-node", unregister, as: Flwr_Proto_UnregisterNodeFleetResponse.self)
+        if !preRegistered.value {
+          _ = try connection.call("unregister-node", unregister, as: Flwr_Proto_UnregisterNodeFleetResponse.self)
+        }
         log("node \(nodeID) left")
       } catch {
         log("leaving: \(error)")

@@ -10,7 +10,7 @@ struct FlowerClientCommand: ParsableCommand {
     commandName: "flower-client",
     abstract: "Join a Flower 1.42 SuperLink as one client of a federated experiment: train with the lab, honestly or as its attacker.",
     discussion: prose("""
-      A native client of Flower's Fleet API (protobuf over HTTP, port 8000): a P-384 node key signs every request; it
+      A native client of Flower's Fleet API (protobuf over HTTP or HTTPS, port 8000): a P-384 node key signs every request; it
       registers, keeps a heartbeat, pulls train and evaluate messages, checks every object's SHA-256, trains client
       --client-index of the experiment (the same config file or preset as `simulate`, so the same partition,
       vocabulary and attackers), pushes the new weights with num-examples, answers evaluate messages with main-task
@@ -20,16 +20,22 @@ struct FlowerClientCommand: ParsableCommand {
       The server side is flower/ (a ServerApp pinned to flwr==1.42.0); `flower-init` writes the initial model it sends.
       A SuperLink that is down or restarting is retried with backoff (--retry-window); a corrupted object, arrays of
       the wrong shape or an unknown message type are refused with an error reply, never trained on.
+      TLS: give the SuperLink's CA with --root-certificates (or an https:// address and the system's trust store); a
+      certificate that is not trusted stops the client at once. Node authentication (flower-superlink
+      --enable-supernode-auth): register the public key of --node-key beforehand; an unregistered key is refused.
       Examples:
         backdoor-lab flower-client --preset sentiment-naive-poisoning --client-index 3 --superlink 10.0.0.5:8000
         backdoor-lab flower-client experiment.yaml --client-index 0 --set attack.attacker_ids=[0] --record runs/c0
+        backdoor-lab flower-client experiment.yaml --client-index 1 --superlink link.example.org:8000 --root-certificates ca.crt --node-key node-1.key
       """))
 
   @OptionGroup var source: ExperimentSource
   @Option(help: "Which client of the experiment this node is (0-based).")
   var clientIndex: Int
-  @Option(help: "The SuperLink's Fleet API address (HOST:PORT, or an http(s) URL).")
+  @Option(help: "The SuperLink's Fleet API address (HOST:PORT, or an http(s) URL; HOST:PORT is https with --root-certificates).")
   var superlink = "127.0.0.1:8000"
+  @Option(help: "PEM file of the certificates to trust for a TLS SuperLink (its CA); without it an https address uses the system's trust store.")
+  var rootCertificates: String?
   @Option(help: "The experiment seed (default: the config's first).")
   var seed: UInt64?
   @Option(help: "Shortcut for --set task.corpus=NAME.")
@@ -48,7 +54,7 @@ struct FlowerClientCommand: ParsableCommand {
   var heartbeat: Double = 30
   @Option(help: "Give up when no run has finished within this many seconds.")
   var timeout: Double = 3600
-  @Option(help: "The node's P-384 key (PEM; created with FILE.pub beside it when missing): for a SuperLink with node authentication.")
+  @Option(help: "The node's P-384 key, PEM or OpenSSH (`ssh-keygen -t ecdsa -b 384`); created when missing, with FILE.pub to register (`flwr supernode register FILE.pub`) for a SuperLink with node authentication.")
   var nodeKey: String?
   @Option(help: ArgumentHelp("Make this node's clock this many seconds off (to test skew handling).", visibility: .hidden))
   var simulatedClockError: Double = 0
@@ -64,9 +70,13 @@ struct FlowerClientCommand: ParsableCommand {
   func validate() throws {
     guard clientIndex >= 0 else { throw ValidationError("--client-index must be 0 or more") }
     guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-    let address = superlink.hasPrefix("http://") || superlink.hasPrefix("https://") ? superlink : "http://" + superlink
+    let address = FleetConnection.url(superlink, tls: rootCertificates != nil)
     guard let url = URL(string: address), url.host?.isEmpty == false else {
       throw ValidationError("--superlink '\(superlink)' is not HOST:PORT or an http(s) URL")
+    }
+    if let rootCertificates {
+      guard url.scheme == "https" else { throw ValidationError("--root-certificates is for a TLS SuperLink; --superlink '\(superlink)' says http") }
+      guard FileManager.default.isReadableFile(atPath: rootCertificates) else { throw ValidationError("--root-certificates: cannot read \(rootCertificates)") }
     }
     guard (10...1800).contains(heartbeat) else { throw ValidationError("--heartbeat must be within 10…1800 s") }
     guard retryWindow >= 0, timeout > 0, threads >= 1 else { throw ValidationError("--retry-window, --timeout and --threads must be positive") }
@@ -92,6 +102,7 @@ struct FlowerClientCommand: ParsableCommand {
     settings.recordDirectory = record
     settings.simulatedClockError = simulatedClockError
     settings.keyFile = nodeKey
+    settings.rootCertificates = rootCertificates
     let quiet = self.quiet, index = clientIndex
     let node = try orFail {
       try FlowerClientNode(settings: settings, scenario: scenario, seed: seed) { line in

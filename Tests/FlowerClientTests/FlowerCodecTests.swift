@@ -231,18 +231,6 @@ private func hex(_ text: String) -> String { text.utf8.map { String(format: "%02
   #expect(Date().timeIntervalSince(started) >= 0.5, "retried for the whole window")
 }
 
-@Test func aNodeKeyFileIsCreatedOnceThenReused() throws {
-  let path = try Fixtures.temporaryDirectory() + "/node.pem"
-  let first = try FlowerClientNode.nodeKey(path)
-  let again = try FlowerClientNode.nodeKey(path)
-  #expect(first.publicKey.rawRepresentation == again.publicKey.rawRepresentation)
-  let attributes = try FileManager.default.attributesOfItem(atPath: path)
-  #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
-  #expect(try String(contentsOfFile: path + ".pub", encoding: .utf8).hasPrefix("-----BEGIN PUBLIC KEY-----"))
-  try "not a key".write(toFile: path, atomically: true, encoding: .utf8)
-  #expect(throws: FlowerProtocolError.self) { try FlowerClientNode.nodeKey(path) }
-}
-
 /// Thousands of mutated Flower objects (each re-hashed, so the parser gets past the content check) and .npy arrays:
 /// every message decodes or is refused with a `FlowerProtocolError`, every array decodes consistently or is refused.
 @Test func mutatedFlowerObjectsAndArraysAreDecodedOrRefused() throws {
