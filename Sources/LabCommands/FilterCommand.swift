@@ -13,8 +13,9 @@ struct FilterCommand: ParsableCommand {
     abstract: "Flag inputs that carry a trigger before the model sees them (STRIP, ONION or RAP).",
     discussion: prose("""
       STRIP (Gao et al. 2019): each input is perturbed --copies times (--replace of its tokens swapped for words of
-      random clean sentences) and the mean entropy of the model's predictions is its score: a trigger keeps the
-      prediction pinned, so triggered inputs score low. ONION (Qi et al. 2021, --lm: a next-word model from
+      clean training sentences the model gives another label than the input's; --donors any: of any sentence) and
+      the mean entropy of the model's predictions is its score: a trigger keeps the prediction pinned, so triggered
+      inputs score low. ONION (Qi et al. 2021, --lm: a next-word model from
       `train-lm`): each word's suspicion is how much the sentence's log-perplexity falls without it, an input's score
       its highest suspicion (on the log scale: nats per word), and words above the threshold are removed before the classifier reads the input.
       RAP (Yang et al. 2021): the embedding of a rare word of the vocabulary that you choose (--rap-word) is
@@ -46,11 +47,15 @@ struct FilterCommand: ParsableCommand {
   @Option(help: "ONION's language model: a next-word model bundle (train-lm).")
   var lm: String?
   @Option(help: "Perturbed copies per input (STRIP).")
-  var copies = 20
+  var copies = 50
   @Option(help: "replace (some of the input's tokens swapped for donor words) or insert (donor words added among them).")
   var perturbation: String = "replace"
   @Option(help: "Share of an input's length replaced (or inserted) in each copy.")
   var replace = 0.5
+  @Option(help: "Which donor words STRIP uses: random, or important (each donor's highest-TF-IDF words first, as STRIP-ViTA).")
+  var donorWords: STRIPFilter.DonorWords = .random
+  @Option(help: "Which donors STRIP draws from: any, or opposing (donors the model gives another label than the input's).")
+  var donors: STRIPFilter.DonorChoice = .opposing
   @Option(help: "RAP's word: a rare word of the model's vocabulary.")
   var rapWord: String?
   @Option(help: "The label RAP protects (default: the known trigger's target).")
@@ -88,8 +93,10 @@ struct FilterCommand: ParsableCommand {
       strip.copies = copies
       strip.replacedFraction = replace
       strip.perturbation = STRIPFilter.Perturbation(rawValue: perturbation)!
-      let donors = scored.split.train.prefix(2000).map { scored.encoder.encode(scored.corpus.examples[$0].text) }
-      filter = .strip(strip, on: scored, donors: donors, falseRejectionRate: frr)
+      strip.donorWords = donorWords
+      strip.donorChoice = donors
+      let donorSentences = scored.split.train.prefix(2000).map { scored.encoder.encode(scored.corpus.examples[$0].text) }
+      filter = .strip(strip, on: scored, donors: donorSentences, falseRejectionRate: frr)
     case .onion:
       filter = try orFail { try InputFilterRun.onion(languageModelPath: lm!, on: scored, falseRejectionRate: frr) }
     case .rap:
@@ -127,3 +134,5 @@ struct FilterCommand: ParsableCommand {
 }
 
 extension InputFilterRun.Method: ExpressibleByArgument {}
+extension STRIPFilter.DonorWords: ExpressibleByArgument {}
+extension STRIPFilter.DonorChoice: ExpressibleByArgument {}
