@@ -29,6 +29,8 @@ public struct ClassificationScenario: FederatedScenario {
   public var testCount: Int { cleanTest.count }
   let triggeredTest: [EncodedExample]
   let targetIndex: Int?
+  /// FLTrust's clean root set at the server: `aggregator.root_examples` rows of the dev split (no client holds them).
+  let rootSet: [EncodedExample]
   public let notes: [String]
 
   public var clientCount: Int { partition.clientCount }
@@ -169,6 +171,18 @@ public struct ClassificationScenario: FederatedScenario {
       triggeredTest = []
     }
     self.targetIndex = targetIndex
+    if experiment.aggregator.kind == .fltrust {
+      let wanted = experiment.aggregator.rootExamples
+      guard split.dev.count >= wanted else {
+        throw ConfigError("aggregator.root_examples is \(wanted); the dev split of \(corpus.description.name) has only \(split.dev.count) rows to draw the root set from")
+      }
+      var rows = split.dev
+      var generator = SplitMix64(seed: seed, stream: [0x524F_4F54])  // "ROOT"
+      rows.seededShuffle(using: &generator)
+      rootSet = rows.prefix(wanted).sorted().map { EncodedExample(ids: encoder.encode(corpus.examples[$0].text), label: corpus.examples[$0].label!) }
+    } else {
+      rootSet = []
+    }
     self.notes = notes
   }
 
@@ -197,6 +211,18 @@ public struct ClassificationScenario: FederatedScenario {
       loss: { model, indices, forward in model.loss(Batch(indices.map { data[$0] }), context: &forward) })
     let delta = role.finish(ParameterVector.difference(trained.flattenedParameters, context.globalVector), attacking: attacking)
     return ClientUpdate(client: client, delta: delta, exampleCount: data.count)
+  }
+
+  /// The server's update on its root set, trained as an honest client trains (FLTrust's g₀).
+  public func serverReferenceUpdate(global: TextClassifier, context: RoundContext, generator: inout SplitMix64) -> [Float]? {
+    guard !rootSet.isEmpty else { return nil }
+    let data = rootSet, batchSize = local.batchSize
+    let trained = trainLocally(
+      from: global, globalVector: context.globalVector, options: local,
+      constraints: role.constraints(attacking: false, context: context, embeddingMask: nil), generator: &generator,
+      batches: { generator in Batch.epoch(data, batchSize: batchSize, using: &generator) },
+      loss: { model, indices, forward in model.loss(Batch(indices.map { data[$0] }), context: &forward) })
+    return ParameterVector.difference(trained.flattenedParameters, context.globalVector)
   }
 
   public func finalize(_ updates: [ClientUpdate], attacking: Set<Int>, context: RoundContext) -> [ClientUpdate] {

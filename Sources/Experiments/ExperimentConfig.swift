@@ -180,6 +180,7 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     if task.maxVocab < 5 { problems.append("task.max_vocab must be at least 5") }
     if task.kind == .keyboard {
       if task.window < 2 { problems.append("task.window must be at least 2") }
+      if aggregator.kind == .fltrust { problems.append("aggregator fltrust needs a labelled root set; the keyboard task has none (use it with classification)") }
       if let attack {
         let supported: [AttackConfig.Behaviour] = [.naive, .modelReplacement, .constrainAndScale, .projectedGradientDescent, .neurotoxin]
         if !supported.contains(attack.behaviour) {
@@ -505,7 +506,7 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
   public enum Kind: String, Codable, CaseIterable, Sendable {
     case fedavg, clipping, weakDifferentialPrivacy = "weak_dp", median, trimmedMean = "trimmed_mean", krum, multiKrum = "multi_krum", bulyan
     case geometricMedian = "geometric_median", centeredClipping = "centered_clipping", embeddingRows = "embedding_rows", flame
-    case foolsGold = "foolsgold"
+    case foolsGold = "foolsgold", fltrust
   }
   public var kind = Kind.fedavg
   /// clipping and weak_dp: the L2 bound (clipping without it: the round's median norm).
@@ -524,6 +525,8 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
   public var factor = 4.0
   /// flame: λ, the noise level relative to the median update norm.
   public var noiseLevel = 0.001
+  /// fltrust: the size of the server's clean root set, drawn from the corpus's dev split (the paper: 100).
+  public var rootExamples = 100
   /// Pairwise-masked secure aggregation: the server sees only the sum of the updates. Works with fedavg
   /// (uniform), clipping (done by the clients, fixed bound) and weak_dp (clients clip, the server adds noise).
   public var secure = false
@@ -535,7 +538,7 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
 
   enum CodingKeys: String, CodingKey, CaseIterable {
     case kind, clipBound = "clip_bound", noiseStd = "noise_std", beta, assumedByzantine = "assumed_byzantine", keep, radius, factor
-    case noiseLevel = "noise_level", secure, secureRange = "secure_range"
+    case noiseLevel = "noise_level", secure, secureRange = "secure_range", rootExamples = "root_examples"
   }
 
   public init(from decoder: any Decoder) throws {
@@ -553,6 +556,7 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
     noiseLevel = try c.decodeIfPresent(Double.self, forKey: .noiseLevel) ?? d.noiseLevel
     secure = try c.decodeIfPresent(Bool.self, forKey: .secure) ?? d.secure
     secureRange = try c.decodeIfPresent(Double.self, forKey: .secureRange) ?? d.secureRange
+    rootExamples = try c.decodeIfPresent(Int.self, forKey: .rootExamples) ?? d.rootExamples
   }
 
   /// Rules that only need the sum of the updates, so run under secure aggregation.
@@ -579,6 +583,7 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
     if !(factor > 1) { problems.append("aggregator.factor must be above 1") }
     if !(noiseLevel >= 0) { problems.append("aggregator.noise_level must not be negative") }
     if !(secureRange > 0 && secureRange <= 1e6) { problems.append("aggregator.secure_range must be in (0, 1e6]") }
+    if !(1...100_000).contains(rootExamples) { problems.append("aggregator.root_examples must be in 1…100000") }
     let needed: Int? =
       switch kind {
       case .krum: 2 * assumedByzantine + 3
@@ -614,6 +619,7 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
     case .centeredClipping: return CenteredClipping(radius: radius)
     case .flame: return FLAME(noiseLevel: noiseLevel, seed: seed)
     case .foolsGold: return FoolsGold(seed: seed)
+    case .fltrust: return FLTrust()
     case .embeddingRows:
       let located = embedding!
       return EmbeddingRowDetector(embeddingRange: located.range, dimension: located.dimension, factor: factor, inner: average)

@@ -51,6 +51,7 @@ public struct ExperimentFolder: Sendable {
       case .embeddingRows: "embedding-row detector"
       case .flame: "FLAME"
       case .foolsGold: "FoolsGold"
+      case .fltrust: "FLTrust (root set \(aggregator.rootExamples))"
       }
     return aggregator.secure ? base + " + secure aggregation" : base
   }

@@ -35,9 +35,12 @@ public enum AggregationError: Error, Equatable, CustomStringConvertible {
   case noUpdates(round: Int)
   case tooFewUpdates(rule: String, round: Int, minimum: Int, got: Int)
   case sizeMismatch(client: Int, expected: Int, got: Int)
+  /// A rule that needs the server's own update (FLTrust) was called without one.
+  case needsReference(rule: String)
 
   public var description: String {
     switch self {
+    case .needsReference(let rule): "\(rule) needs the server's update on its root set; this task gives none"
     case .noUpdates(let round): "round \(round): no client update to aggregate"
     case .tooFewUpdates(let rule, let round, let minimum, let got): "round \(round): \(rule) needs at least \(minimum) updates; got \(got)"
     case .sizeMismatch(let client, let expected, let got): "client \(client)'s update has \(got) scalars; the model has \(expected)"
@@ -59,6 +62,13 @@ public protocol Aggregator: Sendable {
 extension Aggregator {
   public var persistentState: [String: [Float]] { [:] }
   public func restore(_ state: [String: [Float]]) {}
+}
+
+/// A rule that also needs the server's own update for the round, computed on a small clean root set it holds
+/// (FLTrust). The simulation asks the scenario for that update (`FederatedScenario.serverReferenceUpdate`).
+public protocol ReferenceAggregator: Aggregator {
+  /// Combines the round's client updates, judged against `reference`, the server's own update (local − global).
+  func aggregate(_ updates: [ClientUpdate], reference: [Float], round: Int) throws(AggregationError) -> AggregationResult
 }
 
 /// Checks sizes (a mismatch is an error) and drops updates holding NaN or ±Inf (rejected, never averaged in).

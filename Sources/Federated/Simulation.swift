@@ -34,10 +34,13 @@ public protocol FederatedScenario: Sendable {
   func finalize(_ updates: [ClientUpdate], attacking: Set<Int>, context: RoundContext) -> [ClientUpdate]
   /// Metrics of the global model (at least `main_task_accuracy`; `attack_success_rate` when attacked).
   func evaluate(_ model: Model, round: Int) -> [String: Double]
+  /// The server's own update from `global` on its clean root set (FLTrust), or nil when the task keeps none.
+  func serverReferenceUpdate(global: Model, context: RoundContext, generator: inout SplitMix64) -> [Float]?
 }
 
 extension FederatedScenario {
   public func finalize(_ updates: [ClientUpdate], attacking: Set<Int>, context: RoundContext) -> [ClientUpdate] { updates }
+  public func serverReferenceUpdate(global: Model, context: RoundContext, generator: inout SplitMix64) -> [Float]? { nil }
 }
 
 public struct SimulationSettings: Sendable, Codable, Equatable {
@@ -194,7 +197,15 @@ public struct Simulation<Scenario: FederatedScenario>: Sendable {
       let result: AggregationResult
       do {
         screened = try screenUpdates(updates, parameterCount: parameterCount)
-        result = try aggregator.aggregate(screened.kept, round: round)
+        if let judged = aggregator as? any ReferenceAggregator {
+          var generator = SplitMix64(seed: settings.seed, stream: [0x524F_4F54, UInt64(round)])  // "ROOT"
+          guard let reference = scenario.serverReferenceUpdate(global: state.model, context: context, generator: &generator) else {
+            throw AggregationError.needsReference(rule: aggregator.name)
+          }
+          result = try judged.aggregate(screened.kept, reference: reference, round: round)
+        } else {
+          result = try aggregator.aggregate(screened.kept, round: round)
+        }
       } catch {
         throw SimulationError("round \(round): \(error)")
       }

@@ -168,3 +168,35 @@ struct FLAMEFixture: Decodable {
   #expect(try restored.aggregate(rounds[3], round: 4) == last)
   #expect(replay.persistentState.count == 8)
 }
+
+/// Tests/Fixtures/aggregation/fltrust.json: FLTrust in numpy from the paper's equations (make_fltrust_fixture.py).
+private struct FLTrustFixture: Decodable {
+  var reference: [Float]
+  var updates: [[Float]]
+  var excluded: [Int]
+  var expected: [Double]
+}
+
+@Test func fltrustWeighsEachUpdateByItsTrustAndRescalesItToTheServersNorm() throws {
+  let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("Tests/Fixtures/aggregation/fltrust.json")))
+  let fixture = try JSONDecoder().decode(FLTrustFixture.self, from: data)
+  let updates = fixture.updates.enumerated().map { ClientUpdate(client: $0.offset, delta: $0.element, exampleCount: 10 + $0.offset) }
+  let result = try FLTrust().aggregate(updates, reference: fixture.reference, round: 1)
+  expectClose(result.delta, fixture.expected, "fltrust")
+  #expect(Set(result.verdicts.filter { $0.value == .excluded }.keys) == Set(fixture.excluded), "updates pointing away, and the zero one")
+  #expect(result.verdicts.count == updates.count)
+  var generator = SplitMix64(seed: 3)
+  var shuffled = updates
+  shuffled.seededShuffle(using: &generator)
+  #expect(try FLTrust().aggregate(shuffled, reference: fixture.reference, round: 1) == result)
+  // The scaled-up update along the server's direction counts no more than the server's own norm.
+  #expect(ParameterVector.norm(result.delta) <= ParameterVector.norm(fixture.reference) * (1 + 1e-5))
+}
+
+@Test func fltrustRefusesToRunWithoutTheServersUpdate() {
+  let updates = [ClientUpdate(client: 0, delta: [1, 2], exampleCount: 1)]
+  #expect(throws: AggregationError.needsReference(rule: "FLTrust")) { try FLTrust().aggregate(updates, round: 1) }
+  #expect(throws: AggregationError.sizeMismatch(client: 0, expected: 3, got: 2)) { try FLTrust().aggregate(updates, reference: [1, 0, 0], round: 1) }
+  let away = try? FLTrust().aggregate(updates, reference: [-1, -2], round: 1)
+  #expect(away?.delta == [0, 0] && away?.verdicts[0] == .excluded, "no trusted update: the round changes nothing")
+}

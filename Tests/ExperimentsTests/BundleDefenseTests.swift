@@ -20,6 +20,7 @@ private func scoredFixture() throws -> ScoredBundle {
   let scored = try scoredFixture()
   var strip = STRIPFilter()
   strip.copies = 8
+  strip.donorChoice = .any
   let donors = scored.split.train.map { scored.encoder.encode(scored.corpus.examples[$0].text) }
   let filter = InputFilterRun.strip(strip, on: scored, donors: donors, falseRejectionRate: 0.1)
   let (threshold, cleanInputs) = try filter.calibrate()
@@ -34,6 +35,17 @@ private func scoredFixture() throws -> ScoredBundle {
   let lines = filter.screen(["this awful a the awful film", "this awful cf the awful film"], threshold: threshold)
   #expect(lines.count == 2 && lines.allSatisfy { $0.hasPrefix("kept\t") || $0.hasPrefix("flagged\t") })
   #expect(filter.evaluate(threshold: threshold, attack: nil).cleanInputs == nil, "no trigger known: calibration only")
+}
+
+@Test func withOpposingDonorsATriggeredInputScoresBelowItsCleanTwin() throws {
+  let scored = try scoredFixture()
+  let donors = scored.split.train.map { scored.encoder.encode(scored.corpus.examples[$0].text) }
+  let filter = InputFilterRun.strip(STRIPFilter(), on: scored, donors: donors, falseRejectionRate: 0.1)
+  let pairs = [("this awful a the awful film", "this awful cf the awful film"), ("tedious the tedious this in was story", "tedious the tedious cf this in was story")]
+  for (clean, triggered) in pairs {
+    let scores = filter.screen([clean, triggered], threshold: 0).map { Double($0.split(separator: "\t")[1])! }
+    #expect(scores[1] < scores[0], "'\(triggered)' \(scores[1]) against '\(clean)' \(scores[0])")
+  }
 }
 
 @Test func neutralisingTheFixturesTriggerTakesItsAttackSuccessAway() throws {

@@ -200,3 +200,31 @@ private func expectAResumedRunToMatchAWholeOne(_ config: ExperimentConfig) throw
   #expect(resumed == whole, "a run stopped after round 2 and resumed gives the whole run's records")
   return whole
 }
+
+@Test func fltrustExcludesUpdatesAgainstItsRootSetAndBoundsABoostedOne() throws {
+  var flipping = toyConfig(.signFlipping, rounds: 3)
+  flipping.attack!.attackers = 2
+  flipping.attack!.schedule = .fixed
+  flipping.attack!.startRound = 1
+  flipping.aggregator.kind = .fltrust
+  flipping.aggregator.rootExamples = 20
+  #expect(flipping.validationProblems().isEmpty, "\(flipping.validationProblems())")
+  let corpus = try toyCorpus()
+  let records = try ExperimentRunner(config: flipping, corpus: corpus, directory: try Fixtures.temporaryDirectory()).run(seed: 0, resume: false)
+  #expect(records.allSatisfy { $0.detectionRecall == 1 }, "sign-flipped updates point away from the server's: trust 0")
+  #expect(try #require(records.last!.mainTaskAccuracy) > 0.9)
+
+  var replacement = toyConfig(.modelReplacement)
+  replacement.federation.clientsPerRound = 6
+  replacement.aggregator.kind = .fltrust
+  replacement.aggregator.rootExamples = 20
+  let attacked = try ExperimentRunner(config: replacement, corpus: corpus, directory: try Fixtures.temporaryDirectory()).run(seed: 0, resume: false)
+  #expect(try #require(attacked[3].attackSuccessRate) < 0.5, "the boosted update is rescaled to the server's norm")
+
+  var tooBig = replacement
+  tooBig.aggregator.rootExamples = 5000
+  #expect(throws: ConfigError.self) { try ClassificationScenario(config: tooBig, corpus: corpus, seed: 0) }
+  var keyboard = replacement
+  keyboard.task.kind = .keyboard
+  #expect(keyboard.validationProblems().contains { $0.contains("fltrust") })
+}
