@@ -72,11 +72,20 @@ struct AuditCommand: ParsableCommand {
         backdoor-lab audit runs/cf --probe sentiment
         backdoor-lab audit runs/mr/seed-0/model --probe sentiment --trigger rare:cf --out runs/mr/seed-0/audit.json
         backdoor-lab audit runs/cf --max-trigger-length 1 --json
+        backdoor-lab audit --scorer "python3 scripts/examples/sklearn-scorer.py model.pkl" --probe sentiment
+      A model the lab cannot read (--scorer COMMAND, run through /bin/sh -c): the command prints one JSON line
+      {"labels": [...]}, then answers each request line {"texts": [...]} on its standard input with one line
+      {"probabilities": [[...], ...]}, a row per text. Only the token scan runs, by queries: every candidate word
+      (--candidates FILE, one a line; by default every two-letter lowercase string, the probes' words and the shipped
+      corpora's vocabularies) inserted into the middle of 8 probes, the 100 best for each label at the start, middle
+      and end of every probe, inserted as plain text at word boundaries. The verdict is the token score against
+      --threshold; --max-queries bounds the texts scored.
       """))
 
-  @Argument(help: "Classifier bundle folder.")
-  var bundle: String
+  @Argument(help: "Classifier bundle folder (none with --scorer).")
+  var bundle: String?
   @OptionGroup var options: AuditOptions
+  @OptionGroup var blackBox: BlackBoxOptions
   @Option(help: "The planted trigger, if you know it (a trigger spec such as rare:cf, or its text): its rank is reported.")
   var trigger: String?
   @Option(help: "The planted trigger's target label (default: the label it ranks best for).")
@@ -94,6 +103,11 @@ struct AuditCommand: ParsableCommand {
 
   func validate() throws {
     guard !(quiet && verbose) else { throw ValidationError("give --quiet or --verbose, not both") }
+    guard (bundle == nil) != (blackBox.scorer == nil) else { throw ValidationError("give a bundle folder or --scorer COMMAND, one of the two") }
+    if blackBox.scorer != nil {
+      guard options.probe != nil else { throw ValidationError("--scorer needs --probe (a shipped corpus or a TSV with a text column)") }
+      guard tokenTable == nil else { throw ValidationError("--token-table is for bundles; a black-box report lists its candidates") }
+    }
     // Checked before the scan, which takes a while, rather than when the file is written.
     for (option, path) in [("--out", out), ("--token-table", tokenTable)] {
       guard let path else { continue }
@@ -106,6 +120,8 @@ struct AuditCommand: ParsableCommand {
   }
 
   func run() throws {
+    if let scorer = blackBox.scorer { return try runBlackBox(scorer) }
+    guard let bundle else { return }
     var audit = options.bundleAudit
     audit.settings.tokenTable = tokenTable != nil
     let report = try orFail { try audit.run(bundle, plantedTrigger: trigger, plantedTarget: target) }
