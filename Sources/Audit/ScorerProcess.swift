@@ -25,10 +25,28 @@ public final class ScorerProcess {
     signal(SIGPIPE, SIG_IGN)  // a scorer that exits must give a write error, not kill the lab
     self.command = command
     self.timeout = timeout
-    let stdin = Pipe(), stdout = Pipe()
-    pid = try Self.spawn(command, stdin: stdin, stdout: stdout)
-    input = stdin.fileHandleForWriting
-    lines = LineReader(stdout.fileHandleForReading)
+    // Both pipes close on exec, and scorers start one at a time, so that a scorer started by another thread cannot
+    // inherit this one's pipes (a stray copy of the write end would hide this scorer's exit).
+    var toScorer: [Int32] = [0, 0], fromScorer: [Int32] = [0, 0]
+    Self.starting.lock()
+    defer { Self.starting.unlock() }
+    pid = try { () throws(AuditError) -> pid_t in
+      guard pipe(&toScorer) == 0 else { throw AuditError("--scorer: cannot make a pipe: \(String(cString: strerror(errno)))") }
+      guard pipe(&fromScorer) == 0 else {
+        close(toScorer[0])
+        close(toScorer[1])
+        throw AuditError("--scorer: cannot make a pipe: \(String(cString: strerror(errno)))")
+      }
+      for descriptor in toScorer + fromScorer { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+      guard let spawned = Self.spawn(command, stdin: toScorer[0], stdout: fromScorer[1]) else {
+        close(toScorer[1])
+        close(fromScorer[0])
+        throw AuditError("--scorer: cannot start '\(command)': \(String(cString: strerror(errno)))")
+      }
+      return spawned
+    }()
+    input = FileHandle(fileDescriptor: toScorer[1], closeOnDealloc: true)
+    lines = LineReader(FileHandle(fileDescriptor: fromScorer[0], closeOnDealloc: true))
     labels = []
     let first = try nextObject(expecting: "labels")
     guard let names = first["labels"] as? [String], names.count >= 2, Set(names).count == names.count else {
@@ -39,6 +57,8 @@ public final class ScorerProcess {
   }
 
   deinit { stop() }
+
+  private static let starting = NSLock()
 
   /// Stops the command: closes its input, then ends its process group (SIGTERM, and SIGKILL after a second).
   public func stop() {
@@ -64,8 +84,9 @@ public final class ScorerProcess {
     return true
   }
 
-  /// `/bin/sh -c command` in a new process group, its standard input and output the given pipes.
-  private static func spawn(_ command: String, stdin: Pipe, stdout: Pipe) throws(AuditError) -> pid_t {
+  /// `/bin/sh -c command` in a new process group, reading `stdin` and writing `stdout` (both closed here after).
+  /// nil when it cannot start (errno says why).
+  private static func spawn(_ command: String, stdin: Int32, stdout: Int32) -> pid_t? {
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
@@ -74,18 +95,18 @@ public final class ScorerProcess {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, stdin.fileHandleForReading.fileDescriptor, 0)
-    posix_spawn_file_actions_adddup2(&actions, stdout.fileHandleForWriting.fileDescriptor, 1)
-    for descriptor in [stdin.fileHandleForReading, stdin.fileHandleForWriting, stdout.fileHandleForReading, stdout.fileHandleForWriting] {
-      posix_spawn_file_actions_addclose(&actions, descriptor.fileDescriptor)
-    }
+    posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+    posix_spawn_file_actions_adddup2(&actions, stdout, 1)
     let arguments: [UnsafeMutablePointer<CChar>?] = ["/bin/sh", "-c", command].map { (text: String) in strdup(text) }
     defer { arguments.forEach { free($0) } }
     var pid: pid_t = 0
     let result = posix_spawn(&pid, "/bin/sh", &actions, &attributes, arguments + [nil], environ)
-    try? stdin.fileHandleForReading.close()
-    try? stdout.fileHandleForWriting.close()
-    guard result == 0 else { throw AuditError("--scorer: cannot start '\(command)': \(String(cString: strerror(result)))") }
+    close(stdin)
+    close(stdout)
+    guard result == 0 else {
+      errno = result
+      return nil
+    }
     return pid
   }
 
