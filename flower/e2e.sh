@@ -76,6 +76,18 @@ start_clients() {  # start_clients STRATEGY EXTRA...: four nodes; client 2's clo
     clients+=($!); pids+=($!)
   done
 }
+run_and_check() {  # run_and_check CONNECTION STRATEGY MIN_NODES ROUNDS DIR: one flwr run; every client left cleanly; aggregates checked
+  local connection="$1" strategy="$2" nodes="$3" rounds="$4" dir="$5"
+  timeout 240 flwr run "$root/flower" "$connection" --stream --run-config \
+    "strategy=\"$strategy\" min-nodes=$nodes num-server-rounds=$rounds fraction-evaluate=1.0 initial-bundle=\"$work/initial\" out=\"$dir/final\"" \
+    > "$dir/flwr.log" 2>&1 || { echo "e2e: flwr run ($connection, $strategy) failed"; exit 1; }
+  for pid in "${clients[@]}"; do
+    if ! timeout 120 tail --pid="$pid" -f /dev/null; then echo "e2e: a client did not leave after the run ($connection)"; exit 1; fi
+    wait "$pid" || { echo "e2e: a client exited with an error ($connection, $strategy)"; exit 1; }
+  done
+  grep -q "FINAL strategy=$strategy" "$dir/flwr.log" || { echo "e2e: no FINAL line from the ServerApp ($connection, $strategy)"; exit 1; }
+  "$venv/bin/python" "$root/flower/check_e2e.py" aggregate --strategy "$strategy" --rounds "$rounds" --final "$dir/final" "$dir"/client-?
+}
 "$lab" flower-init "$work/experiment.yaml" --label-column label --out "$work/initial" > /dev/null
 # The first clients start before the SuperLink is up: they must retry until it answers.
 start_clients fedavg
@@ -88,15 +100,7 @@ curl -sf "http://127.0.0.1:$port/health" >/dev/null || { echo "e2e: the SuperLin
 
 for strategy in fedavg median; do
   [ "$strategy" = fedavg ] || start_clients "$strategy"
-  timeout 240 flwr run "$root/flower" ci --stream --run-config \
-    "strategy=\"$strategy\" min-nodes=4 num-server-rounds=2 fraction-evaluate=1.0 initial-bundle=\"$work/initial\" out=\"$work/$strategy/final\"" \
-    > "$work/$strategy/flwr.log" 2>&1 || { echo "e2e: flwr run ($strategy) failed"; exit 1; }
-  for pid in "${clients[@]}"; do
-    if ! timeout 120 tail --pid="$pid" -f /dev/null; then echo "e2e: a client did not leave after the run"; exit 1; fi
-    wait "$pid" || { echo "e2e: a client exited with an error ($strategy)"; exit 1; }
-  done
-  grep -q "FINAL strategy=$strategy" "$work/$strategy/flwr.log" || { echo "e2e: no FINAL line from the ServerApp ($strategy)"; exit 1; }
-  "$venv/bin/python" "$root/flower/check_e2e.py" aggregate --strategy "$strategy" --rounds 2 --final "$work/$strategy/final" "$work/$strategy"/client-?
+  run_and_check ci "$strategy" 4 2 "$work/$strategy"
   [ "$(wc -l < "$work/$strategy/final/rounds.jsonl")" = 2 ] || { echo "e2e: rounds.jsonl should hold 2 rounds"; exit 1; }
   grep -q main_task_accuracy "$work/$strategy/final/rounds.jsonl" || { echo "e2e: no evaluate metrics recorded"; exit 1; }
   grep -Eq "clock is (59[0-9]|60[0-9]|610) s behind the SuperLink's" "$work/$strategy/client-2.log" || { echo "e2e: the slow clock was not corrected"; exit 1; }
@@ -135,14 +139,6 @@ for i in 0 1; do
     --node-key "$work/pki/node-$i.key" --heartbeat 10 --timeout 240 --record "$work/tls/client-$i" > "$work/tls/client-$i.log" 2>&1 &
   clients+=($!); pids+=($!)
 done
-timeout 240 flwr run "$root/flower" ci-tls --stream --run-config \
-  "strategy=\"fedavg\" min-nodes=2 num-server-rounds=1 fraction-evaluate=1.0 initial-bundle=\"$work/initial\" out=\"$work/tls/final\"" \
-  > "$work/tls/flwr.log" 2>&1 || { echo "e2e: flwr run over TLS failed"; exit 1; }
-for pid in "${clients[@]}"; do
-  if ! timeout 120 tail --pid="$pid" -f /dev/null; then echo "e2e: a TLS client did not leave after the run"; exit 1; fi
-  wait "$pid" || { echo "e2e: a TLS client exited with an error"; exit 1; }
-done
-grep -q "FINAL strategy=fedavg" "$work/tls/flwr.log" || { echo "e2e: no FINAL line from the ServerApp over TLS"; exit 1; }
-"$venv/bin/python" "$root/flower/check_e2e.py" aggregate --strategy fedavg --rounds 1 --final "$work/tls/final" "$work/tls"/client-?
+run_and_check ci-tls fedavg 2 1 "$work/tls"
 echo "e2e: TLS and node authentication OK"
 echo "e2e: OK"

@@ -103,7 +103,8 @@ void bl_http_post(const char *url, const char *const *headers, int header_count,
 #endif
   curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(handle, CURLOPT_POST, 1L);
-  curl_easy_setopt(handle, CURLOPT_POSTFIELDS, body);
+  // Never NULL: with no POSTFIELDS libcurl would read the body from standard input.
+  curl_easy_setopt(handle, CURLOPT_POSTFIELDS, body ? body : "");
   curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_length);
   curl_easy_setopt(handle, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, append_body);

@@ -117,3 +117,32 @@ private final class LoopbackListener {
   }
   deinit { close(descriptor) }
 }
+
+@Test func anEmptyRequestIsPostedAsAnEmptyBodyAndTheAnswerRead() throws {
+  let server = try LoopbackListener()
+  let seen = LockedValue("")
+  let listening = server.descriptor
+  let serving = Thread {
+    let connection = accept(listening, nil, nil)
+    guard connection >= 0 else { return }
+    defer { close(connection) }
+    var request = [UInt8](repeating: 0, count: 4096)
+    var received = 0
+    while received < request.count {
+      let count = read(connection, &request[received], request.count - received)
+      if count <= 0 { break }
+      received += count
+      if String(decoding: request[..<received], as: UTF8.self).contains("\r\n\r\n") { break }
+    }
+    seen.value = String(decoding: request[..<received], as: UTF8.self)
+    let answer = "HTTP/1.1 200 OK\r\nDate: Sun, 06 Dec 2026 10:00:00 GMT\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    _ = answer.withCString { write(connection, $0, strlen($0)) }
+  }
+  serving.start()
+  let connection = FleetConnection(superlink: "127.0.0.1:\(server.port)", retry: RetryPolicy(firstDelay: 0.1, maximumDelay: 0.2, window: 5), log: { _ in })
+  _ = try connection.call("pull-messages", Flwr_Proto_PullMessagesRequest(), as: Flwr_Proto_PullMessagesResponse.self)
+  let request = seen.value.lowercased()
+  #expect(request.hasPrefix("post /v1/fleet/pull-messages http/1.1"))
+  #expect(request.contains("content-length: 0") && request.contains("flwr-signature: "))
+  #expect(!request.contains("expect: 100-continue"))
+}
