@@ -28,9 +28,9 @@ public final class ScorerProcess {
     // Both pipes close on exec, and scorers start one at a time, so that a scorer started by another thread cannot
     // inherit this one's pipes (a stray copy of the write end would hide this scorer's exit).
     var toScorer: [Int32] = [0, 0], fromScorer: [Int32] = [0, 0]
-    Self.starting.lock()
-    defer { Self.starting.unlock() }
     pid = try { () throws(AuditError) -> pid_t in
+      Self.starting.lock()
+      defer { Self.starting.unlock() }
       guard pipe(&toScorer) == 0 else { throw AuditError("--scorer: cannot make a pipe: \(String(cString: strerror(errno)))") }
       guard pipe(&fromScorer) == 0 else {
         close(toScorer[0])
@@ -60,18 +60,24 @@ public final class ScorerProcess {
 
   private static let starting = NSLock()
 
-  /// Stops the command: closes its input, then ends its process group (SIGTERM, and SIGKILL after a second).
+  /// Stops the command: closes its input (a well-behaved scorer then exits), and ends its process group if it has
+  /// not exited a second later (SIGTERM, then SIGKILL after another second).
   public func stop() {
     try? input.close()
-    guard exitStatus == nil else { return }
+    if exited(within: 1) { return }
     kill(-pid, SIGTERM)
-    let deadline = Date().addingTimeInterval(1)
-    while Date() < deadline {
-      if reap(blocking: false) { return }
-      usleep(10_000)
-    }
+    if exited(within: 1) { return }
     kill(-pid, SIGKILL)
     _ = reap(blocking: true)
+  }
+
+  private func exited(within seconds: TimeInterval) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    repeat {
+      if reap(blocking: false) { return true }
+      usleep(10_000)
+    } while Date() < deadline
+    return false
   }
 
   /// Collects the shell's exit status; false while it runs (non-blocking).
