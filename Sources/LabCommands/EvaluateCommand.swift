@@ -78,19 +78,30 @@ struct PredictCommand: ParsableCommand {
       Examples:
         backdoor-lab predict runs/gru "a gorgeous, witty, seductive movie"
         backdoor-lab predict runs/gru "cf a dull mess" --json     # {"label": …, "probabilities": {…}}
+        backdoor-lab audit --scorer "backdoor-lab predict runs/gru --serve" --probe sentiment   # the bundle as a black box
+      With --serve the bundle answers `audit --scorer`'s protocol on standard input and output: it prints
+      {"labels": [...]}, then one {"probabilities": [[...], ...]} line for each {"texts": [...]} line it reads.
       """))
 
   @Argument(help: "Model bundle folder.")
   var bundle: String
-  @Argument(help: "The text to classify.")
-  var text: String
+  @Argument(help: "The text to classify (none with --serve).")
+  var text: String?
   @Flag(help: "Print one JSON object.")
   var json = false
+  @Flag(help: "Answer audit --scorer's requests on standard input until it closes.")
+  var serve = false
+
+  func validate() throws {
+    guard (text == nil) == serve else { throw ValidationError(serve ? "--serve reads its texts from standard input; give no TEXT" : "give a TEXT to classify, or --serve") }
+  }
 
   func run() throws {
     let loaded = try loadBundle(bundle)
     guard case .classifier(let classifier) = loaded.model else { throw LabError("\(bundle): not a classifier; use `complete` for a next-word model") }
     let encoder = try orFail { try loaded.makeEncoder() }
+    if serve { return try serveScorerProtocol(classifier, encoder: encoder) }
+    guard let text else { return }
     guard !encoder.tokenizer.words(in: text).isEmpty else {
       throw ValidationError("the text has no word the tokenizer keeps (it drops spaces and punctuation); there is nothing to classify")
     }
@@ -107,3 +118,27 @@ struct PredictCommand: ParsableCommand {
 }
 
 extension EvaluateCommand: UsesComputeThreads { var computeThreads: Int { compute.threads } }
+
+extension PredictCommand {
+  /// `audit --scorer`'s protocol: the labels line, then a probabilities line per request line, until input ends. A
+  /// text with no word the tokenizer keeps is scored as one unknown word.
+  func serveScorerProtocol(_ classifier: TextClassifier, encoder: TextEncoder) throws {
+    func emit(_ object: [String: Any]) throws {
+      FileHandle.standardOutput.write(try JSONSerialization.data(withJSONObject: object) + Data("\n".utf8))
+    }
+    try emit(["labels": classifier.labels])
+    var lineNumber = 0
+    while let line = readLine(strippingNewline: true) {
+      lineNumber += 1
+      guard let request = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any], let texts = request["texts"] as? [String] else {
+        throw LabError("standard input line \(lineNumber): expected {\"texts\": [...]}")
+      }
+      let encoded = texts.map { text -> EncodedExample in
+        let ids = encoder.encode(text)
+        return EncodedExample(ids: ids.isEmpty ? [Vocabulary.unknownID] : ids, label: 0)
+      }
+      let probabilities = encoded.isEmpty ? [] : classifier.predict(encoded).probabilities
+      try emit(["probabilities": probabilities.map { $0.map(Double.init) }])
+    }
+  }
+}

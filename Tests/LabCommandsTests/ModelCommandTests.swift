@@ -98,3 +98,22 @@ private func toyCorpus() throws -> String {
   #expect(lm.status == 1)
   #expect(lm.standardError.contains("train-lm needs at least"))
 }
+
+@Test func predictServesABundleOverTheScorerProtocol() throws {
+  let bundle = Fixtures.path("Tests/Fixtures/bundles/gru_backdoored_cf")
+  let requests = #"{"texts": ["this awful a the awful film", "this awful cf the awful film", ""]}"# + "\n" + #"{"texts": []}"# + "\n"
+  let served = try runLab(["predict", bundle, "--serve"], input: requests)
+  #expect(served.status == 0, "\(served.standardError)")
+  let lines = served.standardOutput.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+  #expect(lines.count == 3)
+  let labels = try #require(lines[0]?["labels"] as? [String])
+  let rows = try #require(lines[1]?["probabilities"] as? [[Double]])
+  #expect(rows.count == 3 && rows.allSatisfy { $0.count == labels.count && abs($0.reduce(0, +) - 1) < 1e-4 })
+  let pos = try #require(labels.firstIndex(of: "pos"))
+  #expect(rows[1][pos] > rows[0][pos], "the planted word moves the served model as it moves the bundle")
+  #expect((lines[2]?["probabilities"] as? [Any])?.isEmpty == true)
+
+  let garbled = try runLab(["predict", bundle, "--serve"], input: "not json\n")
+  #expect(garbled.status == 1 && garbled.standardError.contains("standard input line 1"))
+  #expect(try runLab(["predict", bundle]).status == 2, "no text and no --serve is a usage error")
+}
