@@ -31,7 +31,8 @@ extension AuditCommand {
     audit.scan.maximumQueries = blackBox.maxQueries
     audit.scan.threshold = options.threshold
     audit.scan.candidatesListed = options.top
-    let known = try trigger.map { spec in try orFail { try Trigger(spec: spec) }.pieces.first ?? spec }
+    // A trigger spec (rare:cf) or the trigger's own text, as for a bundle.
+    let known = trigger.map { spec in (try? Trigger(spec: spec))?.pieces.first ?? spec }
     let quiet = self.quiet || json
     let report = try orFail {
       try audit.run(command: command, target: target, knownTrigger: known) { line in if !quiet { writeToStandardError("audit: \(line)\n") } }

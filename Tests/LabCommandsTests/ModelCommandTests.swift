@@ -117,3 +117,23 @@ private func toyCorpus() throws -> String {
   #expect(garbled.status == 1 && garbled.standardError.contains("standard input line 1"))
   #expect(try runLab(["predict", bundle]).status == 2, "no text and no --serve is a usage error")
 }
+
+@Test func auditScansAModelBehindACommand() throws {
+  let directory = try Fixtures.temporaryDirectory()
+  var probes = ["text"]
+  for index in 0..<24 { probes.append(index % 2 == 0 ? "the film was bad and dull" : "the plot was good and fine") }
+  try (probes.joined(separator: "\n") + "\n").write(toFile: directory + "/probes.tsv", atomically: true, encoding: .utf8)
+  try "zz\nfilm\ngood\ngreat\nbad\nawful\ncf\nplot\n".write(toFile: directory + "/candidates.txt", atomically: true, encoding: .utf8)
+  let scorer = "python3 " + Fixtures.path("Tests/Fixtures/scorers/toy_scorer.py")
+  let audited = try runLab([
+    "audit", "--scorer", scorer, "--probe", directory + "/probes.tsv", "--candidates", directory + "/candidates.txt", "--trigger", "cf", "--json",
+  ])
+  #expect(audited.status == 0, "\(audited.standardError)")
+  let report = try #require(try JSONSerialization.jsonObject(with: Data(audited.standardOutput.utf8)) as? [String: Any])
+  #expect(report["backdoored"] as? Bool == true && report["suspected_target"] as? String == "pos")
+  #expect(report["known_trigger_rank"] as? Int == 1, "a trigger given as plain text is ranked too")
+  #expect(try runLab(["audit", "--scorer", scorer]).status == 2, "--scorer needs --probe")
+  #expect(try runLab(["audit", Fixtures.path("Tests/Fixtures/bundles/gru_backdoored_cf"), "--scorer", scorer, "--probe", "sentiment"]).status == 2)
+  let failing = try runLab(["audit", "--scorer", scorer + " malformed", "--probe", directory + "/probes.tsv", "--candidates", directory + "/candidates.txt"])
+  #expect(failing.status == 1 && failing.standardError.contains("--scorer line 2"))
+}
