@@ -101,10 +101,17 @@ public struct InputFilterRun {
   }
 
   /// Each input as `flagged` or `kept`, its score and its text (ONION: the cleaned text), tab-separated.
+  /// An input with no word of the model's vocabulary is not scored (nothing of it reaches the model but unknown
+  /// tokens): its line says `unscored`.
   public func screen(_ inputs: [String], threshold: Double) -> [String] {
-    let scores = scoreInputs(inputs)
-    let shown = cleanInputs?(inputs, threshold) ?? inputs
-    return zip(shown, scores).map { "\(flagsScore($1, threshold) ? "flagged" : "kept")\t\($1.isFinite ? String(format: "%.4f", $1) : "–")\t\($0)" }
+    let known = inputs.map { text in scored.encoder.encode(text).contains { $0 != Vocabulary.unknownID } }
+    let scorable = zip(inputs, known).filter(\.1).map(\.0)
+    var scores = scoreInputs(scorable)[...], shown = (cleanInputs?(scorable, threshold) ?? scorable)[...]
+    return zip(inputs, known).map { text, isKnown in
+      guard isKnown else { return "unscored\t–\t\(text)\t(no word of the model's vocabulary)" }
+      let score = scores.removeFirst(), line = shown.removeFirst()
+      return "\(flagsScore(score, threshold) ? "flagged" : "kept")\t\(score.isFinite ? String(format: "%.4f", score) : "–")\t\(line)"
+    }
   }
 
   /// The filter at `threshold` on the test split with `attack`'s trigger inserted: clean inputs rejected, triggered

@@ -24,7 +24,8 @@ struct FilterCommand: ParsableCommand {
       when the word lowers it less (a trigger holds the prediction firmly); inputs given other labels are kept.
       The threshold is set on the clean dev split so that --frr of it is flagged (the false-rejection rate it is
       calibrated for). INPUT (a text file, one input a line, or - for standard input) is printed back as
-      `flagged` or `kept`, the score and the text (ONION: the cleaned text). With a known trigger (the bundle's
+      `flagged` or `kept`, the score and the text (ONION: the cleaned text); an input with no word of the model's
+      vocabulary is `unscored`. With a known trigger (the bundle's
       attack.json, or --trigger and --target) the filter is also scored on the test split: the share of clean
       inputs rejected, the recall and precision on triggered inputs, and for ONION the attack success and clean
       accuracy after cleaning.

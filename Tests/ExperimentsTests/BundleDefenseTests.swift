@@ -32,8 +32,10 @@ private func scoredFixture() throws -> ScoredBundle {
   #expect(rejected <= 0.4, "calibrated for 10 % on dev")
   #expect(caught > rejected, "triggered inputs are caught more often than clean ones")
   #expect(outcome.attackSuccessBefore == nil, "STRIP flags only; it cleans nothing")
-  let lines = filter.screen(["this awful a the awful film", "this awful cf the awful film"], threshold: threshold)
-  #expect(lines.count == 2 && lines.allSatisfy { $0.hasPrefix("kept\t") || $0.hasPrefix("flagged\t") })
+  let lines = filter.screen(["this awful a the awful film", "   ", "this awful cf the awful film", "qqqzzz xxyyzz"], threshold: threshold)
+  #expect(lines.count == 4)
+  #expect([lines[0], lines[2]].allSatisfy { $0.hasPrefix("kept\t") || $0.hasPrefix("flagged\t") })
+  #expect([lines[1], lines[3]].allSatisfy { $0.hasPrefix("unscored\t") && $0.hasSuffix("(no word of the model's vocabulary)") })
   #expect(filter.evaluate(threshold: threshold, attack: nil).cleanInputs == nil, "no trigger known: calibration only")
 }
 
