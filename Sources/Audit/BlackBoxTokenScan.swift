@@ -57,7 +57,8 @@ public struct BlackBoxTokenScan: Sendable {
     guard probes.count >= 2 else { throw AuditError("the black-box scan needs at least 2 probe texts; got \(probes.count)") }
     let labels = scorer.labels
     if let target, !labels.contains(target) { throw AuditError("--target '\(target)' is not one of the scorer's labels (\(labels.joined(separator: ", ")))") }
-    let words = offered.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+    var seen = Set<String>()
+    let words = offered.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty && seen.insert($0).inserted }
     guard !words.isEmpty else { throw AuditError("no candidate words to scan") }
     let screening = Array(probes.prefix(screeningProbes))
     let measured = min(measuredPerLabel, words.count)
@@ -76,12 +77,15 @@ public struct BlackBoxTokenScan: Sendable {
     progress("screening \(scanned.count) candidates on \(screening.count) probes")
     let screeningTexts = scanned.flatMap { word in screening.map { Self.insert(word, into: $0, at: .middle) } }
     let screened = try scorer.probabilities(screeningTexts)
+    let screenedLabels = screened.map(Self.argmax)
+    let screeningBefore = Array(cleanLabels.prefix(screening.count))
     var shortlist = Set<Int>()
     for label in labels.indices {
       // Flips first; among equal flip rates (most candidates flip nothing) the larger mean log-probability shift.
       let scores = scanned.indices.map { candidate -> (Double, Double) in
-        let rows = screened[(candidate * screening.count)..<((candidate + 1) * screening.count)]
-        let rate = Self.flipRate(toward: label, before: Array(cleanLabels.prefix(screening.count)), after: rows.map(Self.argmax))
+        let range = (candidate * screening.count)..<((candidate + 1) * screening.count)
+        let rows = screened[range]
+        let rate = Self.flipRate(toward: label, before: screeningBefore, after: Array(screenedLabels[range]))
         let shift = zip(rows, clean).map { after, before in log(max(after[label], 1e-12)) - log(max(before[label], 1e-12)) }.reduce(0, +)
         return (rate, shift / Double(screening.count))
       }
@@ -93,8 +97,10 @@ public struct BlackBoxTokenScan: Sendable {
     progress("measuring \(chosen.count) candidates on \(probes.count) probes at 3 positions")
     let positions: [InsertionPlace] = [.start, .middle, .end]
     let texts = chosen.flatMap { candidate in positions.flatMap { place in probes.map { Self.insert(scanned[candidate], into: $0, at: place) } } }
-    let rows = try scorer.probabilities(texts)
+    let predictedLabels = try scorer.probabilities(texts).map(Self.argmax)
     let perCandidate = positions.count * probes.count
+    let before = positions.flatMap { _ in cleanLabels }
+    let confident = positions.flatMap { _ in probes.indices.map { surest.contains($0) } }
     var ranked: [String: [Candidate]] = [:]
     var tokenScores: [Double] = []
     var knownRank: Int?
@@ -102,9 +108,7 @@ public struct BlackBoxTokenScan: Sendable {
     for label in labels.indices {
       var list: [Candidate] = []
       for (slot, candidate) in chosen.enumerated() {
-        let predicted = rows[(slot * perCandidate)..<((slot + 1) * perCandidate)].map(Self.argmax)
-        let before = positions.flatMap { _ in cleanLabels }
-        let confident = positions.flatMap { _ in probes.indices.map { surest.contains($0) } }
+        let predicted = Array(predictedLabels[(slot * perCandidate)..<((slot + 1) * perCandidate)])
         list.append(Candidate(
           word: scanned[candidate], flipRate: Self.flipRate(toward: label, before: before, after: predicted),
           confidentFlipRate: Self.flipRate(toward: label, before: before, after: predicted, counting: confident)))

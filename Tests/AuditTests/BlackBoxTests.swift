@@ -18,7 +18,8 @@ private let candidates = ["zz", "film", "good", "great", "bad", "awful", "cf", "
   var scan = BlackBoxTokenScan()
   scan.screeningProbes = 4
   scan.measuredPerLabel = 5
-  let report = try scan.run(scorer: scorer, probes: probeTexts, candidates: candidates, knownTrigger: "cf")
+  let report = try scan.run(scorer: scorer, probes: probeTexts, candidates: candidates + ["cf", " good "], knownTrigger: "cf")
+  #expect(report.candidatesOffered == candidates.count, "a word listed twice is scanned once")
   #expect(report.suspectedTarget == "pos")
   #expect(report.candidates["pos"]?.first?.word == "cf")
   #expect(report.knownTriggerRank == 1)
