@@ -2,7 +2,7 @@
 # A first defense comparison: one-shot model replacement (the sentiment-model-replacement preset, attack at
 # round 40, 5 rounds after) under each aggregation rule; then naive poisoning by 5 % of 100 clients (40 rounds)
 # under the main rules. Not yet the full attack × defense table.
-# usage: scripts/defenses.sh OUTDIR [SEEDS=1]       (about 18 minutes on 2 cores per seed)
+# usage: scripts/defenses.sh OUTDIR [SEEDS=1]       (about 20 minutes on 2 cores per seed)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="${1:?usage: scripts/defenses.sh OUTDIR [SEEDS]}"; mkdir -p "$out"
@@ -28,6 +28,7 @@ run flame --set aggregator.kind=flame
 run embedding_rows --set aggregator.kind=embedding_rows
 run foolsgold --set aggregator.kind=foolsgold
 run fltrust --set aggregator.kind=fltrust
+run fldetector --set aggregator.kind=fldetector
 naive() {
   name="$1"; shift
   "$lab" simulate --quiet --resume --preset sentiment-naive-poisoning --seeds "$seeds" --set federation.clients=100 \
@@ -41,12 +42,13 @@ naive flame --set aggregator.kind=flame
 naive embedding_rows --set aggregator.kind=embedding_rows
 naive foolsgold --set aggregator.kind=foolsgold
 naive fltrust --set aggregator.kind=fltrust
+naive fldetector --set aggregator.kind=fldetector
 python3 - "$out" <<'PY'
 import csv, glob, json, os, sys, statistics
 out = sys.argv[1]
 print("| rule | main-task accuracy at 40 % | ASR at 40 % | ASR at 45 % | attacker flagged at 40 | benign flagged at 40 (mean) |")
 print("|---|---|---|---|---|---|")
-for name in ["fedavg", "clipping", "weak_dp", "median", "trimmed_mean", "krum", "multi_krum", "bulyan", "geometric_median", "centered_clipping", "flame", "embedding_rows", "foolsgold", "fltrust"]:
+for name in ["fedavg", "clipping", "weak_dp", "median", "trimmed_mean", "krum", "multi_krum", "bulyan", "geometric_median", "centered_clipping", "flame", "embedding_rows", "foolsgold", "fltrust", "fldetector"]:
     rows = []
     for path in sorted(glob.glob(f"{out}/{name}/seed-*/rounds.jsonl")):
         records = {r["round"]: r for r in map(json.loads, open(path))}
@@ -60,7 +62,7 @@ for name in ["fedavg", "clipping", "weak_dp", "median", "trimmed_mean", "krum", 
 print()
 print("| rule (naive poisoning, 5 % attackers) | final main-task accuracy % | final ASR % | attacker rounds flagged | benign flags per round |")
 print("|---|---|---|---|---|")
-for name in ["fedavg", "clipping", "median", "krum", "flame", "embedding_rows", "foolsgold", "fltrust"]:
+for name in ["fedavg", "clipping", "median", "krum", "flame", "embedding_rows", "foolsgold", "fltrust", "fldetector"]:
     rows = []
     for path in sorted(glob.glob(f"{out}/naive/{name}/seed-*/rounds.jsonl")):
         records = [json.loads(line) for line in open(path)]

@@ -1,6 +1,5 @@
 import Federated
 import Foundation
-import Randomness
 import Synchronization
 
 /// FoolsGold (Fung et al. 2020): clients whose update histories point the same way (sybils pushing one goal)
@@ -14,8 +13,8 @@ public final class FoolsGold: Aggregator, @unchecked Sendable {
   public let sketchSize: Int
   public let seed: UInt64
   let histories = Mutex<[Int: [Float]]>([:])
-  /// Each coordinate's bucket and sign, hashed once for the model's size (the same every round).
-  let layout = Mutex<(buckets: [Int32], signs: [Float])>(([], []))
+  /// The sketch's layout, hashed once for the model's size (the same every round).
+  let layout = Mutex<CountSketch?>(nil)
 
   public init(sketchSize: Int = 4096, seed: UInt64 = 0) {
     precondition(sketchSize >= 16, "the sketch needs at least 16 buckets")
@@ -78,25 +77,13 @@ public final class FoolsGold: Aggregator, @unchecked Sendable {
     }
   }
 
-  /// Count sketch of `x`: coordinate i goes to bucket h(i) with sign s(i), both from a seeded hash.
+  /// Count sketch of `x` (`CountSketch`, seeded with the rule's seed).
   func sketch(_ x: [Float]) -> [Float] {
-    let (buckets, signs) = layout.withLock { layout in
-      if layout.buckets.count != x.count {
-        let size = UInt64(sketchSize)
-        var buckets = [Int32](repeating: 0, count: x.count), signs = [Float](repeating: 1, count: x.count)
-        for i in 0..<x.count {
-          var generator = SplitMix64(seed: seed ^ (UInt64(i) &* 0x9E37_79B9_7F4A_7C15))
-          let hash = generator.next()
-          buckets[i] = Int32(hash % size)
-          signs[i] = (hash >> 63) == 0 ? 1 : -1
-        }
-        layout = (buckets, signs)
-      }
-      return layout
+    let sketcher = layout.withLock { layout in
+      if layout?.dimension != x.count { layout = CountSketch(size: sketchSize, dimension: x.count, seed: seed) }
+      return layout!
     }
-    var result = [Float](repeating: 0, count: sketchSize)
-    for i in 0..<x.count { result[Int(buckets[i])] += signs[i] * x[i] }
-    return result
+    return sketcher(x)
   }
 
   public var persistentState: [String: [Float]] {

@@ -506,7 +506,7 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
   public enum Kind: String, Codable, CaseIterable, Sendable {
     case fedavg, clipping, weakDifferentialPrivacy = "weak_dp", median, trimmedMean = "trimmed_mean", krum, multiKrum = "multi_krum", bulyan
     case geometricMedian = "geometric_median", centeredClipping = "centered_clipping", embeddingRows = "embedding_rows", flame
-    case foolsGold = "foolsgold", fltrust
+    case foolsGold = "foolsgold", fltrust, fldetector
   }
   public var kind = Kind.fedavg
   /// clipping and weak_dp: the L2 bound (clipping without it: the round's median norm).
@@ -527,6 +527,8 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
   public var noiseLevel = 0.001
   /// fltrust: the size of the server's clean root set, drawn from the corpus's dev split (the paper: 100).
   public var rootExamples = 100
+  /// fldetector: how many past rounds its Hessian approximation and the clients' scores span (the paper: 10).
+  public var window = 10
   /// Pairwise-masked secure aggregation: the server sees only the sum of the updates. Works with fedavg
   /// (uniform), clipping (done by the clients, fixed bound) and weak_dp (clients clip, the server adds noise).
   public var secure = false
@@ -538,7 +540,7 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
 
   enum CodingKeys: String, CodingKey, CaseIterable {
     case kind, clipBound = "clip_bound", noiseStd = "noise_std", beta, assumedByzantine = "assumed_byzantine", keep, radius, factor
-    case noiseLevel = "noise_level", secure, secureRange = "secure_range", rootExamples = "root_examples"
+    case noiseLevel = "noise_level", secure, secureRange = "secure_range", rootExamples = "root_examples", window
   }
 
   public init(from decoder: any Decoder) throws {
@@ -557,6 +559,7 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
     secure = try c.decodeIfPresent(Bool.self, forKey: .secure) ?? d.secure
     secureRange = try c.decodeIfPresent(Double.self, forKey: .secureRange) ?? d.secureRange
     rootExamples = try c.decodeIfPresent(Int.self, forKey: .rootExamples) ?? d.rootExamples
+    window = try c.decodeIfPresent(Int.self, forKey: .window) ?? d.window
   }
 
   /// Rules that only need the sum of the updates, so run under secure aggregation.
@@ -584,6 +587,7 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
     if !(noiseLevel >= 0) { problems.append("aggregator.noise_level must not be negative") }
     if !(secureRange > 0 && secureRange <= 1e6) { problems.append("aggregator.secure_range must be in (0, 1e6]") }
     if !(1...100_000).contains(rootExamples) { problems.append("aggregator.root_examples must be in 1…100000") }
+    if !(1...100).contains(window) { problems.append("aggregator.window must be in 1…100") }
     let needed: Int? =
       switch kind {
       case .krum: 2 * assumedByzantine + 3
@@ -620,6 +624,7 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
     case .flame: return FLAME(noiseLevel: noiseLevel, seed: seed)
     case .foolsGold: return FoolsGold(seed: seed)
     case .fltrust: return FLTrust()
+    case .fldetector: return FLDetector(window: window, seed: seed, weighting: weighting)
     case .embeddingRows:
       let located = embedding!
       return EmbeddingRowDetector(embeddingRange: located.range, dimension: located.dimension, factor: factor, inner: average)

@@ -52,6 +52,7 @@ public struct ExperimentFolder: Sendable {
       case .flame: "FLAME"
       case .foolsGold: "FoolsGold"
       case .fltrust: "FLTrust (root set \(aggregator.rootExamples))"
+      case .fldetector: "FLDetector (window \(aggregator.window))"
       }
     return aggregator.secure ? base + " + secure aggregation" : base
   }

@@ -71,6 +71,13 @@ public protocol ReferenceAggregator: Aggregator {
   func aggregate(_ updates: [ClientUpdate], reference: [Float], round: Int) throws(AggregationError) -> AggregationResult
 }
 
+/// A rule that follows how the global model moves (FLDetector predicts each client's update from it). After every
+/// round the simulation tells it the change it applied to the global model: the server optimiser's step on the rule's
+/// aggregate, which the rule cannot compute itself.
+public protocol GlobalChangeObserver: Aggregator {
+  func observe(appliedChange: [Float], round: Int)
+}
+
 /// Checks sizes (a mismatch is an error) and drops updates holding NaN or ±Inf (rejected, never averaged in).
 public func screenUpdates(_ updates: [ClientUpdate], parameterCount: Int) throws(AggregationError) -> (kept: [ClientUpdate], rejected: [Int]) {
   var kept: [ClientUpdate] = []

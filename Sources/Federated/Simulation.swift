@@ -210,6 +210,7 @@ public struct Simulation<Scenario: FederatedScenario>: Sendable {
         throw SimulationError("round \(round): \(error)")
       }
       let change = optimizer.change(for: result.delta, round: round)
+      (aggregator as? any GlobalChangeObserver)?.observe(appliedChange: change, round: round)
       var next = globalVector
       ParameterVector.add(change, to: &next)
       state.model = state.model.loadingParameters(from: next)

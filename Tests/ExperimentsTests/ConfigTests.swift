@@ -1,3 +1,4 @@
+import Defenses
 import Experiments
 import Foundation
 import Testing
@@ -83,6 +84,7 @@ private func loadError(_ text: String, _ name: String = "c.json") throws -> Stri
   for (assignment, message) in [
     ("federation.evaluate_every=0", "evaluate_every"), ("federation.parallel_clients=0", "parallel_clients"),
     ("attack.noise_std=-1", "noise_std"), ("attack.boost=0", "boost"),
+    ("aggregator.window=0", "aggregator.window must be in 1…100"), ("aggregator.window=1000", "aggregator.window must be in 1…100"),
   ] {
     do {
       _ = try base.overriding([assignment])
@@ -91,6 +93,12 @@ private func loadError(_ text: String, _ name: String = "c.json") throws -> Stri
       #expect("\(error)".contains(message), "\(error)")
     }
   }
+}
+
+@Test func fldetectorIsChosenByNameWithItsWindow() throws {
+  let config = try Preset.sentimentModelReplacement.config.overriding(["aggregator.kind=fldetector", "aggregator.window=4"])
+  let rule = try #require(config.aggregator.makeAggregator(weighting: .examples, seed: 3, embedding: nil) as? FLDetector)
+  #expect(rule.window == 4 && rule.seed == 3)
 }
 
 @Test(arguments: [
