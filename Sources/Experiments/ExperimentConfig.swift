@@ -594,6 +594,7 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
       case .multiKrum: max(2 * assumedByzantine + 3, keep)
       case .bulyan: 4 * assumedByzantine + 3
       case .trimmedMean: 2 * Int(beta * Double(clientsPerRound)) + 1
+      case .fldetector: 3  // the gap statistic needs three scores to compare
       default: nil
       }
     if let needed, clientsPerRound < needed {

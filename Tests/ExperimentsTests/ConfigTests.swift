@@ -99,6 +99,12 @@ private func loadError(_ text: String, _ name: String = "c.json") throws -> Stri
   let config = try Preset.sentimentModelReplacement.config.overriding(["aggregator.kind=fldetector", "aggregator.window=4"])
   let rule = try #require(config.aggregator.makeAggregator(weighting: .examples, seed: 3, embedding: nil) as? FLDetector)
   #expect(rule.window == 4 && rule.seed == 3)
+  do {
+    _ = try Preset.sentimentModelReplacement.config.overriding(["aggregator.kind=fldetector", "federation.clients_per_round=2"])
+    Issue.record("fldetector with two clients a round was accepted")
+  } catch {
+    #expect(error.description.contains("aggregator fldetector needs at least 3 updates a round; federation.clients_per_round is 2"), "\(error)")
+  }
 }
 
 @Test(arguments: [
