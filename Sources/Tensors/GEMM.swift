@@ -108,6 +108,7 @@ public enum GEMM {
     }
   }
 
+  @inline(never)
   static func serial(
     m: Int, n: Int, k: Int,
     a: UnsafePointer<Float>, lda: Int, transposeA: Bool,

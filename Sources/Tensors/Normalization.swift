@@ -27,7 +27,30 @@ extension Tensor {
                 forEachChunk(of: rows, parts: rowChunks(rows, features)) { _, range in
                   let (x0, gamma, beta) = (pointer(addresses[0]), pointer(addresses[1]), pointer(addresses[2]))
                   let (n0, o0, inverses) = (mutablePointer(outputs[0]), mutablePointer(outputs[1]), mutablePointer(outputs[2]))
-                  for row in range {
+                  var row = range.lowerBound
+                  // Eight rows side by side, one per lane: each lane runs a row's variance sum in the same order as
+                  // the one-row loop below (the sum is a chain of dependent additions; eight chains at once hide
+                  // its latency), so every row gets the same bits either way.
+                  while row + 8 <= range.upperBound {
+                    var means = SIMD8<Float>()
+                    for lane in 0..<8 { means[lane] = rowSum(x0 + (row + lane) * features, features) / Float(features) }
+                    var variances = SIMD8<Float>()
+                    for j in 0..<features {
+                      var column = SIMD8<Float>()
+                      for lane in 0..<8 { column[lane] = x0[(row + lane) * features + j] }
+                      let d = column - means
+                      variances += d * d
+                    }
+                    variances /= SIMD8(repeating: Float(features))
+                    let inverseDeviations = 1 / (variances + epsilon).squareRoot()
+                    for lane in 0..<8 {
+                      let offset = (row + lane) * features
+                      inverses[row + lane] = inverseDeviations[lane]
+                      normalizeRow(x0 + offset, n0 + offset, o0 + offset, gamma, beta, features, mean: means[lane], inverse: inverseDeviations[lane])
+                    }
+                    row += 8
+                  }
+                  while row < range.upperBound {
                     let x = x0 + row * features, n = n0 + row * features, o = o0 + row * features
                     let mean = rowSum(x, features) / Float(features)
                     var variance: Float = 0
@@ -36,6 +59,7 @@ extension Tensor {
                     let inverse = 1 / (variance + epsilon).squareRoot()
                     inverses[row] = inverse
                     normalizeRow(x, n, o, gamma, beta, features, mean: mean, inverse: inverse)
+                    row += 1
                   }
                 }
               }

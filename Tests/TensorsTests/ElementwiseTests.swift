@@ -91,3 +91,17 @@ func broadcastingArithmeticMatchesFiniteDifferences(lhs: [Int], rhs: [Int]) {
   let (_, gradient) = valueWithGradient(at: x) { p, _ in p[0].masked(by: mask, fill: 0).sum() }
   #expect(gradient[0].scalars == mask.scalars)
 }
+
+@Test(arguments: [([4, 6, 19], [19]), ([4, 6, 8], [6, 8]), ([3, 37], [3, 37]), ([5, 1], [1]), ([2, 3], [])])
+func broadcastArithmeticGivesTheScalarLoopsBits(shape: [Int], operand: [Int]) {
+  let a = random(shape, seed: 50), b = random(operand, seed: 51, range: 0.5...2)
+  let count = a.scalarCount, repeats = max(b.scalarCount, 1)
+  func scalar(_ op: (Float, Float) -> Float, swapped: Bool = false) -> [Float] {
+    (0..<count).map { swapped ? op(b.scalars[$0 % repeats], a.scalars[$0]) : op(a.scalars[$0], b.scalars[$0 % repeats]) }
+  }
+  #expect((a + b).scalars == scalar(+))
+  #expect((a - b).scalars == scalar(-))
+  #expect((a * b).scalars == scalar(*))
+  #expect((a / b).scalars == scalar(/))
+  #expect((b - a).scalars == scalar(-, swapped: true))
+}

@@ -111,3 +111,38 @@ private func random(_ shape: [Int], seed: UInt64, range: ClosedRange<Float> = -1
   for index in 0..<3 { #expect(fusedGradient[index].isApproximatelyEqual(to: composedGradient[index], tolerance: 1e-5), "gradient \(index)") }
   expectGradientMatchesFiniteDifferences(at: inputs) { p, _ in linearCrossEntropy(p[0], weight: p[1], bias: p[2], labels: labels) }
 }
+
+/// The one-row LayerNorm the kernel must agree with bit for bit, whichever rows it batches into SIMD lanes: the mean
+/// from eight-lane partial sums (then their sum), the variance a left-to-right sum of squares.
+private func referenceLayerNorm(_ x: [Float], features: Int, gamma: [Float], beta: [Float]) -> [Float] {
+  var out: [Float] = []
+  for row in 0..<(x.count / features) {
+    let values = Array(x[(row * features)..<((row + 1) * features)])
+    var lanes = SIMD8<Float>()
+    var j = 0
+    while j + 8 <= features {
+      lanes += SIMD8(values[j..<(j + 8)])
+      j += 8
+    }
+    var total = lanes.sum()
+    while j < features {
+      total += values[j]
+      j += 1
+    }
+    let mean = total / Float(features)
+    var variance: Float = 0
+    for value in values { let d = value - mean; variance += d * d }
+    variance /= Float(features)
+    let inverse = 1 / (variance + 1e-5).squareRoot()
+    out += values.indices.map { ((values[$0] - mean) * inverse) * gamma[$0] + beta[$0] }
+  }
+  return out
+}
+
+@Test(arguments: [(1, 5), (7, 8), (9, 13), (19, 64), (33, 70)])
+func layerNormGivesTheOneRowBitsForEveryRow(rows: Int, features: Int) {
+  let x = random([rows, features], seed: 40, range: -3...3), gamma = random([features], seed: 41), beta = random([features], seed: 42)
+  let want = referenceLayerNorm(x.scalars, features: features, gamma: gamma.scalars, beta: beta.scalars)
+  let got = x.layerNormalized(weight: gamma, bias: beta).scalars
+  #expect(got.count == want.count && zip(got, want).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(zip(got, want).filter { $0 != $1 }.count) values differ")
+}
