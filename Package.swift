@@ -93,7 +93,7 @@ let package = Package(
     .testTarget(name: "AuditTests", dependencies: ["Audit", "Models", "Tokenization", "Datasets", "Randomness", "TestSupport"]),
     .testTarget(name: "SecureAggregationTests", dependencies: ["SecureAggregation", "Federated", "Randomness"]),
     .testTarget(name: "DefensesTests", dependencies: ["Defenses", "Federated", "Layers", "Randomness", "Tensors", "TestSupport"]),
-    .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Attacks", "Defenses", "Federated", "Datasets", "TestSupport"]),
+    .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Attacks", "Defenses", "Federated", "Datasets", "Models", "Randomness", "Tokenization", "TestSupport"]),
     .testTarget(name: "FlowerClientTests", dependencies: ["FlowerClient", "FlowerProtos", "TestSupport"]),
     .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "TestSupport"]),
     .testTarget(name: "LabCommandsTests", dependencies: ["LabCommands", "Datasets", "Tokenization", "TestSupport"]),

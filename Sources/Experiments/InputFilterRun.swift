@@ -18,6 +18,8 @@ public struct InputFilterRun {
   let cleanInputs: (([String], Double) -> [String])?
   /// RAP: its word and protected label, for the description.
   var describeWord = ""
+  /// ONION: the share of the dev split's words its language model knows.
+  var languageModelCoverage: Double?
 
   /// STRIP (Gao et al. 2019): perturbed copies of each input made with words of `donors` (encoded clean sentences).
   public static func strip(_ strip: STRIPFilter, on scored: ScoredBundle, donors: [[Int]], falseRejectionRate: Double) -> InputFilterRun {
@@ -38,13 +40,22 @@ public struct InputFilterRun {
     let encoder = try loaded.makeEncoder()
     let onion = ONIONFilter(languageModel: model, encoder: encoder)
     let words = { (texts: [String]) in texts.map { Array(encoder.tokenizer.words(in: $0).prefix(scored.bundle.config.maximumLength)) } }
-    return InputFilterRun(
+    // A language model of another language (or another corpus's words) would call every word an outlier.
+    let devIDs = scored.split.dev.flatMap { encoder.encode(scored.corpus.examples[$0].text) }
+    let coverage = Double(devIDs.count { $0 != Vocabulary.unknownID }) / Double(max(devIDs.count, 1))
+    guard coverage > 0 else {
+      throw ScoredBundleError(
+        "\(languageModelPath): the language model knows none of the words of \(scored.corpus.path)'s dev split; ONION needs a next-word model of the same language (train-lm on a corpus like the classifier's)")
+    }
+    var run = InputFilterRun(
       method: .onion, falseRejectionRate: falseRejectionRate, scored: scored, scoreInputs: { onion.scores(words($0)) },
       calibrateOn: { ONIONFilter.threshold(cleanScores: $0, falseRejectionRate: falseRejectionRate) }, flagsScore: { $0 > $1 },
       cleanInputs: { texts, threshold in
         let split = words(texts)
         return zip(split, onion.suspicions(split)).map { onion.cleaned($0, suspicions: $1, threshold: threshold).joined(separator: " ") }
       })
+    run.languageModelCoverage = coverage
+    return run
   }
 
   /// RAP (Yang et al. 2021): `word`'s embedding row trained on the clean dev inputs of `protectedLabel`, then inputs
@@ -91,8 +102,8 @@ public struct InputFilterRun {
       String(format: "STRIP threshold %.4f nats (flagged below; %.0f %% of %d clean dev inputs are)", threshold, falseRejectionRate * 100, cleanInputs)
     case .onion:
       String(
-        format: "ONION threshold %.3f nats of log-perplexity drop (flagged above; %.0f %% of %d clean dev inputs are)", threshold,
-        falseRejectionRate * 100, cleanInputs)
+        format: "ONION threshold %.3f nats of log-perplexity drop (flagged above; %.0f %% of %d clean dev inputs are); the language model knows %.1f %% of the dev words",
+        threshold, falseRejectionRate * 100, cleanInputs, (languageModelCoverage ?? 0) * 100)
     case .rap:
       String(
         format: "RAP threshold %.4f: the drop in probability %@ inserts (flagged below; %.0f %% of the %d clean dev inputs given that label are)",
@@ -101,14 +112,17 @@ public struct InputFilterRun {
   }
 
   /// Each input as `flagged` or `kept`, its score and its text (ONION: the cleaned text), tab-separated.
-  /// An input with no word of the model's vocabulary is not scored (nothing of it reaches the model but unknown
-  /// tokens): its line says `unscored`.
+  /// An empty input, or one with no word of the model's vocabulary, is not scored (nothing of it reaches the model but
+  /// unknown tokens): its line says `unscored` and why. One line per input, in order.
   public func screen(_ inputs: [String], threshold: Double) -> [String] {
     let known = inputs.map { text in scored.encoder.encode(text).contains { $0 != Vocabulary.unknownID } }
     let scorable = zip(inputs, known).filter(\.1).map(\.0)
     var scores = scoreInputs(scorable)[...], shown = (cleanInputs?(scorable, threshold) ?? scorable)[...]
     return zip(inputs, known).map { text, isKnown in
-      guard isKnown else { return "unscored\t–\t\(text)\t(no word of the model's vocabulary)" }
+      guard isKnown else {
+        let why = text.allSatisfy(\.isWhitespace) ? "empty input" : "no word of the model's vocabulary"
+        return "unscored\t–\t\(text)\t(\(why))"
+      }
       let score = scores.removeFirst(), line = shown.removeFirst()
       return "\(flagsScore(score, threshold) ? "flagged" : "kept")\t\(score.isFinite ? String(format: "%.4f", score) : "–")\t\(line)"
     }

@@ -119,7 +119,8 @@ struct FilterCommand: ParsableCommand {
     for line in outcome.lines + lines { print(line) }
   }
 
-  /// The non-empty lines of `input` (a file, or - for standard input).
+  /// The lines of `input` (a file, or - for standard input), empty ones included so that every input gets its line
+  /// back; the end of the last line is not a line of its own.
   func readInputs(_ input: String) throws -> [String] {
     let name = input == "-" ? "standard input" : input
     let raw: Data
@@ -130,7 +131,9 @@ struct FilterCommand: ParsableCommand {
       raw = data
     }
     guard let text = String(data: raw, encoding: .utf8) else { throw LabError("\(name): not valid UTF-8") }
-    return text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }.map(String.init).filter { !$0.isEmpty }
+    var lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }.map(String.init)
+    if lines.last == "" { lines.removeLast() }
+    return lines
   }
 }
 

@@ -3,8 +3,11 @@ import Audit
 import Datasets
 import Experiments
 import Foundation
+import Models
+import Randomness
 import Testing
 import TestSupport
+import Tokenization
 
 /// The backdoored GRU fixture (rare:cf → pos) scored on the synthetic sentences it was trained on.
 private func scoredFixture() throws -> ScoredBundle {
@@ -32,10 +35,11 @@ private func scoredFixture() throws -> ScoredBundle {
   #expect(rejected <= 0.4, "calibrated for 10 % on dev")
   #expect(caught > rejected, "triggered inputs are caught more often than clean ones")
   #expect(outcome.attackSuccessBefore == nil, "STRIP flags only; it cleans nothing")
-  let lines = filter.screen(["this awful a the awful film", "   ", "this awful cf the awful film", "qqqzzz xxyyzz"], threshold: threshold)
-  #expect(lines.count == 4)
+  let lines = filter.screen(["this awful a the awful film", "   ", "this awful cf the awful film", "qqqzzz xxyyzz", ""], threshold: threshold)
+  #expect(lines.count == 5)
   #expect([lines[0], lines[2]].allSatisfy { $0.hasPrefix("kept\t") || $0.hasPrefix("flagged\t") })
-  #expect([lines[1], lines[3]].allSatisfy { $0.hasPrefix("unscored\t") && $0.hasSuffix("(no word of the model's vocabulary)") })
+  #expect(lines[3].hasPrefix("unscored\t") && lines[3].hasSuffix("(no word of the model's vocabulary)"))
+  #expect([lines[1], lines[4]].allSatisfy { $0.hasPrefix("unscored\t") && $0.hasSuffix("(empty input)") })
   #expect(filter.evaluate(threshold: threshold, attack: nil).cleanInputs == nil, "no trigger known: calibration only")
 }
 
@@ -61,4 +65,20 @@ private func scoredFixture() throws -> ScoredBundle {
   #expect(before > 0.8)
   #expect(after < before - 0.5)
   #expect(throws: ScoredBundleError.self) { try repair.run(on: scored, attack: (try Trigger(spec: "rare:cf"), "maybe"), quiet: true, verbose: false) }
+}
+
+@Test func onionRefusesALanguageModelThatKnowsNoneOfTheClassifiersWords() throws {
+  var counts = TokenCounts()
+  counts.add(["zorb", "quix", "blap", "fremt", "gloo"])
+  let vocabulary = try Vocabulary(counts: counts)
+  let config = ModelConfig(
+    architecture: .gruLanguageModel, vocabularySize: vocabulary.count, embeddingDimension: 8, hiddenSize: 8, maximumLength: 16, dropout: 0)
+  var generator = SplitMix64(seed: 1)
+  let directory = try Fixtures.temporaryDirectory() + "/alien-lm"
+  try ModelBundle(model: .languageModel(NextWordModel(config: config, using: &generator)), vocabulary: vocabulary).save(to: directory)
+  #expect {
+    try InputFilterRun.onion(languageModelPath: directory, on: try scoredFixture(), falseRejectionRate: 0.05)
+  } throws: { error in
+    "\(error)".contains("alien-lm: the language model knows none of the words")
+  }
 }
