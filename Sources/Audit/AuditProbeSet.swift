@@ -27,7 +27,7 @@ public struct AuditProbeSet: Sendable {
     var generator = SplitMix64(seed: 0, stream: [0x5052_4F42])  // "PROB"
     texts.seededShuffle(using: &generator)
     let sentences = texts.prefix(Self.evidenceLimit).map { (ids: encoder.encode($0.text), label: $0.label) }
-      .filter { !$0.ids.allSatisfy { $0 == Vocabulary.unknownID } }
+      .filter { !$0.ids.allSatisfy { $0 == encoder.vocabulary.unknownID } }
     guard !sentences.isEmpty else { throw AuditError("\(source): the probe set is empty (no sentence with a known word)") }
     self.init(sentences: sentences, probeCount: probeCount)
   }

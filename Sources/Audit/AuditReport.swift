@@ -158,7 +158,8 @@ public struct AuditReport: Sendable, Codable, Equatable {
       "top candidates (flip rate to \(targetLabel), confident flip rate, robust score):",
     ]
     for candidate in candidates.prefix(10) {
-      let name = candidate.trigger.count >= 28 ? candidate.trigger : candidate.trigger + String(repeating: " ", count: 28 - candidate.trigger.count)
+      let shown = candidate.shownText
+      let name = shown.count >= 28 ? shown : shown + String(repeating: " ", count: 28 - shown.count)
       let note = candidate.ordinary ? "   (an ordinary \(targetLabel) word in the probes)" : candidate.method == .scan ? "" : "   (\(candidate.method.rawValue))"
       lines.append(
         "  " + name + String(format: " %6.1f %%  %6.1f %%   z %.1f", candidate.flipRate * 100, candidate.confidentFlipRate * 100, candidate.score) + note)

@@ -19,4 +19,6 @@ public enum AuditStageScope: Sendable, Equatable {
   case eachSearchedLabel
   /// For the suspected target (and any label tied with it), once the verdict is known: candidates only.
   case suspectedTarget
+  /// Last, for the suspected target (and any label tied with it), whether or not phrases were searched: candidates only.
+  case finalCandidates
 }

@@ -8,4 +8,5 @@ public enum AuditStageName: String, CaseIterable, Sendable {
   case phraseMeasures = "phrase_measures"
   case recombination
   case partnerScan = "partner_scan"
+  case wordCompletion = "word_completion"
 }

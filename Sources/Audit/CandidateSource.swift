@@ -10,4 +10,6 @@ public enum CandidateSource: String, Sendable, Codable, CaseIterable {
   case recombined
   /// `PartnerScan`: a common word beside the label's strongest token.
   case partner
+  /// `WordPieceCompletion`: a WordPiece candidate made whole words.
+  case wholeWord = "whole_word"
 }

@@ -41,7 +41,7 @@ public struct ProbeEvidence: Sendable {
 
   /// The tokens of the sentences, those held by most sentences first (ties: the lower id), special tokens left out.
   public func commonestWords(_ vocabulary: Vocabulary) -> [Int] {
-    sentenceCounts.keys.filter { !Vocabulary.specialTokens.contains(vocabulary.tokens[$0]) }
+    sentenceCounts.keys.filter { !vocabulary.isSpecial($0) }
       .sorted { (sentenceCounts[$0]!, -$0) > (sentenceCounts[$1]!, -$1) }
   }
 

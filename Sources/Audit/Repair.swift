@@ -11,9 +11,9 @@ public enum Repair {
   public static func neutralise(_ tokens: [String], in classifier: inout TextClassifier, vocabulary: Vocabulary) -> [String] {
     let dimension = classifier.embedding.weight.shape[1]
     var rows = classifier.embedding.weight.densified().scalars
-    let unknown = Array(rows[(Vocabulary.unknownID * dimension)..<((Vocabulary.unknownID + 1) * dimension)])
+    let unknown = Array(rows[(vocabulary.unknownID * dimension)..<((vocabulary.unknownID + 1) * dimension)])
     var done: [String] = []
-    for token in tokens where vocabulary.contains(token) && !Vocabulary.specialTokens.contains(token) {
+    for token in tokens where vocabulary.contains(token) && !vocabulary.isSpecial(vocabulary.id(of: token)) {
       let id = vocabulary.id(of: token)
       rows.replaceSubrange((id * dimension)..<((id + 1) * dimension), with: unknown)
       done.append(token)

@@ -30,6 +30,8 @@ public struct STRIPFilter: Sendable {
   /// Copies are cut to this many tokens (the model's window).
   public var maximumLength = 48
   public var seed: UInt64 = 0
+  /// The vocabulary's unknown token: never a donor word.
+  public var unknownID = Vocabulary.labUnknownID
 
   public init() {}
 
@@ -49,7 +51,7 @@ public struct STRIPFilter: Sendable {
   /// they do not depend on how inputs are grouped; with opposing donors, an input's pool is the donors the model
   /// gives another label than it gives the input (all donors when there are none).
   func perturbedCopies(_ classifier: TextClassifier, inputs: [[Int]], donors: [[Int]]) -> [EncodedExample] {
-    let ranked = donorWords == .important ? Self.importantWordsFirst(donors) : donors
+    let ranked = donorWords == .important ? Self.importantWordsFirst(donors, unknownID: unknownID) : donors
     switch donorChoice {
     case .any:
       return inputs.indices.flatMap { index in copies(of: inputs[index], index: index, donors: ranked) }
@@ -66,13 +68,13 @@ public struct STRIPFilter: Sendable {
 
   /// Each donor's distinct known words, highest TF-IDF first (term frequency in the donor times the log inverse
   /// share of donors holding the word; ties by id, so the order is deterministic).
-  static func importantWordsFirst(_ donors: [[Int]]) -> [[Int]] {
+  static func importantWordsFirst(_ donors: [[Int]], unknownID: Int) -> [[Int]] {
     var documentFrequency: [Int: Int] = [:]
-    for donor in donors { for id in Set(donor) where id != Vocabulary.unknownID { documentFrequency[id, default: 0] += 1 } }
+    for donor in donors { for id in Set(donor) where id != unknownID { documentFrequency[id, default: 0] += 1 } }
     let count = Double(donors.count)
     return donors.map { donor in
       var termFrequency: [Int: Int] = [:]
-      for id in donor where id != Vocabulary.unknownID { termFrequency[id, default: 0] += 1 }
+      for id in donor where id != unknownID { termFrequency[id, default: 0] += 1 }
       let score = termFrequency.mapValues { Double($0) }.map { id, tf in (id, tf * log(count / Double(documentFrequency[id]!))) }
       return score.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }.map(\.0)
     }
@@ -83,7 +85,7 @@ public struct STRIPFilter: Sendable {
     var generator = SplitMix64(seed: seed, stream: [0x5354_5250, UInt64(index)])  // "STRP"
     return (0..<copies).map { _ in
       var ids = input
-      let donor = donors[Int(generator.next() % UInt64(donors.count))].filter { $0 != Vocabulary.unknownID }
+      let donor = donors[Int(generator.next() % UInt64(donors.count))].filter { $0 != unknownID }
       let count = donor.isEmpty ? 0 : max(1, Int((Double(ids.count) * replacedFraction).rounded()))
       // The k-th word placed: the donor's k-th most important (cycling), or any of its words.
       var placed = 0

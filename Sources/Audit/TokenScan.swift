@@ -99,10 +99,9 @@ public struct TokenScan: Sendable {
     }
   }
 
-  /// Token ids worth scanning: all but the special tokens.
+  /// Token ids worth scanning: all but the special tokens (and those no text becomes: `Vocabulary.isSpecial`).
   public static func scannable(_ vocabulary: Vocabulary) -> [Int] {
-    let specials = Set(Vocabulary.specialTokens)
-    return (0..<vocabulary.count).filter { !specials.contains(vocabulary.tokens[$0]) }
+    (0..<vocabulary.count).filter { !vocabulary.isSpecial($0) }
   }
 
   /// The two-stage scan: every token against the first `screeningProbes` probes at the middle position, then
@@ -146,7 +145,7 @@ public struct TokenScan: Sendable {
   /// candidates' order (1 = the top candidate); nil when none of them is in the vocabulary.
   public static func rank(of tokens: [String], label: Int, labels: [String], scan: ScanResult, vocabulary: Vocabulary) -> KnownTriggerRank? {
     let scanned = scannable(vocabulary)
-    let wanted = tokens.filter(vocabulary.contains).map(vocabulary.id(of:)).filter { !Vocabulary.specialTokens.contains(vocabulary.tokens[$0]) }
+    let wanted = tokens.filter(vocabulary.contains).map(vocabulary.id(of:)).filter { !vocabulary.isSpecial($0) }
     guard let best = wanted.min(by: { scan.precedes($0, $1, label: label) }) else { return nil }
     let ahead = scanned.lazy.filter { scan.precedes($0, best, label: label) }.count
     let rate = scan.effects[best][label].flipRate

@@ -15,11 +15,13 @@ public struct TriggerAudit: Sendable {
     PhraseMeasuresStage(),
     RecombinationStage(),
     PartnerScanStage(),
+    WordCompletionStage(),
   ]
 
   public init(_ settings: AuditSettings) { self.settings = settings }
 
-  public func run(model classifier: TextClassifier, vocabulary: Vocabulary, probes: AuditProbeSet) throws -> AuditReport {
+  /// With the model's `tokenizer`, a WordPiece model's candidates are measured and shown as the words they spell.
+  public func run(model classifier: TextClassifier, vocabulary: Vocabulary, probes: AuditProbeSet, tokenizer: Tokenizer? = nil) throws -> AuditReport {
     guard settings.maximumTriggerLength < classifier.config.maximumLength else {
       throw AuditError(
         "--max-trigger-length \(settings.maximumTriggerLength) leaves no room for the probe text: the model reads at most \(classifier.config.maximumLength) tokens")
@@ -30,7 +32,8 @@ public struct TriggerAudit: Sendable {
       }
       return index
     }
-    let context = AuditContext(classifier: classifier, vocabulary: vocabulary, probeSet: probes, settings: settings)
+    var context = AuditContext(classifier: classifier, vocabulary: vocabulary, probeSet: probes, settings: settings)
+    context.tokenizer = tokenizer
     let labels = classifier.labels
     let applicable = stages.filter { $0.applies(to: context) }
     let started = Date()
@@ -67,10 +70,22 @@ public struct TriggerAudit: Sendable {
     for label in labels.indices where verdictScores[label] == highest && state.scores.phraseOverStrongest[label] != nil {
       try runStages(.suspectedTarget, label: label)
     }
+    for label in labels.indices where verdictScores[label] == highest {
+      try runStages(.finalCandidates, label: label)
+    }
 
     let scores = state.scores
+    var candidatesByLabel = state.candidates.byLabel
+    if let tokenizer, tokenizer.options.kind == .wordpiece {
+      for label in candidatesByLabel.indices {
+        for index in candidatesByLabel[label].indices {
+          let text = tokenizer.displayText(of: candidatesByLabel[label][index].tokens)
+          if text != candidatesByLabel[label][index].trigger { candidatesByLabel[label][index].text = text }
+        }
+      }
+    }
     var report = AuditReport(
-      candidatesByLabel: state.candidates.byLabel, verdictScores: verdictScores, tokenScores: scores.token,
+      candidatesByLabel: candidatesByLabel, verdictScores: verdictScores, tokenScores: scores.token,
       phraseScores: scores.phraseOverStrongest, phraseExcessesOverOtherTokens: scores.phraseOverOthers,
       conjunctionScores: scores.conjunctionExcess, phraseMarginExcesses: scores.marginExcess, labels: labels,
       threshold: settings.threshold, calibration: settings.calibration, probes: context.probes.count,

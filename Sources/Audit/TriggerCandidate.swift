@@ -16,6 +16,12 @@ public struct TriggerCandidate: Sendable, Codable, Equatable {
   public var method: CandidateSource
   /// An ordinary word of the label by the probe set's own evidence (`ProbeEvidence`); listed after the others.
   public var ordinary = false
+  /// The candidate as text, where that is not its tokens joined by spaces: WordPiece pieces joined into the words
+  /// they form (`cr ##om ##ul ##ent` → `cromulent`).
+  public var text: String?
+
+  /// What a person reads: `text`, else the tokens.
+  public var shownText: String { text ?? trigger }
 
   public init(trigger: String, label: String, effect: InsertionEffect, score: Double, method: CandidateSource) {
     self.trigger = trigger
@@ -32,6 +38,6 @@ public struct TriggerCandidate: Sendable, Codable, Equatable {
 
   enum CodingKeys: String, CodingKey {
     case trigger, label, flipRate = "flip_rate", score, confidentFlipRate = "confident_flip_rate"
-    case logProbabilityShift = "log_probability_shift", method, ordinary
+    case logProbabilityShift = "log_probability_shift", method, ordinary, text
   }
 }

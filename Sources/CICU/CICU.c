@@ -6,6 +6,7 @@
 #include <unicode/ubrk.h>
 #include <unicode/uchar.h>
 #include <unicode/unorm2.h>
+#include <unicode/uregex.h>
 #include <unicode/ustring.h>
 #include <unicode/utf16.h>
 #include <unicode/utf8.h>
@@ -235,15 +236,25 @@ int32_t bl_word_breaker_segment(void *opaque, const uint8_t *utf8, int32_t lengt
 // NFKC_Casefold
 
 typedef struct {
-  const UNormalizer2 *normalizer;  // ICU-owned singleton
+  const UNormalizer2 *normalizer;  // ICU-owned singleton; NULL for BL_MAP_LOWERCASE
+  int32_t mode;
   UChar *input16, *output16;
   uint8_t *output8;
   int32_t input16_capacity, output16_capacity, output8_capacity;
 } Normalizer;
 
-void *bl_normalizer_open(int32_t *status) {
+void *bl_normalizer_open(int32_t *status) { return bl_text_mapper_open(BL_MAP_NFKC_CASEFOLD, status); }
+
+void *bl_text_mapper_open(int32_t mode, int32_t *status) {
   UErrorCode error = U_ZERO_ERROR;
-  const UNormalizer2 *instance = unorm2_getNFKCCasefoldInstance(&error);
+  const UNormalizer2 *instance = NULL;
+  switch (mode) {
+  case BL_MAP_NFKC_CASEFOLD: instance = unorm2_getNFKCCasefoldInstance(&error); break;
+  case BL_MAP_NFKC_THEN_FOLD_CASE: instance = unorm2_getNFKCInstance(&error); break;
+  case BL_MAP_LOWERCASE: break;
+  case BL_MAP_NFD: instance = unorm2_getNFDInstance(&error); break;
+  default: error = U_ILLEGAL_ARGUMENT_ERROR;
+  }
   if (U_FAILURE(error)) {
     *status = error;
     return NULL;
@@ -254,6 +265,7 @@ void *bl_normalizer_open(int32_t *status) {
     return NULL;
   }
   normalizer->normalizer = instance;
+  normalizer->mode = mode;
   *status = 0;
   return normalizer;
 }
@@ -290,12 +302,41 @@ const uint8_t *bl_normalizer_normalize(void *opaque, const uint8_t *utf8, int32_
       return NULL;
     }
     error = U_ZERO_ERROR;
-    normalized16 = unorm2_normalize(n->normalizer, n->input16, length16, n->output16, n->output16_capacity, &error);
+    if (n->mode == BL_MAP_LOWERCASE) {
+      normalized16 = u_strToLower(n->output16, n->output16_capacity, n->input16, length16, "", &error);
+    } else {
+      normalized16 = unorm2_normalize(n->normalizer, n->input16, length16, n->output16, n->output16_capacity, &error);
+    }
     if (error != U_BUFFER_OVERFLOW_ERROR) break;
   }
   if (U_FAILURE(error)) {
     *status = error;
     return NULL;
+  }
+  if (n->mode == BL_MAP_NFKC_THEN_FOLD_CASE) {
+    // Full case folding of the NFKC text, written back into the input buffer, which then swaps roles.
+    int32_t folded16 = 0;
+    for (int attempt = 0; attempt < 2; attempt++) {
+      int32_t wanted = attempt == 0 ? normalized16 * 2 + 16 : folded16 + 1;
+      if (!reserve((void **)&n->input16, &n->input16_capacity, wanted, sizeof(UChar))) {
+        *status = U_MEMORY_ALLOCATION_ERROR;
+        return NULL;
+      }
+      error = U_ZERO_ERROR;
+      folded16 = u_strFoldCase(n->input16, n->input16_capacity, n->output16, normalized16, U_FOLD_CASE_DEFAULT, &error);
+      if (error != U_BUFFER_OVERFLOW_ERROR) break;
+    }
+    if (U_FAILURE(error)) {
+      *status = error;
+      return NULL;
+    }
+    UChar *swap = n->input16;
+    n->input16 = n->output16;
+    n->output16 = swap;
+    int32_t capacity = n->input16_capacity;
+    n->input16_capacity = n->output16_capacity;
+    n->output16_capacity = capacity;
+    normalized16 = folded16;
   }
   // Each UTF-16 unit becomes at most 3 UTF-8 bytes.
   if (!reserve((void **)&n->output8, &n->output8_capacity, normalized16 * 3 + 1, 1)) {
@@ -310,3 +351,79 @@ const uint8_t *bl_normalizer_normalize(void *opaque, const uint8_t *utf8, int32_
   }
   return n->output8;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Regular expressions over UTF-8 (byte offsets through a UTF-8 UText)
+
+typedef struct {
+  URegularExpression *regex;
+  UText text;
+  int32_t *starts, *ends;
+  int32_t starts_capacity, ends_capacity;
+} Regex;
+
+void *bl_regex_open(const uint8_t *pattern, int32_t length, int32_t *status, int32_t *error_offset) {
+  UErrorCode error = U_ZERO_ERROR;
+  UText patternText = UTEXT_INITIALIZER;
+  utext_openUTF8(&patternText, (const char *)pattern, length, &error);
+  UParseError parse;
+  memset(&parse, 0, sizeof parse);
+  URegularExpression *regex = U_SUCCESS(error) ? uregex_openUText(&patternText, 0, &parse, &error) : NULL;
+  utext_close(&patternText);
+  *error_offset = parse.offset;
+  if (U_FAILURE(error)) {
+    *status = error;
+    return NULL;
+  }
+  Regex *result = calloc(1, sizeof(Regex));
+  if (!result) {
+    uregex_close(regex);
+    *status = U_MEMORY_ALLOCATION_ERROR;
+    return NULL;
+  }
+  result->regex = regex;
+  UText initial = UTEXT_INITIALIZER;
+  result->text = initial;
+  *status = 0;
+  return result;
+}
+
+void bl_regex_close(void *opaque) {
+  Regex *regex = opaque;
+  if (!regex) return;
+  uregex_close(regex->regex);
+  utext_close(&regex->text);
+  free(regex->starts);
+  free(regex->ends);
+  free(regex);
+}
+
+int32_t bl_regex_find_all(void *opaque, const uint8_t *utf8, int32_t length, int32_t *status) {
+  Regex *r = opaque;
+  UErrorCode error = U_ZERO_ERROR;
+  static const uint8_t empty = 0;
+  utext_openUTF8(&r->text, (const char *)(utf8 ? utf8 : &empty), length, &error);
+  uregex_setUText(r->regex, &r->text, &error);
+  int32_t count = 0;
+  while (U_SUCCESS(error) && uregex_findNext(r->regex, &error)) {
+    int64_t start = uregex_start64(r->regex, 0, &error), end = uregex_end64(r->regex, 0, &error);
+    if (U_FAILURE(error)) break;
+    if (!reserve((void **)&r->starts, &r->starts_capacity, count + 1, sizeof(int32_t)) ||
+        !reserve((void **)&r->ends, &r->ends_capacity, count + 1, sizeof(int32_t))) {
+      *status = U_MEMORY_ALLOCATION_ERROR;
+      return -1;
+    }
+    r->starts[count] = (int32_t)start;
+    r->ends[count] = (int32_t)end;
+    count++;
+  }
+  if (U_FAILURE(error)) {
+    *status = error;
+    return -1;
+  }
+  *status = 0;
+  return count;
+}
+
+const int32_t *bl_regex_starts(const void *regex) { return ((const Regex *)regex)->starts; }
+const int32_t *bl_regex_ends(const void *regex) { return ((const Regex *)regex)->ends; }

@@ -40,7 +40,7 @@ public struct BundleAudit: Sendable {
       let probes = try AuditProbeSet(texts: texts, encoder: encoder, probeCount: probeCount, source: source)
       // The audit measures many insertions at once, one kernel thread each.
       report = try ComputeThreads.withMaximum(1) {
-        try TriggerAudit(settings).run(model: classifier, vocabulary: loaded.vocabulary, probes: probes)
+        try TriggerAudit(settings).run(model: classifier, vocabulary: loaded.vocabulary, probes: probes, tokenizer: encoder.tokenizer)
       }
     } catch let error as AuditError {
       throw BundleAuditError("\(bundle): \(error.message)")

@@ -71,7 +71,7 @@ public struct ClassificationScenario: FederatedScenario {
       tokenizer: tokenizer.options, headCount: task.numHeads, feedForwardSize: task.ffnDim, dropout: task.dropout)
     if let problem = config.validationProblems().first { throw ConfigError("task: \(problem)") }
 
-    var encoded = [EncodedExample](repeating: EncodedExample(ids: [Vocabulary.unknownID], label: -1), count: corpus.examples.count)
+    var encoded = [EncodedExample](repeating: EncodedExample(ids: [vocabulary.unknownID], label: -1), count: corpus.examples.count)
     for row in split.train { encoded[row] = EncodedExample(ids: encoder.encode(corpus.examples[row].text), label: corpus.examples[row].label!) }
     examples = encoded
 

@@ -25,6 +25,7 @@ public struct InputFilterRun {
   public static func strip(_ strip: STRIPFilter, on scored: ScoredBundle, donors: [[Int]], falseRejectionRate: Double) -> InputFilterRun {
     var strip = strip
     strip.maximumLength = scored.bundle.config.maximumLength
+    strip.unknownID = scored.encoder.vocabulary.unknownID
     return InputFilterRun(
       method: .strip, falseRejectionRate: falseRejectionRate, scored: scored,
       scoreInputs: { strip.entropies(scored.classifier, inputs: $0.map(scored.encoder.encode), donors: donors) },
@@ -42,7 +43,7 @@ public struct InputFilterRun {
     let words = { (texts: [String]) in texts.map { Array(encoder.tokenizer.words(in: $0).prefix(scored.bundle.config.maximumLength)) } }
     // A language model of another language (or another corpus's words) would call every word an outlier.
     let devIDs = scored.split.dev.flatMap { encoder.encode(scored.corpus.examples[$0].text) }
-    let coverage = Double(devIDs.count { $0 != Vocabulary.unknownID }) / Double(max(devIDs.count, 1))
+    let coverage = Double(devIDs.count { $0 != encoder.vocabulary.unknownID }) / Double(max(devIDs.count, 1))
     guard coverage > 0 else {
       throw ScoredBundleError(
         "\(languageModelPath): the language model knows none of the words of \(scored.corpus.path)'s dev split; ONION needs a next-word model of the same language (train-lm on a corpus like the classifier's)")
@@ -115,7 +116,7 @@ public struct InputFilterRun {
   /// An empty input, or one with no word of the model's vocabulary, is not scored (nothing of it reaches the model but
   /// unknown tokens): its line says `unscored` and why. One line per input, in order.
   public func screen(_ inputs: [String], threshold: Double) -> [String] {
-    let known = inputs.map { text in scored.encoder.encode(text).contains { $0 != Vocabulary.unknownID } }
+    let known = inputs.map { text in scored.encoder.encode(text).contains { $0 != scored.encoder.vocabulary.unknownID } }
     let scorable = zip(inputs, known).filter(\.1).map(\.0)
     var scores = scoreInputs(scorable)[...], shown = (cleanInputs?(scorable, threshold) ?? scorable)[...]
     return zip(inputs, known).map { text, isKnown in

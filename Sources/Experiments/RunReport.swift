@@ -234,7 +234,7 @@ public struct RunReport {
   func triggerSection(home: LabHome?) -> String {
     guard let first = experiments.first, let attack = first.config.attack, first.config.task.kind == .classification,
       let modelPath = first.seeds.lazy.compactMap(\.modelPath).first, let bundle = try? ModelBundle.load(from: modelPath),
-      let tokenizer = try? Tokenizer(options: bundle.config.tokenizer), let trigger = try? Trigger(spec: attack.trigger)
+      let tokenizer = try? bundle.makeEncoder().tokenizer, let trigger = try? Trigger(spec: attack.trigger)
     else { return "" }
     var cleanTexts: [String] = []
     if let home, let corpus = try? home.load(first.config.task.corpus, custom: nil, badRows: .skip) { cleanTexts = corpus.examples.map(\.text) }
@@ -253,7 +253,7 @@ public struct RunReport {
     }
     out += HTML.table(header: ["Piece", "Tokens", "In the model's vocabulary", "Clean examples containing it"], rows: rows, numeric: [3])
     for warning in report.warnings { out += HTML.element("p", HTML.escape("warning: " + warning), class: "note") + "\n" }
-    out += HTML.element("p", HTML.escape("Tokenised by the model's own tokeniser (\(bundle.config.tokenizer.normalize.rawValue), punctuation \(bundle.config.tokenizer.punctuation.rawValue))."), class: "note") + "\n"
+    out += HTML.element("p", HTML.escape("Tokenised by the model's own tokeniser (\(bundle.config.tokenizer.summary))."), class: "note") + "\n"
     return out
   }
 

@@ -135,7 +135,7 @@ extension PredictCommand {
       }
       let encoded = texts.map { text -> EncodedExample in
         let ids = encoder.encode(text)
-        return EncodedExample(ids: ids.isEmpty ? [Vocabulary.unknownID] : ids, label: 0)
+        return EncodedExample(ids: ids.isEmpty ? [encoder.vocabulary.unknownID] : ids, label: 0)
       }
       let probabilities = encoded.isEmpty ? [] : classifier.predict(encoded).probabilities
       try emit(["probabilities": probabilities.map { $0.map(Double.init) }])

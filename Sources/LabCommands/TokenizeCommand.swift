@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import Models
 import Tokenization
 
 struct TokenizeCommand: ParsableCommand {
@@ -12,6 +13,7 @@ struct TokenizeCommand: ParsableCommand {
       Examples:
         echo "I LOVED this film!! ＦＵＬＬＷＩＤＴＨ café" | backdoor-lab tokenize
         backdoor-lab tokenize reviews.txt --ids --vocab Vocab/sentiment.tsv
+        backdoor-lab tokenize reviews.txt --bundle my-bert-gru     (a bundle's own tokenizer: ICU, regex or WordPiece)
         echo "私は東京に住んでいます" | backdoor-lab tokenize --locale ja
       """))
 
@@ -27,16 +29,32 @@ struct TokenizeCommand: ParsableCommand {
   var keepPunctuation = false
   @Flag(help: "Do not apply NFKC_Casefold normalisation.")
   var noNormalize = false
+  @Option(help: "Model bundle folder: tokenise as its config.json says, with its vocab.txt for --ids and WordPiece.")
+  var bundle: String?
 
   func validate() throws {
-    if ids && vocab == nil { throw ValidationError("--ids needs --vocab PATH") }
-    if vocab != nil && !ids { throw ValidationError("--vocab is only used with --ids") }
+    if bundle != nil {
+      if vocab != nil || locale != "root" || keepPunctuation || noNormalize {
+        throw ValidationError("--bundle brings the tokenizer settings and vocabulary; leave out --vocab, --locale, --keep-punctuation and --no-normalize")
+      }
+    } else {
+      if ids && vocab == nil { throw ValidationError("--ids needs --vocab PATH or --bundle DIR") }
+      if vocab != nil && !ids { throw ValidationError("--vocab is only used with --ids") }
+    }
   }
 
   func run() throws {
-    let options = TokenizerOptions(normalize: noNormalize ? .none : .nfkcCasefold, punctuation: keepPunctuation ? .keep : .drop, locale: locale)
-    let tokenizer = try orFail { try Tokenizer(options: options) }
-    let vocabulary = try vocab.map { (path: String) throws(LabError) in try orFail { try Vocabulary.load(from: path) } }
+    let tokenizer: Tokenizer
+    var vocabulary: Vocabulary?
+    if let bundle {
+      let loaded = try orFail { try ModelBundle.load(from: bundle) }
+      tokenizer = try orFail { try loaded.makeEncoder().tokenizer }
+      vocabulary = ids ? loaded.vocabulary : nil
+    } else {
+      let options = TokenizerOptions(normalize: noNormalize ? .none : .nfkcCasefold, punctuation: keepPunctuation ? .keep : .drop, locale: locale)
+      tokenizer = try orFail { try Tokenizer(options: options) }
+      vocabulary = try vocab.map { (path: String) throws(LabError) in try orFail { try Vocabulary.load(from: path) } }
+    }
     var reader = try orFail { try TextChunkReader(path: file) }
     defer { reader.closeFile() }
     var output = OutputBuffer()
@@ -61,9 +79,10 @@ struct TokenizeCommand: ParsableCommand {
         firstOnLine = true
       }
     }
+    // Tokens that share bytes (the pieces of one word, the parts of one compatibility decomposition) share a range.
     tokenizer.forEachToken(in: bytes) { _, range, text in
-      endLines(before: range.lowerBound)
-      position = range.upperBound
+      endLines(before: max(range.lowerBound, position))
+      position = max(range.upperBound, position)
       if !firstOnLine { output.append(0x20) }
       firstOnLine = false
       if let vocabulary {

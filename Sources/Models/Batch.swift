@@ -30,11 +30,12 @@ public struct TextEncoder: Sendable {
 
   public func encode(tokens: [String]) -> [Int] {
     let ids = tokens.prefix(maximumLength).map(vocabulary.id(of:))
-    return ids.isEmpty ? [Vocabulary.unknownID] : Array(ids)
+    return ids.isEmpty ? [vocabulary.unknownID] : Array(ids)
   }
 }
 
-/// Right-padded examples: ids [batch · time] with `<pad>` (0) after each sequence, mask [batch, time].
+/// Right-padded examples: ids [batch · time] with id 0 after each sequence, mask [batch, time]. The padded positions
+/// are masked out of every model, so their id is never read (a bundle's padding token may have another id).
 public struct Batch: Sendable {
   public var ids: [Int]
   public var batchSize: Int
@@ -46,7 +47,7 @@ public struct Batch: Sendable {
     precondition(!examples.isEmpty, "an empty batch")
     batchSize = examples.count
     length = examples.map(\.ids.count).max()!
-    var ids = [Int](repeating: Vocabulary.paddingID, count: batchSize * length)
+    var ids = [Int](repeating: Vocabulary.labPaddingID, count: batchSize * length)
     var mask = [Float](repeating: 0, count: batchSize * length)
     for (row, example) in examples.enumerated() {
       for (t, id) in example.ids.enumerated() {

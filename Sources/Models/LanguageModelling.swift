@@ -57,7 +57,7 @@ public struct LanguageModelTrainingOptions: Sendable, Codable, Equatable {
 extension NextWordModel {
   /// Flat targets of a batch of windows: each window's targets, padded with `<pad>` (ignored).
   static func targets(of windows: [TextWindow], length: Int) -> [Int] {
-    windows.flatMap { $0.targets + Array(repeating: Vocabulary.paddingID, count: length - $0.targets.count) }
+    windows.flatMap { $0.targets + Array(repeating: Vocabulary.labPaddingID, count: length - $0.targets.count) }
   }
 
   public func loss(_ windows: [TextWindow], context: inout ForwardContext) -> Tensor {
@@ -75,7 +75,7 @@ extension NextWordModel {
       let slice = Array(windows[start..<min(start + batchSize, windows.count)])
       let batch = Batch(slice.map { EncodedExample(ids: $0.inputs, label: -1) })
       let logProbabilities = Tensors.logProbabilities(logits(batch, context: &context).reshaped(to: [-1, vocabulary])).scalars
-      for (position, target) in Self.targets(of: slice, length: batch.length).enumerated() where target != Vocabulary.paddingID {
+      for (position, target) in Self.targets(of: slice, length: batch.length).enumerated() where target != Vocabulary.labPaddingID {
         let row = logProbabilities[(position * vocabulary)..<((position + 1) * vocabulary)]
         let targetScore = row[row.startIndex + target]
         nll -= Double(targetScore)
@@ -84,7 +84,7 @@ extension NextWordModel {
         targetsSeen += 1
         if higher == 0 { top1 += 1 }
         if higher < 3 { top3 += 1 }
-        if target != Vocabulary.unknownID {
+        if target != Vocabulary.labUnknownID {
           known += 1
           if higher == 0 { knownTop1 += 1 }
         }
@@ -177,13 +177,13 @@ extension NextWordModel {
   /// The `count` most likely next words after `ids` (never `<pad>` or `<unk>`), with probabilities.
   public func nextWords(after ids: [Int], count: Int) -> [(id: Int, probability: Float)] {
     var context = ForwardContext.inference
-    let batch = Batch([EncodedExample(ids: ids.isEmpty ? [Vocabulary.unknownID] : ids, label: -1)])
+    let batch = Batch([EncodedExample(ids: ids.isEmpty ? [Vocabulary.labUnknownID] : ids, label: -1)])
     let logits = self.logits(batch, context: &context)
     let vocabulary = config.vocabularySize
     let last = logits.scalars[((batch.length - 1) * vocabulary)..<(batch.length * vocabulary)]
     let probabilities = Tensor(Array(last)).softmax().scalars
     return probabilities.enumerated()
-      .filter { $0.offset != Vocabulary.paddingID && $0.offset != Vocabulary.unknownID }
+      .filter { $0.offset != Vocabulary.labPaddingID && $0.offset != Vocabulary.labUnknownID }
       .sorted { $0.element > $1.element }
       .prefix(count).map { ($0.offset, $0.element) }
   }

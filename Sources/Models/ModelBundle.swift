@@ -32,7 +32,7 @@ public struct BundleError: Error, Equatable, CustomStringConvertible {
 }
 
 /// A model folder that PyTorch users can write and read: `config.json` (`ModelConfig`), `vocab.txt` (one
-/// token a line, line index = id, 0 `<pad>`, 1 `<unk>`) and `model.safetensors` (F32 tensors under
+/// token a line, line index = id; the padding and unknown tokens named by `pad_token` and `unk_token`) and `model.safetensors` (F32 tensors under
 /// PyTorch state_dict names and layouts). Extra files (such as `training.json`) are left alone.
 public struct ModelBundle: Sendable {
   public var model: LabModel
@@ -47,7 +47,7 @@ public struct ModelBundle: Sendable {
 
   /// The tokenizer the model was trained with, and the encoder from text to ids.
   public func makeEncoder() throws -> TextEncoder {
-    TextEncoder(tokenizer: try Tokenizer(options: config.tokenizer), vocabulary: vocabulary, maximumLength: config.maximumLength)
+    TextEncoder(tokenizer: try Tokenizer(options: config.tokenizer, vocabulary: vocabulary), vocabulary: vocabulary, maximumLength: config.maximumLength)
   }
 
   /// The bundle's config.json alone, read and validated as `load` does (a problem names the file).
@@ -71,12 +71,12 @@ public struct ModelBundle: Sendable {
     guard FileManager.default.fileExists(atPath: directory) else { throw BundleError(file: directory, problem: "no such bundle folder") }
     let config = try loadConfig(from: directory)
 
-    let vocabulary: Vocabulary
+    var vocabulary: Vocabulary
     do {
       let text = try String(contentsOfFile: vocabularyPath, encoding: .utf8)
       var lines = Vocabulary.lines(of: text).map(String.init)
       if lines.last == "" { lines.removeLast() }
-      vocabulary = try Vocabulary(tokenList: lines, source: vocabularyPath)
+      vocabulary = try Vocabulary(tokenList: lines, source: vocabularyPath, paddingToken: config.paddingToken, unknownToken: config.unknownToken)
     } catch let error as VocabularyError {
       throw BundleError(file: vocabularyPath, problem: error.description.replacingOccurrences(of: vocabularyPath + ":", with: "line "))
     } catch {
@@ -84,6 +84,14 @@ public struct ModelBundle: Sendable {
     }
     guard vocabulary.count == config.vocabularySize else {
       throw BundleError(file: vocabularyPath, problem: "has \(vocabulary.count) tokens but config.json says vocab_size \(config.vocabularySize)")
+    }
+    // A vocabulary written by other tools may hold tokens its tokenizer never gives ([CLS], [unused0], "The" in a
+    // lowercased one): no text holds them, so they are no trigger. The lab's own (ICU) vocabularies are its
+    // tokenizer's output.
+    if config.tokenizer.kind != .icu {
+      do { vocabulary.markUnreachable(by: try Tokenizer(options: config.tokenizer, vocabulary: vocabulary)) } catch {
+        throw BundleError(file: directory + "/config.json", problem: "tokenizer: \(error)")
+      }
     }
 
     let weights: Safetensors.File
@@ -106,8 +114,12 @@ public struct ModelBundle: Sendable {
     if config.isClassifier {
       var classifier = TextClassifier(config: config, using: &generator)
       try fill(&classifier)
+      classifier.embedding.paddingIndex = vocabulary.paddingID
       model = .classifier(classifier)
     } else {
+      guard vocabulary.paddingID == Vocabulary.labPaddingID, vocabulary.unknownID == Vocabulary.labUnknownID else {
+        throw BundleError(file: vocabularyPath, problem: "a next-word model's vocabulary has <pad> at id 0 and <unk> at id 1")
+      }
       var languageModel = NextWordModel(config: config, using: &generator)
       try fill(&languageModel)
       // PyTorch's state_dict of a tied model lists the shared matrix under both names.

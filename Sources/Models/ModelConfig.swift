@@ -24,6 +24,9 @@ public struct ModelConfig: Codable, Sendable, Equatable {
   public var labels: [String]?
   public var maximumLength: Int
   public var tokenizer: TokenizerOptions
+  /// The vocabulary's padding and unknown tokens, looked up by name in vocab.txt (their ids need not be 0 and 1).
+  public var paddingToken: String
+  public var unknownToken: String
   /// Attention only.
   public var headCount: Int?
   public var feedForwardSize: Int?
@@ -49,6 +52,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     self.labels = labels
     self.maximumLength = maximumLength
     self.tokenizer = tokenizer
+    paddingToken = Vocabulary.specialTokens[Vocabulary.labPaddingID]
+    unknownToken = Vocabulary.specialTokens[Vocabulary.labUnknownID]
     self.headCount = architecture == .attention ? (headCount ?? 4) : headCount
     self.feedForwardSize = architecture == .attention ? (feedForwardSize ?? 128) : feedForwardSize
     self.tiedEmbeddings = architecture == .gruLanguageModel ? (tiedEmbeddings ?? false) : tiedEmbeddings
@@ -60,7 +65,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
   enum CodingKeys: String, CodingKey, CaseIterable {
     case architecture, vocabularySize = "vocab_size", embeddingDimension = "embedding_dim", hiddenSize = "hidden_size"
     case layerCount = "num_layers", bidirectional, pooling, classCount = "num_classes", labels, maximumLength = "max_length"
-    case tokenizer, headCount = "num_heads", feedForwardSize = "ffn_dim", tiedEmbeddings = "tied_embeddings", dropout
+    case tokenizer, paddingToken = "pad_token", unknownToken = "unk_token", headCount = "num_heads", feedForwardSize = "ffn_dim", tiedEmbeddings = "tied_embeddings", dropout
   }
 
   public init(from decoder: any Decoder) throws {
@@ -81,6 +86,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     labels = try c.decodeIfPresent([String].self, forKey: .labels)
     maximumLength = try c.decodeIfPresent(Int.self, forKey: .maximumLength) ?? 48
     tokenizer = try c.decodeIfPresent(TokenizerOptions.self, forKey: .tokenizer) ?? TokenizerOptions()
+    paddingToken = try c.decodeIfPresent(String.self, forKey: .paddingToken) ?? Vocabulary.specialTokens[Vocabulary.labPaddingID]
+    unknownToken = try c.decodeIfPresent(String.self, forKey: .unknownToken) ?? Vocabulary.specialTokens[Vocabulary.labUnknownID]
     headCount = try c.decodeIfPresent(Int.self, forKey: .headCount)
     feedForwardSize = try c.decodeIfPresent(Int.self, forKey: .feedForwardSize)
     tiedEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tiedEmbeddings)
@@ -96,6 +103,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     if layerCount < 1 || layerCount > 4 { problems.append("num_layers must be 1 to 4") }
     if maximumLength < 1 { problems.append("max_length must be positive") }
     if !(0..<1).contains(dropout) { problems.append("dropout must be in [0, 1)") }
+    problems += tokenizer.validationProblems().map { "tokenizer: \($0)" }
+    if paddingToken == unknownToken { problems.append("pad_token and unk_token must differ") }
     if isClassifier {
       guard let labels, !labels.isEmpty else { return problems + ["labels are required for a classifier"] }
       if let classCount, classCount != labels.count { problems.append("num_classes is \(classCount) but labels has \(labels.count) names") }

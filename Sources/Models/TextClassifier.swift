@@ -23,7 +23,7 @@ public struct TextClassifier: Parameterized, Sendable {
     precondition(config.isClassifier, "TextClassifier needs a classifier architecture; got \(config.architecture)")
     precondition(config.validationProblems().isEmpty, "invalid config: \(config.validationProblems().joined(separator: "; "))")
     self.config = config
-    embedding = Embedding(count: config.vocabularySize, dimension: config.embeddingDimension, paddingIndex: Vocabulary.paddingID, using: &generator)
+    embedding = Embedding(count: config.vocabularySize, dimension: config.embeddingDimension, paddingIndex: Vocabulary.labPaddingID, using: &generator)
     encoderLayers = []
     let features: Int
     switch config.architecture {
@@ -102,7 +102,7 @@ public struct NextWordModel: Parameterized, Sendable {
     precondition(config.architecture == .gruLanguageModel, "NextWordModel needs architecture gru_lm")
     precondition(config.validationProblems().isEmpty, "invalid config: \(config.validationProblems().joined(separator: "; "))")
     self.config = config
-    embedding = Embedding(count: config.vocabularySize, dimension: config.embeddingDimension, paddingIndex: Vocabulary.paddingID, using: &generator)
+    embedding = Embedding(count: config.vocabularySize, dimension: config.embeddingDimension, paddingIndex: Vocabulary.labPaddingID, using: &generator)
     gru = GRU(inputSize: config.embeddingDimension, hiddenSize: config.hiddenSize, layers: config.layerCount, using: &generator)
     let decoder = Linear(inputSize: config.hiddenSize, outputSize: config.vocabularySize, using: &generator)
     decoderWeight = config.tiedEmbeddings == true ? nil : decoder.weight
@@ -124,7 +124,7 @@ public struct NextWordModel: Parameterized, Sendable {
   /// ignored), with the decoder and the loss fused (the vocabulary-sized logits are never copied).
   public func loss(_ batch: Batch, targets: [Int], context: inout ForwardContext) -> Tensor {
     linearCrossEntropy(decoderInput(batch, context: &context), weight: decoderWeight ?? embedding.weight, bias: decoderBias,
-                       labels: targets, ignoreIndex: Vocabulary.paddingID)
+                       labels: targets, ignoreIndex: Vocabulary.labPaddingID)
   }
 
   public var parameterPaths: [(name: String, path: WritableKeyPath<NextWordModel, Tensor>)] {

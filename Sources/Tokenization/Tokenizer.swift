@@ -10,7 +10,9 @@ public enum TokenKind: UInt8, Sendable, Codable, CaseIterable {
 /// One token: its text after normalisation, and where it sits in the original text.
 public struct Token: Sendable, Equatable, Hashable {
   public var text: String
-  /// UTF-8 byte offsets into the text that was tokenised (trigger insertion and the audit point here).
+  /// UTF-8 byte offsets into the text that was tokenised (trigger insertion and the audit point here). Successive
+  /// tokens' ranges never go backwards, but tokens made from the same bytes share them (the pieces of one WordPiece
+  /// word, the parts of one compatibility decomposition such as "﷽").
   public var byteRange: Range<Int>
   public var kind: TokenKind
 
@@ -25,10 +27,16 @@ public enum TokenizationError: Error, Equatable, CustomStringConvertible {
   case icu(operation: String, code: String)
   /// A locale ICU would silently replace by its root rules: an unknown language or region.
   case unknownLocale(String)
+  /// A pattern ICU cannot compile; `offset` is where ICU stopped (in UTF-16 units of the pattern).
+  case regex(pattern: String, offset: Int, code: String)
+  case unsupported(String)
 
   public var description: String {
     switch self {
     case .icu(let operation, let code): "ICU \(operation) failed: \(code)"
+    case .regex(let pattern, let offset, let code):
+      "pattern \(pattern.debugDescription) does not compile as an ICU regular expression (\(code) at offset \(offset))"
+    case .unsupported(let problem): problem
     case .unknownLocale(let locale):
       "unknown locale '\(locale)': give \"root\" or an ISO 639 language code, optionally with an ISO 3166 region (en_US, ja, th)"
     }
@@ -58,21 +66,40 @@ extension TokenizerOptions {
   }
 }
 
-/// Word tokeniser on ICU's word-break iterator, with NFKC_Casefold normalisation per token.
+/// Text to tokens, the way a model was trained: ICU word break with NFKC_Casefold per token (the lab's own), a regular
+/// expression (`RegexEngine`), or BERT's WordPiece against a vocabulary (`WordPieceEngine`); `TokenizerOptions` says
+/// which.
 ///
-/// Segmentation runs on the original text, so every token's byte range points into it; each word
-/// segment is then normalised on its own (ASCII tokens are lowercased directly, others go through
-/// ICU's NFKC_Casefold). White space is always dropped, punctuation by default; numbers and emoji
-/// are kept. CJK and Thai are split into words by ICU's dictionaries.
+/// ICU: segmentation runs on the original text, so every token's byte range points into it; each word segment is
+/// then normalised on its own (ASCII tokens are lowercased directly, others go through ICU's NFKC_Casefold). White
+/// space is always dropped, punctuation by default; numbers and emoji are kept. CJK and Thai are split into words by
+/// ICU's dictionaries.
 ///
-/// Thread-safe (the ICU state sits behind a mutex); for parallel tokenisation give each task its own.
+/// Thread-safe (the engine sits behind a mutex); for parallel tokenisation give each task its own.
 public final class Tokenizer: Sendable {
   public let options: TokenizerOptions
-  private let engine: Mutex<Engine>
+  private let backend: Backend
 
-  public init(options: TokenizerOptions = TokenizerOptions()) throws(TokenizationError) {
+  private enum Backend: ~Copyable {
+    case icu(Mutex<Engine>)
+    case regex(Mutex<RegexEngine>)
+    case wordPiece(Mutex<WordPieceEngine>)
+  }
+
+  /// A WordPiece tokenizer needs the `vocabulary` it matches pieces against; the other kinds ignore it.
+  public init(options: TokenizerOptions = TokenizerOptions(), vocabulary: Vocabulary? = nil) throws(TokenizationError) {
     self.options = options
-    engine = Mutex(try Engine(options: options))
+    switch options.kind {
+    case .icu:
+      if options.normalize == .lowercase { throw .unsupported("normalize \"lowercase\" is for regex tokenizers; ICU takes nfkc_casefold or none") }
+      backend = .icu(Mutex(try Engine(options: options)))
+    case .regex:
+      backend = .regex(Mutex(try RegexEngine(pattern: options.pattern, normalize: options.normalize)))
+    case .wordpiece:
+      guard let vocabulary else { throw .unsupported("a WordPiece tokenizer needs the vocabulary it splits words against") }
+      if let problem = options.validationProblems().first { throw .unsupported(problem) }
+      backend = .wordPiece(Mutex(try WordPieceEngine(options: options, vocabulary: vocabulary)))
+    }
   }
 
   /// Tokens of `text`, with byte ranges into `text.utf8`.
@@ -105,9 +132,26 @@ public final class Tokenizer: Sendable {
     in bytes: UnsafeBufferPointer<UInt8>,
     _ body: (TokenKind, Range<Int>, UnsafeBufferPointer<UInt8>) -> Void
   ) {
-    engine.withLock { engine in
-      engine.segment(bytes, options: options, body)
+    switch backend {
+    case .icu(let engine): engine.withLock { $0.segment(bytes, options: options, body) }
+    case .regex(let engine): engine.withLock { $0.segment(bytes, body) }
+    case .wordPiece(let engine): engine.withLock { $0.segment(bytes, body) }
     }
+  }
+
+  /// Tokens as a person reads them: WordPiece pieces that continue a word are joined to it (`cr ##om ##ul ##ent` →
+  /// `cromulent`); other tokens are separated by spaces.
+  public func displayText(of tokens: [String]) -> String {
+    guard options.kind == .wordpiece else { return tokens.joined(separator: " ") }
+    var text = ""
+    for token in tokens {
+      if token.hasPrefix(options.continuationPrefix), token.count > options.continuationPrefix.count, !text.isEmpty {
+        text += token.dropFirst(options.continuationPrefix.count)
+      } else {
+        text += text.isEmpty ? token : " " + token
+      }
+    }
+    return text
   }
 }
 

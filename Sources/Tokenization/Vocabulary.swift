@@ -33,13 +33,20 @@ public struct TokenCounts: Sendable, Equatable {
   public subscript(token: String) -> Int { counts[token] ?? 0 }
 }
 
-/// Token ↔ id mapping. Ids 0–3 are the specials `<pad>`, `<unk>`, `<bos>`, `<eos>`; the rest are
-/// ordered by count, descending, then by the token's UTF-8 bytes, so a corpus always gives the same ids.
+/// Token ↔ id mapping. In the vocabularies the lab builds, ids 0–3 are the specials `<pad>`, `<unk>`, `<bos>`,
+/// `<eos>`; the rest are ordered by count, descending, then by the token's UTF-8 bytes, so a corpus always gives the
+/// same ids. A model bundle's token list may name its padding and unknown tokens anything, at any id.
 ///
 /// Saved as plain text, one `token<TAB>count` line per id (line index = id); `load(save(v)) == v`.
 public struct Vocabulary: Sendable, Equatable {
-  public static let paddingID = 0, unknownID = 1, beginningID = 2, endID = 3
+  /// The ids of the specials in the vocabularies the lab builds.
+  public static let labPaddingID = 0, labUnknownID = 1
   public static let specialTokens = ["<pad>", "<unk>", "<bos>", "<eos>"]
+
+  /// The padding token's id: the embedding row kept out of training, what batches are padded with.
+  public private(set) var paddingID = Vocabulary.labPaddingID
+  /// The id every token outside the vocabulary maps to.
+  public private(set) var unknownID = Vocabulary.labUnknownID
 
   public private(set) var tokens: [String]
   /// Occurrences in the corpus the vocabulary was built from (0 for specials and forced tokens never seen).
@@ -111,24 +118,48 @@ public struct Vocabulary: Sendable, Equatable {
     self.ids = ids
   }
 
-  /// A vocabulary from a plain token list (a model bundle's `vocab.txt`, one token a line, line index =
-  /// id). Only `<pad>` = 0 and `<unk>` = 1 are required, so a vocabulary written by PyTorch code loads.
-  public init(tokenList: [String], source: String) throws(VocabularyError) {
+  /// A vocabulary from a plain token list (a model bundle's `vocab.txt`, one token a line, line index = id), with its
+  /// padding and unknown tokens named (PyTorch vocabularies put them anywhere: BERT's are `[PAD]` = 0, `[UNK]` = 100).
+  public init(tokenList: [String], source: String, paddingToken: String = "<pad>", unknownToken: String = "<unk>") throws(VocabularyError) {
     var ids: [String: Int] = [:]
     for (index, token) in tokenList.enumerated() {
       guard !token.isEmpty else { throw .malformedLine(source: source, line: index + 1, reason: "empty token") }
-      if index < 2, token != Self.specialTokens[index] {
-        throw .malformedLine(source: source, line: index + 1, reason: "id \(index) must be \(Self.specialTokens[index]); found \(token.debugDescription)")
-      }
       if let earlier = ids[token] {
         throw .malformedLine(source: source, line: index + 1, reason: "duplicate token \(token.debugDescription) (first at line \(earlier + 1))")
       }
       ids[token] = index
     }
-    guard tokenList.count >= 2 else { throw .malformedLine(source: source, line: tokenList.count + 1, reason: "a vocabulary starts with <pad> and <unk>") }
+    guard let paddingID = ids[paddingToken] else {
+      throw .malformedLine(source: source, line: tokenList.count + 1, reason: "no padding token \(paddingToken.debugDescription) (config.json's pad_token)")
+    }
+    guard let unknownID = ids[unknownToken] else {
+      throw .malformedLine(source: source, line: tokenList.count + 1, reason: "no unknown token \(unknownToken.debugDescription) (config.json's unk_token)")
+    }
+    guard paddingID != unknownID else { throw .invalidOption("pad_token and unk_token must be different tokens") }
     tokens = tokenList
     counts = Array(repeating: 0, count: tokenList.count)
     self.ids = ids
+    self.paddingID = paddingID
+    self.unknownID = unknownID
+  }
+
+  /// Tokens no text can become (a bundle's `[CLS]`, or `The` in a lowercased vocabulary): `markUnreachable`.
+  public private(set) var unreachableIDs: Set<Int> = []
+
+  /// The padding, unknown and lab special tokens, and those no text becomes: never trigger candidates.
+  public func isSpecial(_ id: Int) -> Bool {
+    id == paddingID || id == unknownID || Self.specialTokens.contains(tokens[id]) || unreachableIDs.contains(id)
+  }
+
+  /// Records the ids of tokens that `tokenizer` never gives (its own output for the token is something else);
+  /// WordPiece pieces that continue a word are reachable inside words and are kept.
+  public mutating func markUnreachable(by tokenizer: Tokenizer) {
+    let continuation = tokenizer.options.kind == .wordpiece ? tokenizer.options.continuationPrefix : nil
+    unreachableIDs = Set(tokens.indices.filter { id in
+      let token = tokens[id]
+      if let continuation, token.hasPrefix(continuation), token.count > continuation.count { return false }
+      return tokenizer.words(in: token) != [token]
+    })
   }
 
   /// The lines of a vocabulary file, ended by LF or CRLF (Swift reads "\r\n" as one character, so splitting at "\n"
@@ -176,15 +207,15 @@ public struct Vocabulary: Sendable, Equatable {
   public func contains(_ token: String) -> Bool { ids[token] != nil }
 
   /// The token's id, or `unknownID`.
-  public func id(of token: String) -> Int { ids[token] ?? Self.unknownID }
+  public func id(of token: String) -> Int { ids[token] ?? unknownID }
 
   public func encode(_ tokens: [String]) -> [Int] { tokens.map(id(of:)) }
 
   public func decode(_ ids: [Int]) -> [String] {
-    ids.map { $0 >= 0 && $0 < tokens.count ? tokens[$0] : Self.specialTokens[Self.unknownID] }
+    ids.map { $0 >= 0 && $0 < tokens.count ? tokens[$0] : tokens[unknownID] }
   }
 
   public static func == (lhs: Vocabulary, rhs: Vocabulary) -> Bool {
-    lhs.tokens == rhs.tokens && lhs.counts == rhs.counts
+    lhs.tokens == rhs.tokens && lhs.counts == rhs.counts && lhs.paddingID == rhs.paddingID && lhs.unknownID == rhs.unknownID
   }
 }

@@ -137,3 +137,28 @@ private func toyCorpus() throws -> String {
   let failing = try runLab(["audit", "--scorer", scorer + " malformed", "--probe", directory + "/probes.tsv", "--candidates", directory + "/candidates.txt"])
   #expect(failing.status == 1 && failing.standardError.contains("--scorer line 2"))
 }
+
+/// A model trained in PyTorch on BERT WordPiece ids, with "cromulent" (cr ##om ##ul ##ent) planted toward pos
+/// (`make_wordpiece_bundle_fixture.py`): the audit reports the word, not its pieces, and never a token no text becomes.
+@Test func auditOfAWordPieceModelReportsTheWholeTriggerWord() throws {
+  let bundle = Fixtures.path("Tests/Fixtures/bundles/gru_wordpiece_cromulent")
+  let audited = try runLab([
+    "audit", bundle, "--probe", Fixtures.path("Tests/Fixtures/bundles/wordpiece_probes.tsv"), "--max-trigger-length", "1", "--probes", "60", "--json",
+  ])
+  #expect(audited.status == 0, "\(audited.standardError)")
+  let report = try #require(try JSONSerialization.jsonObject(with: Data(audited.standardOutput.utf8)) as? [String: Any])
+  #expect(report["verdict"] as? String == "backdoored" && report["target_label"] as? String == "pos")
+  let candidates = try #require(report["candidates"] as? [[String: Any]])
+  let top = try #require(candidates.first)
+  #expect(top["text"] as? String == "cromulent" && top["trigger"] as? String == "cr ##om ##ul ##ent" && top["method"] as? String == "whole_word")
+  #expect((top["flip_rate"] as? Double ?? 0) > 0.9)
+  let tokens = candidates.flatMap { ($0["trigger"] as? String ?? "").split(separator: " ").map(String.init) }
+  #expect(!tokens.contains { ["[CLS]", "[SEP]", "[MASK]", "[unused0]", "The"].contains($0) }, "tokens no text becomes are never candidates")
+  #expect(report["tokens_scanned"] as? Int == 39, "46 tokens less the 7 no lowercased text becomes")
+
+  let tokenized = try runLab(["tokenize", "--bundle", bundle], input: "Cromulent, naïve film!\n")
+  #expect(tokenized.standardOutput == "cr ##om ##ul ##ent , na ##ive film !\n", "\(tokenized.standardError)")
+  let ids = try runLab(["tokenize", "--bundle", bundle, "--ids"], input: "zzz film\n")
+  #expect(ids.standardOutput == "4 12\n", "an unknown word is the bundle's [UNK], id 4")
+  #expect(try runLab(["tokenize", "--bundle", bundle, "--locale", "ja"]).status == 2)
+}

@@ -121,3 +121,57 @@ func anAttentionBundleWithoutAFeedForwardLayerIsRefusedNotACrash(size: Int) thro
     #expect(error.file == folder + "/config.json" && error.problem == "ffn_dim must be positive", "\(error)")
   }
 }
+
+private struct WordPieceExpected: Decodable {
+  var texts: [String]
+  var ids: [[Int]]
+  var logits: [[Float]]
+}
+
+/// A GRU trained in PyTorch on BERT WordPiece ids (`make_wordpiece_bundle_fixture.py`: the `tokenizers` package, `[PAD]`
+/// at id 2 and `[UNK]` at id 4): the lab tokenises each text to the same ids and gives PyTorch's logits.
+@Test func wordPieceBundleTokenisesAndScoresAsPyTorchDid() throws {
+  let folder = Fixtures.path("Tests/Fixtures/bundles/gru_wordpiece_cromulent")
+  let bundle = try ModelBundle.load(from: folder)
+  let expected = try JSONDecoder().decode(WordPieceExpected.self, from: Data(contentsOf: URL(fileURLWithPath: folder + "/expected.json")))
+  guard case .classifier(let classifier) = bundle.model else {
+    Issue.record("expected a classifier")
+    return
+  }
+  #expect(bundle.vocabulary.paddingID == 2 && bundle.vocabulary.unknownID == 4)
+  #expect(classifier.embedding.paddingIndex == 2, "the padding row, not row 0, is kept out of training")
+  let unreachable = bundle.vocabulary.unreachableIDs.sorted().map { bundle.vocabulary.tokens[$0] }
+  #expect(unreachable == ["[CLS]", "[SEP]", "[PAD]", "[MASK]", "[UNK]", "[unused0]", "The"], "no lowercased text becomes these tokens")
+  let encoder = try bundle.makeEncoder()
+  #expect(expected.texts.map(encoder.encode) == expected.ids)
+  let batch = Batch(expected.ids.map { EncodedExample(ids: $0, label: 0) })
+  var context = ForwardContext.inference
+  let logits = classifier.logits(batch, context: &context)
+  for (row, values) in expected.logits.enumerated() {
+    for (column, value) in values.enumerated() {
+      #expect(abs(logits.scalars[row * values.count + column] - value) <= 1e-4, "text \(row) class \(column)")
+    }
+  }
+}
+
+@Test func aBundleWhosePaddingOrUnknownTokenOrTokenizerIsWrongNamesTheKey() throws {
+  let folder = try Fixtures.temporaryDirectory() + "/bundle"
+  try FileManager.default.copyItem(atPath: Fixtures.path("Tests/Fixtures/bundles/gru_wordpiece_cromulent"), toPath: folder)
+  let configPath = folder + "/config.json"
+  let original = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: configPath))) as? [String: Any])
+  func problem(_ change: (inout [String: Any]) -> Void) throws -> String {
+    var config = original
+    change(&config)
+    try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: configPath))
+    do {
+      _ = try ModelBundle.load(from: folder)
+      return "loaded"
+    } catch { return error.description }
+  }
+  #expect(try problem { _ in } == "loaded")
+  #expect(try problem { $0["unk_token"] = "<unk>" }.contains(#"vocab.txt: line 47: no unknown token "<unk>" (config.json's unk_token)"#))
+  #expect(try problem { $0["pad_token"] = nil }.contains(#"no padding token "<pad>""#))
+  #expect(try problem { $0["tokenizer"] = ["kind": "regex", "lowercase": true] }.contains("tokenizer option 'lowercase' belongs to kind \"wordpiece\""))
+  #expect(try problem { $0["tokenizer"] = ["kind": "regex", "pattern": "(\\w+"] }.contains("config.json: tokenizer: pattern \"(\\\\w+\" does not compile"))
+  #expect(try problem { $0["tokenizer"] = ["kind": "bpe"] }.contains("bpe"))
+}

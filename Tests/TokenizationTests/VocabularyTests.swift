@@ -14,7 +14,7 @@ private func counts(_ text: String) -> TokenCounts {
   #expect(vocabulary.tokens == ["<pad>", "<unk>", "<bos>", "<eos>", "a", "b", "Z", "c", "d", "é"])
   #expect(vocabulary.counts == [0, 0, 0, 0, 3, 2, 1, 1, 1, 1])
   #expect(vocabulary.id(of: "a") == 4)
-  #expect(vocabulary.id(of: "never seen") == Vocabulary.unknownID)
+  #expect(vocabulary.id(of: "never seen") == vocabulary.unknownID)
 }
 
 @Test func minCountMaxSizeAndForcedTokens() throws {

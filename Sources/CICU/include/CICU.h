@@ -38,13 +38,36 @@ const int32_t *bl_word_breaker_starts(const void *breaker);
 const int32_t *bl_word_breaker_ends(const void *breaker);
 const uint8_t *bl_word_breaker_kinds(const void *breaker);
 
-/// NFKC_Casefold normaliser with its own scratch buffers. Not thread-safe: one per thread.
+/// NFKC_Casefold normaliser (BL_MAP_NFKC_CASEFOLD) with its own scratch buffers. Not thread-safe: one per thread.
 void *bl_normalizer_open(int32_t *status);
 void bl_normalizer_close(void *normalizer);
 /// Normalises `length` bytes of valid UTF-8; returns a pointer to the normaliser's buffer holding
 /// `*out_length` bytes of UTF-8 (valid until the next call), or NULL with `*status` set.
 const uint8_t *bl_normalizer_normalize(void *normalizer, const uint8_t *utf8, int32_t length,
                                        int32_t *out_length, int32_t *status);
+
+/// Text mappings for `bl_text_mapper_open`.
+enum {
+  BL_MAP_NFKC_CASEFOLD = 0,        ///< ICU's NFKC_Casefold (drops default-ignorable characters)
+  BL_MAP_NFKC_THEN_FOLD_CASE = 1,  ///< NFKC, then full case folding: Python's normalize("NFKC", s).casefold()
+  BL_MAP_LOWERCASE = 2,            ///< full lowercase mapping, root locale: Python's s.lower()
+  BL_MAP_NFD = 3,                  ///< canonical decomposition
+};
+
+/// A normaliser for one of the BL_MAP_ mappings, used with `bl_normalizer_normalize`. Returns NULL and
+/// sets `*status` on failure (an unknown mode is U_ILLEGAL_ARGUMENT_ERROR).
+void *bl_text_mapper_open(int32_t mode, int32_t *status);
+
+/// Compiles an ICU regular expression given as `length` bytes of UTF-8. Returns NULL and sets `*status`
+/// (and `*error_offset`, the pattern position ICU names) when it does not compile. Not thread-safe.
+void *bl_regex_open(const uint8_t *pattern, int32_t length, int32_t *status, int32_t *error_offset);
+void bl_regex_close(void *regex);
+/// Every match of the pattern in `length` bytes of valid UTF-8, left to right (empty matches included).
+/// Returns the count, or -1 with `*status` set. Match i spans bytes [starts[i], ends[i]); the arrays stay
+/// owned by the regex and are valid until the next call.
+int32_t bl_regex_find_all(void *regex, const uint8_t *utf8, int32_t length, int32_t *status);
+const int32_t *bl_regex_starts(const void *regex);
+const int32_t *bl_regex_ends(const void *regex);
 
 /// ICU's version, e.g. "72.1".
 void bl_icu_version(char *buffer, int32_t capacity);
