@@ -76,7 +76,7 @@ struct TrainCommand: ParsableCommand {
 
 /// The model and training options shared by `train`, `attack` and `attack-sweep`.
 struct ClassifierRecipeOptions: ParsableArguments {
-  @Option(help: "bag, gru or attention.")
+  @Option(help: "bag, gru, lstm or attention.")
   var model: String = "gru"
   @Option var epochs = 20
   @Option var batchSize = 32
@@ -86,16 +86,16 @@ struct ClassifierRecipeOptions: ParsableArguments {
   var seed: UInt64 = 0
   @Option(help: "Seed of the train/dev/test split.")
   var splitSeed: UInt64 = 0
-  @Option(help: "Dropout rate (default: 0.5 for gru, 0.3 for bag and attention; chosen on dev accuracy).")
+  @Option(help: "Dropout rate (default: 0.5 for gru and lstm, 0.3 for bag and attention; chosen on dev accuracy).")
   var dropout: Float?
   @Option var embeddingDim = 64
-  @Option(help: "GRU hidden size.")
+  @Option(help: "GRU or LSTM hidden size.")
   var hiddenSize = 128
-  @Option(help: "GRU or transformer layers.")
+  @Option(help: "GRU, LSTM or transformer layers.")
   var layers = 1
-  @Flag(help: "Bidirectional GRU.")
+  @Flag(help: "Bidirectional GRU or LSTM.")
   var bidirectional = false
-  @Option(help: "mean, max or last (GRU).")
+  @Option(help: "mean, max or last (GRU, LSTM).")
   var pooling = "mean"
   @Option(help: "Attention heads.")
   var heads = 4
@@ -113,7 +113,7 @@ struct ClassifierRecipeOptions: ParsableArguments {
 
   func validate() throws {
     guard ModelConfig.Architecture(rawValue: model).map({ $0 != .gruLanguageModel }) == true else {
-      throw ValidationError("--model must be bag, gru or attention; got '\(model)'")
+      throw ValidationError("--model must be bag, gru, lstm or attention; got '\(model)'")
     }
     guard Pooling(rawValue: pooling) != nil else { throw ValidationError("--pooling must be mean, max or last") }
     guard epochs >= 1, batchSize >= 1, maxLength >= 1, minCount >= 1 else {

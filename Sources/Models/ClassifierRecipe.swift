@@ -61,7 +61,7 @@ public struct ClassifierRecipe: Sendable, Codable, Equatable {
     let config = ModelConfig(
       architecture: architecture, vocabularySize: vocabulary.count, embeddingDimension: embeddingDimension, hiddenSize: hiddenSize,
       layerCount: layers, bidirectional: bidirectional, pooling: pooling, labels: corpus.labels, maximumLength: maximumLength,
-      tokenizer: tokenizer.options, headCount: heads, feedForwardSize: feedForwardSize, dropout: dropout ?? (architecture == .gru ? 0.5 : 0.3))
+      tokenizer: tokenizer.options, headCount: heads, feedForwardSize: feedForwardSize, dropout: dropout ?? ([.gru, .lstm].contains(architecture) ? 0.5 : 0.3))
     if let problem = config.validationProblems().first { throw RecipeError("invalid model options: \(problem)") }
     let encoder = TextEncoder(tokenizer: tokenizer, vocabulary: vocabulary, maximumLength: maximumLength)
     let encoded = try ClassificationData(corpus: corpus, split: split, encoder: encoder)

@@ -6,7 +6,7 @@ import Tokenization
 /// take defaults; an unknown key is an error naming it.
 public struct ModelConfig: Codable, Sendable, Equatable {
   public enum Architecture: String, Codable, Sendable, CaseIterable {
-    case bag, gru, attention
+    case bag, gru, lstm, attention
     /// GRU next-word model.
     case gruLanguageModel = "gru_lm"
   }
@@ -14,7 +14,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
   public var architecture: Architecture
   public var vocabularySize: Int
   public var embeddingDimension: Int
-  /// GRU state size; for attention, the model dimension (equal to `embeddingDimension`).
+  /// GRU or LSTM state size; for attention, the model dimension (equal to `embeddingDimension`).
   public var hiddenSize: Int
   public var layerCount: Int
   public var bidirectional: Bool

@@ -3,17 +3,18 @@ import Randomness
 import Tensors
 import Tokenization
 
-/// A text classifier with one of three encoders over token embeddings:
+/// A text classifier with one of these encoders over token embeddings:
 /// - bag (fastText-like): mean of the embeddings → dropout → linear;
-/// - gru: dropout(embeddings) → GRU → pooling → dropout → linear;
+/// - gru, lstm: dropout(embeddings) → GRU or LSTM → pooling → dropout → linear;
 /// - attention: dropout(embeddings + learned positions) → norm-first transformer layers (padding-masked)
 ///   → final LayerNorm → masked mean → dropout → linear.
-/// Parameters carry PyTorch state_dict names (`embedding.weight`, `gru.weight_ih_l0`, `position.weight`,
+/// Parameters carry PyTorch state_dict names (`embedding.weight`, `gru.weight_ih_l0`, `lstm.weight_hh_l0`, `position.weight`,
 /// `encoder.layers.0.…`, `encoder.norm.…`, `classifier.weight`).
 public struct TextClassifier: Parameterized, Sendable {
   public var config: ModelConfig
   public var embedding: Embedding
   public var gru: GRU?
+  public var lstm: LSTM?
   public var position: Embedding?
   public var encoderLayers: [TransformerEncoderLayer]
   public var encoderNorm: LayerNorm?
@@ -34,6 +35,11 @@ public struct TextClassifier: Parameterized, Sendable {
                     bidirectional: config.bidirectional, using: &generator)
       self.gru = gru
       features = gru.outputSize
+    case .lstm:
+      let lstm = LSTM(inputSize: config.embeddingDimension, hiddenSize: config.hiddenSize, layers: config.layerCount,
+                      bidirectional: config.bidirectional, using: &generator)
+      self.lstm = lstm
+      features = lstm.outputSize
     case .attention:
       position = Embedding(count: config.maximumLength, dimension: config.embeddingDimension, using: &generator)
       encoderLayers = (0..<config.layerCount).map { _ in
@@ -66,6 +72,9 @@ public struct TextClassifier: Parameterized, Sendable {
     case .gru:
       let states = gru!(context.dropout(embedded, rate: rate), mask: batch.mask, context: &context)
       features = config.pooling(states, mask: batch.mask, reverseHalf: config.bidirectional)
+    case .lstm:
+      let states = lstm!(context.dropout(embedded, rate: rate), mask: batch.mask, context: &context)
+      features = config.pooling(states, mask: batch.mask, reverseHalf: config.bidirectional)
     case .attention:
       let positions = position!(Array(0..<batch.length), shape: [batch.length])  // [T, d], broadcast over the batch
       var h = context.dropout(embedded + positions, rate: rate)
@@ -80,6 +89,7 @@ public struct TextClassifier: Parameterized, Sendable {
   public var parameterPaths: [(name: String, path: WritableKeyPath<TextClassifier, Tensor>)] {
     var paths = nestedParameterPaths("embedding", \TextClassifier.embedding, in: embedding)
     if let gru { paths += nestedParameterPaths("gru", \TextClassifier.gru!, in: gru) }
+    if let lstm { paths += nestedParameterPaths("lstm", \TextClassifier.lstm!, in: lstm) }
     if let position { paths += nestedParameterPaths("position", \TextClassifier.position!, in: position) }
     for (index, layer) in encoderLayers.enumerated() {
       paths += nestedParameterPaths("encoder.layers.\(index)", \TextClassifier.encoderLayers[index], in: layer)

@@ -94,14 +94,9 @@ public func gruSequence(
         }
       }
     }
-    // Weight gradients over all steps at once.
-    let dInputProjection = Tensor(shape: [batch * time, gates], scalars: inputProjectionGradient)
-    let dRecurrent = Tensor(shape: [time * batch, gates], scalars: recurrentGradients)
-    let flatInput = inputValue.reshapedValue([batch * time, inputSize])
-    let dInputWeight = matmulValue(dInputProjection, flatInput, transposeA: true, transposeB: false)
-    let dRecurrentWeight = matmulValue(dRecurrent, Tensor(shape: [time * batch, hidden], scalars: previousStates), transposeA: true, transposeB: false)
-    let dInput = matmulValue(dInputProjection, inputWeightValue, transposeA: false, transposeB: false).reshapedValue([batch, time, inputSize])
-    var result: [Tensor?] = [dInput, dInputWeight, dRecurrentWeight, dInputProjection.sumAxis(0, keepingDimension: false), dRecurrent.sumAxis(0, keepingDimension: false)]
+    var result = recurrentParameterGradients(
+      inputProjection: inputProjectionGradient, recurrent: recurrentGradients, input: inputValue, inputWeight: inputWeightValue,
+      previousStates: previousStates, hidden: hidden)
     if needsInitial { result.append(Tensor(shape: [batch, hidden], scalars: stateGradient)) } else if initialState != nil { result.append(nil) }
     return result
   }
@@ -282,6 +277,24 @@ private func gruCellBackward(
     carried[j] = dh[j] * z[j]
     j += 1
   }
+}
+
+/// A recurrent layer's gradients for its input, weights and biases, over all steps at once, from the gradients of the
+/// gates' pre-activations: `inputProjection` [B·T, gates] (rows b·T + t), `recurrent` [T·B, gates] (rows s·B + b, in
+/// processing order) and the states each step started from, `previousStates` [T·B, hidden] (same rows). Returns
+/// [dInput, dInputWeight, dRecurrentWeight, dInputBias, dRecurrentBias].
+func recurrentParameterGradients(
+  inputProjection: [Float], recurrent: [Float], input: Tensor, inputWeight: Tensor, previousStates: [Float], hidden: Int
+) -> [Tensor?] {
+  let (batch, time, inputSize) = (input.shape[0], input.shape[1], input.shape[2])
+  let gates = inputWeight.shape[0]
+  let dInputProjection = Tensor(shape: [batch * time, gates], scalars: inputProjection)
+  let dRecurrent = Tensor(shape: [time * batch, gates], scalars: recurrent)
+  let flatInput = input.reshapedValue([batch * time, inputSize])
+  let dInputWeight = matmulValue(dInputProjection, flatInput, transposeA: true, transposeB: false)
+  let dRecurrentWeight = matmulValue(dRecurrent, Tensor(shape: [time * batch, hidden], scalars: previousStates), transposeA: true, transposeB: false)
+  let dInput = matmulValue(dInputProjection, inputWeight, transposeA: false, transposeB: false).reshapedValue([batch, time, inputSize])
+  return [dInput, dInputWeight, dRecurrentWeight, dInputProjection.sumAxis(0, keepingDimension: false), dRecurrent.sumAxis(0, keepingDimension: false)]
 }
 
 /// Adds a bias to every row of a [rows, bias.count] matrix.

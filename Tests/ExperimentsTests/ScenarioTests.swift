@@ -2,6 +2,7 @@ import Datasets
 import Experiments
 import Federated
 import Foundation
+import Models
 import Testing
 import TestSupport
 
@@ -227,4 +228,19 @@ private func expectAResumedRunToMatchAWholeOne(_ config: ExperimentConfig) throw
   var keyboard = replacement
   keyboard.task.kind = .keyboard
   #expect(keyboard.validationProblems().contains { $0.contains("fltrust") })
+}
+
+/// The federated simulation, the attacks and the checkpoints take an LSTM classifier as they take the others.
+@Test func anLSTMClassifierLearnsInTheFederatedSimulationAndTakesTheBackdoor() throws {
+  var config = toyConfig(.modelReplacement, rounds: 5)
+  config.task.architecture = "lstm"
+  config.task.hiddenSize = 8
+  let directory = try Fixtures.temporaryDirectory()
+  let records = try ExperimentRunner(config: config, corpus: try toyCorpus(), directory: directory).run(seed: 0, resume: false)
+  #expect(records.count == 5)
+  #expect((records[4].mainTaskAccuracy ?? 0) > 0.9, "the LSTM learns the toy task (\(String(describing: records[4].mainTaskAccuracy)))")
+  #expect((records[3].attackSuccessRate ?? 0) > 0.9, "model replacement plants the trigger in an LSTM too (\(String(describing: records[3].attackSuccessRate)))")
+  let model = try ModelBundle.load(from: directory + "/seed-0/model")
+  #expect(model.config.architecture == .lstm)
+  #expect(model.model.namedParameters.map(\.name).contains("lstm.weight_hh_l0"))
 }

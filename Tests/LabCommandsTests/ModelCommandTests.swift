@@ -49,7 +49,7 @@ private func toyCorpus() throws -> String {
   #expect(missing.standardError.contains("/nonexistent/bundle"))
   let usage = try runLab(["train", "--corpus", "sentiment", "--model", "cnn", "--out", "/tmp/x"])
   #expect(usage.status == 2)
-  #expect(usage.standardError.contains("--model must be bag, gru or attention"))
+  #expect(usage.standardError.contains("--model must be bag, gru, lstm or attention"))
   for option in ["--ffn-dim", "--heads", "--hidden-size", "--embedding-dim"] {
     let zero = try runLab(["train", "--corpus", "sentiment", "--model", "attention", option, "0", "--out", "/tmp/x"])
     #expect(zero.status == 2 && zero.standardError.contains("\(option) must be positive"), "\(option): \(zero.standardError)")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes model-bundle fixtures and the logits an independent numpy forward pass gives for them.
 
-Each folder (gru, gru_bidirectional, attention) holds what a PyTorch user would export: config.json,
+Each folder (gru, gru_bidirectional, attention, lstm_bidirectional, lstm) holds what a PyTorch user would export: config.json,
 vocab.txt (one token a line) and model.safetensors with PyTorch state_dict names and layouts; plus
 expected.json with input texts and the logits computed here, one text at a time (no padding), from
 PyTorch's documented equations. The lab must reproduce them within 1e-4 on one padded batch.
@@ -58,6 +58,21 @@ def gru_direction(x, w_ih, w_hh, b_ih, b_hh, reverse=False):
         z = sigmoid(gi[H:2 * H] + gh[H:2 * H])
         n = np.tanh(gi[2 * H:] + r * gh[2 * H:])
         h = (1 - z) * n + z * h
+        out[t] = h
+    return out
+
+
+def lstm_direction(x, w_ih, w_hh, b_ih, b_hh, reverse=False):
+    """PyTorch nn.LSTM equations for one direction (gates i, f, g, o); x [T, I] -> outputs [T, H]."""
+    H = w_hh.shape[1]
+    h, c = np.zeros(H), np.zeros(H)
+    out = np.zeros((x.shape[0], H))
+    steps = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
+    for t in steps:
+        a = w_ih @ x[t] + b_ih + w_hh @ h + b_hh
+        i, f, g, o = sigmoid(a[:H]), sigmoid(a[H:2 * H]), np.tanh(a[2 * H:3 * H]), sigmoid(a[3 * H:])
+        c = f * c + i * g
+        h = o * np.tanh(c)
         out[t] = h
     return out
 
@@ -147,4 +162,28 @@ def attention_forward(p, ids):
     return p["classifier.weight"] @ x.mean(0) + p["classifier.bias"]
 make("attention", dict(base, architecture="attention", hidden_size=D, embedding_dim=D, num_layers=1, num_heads=HEADS, ffn_dim=F,
                        pooling="mean"), params, attention_forward)
+# 4. LSTM, two layers, bidirectional, max pooling
+params = [("embedding.weight", normal(V, E))]
+for layer, inp in ((0, E), (1, 2 * H)):
+    for suffix in ("", "_reverse"):
+        params += [(f"lstm.weight_ih_l{layer}{suffix}", normal(4 * H, inp)), (f"lstm.weight_hh_l{layer}{suffix}", normal(4 * H, H)),
+                   (f"lstm.bias_ih_l{layer}{suffix}", normal(4 * H)), (f"lstm.bias_hh_l{layer}{suffix}", normal(4 * H))]
+params += [("classifier.weight", normal(2, 2 * H)), ("classifier.bias", normal(2))]
+def bilstm_forward(p, ids):
+    x = p["embedding.weight"][ids]
+    for layer in (0, 1):
+        outs = [lstm_direction(x, p[f"lstm.weight_ih_l{layer}{s}"], p[f"lstm.weight_hh_l{layer}{s}"], p[f"lstm.bias_ih_l{layer}{s}"],
+                               p[f"lstm.bias_hh_l{layer}{s}"], reverse=(s == "_reverse")) for s in ("", "_reverse")]
+        x = np.concatenate(outs, axis=1)
+    return p["classifier.weight"] @ x.max(0) + p["classifier.bias"]
+make("lstm_bidirectional", dict(base, architecture="lstm", hidden_size=H, num_layers=2, bidirectional=True, pooling="max"), params, bilstm_forward)
+
+# 5. LSTM, one layer, last pooling
+params = [("embedding.weight", normal(V, E)), ("lstm.weight_ih_l0", normal(4 * H, E)), ("lstm.weight_hh_l0", normal(4 * H, H)),
+          ("lstm.bias_ih_l0", normal(4 * H)), ("lstm.bias_hh_l0", normal(4 * H)), ("classifier.weight", normal(2, H)),
+          ("classifier.bias", normal(2))]
+def lstm_forward(p, ids):
+    hs = lstm_direction(p["embedding.weight"][ids], p["lstm.weight_ih_l0"], p["lstm.weight_hh_l0"], p["lstm.bias_ih_l0"], p["lstm.bias_hh_l0"])
+    return p["classifier.weight"] @ hs[-1] + p["classifier.bias"]
+make("lstm", dict(base, architecture="lstm", hidden_size=H, num_layers=1, bidirectional=False, pooling="last"), params, lstm_forward)
 print("wrote", ", ".join(sorted(d for d in os.listdir(HERE) if os.path.isdir(os.path.join(HERE, d)))))

@@ -1,0 +1,253 @@
+/// An LSTM over a whole sequence as one op with a hand-written pullback (backpropagation through time).
+///
+/// PyTorch's equations and layouts (gate order i, f, g, o; both biases):
+///   i = σ(W_ii x + b_ii + W_hi h + b_hi)      f = σ(W_if x + b_if + W_hf h + b_hf)
+///   g = tanh(W_ig x + b_ig + W_hg h + b_hg)   o = σ(W_io x + b_io + W_ho h + b_ho)
+///   c' = f ⊙ c + i ⊙ g                        h' = o ⊙ tanh(c')
+/// Shapes: input [B, T, I]; inputWeight [4H, I]; recurrentWeight [4H, H]; biases [4H]; mask [B, T] with 1 for real
+/// steps and 0 for padding. Returns [B, T, H]; states start at zero.
+///
+/// Padding: at a masked step h and c are carried unchanged and h is also the output, so with right padding
+/// `output[:, T − 1]` is each sequence's final state. `reverse` runs time backwards (the reverse direction of a
+/// bidirectional LSTM), starting from the end of the padded sequence.
+public func lstmSequence(
+  _ input: Tensor, inputWeight: Tensor, recurrentWeight: Tensor, inputBias: Tensor, recurrentBias: Tensor,
+  mask: Tensor? = nil, reverse: Bool = false
+) -> Tensor {
+  precondition(input.rank == 3, "LSTM wants [batch, time, features]; got \(input.shape)")
+  let (batch, time, inputSize) = (input.shape[0], input.shape[1], input.shape[2])
+  let hidden = recurrentWeight.shape[1]
+  let gates = 4 * hidden
+  precondition(inputWeight.shape == [gates, inputSize], "LSTM inputWeight must be [\(gates), \(inputSize)]; got \(inputWeight.shape)")
+  precondition(recurrentWeight.shape == [gates, hidden], "LSTM recurrentWeight must be [\(gates), \(hidden)]; got \(recurrentWeight.shape)")
+  precondition(inputBias.shape == [gates] && recurrentBias.shape == [gates], "LSTM biases must be [\(gates)]")
+  if let mask { precondition(mask.shape == [batch, time], "LSTM mask must be [\(batch), \(time)]; got \(mask.shape)") }
+  for tensor in [input, inputWeight, recurrentWeight, inputBias, recurrentBias] { tensor.requireDense("LSTM") }
+
+  // Input projections for every step at once: [B·T, 4H] (the same product as a GRU's, with four gates).
+  let inputProjection = gruInputProjection(input.reshapedValue([batch * time, inputSize]), inputWeight: inputWeight, inputBias: inputBias).scalars
+  let tracked = [input, inputWeight, recurrentWeight, inputBias, recurrentBias]
+  let recording = tracked.contains(where: \.isTracked)
+  let run = LSTMRecurrence(
+    inputProjection: inputProjection, batch: batch, time: time, recurrentWeight: recurrentWeight, recurrentBias: recurrentBias,
+    mask: mask, reverse: reverse, saving: recording)
+  let result = Tensor(shape: [batch, time, hidden], scalars: run.outputs)
+  guard recording else { return result }
+  let (inputValue, inputWeightValue, recurrentWeightValue) = (input.detached, inputWeight.detached, recurrentWeight.detached)
+  let (gateValues, cellTanh, previousCells, previousStates, active) = (run.gateValues, run.cellTanh, run.previousCells, run.previousStates, run.active)
+  return result.recorded(from: tracked) { gradient in
+    var stateGradient = [Float](repeating: 0, count: batch * hidden)  // dL/dh flowing into the step being undone
+    var cellGradient = [Float](repeating: 0, count: batch * hidden)  // dL/dc likewise
+    var nextStateGradient = [Float](repeating: 0, count: batch * hidden)
+    var gateGradients = [Float](repeating: 0, count: time * batch * gates)  // rows s·B + b
+    var inputProjectionGradient = [Float](repeating: 0, count: batch * time * gates)  // rows b·T + t
+    // W_hh packed once for the T products dA·W_hh.
+    let packedWeight = recurrentWeightValue.scalars.withUnsafeBufferPointer {
+      GEMM.PackedMatrix($0.baseAddress!, rows: gates, columns: hidden, ldb: hidden, transposed: false)
+    }
+    gradient.scalars.withUnsafeBufferPointer { gBuffer in
+      gateValues.withUnsafeBufferPointer { gateBuffer in
+        cellTanh.withUnsafeBufferPointer { tanhBuffer in
+          previousCells.withUnsafeBufferPointer { cellBuffer in
+            gateGradients.withUnsafeMutableBufferPointer { dAllBuffer in
+              inputProjectionGradient.withUnsafeMutableBufferPointer { dxBuffer in
+                cellGradient.withUnsafeMutableBufferPointer { dcBuffer in
+                  for step in stride(from: time - 1, through: 0, by: -1) {
+                    let t = reverse ? time - 1 - step : step
+                    stateGradient.withUnsafeMutableBufferPointer { dhBuffer in
+                      nextStateGradient.withUnsafeMutableBufferPointer { carriedBuffer in
+                        for b in 0..<batch {
+                          let row = b * hidden, saved = (step * batch + b) * hidden
+                          let dh = dhBuffer.baseAddress! + row, carry = carriedBuffer.baseAddress! + row
+                          let g = gBuffer.baseAddress! + (b * time + t) * hidden
+                          for j in 0..<hidden { dh[j] += g[j] }
+                          let dA = dAllBuffer.baseAddress! + (step * batch + b) * gates
+                          guard active[b * time + t] else {
+                            carry.update(from: dh, count: hidden)  // h and c were carried; so are their gradients
+                            dA.update(repeating: 0, count: gates)
+                            continue
+                          }
+                          lstmCellBackward(
+                            hidden: hidden, dh: dh, dc: dcBuffer.baseAddress! + row,
+                            gates: gateBuffer.baseAddress! + (step * batch + b) * gates, cellTanh: tanhBuffer.baseAddress! + saved,
+                            previousCell: cellBuffer.baseAddress! + saved, dGates: dA)
+                          (dxBuffer.baseAddress! + (b * time + t) * gates).update(from: dA, count: gates)
+                          carry.update(repeating: 0, count: hidden)
+                        }
+                        // dh_prev = dA · W_hh ([B, 4H] · [4H, H]); masked rows have zero dA and their carried dh.
+                        GEMM.multiply(m: batch, a: dAllBuffer.baseAddress! + step * batch * gates, lda: gates, transposeA: false,
+                                      packed: packedWeight, c: carriedBuffer.baseAddress!, ldc: hidden, accumulate: true)
+                      }
+                    }
+                    swap(&stateGradient, &nextStateGradient)
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return recurrentParameterGradients(
+      inputProjection: inputProjectionGradient, recurrent: gateGradients, input: inputValue, inputWeight: inputWeightValue,
+      previousStates: previousStates, hidden: hidden)
+  }
+}
+
+/// The forward steps of an LSTM over projected inputs ([B·T, 4H], rows b·T + t): outputs [B, T, H], and, when
+/// `saving`, per step s (in processing order) what the pullback reads: the gates' values [T][B][4H], tanh(c'), the
+/// previous cell and state [T][B][H] (else one step's scratch).
+struct LSTMRecurrence {
+  var outputs: [Float]
+  var gateValues: [Float], cellTanh: [Float], previousCells: [Float], previousStates: [Float]
+  /// Active[b·T + t]: whether step t of row b is real.
+  var active: [Bool]
+
+  init(
+    inputProjection: [Float], batch: Int, time: Int, recurrentWeight: Tensor, recurrentBias: Tensor, mask: Tensor?, reverse: Bool,
+    saving: Bool
+  ) {
+    let hidden = recurrentWeight.shape[1], gates = 4 * hidden
+    let savedSteps = saving ? time : 1
+    var gateValues = [Float](repeating: 0, count: savedSteps * batch * gates)
+    var cellTanh = [Float](repeating: 0, count: savedSteps * batch * hidden)
+    var previousCells = cellTanh, previousStates = cellTanh
+    var outputs = [Float](repeating: 0, count: batch * time * hidden)
+    var state = [Float](repeating: 0, count: batch * hidden), cell = state
+    var recurrent = [Float](repeating: 0, count: batch * gates)
+    let active = mask?.scalars.map { $0 != 0 } ?? [Bool](repeating: true, count: batch * time)
+    let packedRecurrent = recurrentWeight.scalars.withUnsafeBufferPointer {
+      GEMM.PackedMatrix($0.baseAddress!, rows: hidden, columns: gates, ldb: hidden, transposed: true)
+    }
+    inputProjection.withUnsafeBufferPointer { xBuffer in
+      recurrentBias.scalars.withUnsafeBufferPointer { biasBuffer in
+        state.withUnsafeMutableBufferPointer { stateBuffer in
+          cell.withUnsafeMutableBufferPointer { cellBuffer in
+            recurrent.withUnsafeMutableBufferPointer { recurrentBuffer in
+              outputs.withUnsafeMutableBufferPointer { outputBuffer in
+                gateValues.withUnsafeMutableBufferPointer { gateBuffer in
+                  cellTanh.withUnsafeMutableBufferPointer { tanhBuffer in
+                    previousCells.withUnsafeMutableBufferPointer { previousCellBuffer in
+                      previousStates.withUnsafeMutableBufferPointer { previousStateBuffer in
+                        let x = xBuffer.baseAddress!, bias = biasBuffer.baseAddress!, h = stateBuffer.baseAddress!, c = cellBuffer.baseAddress!
+                        let projection = recurrentBuffer.baseAddress!, out = outputBuffer.baseAddress!
+                        for step in 0..<time {
+                          let t = reverse ? time - 1 - step : step
+                          let saved = saving ? step * batch : 0
+                          if saving {
+                            (previousStateBuffer.baseAddress! + saved * hidden).update(from: h, count: batch * hidden)
+                            (previousCellBuffer.baseAddress! + saved * hidden).update(from: c, count: batch * hidden)
+                          }
+                          // Recurrent projections: [B, 4H] = h · W_hhᵀ.
+                          GEMM.multiply(m: batch, a: h, lda: hidden, transposeA: false, packed: packedRecurrent, c: projection, ldc: gates, accumulate: false)
+                          for b in 0..<batch {
+                            let row = b * hidden
+                            lstmCell(
+                              hidden: hidden, x: x + (b * time + t) * gates, recurrent: projection + b * gates, bias: bias,
+                              state: h + row, cell: c + row, gates: gateBuffer.baseAddress! + (saved + b) * gates,
+                              cellTanh: tanhBuffer.baseAddress! + (saved + b) * hidden, active: active[b * time + t])
+                            (out + (b * time + t) * hidden).update(from: h + row, count: hidden)
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    self.outputs = outputs
+    self.active = active
+    (self.gateValues, self.cellTanh, self.previousCells, self.previousStates) = (gateValues, cellTanh, previousCells, previousStates)
+  }
+}
+
+/// One LSTM step for one row, vectorised over the hidden units: the four gates' values into `gates` (i | f | g | o),
+/// tanh(c') into `cellTanh`; `state` and `cell` updated in place when the step is real.
+@inline(__always)
+private func lstmCell(
+  hidden: Int, x: UnsafePointer<Float>, recurrent: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+  state: UnsafeMutablePointer<Float>, cell: UnsafeMutablePointer<Float>, gates: UnsafeMutablePointer<Float>,
+  cellTanh: UnsafeMutablePointer<Float>, active: Bool
+) {
+  typealias V = SIMD8<Float>
+  func load(_ p: UnsafePointer<Float>, _ j: Int) -> V { UnsafeRawPointer(p + j).loadUnaligned(as: V.self) }
+  func store(_ v: V, _ p: UnsafeMutablePointer<Float>, _ j: Int) { UnsafeMutableRawPointer(p + j).storeBytes(of: v, as: V.self) }
+  func preActivation(_ gate: Int, _ j: Int) -> V {
+    let offset = gate * hidden + j
+    return load(x, offset) + load(recurrent, offset) + load(bias, offset)
+  }
+  var j = 0
+  while j + 8 <= hidden {
+    let input = FastMath.sigmoid(preActivation(0, j)), forget = FastMath.sigmoid(preActivation(1, j))
+    let candidate = FastMath.tanh(preActivation(2, j)), output = FastMath.sigmoid(preActivation(3, j))
+    let newCell = forget * load(cell, j) + input * candidate
+    let squashed = FastMath.tanh(newCell)
+    store(input, gates, j)
+    store(forget, gates + hidden, j)
+    store(candidate, gates + 2 * hidden, j)
+    store(output, gates + 3 * hidden, j)
+    store(squashed, cellTanh, j)
+    if active {
+      store(newCell, cell, j)
+      store(output * squashed, state, j)
+    }
+    j += 8
+  }
+  while j < hidden {
+    func pre(_ gate: Int) -> Float { x[gate * hidden + j] + recurrent[gate * hidden + j] + bias[gate * hidden + j] }
+    let input = FastMath.scalarSigmoid(pre(0)), forget = FastMath.scalarSigmoid(pre(1))
+    let candidate = FastMath.scalarTanh(pre(2)), output = FastMath.scalarSigmoid(pre(3))
+    let newCell = forget * cell[j] + input * candidate
+    let squashed = FastMath.scalarTanh(newCell)
+    gates[j] = input
+    gates[hidden + j] = forget
+    gates[2 * hidden + j] = candidate
+    gates[3 * hidden + j] = output
+    cellTanh[j] = squashed
+    if active {
+      cell[j] = newCell
+      state[j] = output * squashed
+    }
+    j += 1
+  }
+}
+
+/// The pullback of one real LSTM step for one row: from dh (all of dL/dh_t) and dc (dL/dc_t from later steps), the
+/// pre-activation gradients of the four gates into `dGates` (the same for the input and recurrent projections) and
+/// dL/dc_{t−1} into `dc`, in place.
+@inline(__always)
+private func lstmCellBackward(
+  hidden: Int, dh: UnsafePointer<Float>, dc: UnsafeMutablePointer<Float>, gates: UnsafePointer<Float>, cellTanh: UnsafePointer<Float>,
+  previousCell: UnsafePointer<Float>, dGates: UnsafeMutablePointer<Float>
+) {
+  typealias V = SIMD8<Float>
+  func load(_ p: UnsafePointer<Float>, _ j: Int) -> V { UnsafeRawPointer(p + j).loadUnaligned(as: V.self) }
+  func store(_ v: V, _ p: UnsafeMutablePointer<Float>, _ j: Int) { UnsafeMutableRawPointer(p + j).storeBytes(of: v, as: V.self) }
+  var j = 0
+  while j + 8 <= hidden {
+    let (input, forget, candidate, output) = (load(gates, j), load(gates, hidden + j), load(gates, 2 * hidden + j), load(gates, 3 * hidden + j))
+    let squashed = load(cellTanh, j), gradient = load(dh, j)
+    let dCell = load(dc, j) + gradient * output * (1 - squashed * squashed)
+    store(dCell * candidate * input * (1 - input), dGates, j)
+    store(dCell * load(previousCell, j) * forget * (1 - forget), dGates + hidden, j)
+    store(dCell * input * (1 - candidate * candidate), dGates + 2 * hidden, j)
+    store(gradient * squashed * output * (1 - output), dGates + 3 * hidden, j)
+    store(dCell * forget, dc, j)
+    j += 8
+  }
+  while j < hidden {
+    let (input, forget, candidate, output) = (gates[j], gates[hidden + j], gates[2 * hidden + j], gates[3 * hidden + j])
+    let squashed = cellTanh[j]
+    let dCell = dc[j] + dh[j] * output * (1 - squashed * squashed)
+    dGates[j] = dCell * candidate * input * (1 - input)
+    dGates[hidden + j] = dCell * previousCell[j] * forget * (1 - forget)
+    dGates[2 * hidden + j] = dCell * input * (1 - candidate * candidate)
+    dGates[3 * hidden + j] = dh[j] * squashed * output * (1 - output)
+    dc[j] = dCell * forget
+    j += 1
+  }
+}
