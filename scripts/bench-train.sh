@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Training throughput side by side in one run: `backdoor-lab bench train` against the PyTorch reference
-# scripts (benchmarks/reference/gru_classifier_train.py, its --cell lstm, attention_classifier_train.py --heads 1 and 4,
+# scripts (benchmarks/reference/gru_classifier_train.py, its --cell lstm and cnn, attention_classifier_train.py --heads 1 and 4,
 # gru_lm_train.py) in the same shapes, 1 and 2 threads; prints lab / PyTorch ratios (median of passes).
 # usage: scripts/bench-train.sh [PASSES=2] [THREADS=1,2]   PY: a python with torch (see benchmarks/reference/README.md)
 set -euo pipefail
@@ -17,6 +17,8 @@ for pass in $(seq 1 "$passes"); do
   "$lab" bench train --model gru --threads "$threads" >> "$work/lab.jsonl"
   "$PY" "$reference/gru_classifier_train.py" --cell lstm --threads "$threads" >> "$work/torch.jsonl"
   "$lab" bench train --model lstm --threads "$threads" >> "$work/lab.jsonl"
+  "$PY" "$reference/gru_classifier_train.py" --cell cnn --threads "$threads" >> "$work/torch.jsonl"
+  "$lab" bench train --model cnn --threads "$threads" >> "$work/lab.jsonl"
   for heads in 1 4; do
     "$PY" "$reference/attention_classifier_train.py" --heads "$heads" --threads "$threads" >> "$work/torch.jsonl"
     "$lab" bench train --model attention --heads "$heads" --threads "$threads" >> "$work/lab.jsonl"
@@ -29,7 +31,7 @@ import json, statistics, sys
 torch_rates, lab_rates = {}, {}
 for line in open(sys.argv[1]):
     r = json.loads(line)
-    name = {"gru_classifier": "gru", "lstm_classifier": "lstm", "attention_classifier": "attention", "gru_lm": "lm"}[r["bench"]]
+    name = {"gru_classifier": "gru", "lstm_classifier": "lstm", "cnn_classifier": "cnn", "attention_classifier": "attention", "gru_lm": "lm"}[r["bench"]]
     heads = r.get("config", {}).get("heads", 0) if name == "attention" else 0
     for res in r["results"]:
         key = (name, heads, res["threads"])

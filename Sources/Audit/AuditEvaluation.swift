@@ -25,7 +25,7 @@ public struct AuditedModel: Sendable, Codable, Equatable {
   public var learnedPartRecovered: Bool?
   public var topCandidates: [String]
   public var seconds: Double
-  /// The model's encoder ("gru", "bigru" for a bidirectional one, "attention", "bag"); nil where unknown.
+  /// The model's encoder ("gru", "lstm", "bigru" and "bilstm" for bidirectional ones, "cnn", "attention", "bag"); nil where unknown.
   public var architecture: String?
 
   /// `threshold`: the verdict's (the report's score is kept, the verdict taken at this threshold). `partRates`: for a

@@ -6,11 +6,12 @@ import Tensors
 /// Training and inference throughput of the lab's models in the reference scripts' shapes
 /// (benchmarks/reference/gru_classifier_train.py, attention_classifier_train.py, gru_lm_train.py):
 /// - gru: Embedding(20000, 64) → GRU(64→128) → mean → Linear(128, 2), batch 32 × 48 tokens; lstm: the same with an LSTM;
+///   cnn: Embedding(20000, 64) → Conv1d(64, 100, k) for k in 3, 4, 5 → ReLU → max → Linear(300, 2), same batches;
 /// - attention: Embedding(20000, 64) + positions(48) → one pre-norm block (`heads`, FFN 128) → mean → Linear(64, 2);
 /// - languageModel: Embedding(10000, 64) → GRU(64→128) → Linear(128, 10000), full softmax at all 32 positions, batch 16.
 /// A training step is forward, loss, backward and an optimizer step; random token ids without padding, no dropout.
 public struct TrainingBenchmark {
-  public enum Model: String, CaseIterable, Sendable { case gru, lstm, attention, lm }
+  public enum Model: String, CaseIterable, Sendable { case gru, lstm, cnn, attention, lm }
 
   public var model: Model
   public var heads = 4
@@ -82,7 +83,7 @@ public struct TrainingBenchmark {
         }
       } else {
         let config = ModelConfig(
-          architecture: model == .gru ? .gru : model == .lstm ? .lstm : .attention, vocabularySize: vocabulary, embeddingDimension: 64, hiddenSize: 128,
+          architecture: ModelConfig.Architecture(rawValue: model.rawValue)!, vocabularySize: vocabulary, embeddingDimension: 64, hiddenSize: 128,
           labels: ["a", "b"], maximumLength: length, headCount: heads, feedForwardSize: 128, dropout: 0)
         var classifier = TextClassifier(config: config, using: &generator)
         var optimizer = TrainingStep(for: classifier, optimizer: self.optimizer)

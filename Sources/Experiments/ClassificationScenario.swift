@@ -68,7 +68,8 @@ public struct ClassificationScenario: FederatedScenario {
     config = ModelConfig(
       architecture: ModelConfig.Architecture(rawValue: task.architecture)!, vocabularySize: vocabulary.count, embeddingDimension: task.embeddingDim,
       hiddenSize: task.architecture == "attention" ? task.embeddingDim : task.hiddenSize, labels: corpus.labels, maximumLength: task.maxLength,
-      tokenizer: tokenizer.options, headCount: task.numHeads, feedForwardSize: task.ffnDim, dropout: task.dropout)
+      tokenizer: tokenizer.options, headCount: task.numHeads, feedForwardSize: task.ffnDim, dropout: task.dropout,
+      filterSizes: task.filterSizes, filterCount: task.numFilters)
     if let problem = config.validationProblems().first { throw ConfigError("task: \(problem)") }
 
     var encoded = [EncodedExample](repeating: EncodedExample(ids: [vocabulary.unknownID], label: -1), count: corpus.examples.count)

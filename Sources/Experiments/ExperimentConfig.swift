@@ -205,12 +205,15 @@ public struct TaskConfig: Codable, Equatable, Sendable {
   public enum Kind: String, Codable, CaseIterable, Sendable { case classification, keyboard }
   public var kind = Kind.classification
   public var corpus = ""
-  /// bag, gru, lstm or attention (classification; the keyboard task always uses the GRU language model).
+  /// bag, gru, lstm, cnn or attention (classification; the keyboard task always uses the GRU language model).
   public var architecture = "gru"
   public var embeddingDim = 64
   public var hiddenSize = 128
   public var numHeads = 4
   public var ffnDim = 128
+  /// CNN only: filter widths and filters per width.
+  public var filterSizes = [3, 4, 5]
+  public var numFilters = 100
   public var dropout: Float = 0.3
   public var maxLength = 48
   public var minCount = 2
@@ -233,6 +236,7 @@ public struct TaskConfig: Codable, Equatable, Sendable {
     case window, maxVocab = "max_vocab", backdoorPrefixes = "backdoor_prefixes", backdoorParaphrases = "backdoor_paraphrases"
     case backdoorWord = "backdoor_word", evaluationWindows = "evaluation_windows"
     case kind, corpus, architecture, embeddingDim = "embedding_dim", hiddenSize = "hidden_size", numHeads = "num_heads", ffnDim = "ffn_dim"
+    case filterSizes = "filter_sizes", numFilters = "num_filters"
     case dropout, maxLength = "max_length", minCount = "min_count", splitSeed = "split_seed"
   }
 
@@ -243,13 +247,15 @@ public struct TaskConfig: Codable, Equatable, Sendable {
     kind = try decodeChoice(c, .kind) ?? d.kind
     corpus = try c.decodeIfPresent(String.self, forKey: .corpus) ?? d.corpus
     architecture = try c.decodeIfPresent(String.self, forKey: .architecture) ?? d.architecture
-    guard ["bag", "gru", "lstm", "attention"].contains(architecture) else {
-      throw ConfigError("'\(path(c, .architecture))': '\(architecture)' is not one of bag, gru, lstm, attention")
+    guard ["bag", "gru", "lstm", "cnn", "attention"].contains(architecture) else {
+      throw ConfigError("'\(path(c, .architecture))': '\(architecture)' is not one of bag, gru, lstm, cnn, attention")
     }
     embeddingDim = try c.decodeIfPresent(Int.self, forKey: .embeddingDim) ?? d.embeddingDim
     hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? d.hiddenSize
     numHeads = try c.decodeIfPresent(Int.self, forKey: .numHeads) ?? d.numHeads
     ffnDim = try c.decodeIfPresent(Int.self, forKey: .ffnDim) ?? d.ffnDim
+    filterSizes = try c.decodeIfPresent([Int].self, forKey: .filterSizes) ?? d.filterSizes
+    numFilters = try c.decodeIfPresent(Int.self, forKey: .numFilters) ?? d.numFilters
     dropout = try c.decodeIfPresent(Float.self, forKey: .dropout) ?? d.dropout
     maxLength = try c.decodeIfPresent(Int.self, forKey: .maxLength) ?? d.maxLength
     minCount = try c.decodeIfPresent(Int.self, forKey: .minCount) ?? d.minCount

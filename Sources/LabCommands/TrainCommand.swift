@@ -76,7 +76,7 @@ struct TrainCommand: ParsableCommand {
 
 /// The model and training options shared by `train`, `attack` and `attack-sweep`.
 struct ClassifierRecipeOptions: ParsableArguments {
-  @Option(help: "bag, gru, lstm or attention.")
+  @Option(help: "bag, gru, lstm, cnn or attention.")
   var model: String = "gru"
   @Option var epochs = 20
   @Option var batchSize = 32
@@ -86,9 +86,10 @@ struct ClassifierRecipeOptions: ParsableArguments {
   var seed: UInt64 = 0
   @Option(help: "Seed of the train/dev/test split.")
   var splitSeed: UInt64 = 0
-  @Option(help: "Dropout rate (default: 0.5 for gru and lstm, 0.3 for bag and attention; chosen on dev accuracy).")
+  @Option(help: "Dropout rate (default: 0.5 for gru, lstm and cnn, 0.3 for bag and attention; chosen on dev accuracy).")
   var dropout: Float?
-  @Option var embeddingDim = 64
+  @Option(help: "Embedding size (default: 300 for cnn, Kim 2014's; 64 for the others).")
+  var embeddingDim: Int?
   @Option(help: "GRU or LSTM hidden size.")
   var hiddenSize = 128
   @Option(help: "GRU, LSTM or transformer layers.")
@@ -101,6 +102,10 @@ struct ClassifierRecipeOptions: ParsableArguments {
   var heads = 4
   @Option(help: "Attention feed-forward size.")
   var ffnDim = 128
+  @Option(help: "CNN filter widths, comma-separated.", transform: { try positiveIntegers($0, option: "--filter-sizes") })
+  var filterSizes: [Int] = [3, 4, 5]
+  @Option(help: "CNN filters per width.")
+  var numFilters = 100
   @Option var maxLength = 48
   @Option(help: "Vocabulary min count over the training split.")
   var minCount = 2
@@ -113,7 +118,7 @@ struct ClassifierRecipeOptions: ParsableArguments {
 
   func validate() throws {
     guard ModelConfig.Architecture(rawValue: model).map({ $0 != .gruLanguageModel }) == true else {
-      throw ValidationError("--model must be bag, gru, lstm or attention; got '\(model)'")
+      throw ValidationError("--model must be bag, gru, lstm, cnn or attention; got '\(model)'")
     }
     guard Pooling(rawValue: pooling) != nil else { throw ValidationError("--pooling must be mean, max or last") }
     guard epochs >= 1, batchSize >= 1, maxLength >= 1, minCount >= 1 else {
@@ -121,7 +126,7 @@ struct ClassifierRecipeOptions: ParsableArguments {
     }
     // Adam's step is about --lr per weight: beyond 10 the weights are noise, however finite.
     guard learningRate > 0, learningRate <= 10 else { throw ValidationError("--lr must be in (0, 10]; got \(learningRate)") }
-    for (option, value) in [("--embedding-dim", embeddingDim), ("--hidden-size", hiddenSize), ("--heads", heads), ("--ffn-dim", ffnDim)] where value < 1 {
+    for (option, value) in [("--embedding-dim", embeddingDim ?? 1), ("--hidden-size", hiddenSize), ("--heads", heads), ("--ffn-dim", ffnDim), ("--num-filters", numFilters)] where value < 1 {
       throw ValidationError("\(option) must be positive; got \(value)")
     }
     if let dropout, !(0..<1).contains(dropout) { throw ValidationError("--dropout must be in [0, 1)") }
@@ -136,13 +141,14 @@ struct ClassifierRecipeOptions: ParsableArguments {
     recipe.seed = seed
     recipe.splitSeed = splitSeed
     recipe.dropout = dropout
-    recipe.embeddingDimension = embeddingDim
+    recipe.embeddingDimension = embeddingDim ?? (model == "cnn" ? 300 : 64)
     recipe.hiddenSize = hiddenSize
     recipe.layers = layers
     recipe.bidirectional = bidirectional
     recipe.pooling = Pooling(rawValue: pooling)!
     recipe.heads = heads
     recipe.feedForwardSize = ffnDim
+    if model == "cnn" { (recipe.filterSizes, recipe.filterCount) = (filterSizes, numFilters) }
     recipe.maximumLength = maxLength
     recipe.minimumCount = minCount
     recipe.patience = patience

@@ -25,6 +25,9 @@ public struct ClassifierRecipe: Sendable, Codable, Equatable {
   public var pooling = Pooling.mean
   public var heads = 4
   public var feedForwardSize = 128
+  /// CNN only; nil: Kim (2014)'s widths 3, 4, 5 and 100 filters each.
+  public var filterSizes: [Int]?
+  public var filterCount: Int?
   public var maximumLength = 48
   public var minimumCount = 2
   public var patience = 4
@@ -36,6 +39,7 @@ public struct ClassifierRecipe: Sendable, Codable, Equatable {
   enum CodingKeys: String, CodingKey {
     case architecture, epochs, batchSize = "batch_size", learningRate = "learning_rate", seed, splitSeed = "split_seed", dropout
     case embeddingDimension = "embedding_dim", hiddenSize = "hidden_size", layers, bidirectional, pooling, heads, feedForwardSize = "ffn_dim"
+    case filterSizes = "filter_sizes", filterCount = "num_filters"
     case maximumLength = "max_length", minimumCount = "min_count", patience, optimizer, lengthBucketing = "length_bucketing"
   }
 
@@ -61,7 +65,8 @@ public struct ClassifierRecipe: Sendable, Codable, Equatable {
     let config = ModelConfig(
       architecture: architecture, vocabularySize: vocabulary.count, embeddingDimension: embeddingDimension, hiddenSize: hiddenSize,
       layerCount: layers, bidirectional: bidirectional, pooling: pooling, labels: corpus.labels, maximumLength: maximumLength,
-      tokenizer: tokenizer.options, headCount: heads, feedForwardSize: feedForwardSize, dropout: dropout ?? ([.gru, .lstm].contains(architecture) ? 0.5 : 0.3))
+      tokenizer: tokenizer.options, headCount: heads, feedForwardSize: feedForwardSize,
+      dropout: dropout ?? ([.gru, .lstm, .cnn].contains(architecture) ? 0.5 : 0.3), filterSizes: filterSizes, filterCount: filterCount)
     if let problem = config.validationProblems().first { throw RecipeError("invalid model options: \(problem)") }
     let encoder = TextEncoder(tokenizer: tokenizer, vocabulary: vocabulary, maximumLength: maximumLength)
     let encoded = try ClassificationData(corpus: corpus, split: split, encoder: encoder)

@@ -6,7 +6,7 @@ import Tokenization
 /// take defaults; an unknown key is an error naming it.
 public struct ModelConfig: Codable, Sendable, Equatable {
   public enum Architecture: String, Codable, Sendable, CaseIterable {
-    case bag, gru, lstm, attention
+    case bag, gru, lstm, cnn, attention
     /// GRU next-word model.
     case gruLanguageModel = "gru_lm"
   }
@@ -30,6 +30,10 @@ public struct ModelConfig: Codable, Sendable, Equatable {
   /// Attention only.
   public var headCount: Int?
   public var feedForwardSize: Int?
+  /// CNN only (Kim 2014): the widths of the filter banks, the filters in each, and their activation (`relu`).
+  public var filterSizes: [Int]?
+  public var filterCount: Int?
+  public var activation: String?
   /// Next-word model only: the decoder reuses the embedding matrix (needs embedding_dim == hidden_size).
   public var tiedEmbeddings: Bool?
   /// Dropout rate used in training (no effect at inference).
@@ -39,7 +43,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     architecture: Architecture, vocabularySize: Int, embeddingDimension: Int = 64, hiddenSize: Int = 128, layerCount: Int = 1,
     bidirectional: Bool = false, pooling: Pooling = .mean, labels: [String]? = nil, maximumLength: Int = 48,
     tokenizer: TokenizerOptions = TokenizerOptions(), headCount: Int? = nil, feedForwardSize: Int? = nil,
-    tiedEmbeddings: Bool? = nil, dropout: Float = 0.3
+    tiedEmbeddings: Bool? = nil, dropout: Float = 0.3, filterSizes: [Int]? = nil, filterCount: Int? = nil
   ) {
     self.architecture = architecture
     self.vocabularySize = vocabularySize
@@ -57,6 +61,9 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     self.headCount = architecture == .attention ? (headCount ?? 4) : headCount
     self.feedForwardSize = architecture == .attention ? (feedForwardSize ?? 128) : feedForwardSize
     self.tiedEmbeddings = architecture == .gruLanguageModel ? (tiedEmbeddings ?? false) : tiedEmbeddings
+    self.filterSizes = architecture == .cnn ? (filterSizes ?? [3, 4, 5]) : filterSizes
+    self.filterCount = architecture == .cnn ? (filterCount ?? 100) : filterCount
+    activation = architecture == .cnn ? "relu" : nil
     self.dropout = dropout
   }
 
@@ -65,7 +72,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
   enum CodingKeys: String, CodingKey, CaseIterable {
     case architecture, vocabularySize = "vocab_size", embeddingDimension = "embedding_dim", hiddenSize = "hidden_size"
     case layerCount = "num_layers", bidirectional, pooling, classCount = "num_classes", labels, maximumLength = "max_length"
-    case tokenizer, paddingToken = "pad_token", unknownToken = "unk_token", headCount = "num_heads", feedForwardSize = "ffn_dim", tiedEmbeddings = "tied_embeddings", dropout
+    case tokenizer, paddingToken = "pad_token", unknownToken = "unk_token", headCount = "num_heads"
+    case filterSizes = "filter_sizes", filterCount = "num_filters", activation, feedForwardSize = "ffn_dim", tiedEmbeddings = "tied_embeddings", dropout
   }
 
   public init(from decoder: any Decoder) throws {
@@ -91,6 +99,9 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     headCount = try c.decodeIfPresent(Int.self, forKey: .headCount)
     feedForwardSize = try c.decodeIfPresent(Int.self, forKey: .feedForwardSize)
     tiedEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tiedEmbeddings)
+    filterSizes = try c.decodeIfPresent([Int].self, forKey: .filterSizes)
+    filterCount = try c.decodeIfPresent(Int.self, forKey: .filterCount)
+    activation = try c.decodeIfPresent(String.self, forKey: .activation)
     dropout = try c.decodeIfPresent(Float.self, forKey: .dropout) ?? 0
   }
 
@@ -117,6 +128,18 @@ public struct ModelConfig: Codable, Sendable, Equatable {
       if headCount == nil { problems.append("num_heads is required for attention") }
       if let size = feedForwardSize, size < 1 { problems.append("ffn_dim must be positive") }
       if feedForwardSize == nil { problems.append("ffn_dim is required for attention") }
+    }
+    if architecture == .cnn {
+      if let sizes = filterSizes {
+        if sizes.isEmpty || sizes.contains(where: { $0 < 1 || $0 > maximumLength }) {
+          problems.append("filter_sizes must be 1 to max_length (\(maximumLength)) each, at least one")
+        }
+      } else {
+        problems.append("filter_sizes is required for cnn")
+      }
+      if let count = filterCount, count < 1 { problems.append("num_filters must be positive") }
+      if filterCount == nil { problems.append("num_filters is required for cnn") }
+      if let activation, activation != "relu" { problems.append("activation '\(activation)' is not supported for cnn; relu is") }
     }
     if architecture == .gruLanguageModel, tiedEmbeddings == true, embeddingDimension != hiddenSize {
       problems.append("tied_embeddings needs embedding_dim == hidden_size")

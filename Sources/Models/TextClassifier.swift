@@ -6,6 +6,8 @@ import Tokenization
 /// A text classifier with one of these encoders over token embeddings:
 /// - bag (fastText-like): mean of the embeddings → dropout → linear;
 /// - gru, lstm: dropout(embeddings) → GRU or LSTM → pooling → dropout → linear;
+/// - cnn (Kim 2014): embeddings → per filter width a convolution, ReLU and max over time → concatenated → dropout →
+///   linear (a text shorter than the widest filter is padded with the padding token up to it);
 /// - attention: dropout(embeddings + learned positions) → norm-first transformer layers (padding-masked)
 ///   → final LayerNorm → masked mean → dropout → linear.
 /// Parameters carry PyTorch state_dict names (`embedding.weight`, `gru.weight_ih_l0`, `lstm.weight_hh_l0`, `position.weight`,
@@ -15,6 +17,8 @@ public struct TextClassifier: Parameterized, Sendable {
   public var embedding: Embedding
   public var gru: GRU?
   public var lstm: LSTM?
+  /// CNN only: one filter bank per width, `convs.{i}`.
+  public var convolutions: [TextConvolution] = []
   public var position: Embedding?
   public var encoderLayers: [TransformerEncoderLayer]
   public var encoderNorm: LayerNorm?
@@ -40,6 +44,11 @@ public struct TextClassifier: Parameterized, Sendable {
                       bidirectional: config.bidirectional, using: &generator)
       self.lstm = lstm
       features = lstm.outputSize
+    case .cnn:
+      convolutions = config.filterSizes!.map {
+        TextConvolution(inputSize: config.embeddingDimension, filters: config.filterCount!, width: $0, using: &generator)
+      }
+      features = config.filterCount! * config.filterSizes!.count
     case .attention:
       position = Embedding(count: config.maximumLength, dimension: config.embeddingDimension, using: &generator)
       encoderLayers = (0..<config.layerCount).map { _ in
@@ -63,6 +72,7 @@ public struct TextClassifier: Parameterized, Sendable {
 
   /// The pooled representation the classifier head reads [batch, features] (hidden units, or model width).
   public func features(_ batch: Batch, context: inout ForwardContext) -> Tensor {
+    if config.architecture == .cnn { return convolutionFeatures(batch) }
     let embedded = embedding(batch.ids, shape: batch.shape)
     let rate = config.dropout
     let features: Tensor
@@ -80,16 +90,37 @@ public struct TextClassifier: Parameterized, Sendable {
       var h = context.dropout(embedded + positions, rate: rate)
       for layer in encoderLayers { h = layer(h, keyMask: batch.mask, context: &context) }
       features = Pooling.mean(encoderNorm!(h), mask: batch.mask)
-    case .gruLanguageModel:
+    case .cnn, .gruLanguageModel:
       preconditionFailure("unreachable")
     }
     return features
+  }
+
+  /// The CNN's features: every text padded with the padding token to the batch's length, at least the widest
+  /// filter's, so that a short text's windows read the padding embedding as in PyTorch.
+  func convolutionFeatures(_ batch: Batch) -> Tensor {
+    let widest = config.filterSizes!.max()!
+    let length = Swift.max(batch.length, widest), padding = embedding.paddingIndex ?? Vocabulary.labPaddingID
+    var ids = [Int](repeating: padding, count: batch.batchSize * length)
+    var lengths = [Int](repeating: 0, count: batch.batchSize)
+    for row in 0..<batch.batchSize {
+      for t in 0..<batch.length where batch.mask.scalars[row * batch.length + t] != 0 {
+        ids[row * length + t] = batch.ids[row * batch.length + t]
+        lengths[row] += 1
+      }
+    }
+    let embedded = embedding(ids, shape: [batch.batchSize, length])
+    let pooled = convolutions.map { $0(embedded, lengths: lengths, minimumLength: widest) }
+    return pooled.count == 1 ? pooled[0] : Tensor.concatenating(pooled, alongAxis: 1)
   }
 
   public var parameterPaths: [(name: String, path: WritableKeyPath<TextClassifier, Tensor>)] {
     var paths = nestedParameterPaths("embedding", \TextClassifier.embedding, in: embedding)
     if let gru { paths += nestedParameterPaths("gru", \TextClassifier.gru!, in: gru) }
     if let lstm { paths += nestedParameterPaths("lstm", \TextClassifier.lstm!, in: lstm) }
+    for (index, convolution) in convolutions.enumerated() {
+      paths += nestedParameterPaths("convs.\(index)", \TextClassifier.convolutions[index], in: convolution)
+    }
     if let position { paths += nestedParameterPaths("position", \TextClassifier.position!, in: position) }
     for (index, layer) in encoderLayers.enumerated() {
       paths += nestedParameterPaths("encoder.layers.\(index)", \TextClassifier.encoderLayers[index], in: layer)

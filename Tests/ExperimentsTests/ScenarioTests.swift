@@ -230,17 +230,19 @@ private func expectAResumedRunToMatchAWholeOne(_ config: ExperimentConfig) throw
   #expect(keyboard.validationProblems().contains { $0.contains("fltrust") })
 }
 
-/// The federated simulation, the attacks and the checkpoints take an LSTM classifier as they take the others.
-@Test func anLSTMClassifierLearnsInTheFederatedSimulationAndTakesTheBackdoor() throws {
+/// The federated simulation, the attacks and the checkpoints take LSTM and CNN classifiers as they take the others.
+@Test(arguments: ["lstm", "cnn"])
+func recurrentAndConvolutionalClassifiersLearnInTheFederatedSimulationAndTakeTheBackdoor(architecture: String) throws {
   var config = toyConfig(.modelReplacement, rounds: 5)
-  config.task.architecture = "lstm"
+  config.task.architecture = architecture
   config.task.hiddenSize = 8
+  config.task.numFilters = 8
   let directory = try Fixtures.temporaryDirectory()
   let records = try ExperimentRunner(config: config, corpus: try toyCorpus(), directory: directory).run(seed: 0, resume: false)
   #expect(records.count == 5)
   #expect((records[4].mainTaskAccuracy ?? 0) > 0.9, "the LSTM learns the toy task (\(String(describing: records[4].mainTaskAccuracy)))")
   #expect((records[3].attackSuccessRate ?? 0) > 0.9, "model replacement plants the trigger in an LSTM too (\(String(describing: records[3].attackSuccessRate)))")
   let model = try ModelBundle.load(from: directory + "/seed-0/model")
-  #expect(model.config.architecture == .lstm)
-  #expect(model.model.namedParameters.map(\.name).contains("lstm.weight_hh_l0"))
+  #expect(model.config.architecture.rawValue == architecture)
+  #expect(model.model.namedParameters.map(\.name).contains(architecture == "lstm" ? "lstm.weight_hh_l0" : "convs.2.weight"))
 }

@@ -14,7 +14,7 @@ private struct Expected: Decodable {
 
 /// Bundles written by Tests/Fixtures/bundles/make_bundle_fixtures.py (numpy, PyTorch's layouts); the lab
 /// must give the logits of that independent forward pass, here on one padded batch of all the texts.
-@Test(arguments: ["gru", "gru_bidirectional", "attention", "lstm", "lstm_bidirectional"])
+@Test(arguments: ["gru", "gru_bidirectional", "attention", "lstm", "lstm_bidirectional", "cnn"])
 func bundleExportedFromPyTorchLayoutsReproducesIndependentLogits(name: String) throws {
   let folder = Fixtures.path("Tests/Fixtures/bundles/" + name)
   let bundle = try ModelBundle.load(from: folder)
@@ -155,23 +155,39 @@ private struct WordPieceExpected: Decodable {
 }
 
 @Test func aBundleWhosePaddingOrUnknownTokenOrTokenizerIsWrongNamesTheKey() throws {
-  let folder = try Fixtures.temporaryDirectory() + "/bundle"
-  try FileManager.default.copyItem(atPath: Fixtures.path("Tests/Fixtures/bundles/gru_wordpiece_cromulent"), toPath: folder)
-  let configPath = folder + "/config.json"
-  let original = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: configPath))) as? [String: Any])
-  func problem(_ change: (inout [String: Any]) -> Void) throws -> String {
-    var config = original
-    change(&config)
-    try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: configPath))
-    do {
-      _ = try ModelBundle.load(from: folder)
-      return "loaded"
-    } catch { return error.description }
-  }
+  let problem = try configProblems(of: "gru_wordpiece_cromulent")
   #expect(try problem { _ in } == "loaded")
   #expect(try problem { $0["unk_token"] = "<unk>" }.contains(#"vocab.txt: line 47: no unknown token "<unk>" (config.json's unk_token)"#))
   #expect(try problem { $0["pad_token"] = nil }.contains(#"no padding token "<pad>""#))
   #expect(try problem { $0["tokenizer"] = ["kind": "regex", "lowercase": true] }.contains("tokenizer option 'lowercase' belongs to kind \"wordpiece\""))
   #expect(try problem { $0["tokenizer"] = ["kind": "regex", "pattern": "(\\w+"] }.contains("config.json: tokenizer: pattern \"(\\\\w+\" does not compile"))
   #expect(try problem { $0["tokenizer"] = ["kind": "bpe"] }.contains("bpe"))
+}
+
+@Test func aCNNBundleWhoseFiltersDisagreeWithItsConfigNamesTheTensorOrKey() throws {
+  let problem = try configProblems(of: "cnn")
+  #expect(try problem { _ in } == "loaded")
+  #expect(try problem { $0["filter_sizes"] = [2, 4] }.contains("tensor 'convs.1.weight' has shape [4, 6, 3]; config.json implies [4, 6, 4]"))
+  #expect(try problem { $0["filter_sizes"] = [2] }.contains("tensor 'classifier.weight' has shape [2, 8]; config.json implies [2, 4]"))
+  #expect(try problem { $0["num_filters"] = 5 }.contains("tensor 'convs.0.weight' has shape [4, 6, 2]; config.json implies [5, 6, 2]"))
+  #expect(try problem { $0["activation"] = "tanh" }.contains("activation 'tanh' is not supported for cnn"))
+  #expect(try problem { $0["filter_sizes"] = [2, 9] }.contains("filter_sizes must be 1 to max_length (8)"))
+  #expect(try problem { $0["filter_sizes"] = nil }.contains("filter_sizes is required for cnn"))
+}
+
+/// Loads a copy of fixture bundle `name` with its config.json changed by each call's `change`: "loaded", or the error.
+private func configProblems(of name: String) throws -> ((inout [String: Any]) -> Void) throws -> String {
+  let folder = try Fixtures.temporaryDirectory() + "/bundle"
+  try FileManager.default.copyItem(atPath: Fixtures.path("Tests/Fixtures/bundles/" + name), toPath: folder)
+  let configPath = folder + "/config.json"
+  let original = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: configPath))) as? [String: Any])
+  return { change in
+    var config = original
+    change(&config)
+    try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: configPath))
+    do {
+      _ = try ModelBundle.load(from: folder)
+      return "loaded"
+    } catch { return "\(error)" }
+  }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes model-bundle fixtures and the logits an independent numpy forward pass gives for them.
 
-Each folder (gru, gru_bidirectional, attention, lstm_bidirectional, lstm) holds what a PyTorch user would export: config.json,
+Each folder (gru, gru_bidirectional, attention, lstm_bidirectional, lstm, cnn) holds what a PyTorch user would export: config.json,
 vocab.txt (one token a line) and model.safetensors with PyTorch state_dict names and layouts; plus
 expected.json with input texts and the logits computed here, one text at a time (no padding), from
 PyTorch's documented equations. The lab must reproduce them within 1e-4 on one padded batch.
@@ -186,4 +186,20 @@ def lstm_forward(p, ids):
     hs = lstm_direction(p["embedding.weight"][ids], p["lstm.weight_ih_l0"], p["lstm.weight_hh_l0"], p["lstm.bias_ih_l0"], p["lstm.bias_hh_l0"])
     return p["classifier.weight"] @ hs[-1] + p["classifier.bias"]
 make("lstm", dict(base, architecture="lstm", hidden_size=H, num_layers=1, bidirectional=False, pooling="last"), params, lstm_forward)
+# 6. CNN (Kim 2014): widths 2 and 3, 4 filters each; a text shorter than 3 is padded with <pad> (id 0) up to 3
+WIDTHS, FILTERS = (2, 3), 4
+params = [("embedding.weight", normal(V, E))]
+for i, k in enumerate(WIDTHS):
+    params += [(f"convs.{i}.weight", normal(FILTERS, E, k)), (f"convs.{i}.bias", normal(FILTERS))]
+params += [("classifier.weight", normal(2, FILTERS * len(WIDTHS))), ("classifier.bias", normal(2))]
+def cnn_forward(p, ids):
+    ids = list(ids) + [0] * max(0, max(WIDTHS) - len(ids))
+    x = p["embedding.weight"][ids]  # [T, E]
+    pooled = []
+    for i, k in enumerate(WIDTHS):
+        w, b = p[f"convs.{i}.weight"], p[f"convs.{i}.bias"]  # [F, E, k], [F]
+        responses = np.array([[np.sum(w[f] * x[t:t + k].T) + b[f] for f in range(FILTERS)] for t in range(len(ids) - k + 1)])
+        pooled.append(np.maximum(responses, 0).max(0))
+    return p["classifier.weight"] @ np.concatenate(pooled) + p["classifier.bias"]
+make("cnn", dict(base, architecture="cnn", filter_sizes=list(WIDTHS), num_filters=FILTERS, activation="relu"), params, cnn_forward)
 print("wrote", ", ".join(sorted(d for d in os.listdir(HERE) if os.path.isdir(os.path.join(HERE, d)))))

@@ -1,0 +1,95 @@
+/// One filter bank of Kim (2014)'s text CNN as one op: every window of `width` consecutive positions of a text, a
+/// linear filter, ReLU, then the maximum over the text's windows.
+///
+/// Shapes: input [B, T, E]; weight [F, E, width] (`nn.Conv1d`'s layout over [B, E, T]); bias [F]. `lengths[b]` is
+/// row b's real positions; a row shorter than `minimumLength` (the widest filter of the model) also reads the
+/// positions after it up to that length, which must hold the padding embedding (what PyTorch sees when such a text is
+/// padded to the widest filter). So row b has max(lengths[b], minimumLength) − width + 1 windows; T must be at least
+/// `minimumLength`. Returns [B, F] = max over windows of relu(W · window + b), PyTorch's
+/// `relu(conv1d(x)).max(dim=2)` for each text alone.
+///
+/// The windows of a row-major [T, E] text are overlapping rows of one matrix (window t starts at t · E and is
+/// width · E long), so the filter bank is one GEMM over the whole batch with lda = E and no copying; the pullback
+/// touches only each (row, filter)'s winning window.
+public func convolutionMaxPool(_ input: Tensor, weight: Tensor, bias: Tensor, lengths: [Int], minimumLength: Int) -> Tensor {
+  precondition(input.rank == 3, "convolution wants [batch, time, features]; got \(input.shape)")
+  let (batch, time, features) = (input.shape[0], input.shape[1], input.shape[2])
+  precondition(weight.rank == 3 && weight.shape[1] == features, "convolution weight must be [filters, \(features), width]; got \(weight.shape)")
+  let (filters, width) = (weight.shape[0], weight.shape[2])
+  precondition(bias.shape == [filters], "convolution bias must be [\(filters)]; got \(bias.shape)")
+  precondition(lengths.count == batch && minimumLength >= width && time >= minimumLength, "convolution needs every text padded to \(minimumLength) positions")
+  for tensor in [input, weight, bias] { tensor.requireDense("convolution") }
+  let span = width * features
+  // [F, E, width] → [F, width · E]: a filter in the order of a window's scalars.
+  let windowWeight = Tensor(shape: [filters, span], scalars: reorder(weight.scalars, filters: filters, outer: features, inner: width))
+  let windowCounts = lengths.map { Swift.min(time, Swift.max($0, minimumLength)) - width + 1 }
+
+  // responses[r · F + f]: filter f on the window starting at flattened position r = b · T + t.
+  let positions = batch * time - width + 1
+  var responses = [Float](repeating: 0, count: positions * filters)
+  input.scalars.withUnsafeBufferPointer { x in
+    windowWeight.scalars.withUnsafeBufferPointer { w in
+      responses.withUnsafeMutableBufferPointer { c in
+        GEMM.multiply(m: positions, n: filters, k: span, a: x.baseAddress!, lda: features, transposeA: false,
+                      b: w.baseAddress!, ldb: span, transposeB: true, c: c.baseAddress!, ldc: filters, accumulate: false)
+      }
+    }
+  }
+  var output = [Float](repeating: 0, count: batch * filters)
+  var winners = [Int](repeating: -1, count: batch * filters)  // flattened window start, or −1 where ReLU gave 0
+  for b in 0..<batch {
+    for f in 0..<filters {
+      var best = -Float.infinity, winner = 0
+      for t in 0..<windowCounts[b] {
+        let value = responses[(b * time + t) * filters + f]
+        if value > best { (best, winner) = (value, b * time + t) }
+      }
+      let activated = best + bias.scalars[f]
+      if activated > 0 {
+        output[b * filters + f] = activated
+        winners[b * filters + f] = winner
+      }
+    }
+  }
+  let result = Tensor(shape: [batch, filters], scalars: output)
+  let tracked = [input, weight, bias]
+  guard tracked.contains(where: \.isTracked) else { return result }
+  let (inputValue, windowWeightValue) = (input.detached, windowWeight)
+  return result.recorded(from: tracked) { gradient in
+    var dInput = [Float](repeating: 0, count: batch * time * features)
+    var dWindowWeight = [Float](repeating: 0, count: filters * span)
+    var dBias = [Float](repeating: 0, count: filters)
+    inputValue.scalars.withUnsafeBufferPointer { x in
+      windowWeightValue.scalars.withUnsafeBufferPointer { w in
+        for b in 0..<batch {
+          for f in 0..<filters where winners[b * filters + f] >= 0 {
+            let g = gradient.scalars[b * filters + f]
+            let start = winners[b * filters + f] * features
+            dBias[f] += g
+            for j in 0..<span {
+              dWindowWeight[f * span + j] += g * x[start + j]
+              dInput[start + j] += g * w[f * span + j]
+            }
+          }
+        }
+      }
+    }
+    return [
+      Tensor(shape: [batch, time, features], scalars: dInput),
+      Tensor(shape: [filters, features, width], scalars: reorder(dWindowWeight, filters: filters, outer: width, inner: features)),
+      Tensor(shape: [filters], scalars: dBias),
+    ]
+  }
+}
+
+/// Each filter's [outer, inner] block transposed to [inner, outer].
+private func reorder(_ scalars: [Float], filters: Int, outer: Int, inner: Int) -> [Float] {
+  var result = [Float](repeating: 0, count: scalars.count)
+  for f in 0..<filters {
+    let base = f * outer * inner
+    for o in 0..<outer {
+      for i in 0..<inner { result[base + i * outer + o] = scalars[base + o * inner + i] }
+    }
+  }
+  return result
+}
