@@ -23,6 +23,8 @@ for pass in $(seq 1 "$passes"); do
     "$PY" "$reference/attention_classifier_train.py" --heads "$heads" --threads "$threads" >> "$work/torch.jsonl"
     "$lab" bench train --model attention --heads "$heads" --threads "$threads" >> "$work/lab.jsonl"
   done
+  "$PY" "$reference/attention_classifier_train.py" --torch-layer --threads "$threads" >> "$work/torch.jsonl"
+  "$lab" bench train --model transformer --threads "$threads" >> "$work/lab.jsonl"
   "$PY" "$reference/gru_lm_train.py" --threads "$threads" >> "$work/torch.jsonl"
   "$lab" bench train --model lm --threads "$threads" >> "$work/lab.jsonl"
 done
@@ -31,7 +33,7 @@ import json, statistics, sys
 torch_rates, lab_rates = {}, {}
 for line in open(sys.argv[1]):
     r = json.loads(line)
-    name = {"gru_classifier": "gru", "lstm_classifier": "lstm", "cnn_classifier": "cnn", "attention_classifier": "attention", "gru_lm": "lm"}[r["bench"]]
+    name = {"gru_classifier": "gru", "lstm_classifier": "lstm", "cnn_classifier": "cnn", "attention_classifier": "attention", "transformer_classifier": "transformer", "gru_lm": "lm"}[r["bench"]]
     heads = r.get("config", {}).get("heads", 0) if name == "attention" else 0
     for res in r["results"]:
         key = (name, heads, res["threads"])

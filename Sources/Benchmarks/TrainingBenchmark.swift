@@ -8,10 +8,11 @@ import Tensors
 /// - gru: Embedding(20000, 64) → GRU(64→128) → mean → Linear(128, 2), batch 32 × 48 tokens; lstm: the same with an LSTM;
 ///   cnn: Embedding(20000, 64) → Conv1d(64, 100, k) for k in 3, 4, 5 → ReLU → max → Linear(300, 2), same batches;
 /// - attention: Embedding(20000, 64) + positions(48) → one pre-norm block (`heads`, FFN 128) → mean → Linear(64, 2);
+///   transformer: the same with one post-norm `nn.TransformerEncoderLayer` (ReLU) and no final LayerNorm;
 /// - languageModel: Embedding(10000, 64) → GRU(64→128) → Linear(128, 10000), full softmax at all 32 positions, batch 16.
 /// A training step is forward, loss, backward and an optimizer step; random token ids without padding, no dropout.
 public struct TrainingBenchmark {
-  public enum Model: String, CaseIterable, Sendable { case gru, lstm, cnn, attention, lm }
+  public enum Model: String, CaseIterable, Sendable { case gru, lstm, cnn, attention, transformer, lm }
 
   public var model: Model
   public var heads = 4

@@ -205,7 +205,8 @@ public struct TaskConfig: Codable, Equatable, Sendable {
   public enum Kind: String, Codable, CaseIterable, Sendable { case classification, keyboard }
   public var kind = Kind.classification
   public var corpus = ""
-  /// bag, gru, lstm, cnn or attention (classification; the keyboard task always uses the GRU language model).
+  /// bag, gru, lstm, cnn, attention or transformer (post-norm, ReLU) (classification; the keyboard task always uses the
+  /// GRU language model).
   public var architecture = "gru"
   public var embeddingDim = 64
   public var hiddenSize = 128
@@ -247,8 +248,8 @@ public struct TaskConfig: Codable, Equatable, Sendable {
     kind = try decodeChoice(c, .kind) ?? d.kind
     corpus = try c.decodeIfPresent(String.self, forKey: .corpus) ?? d.corpus
     architecture = try c.decodeIfPresent(String.self, forKey: .architecture) ?? d.architecture
-    guard ["bag", "gru", "lstm", "cnn", "attention"].contains(architecture) else {
-      throw ConfigError("'\(path(c, .architecture))': '\(architecture)' is not one of bag, gru, lstm, cnn, attention")
+    guard ["bag", "gru", "lstm", "cnn", "attention", "transformer"].contains(architecture) else {
+      throw ConfigError("'\(path(c, .architecture))': '\(architecture)' is not one of bag, gru, lstm, cnn, attention, transformer")
     }
     embeddingDim = try c.decodeIfPresent(Int.self, forKey: .embeddingDim) ?? d.embeddingDim
     hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? d.hiddenSize

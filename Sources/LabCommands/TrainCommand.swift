@@ -76,7 +76,7 @@ struct TrainCommand: ParsableCommand {
 
 /// The model and training options shared by `train`, `attack` and `attack-sweep`.
 struct ClassifierRecipeOptions: ParsableArguments {
-  @Option(help: "bag, gru, lstm, cnn or attention.")
+  @Option(help: "bag, gru, lstm, cnn, attention (the lab's norm-first block) or transformer (nn.TransformerEncoder).")
   var model: String = "gru"
   @Option var epochs = 20
   @Option var batchSize = 32
@@ -106,6 +106,10 @@ struct ClassifierRecipeOptions: ParsableArguments {
   var filterSizes: [Int] = [3, 4, 5]
   @Option(help: "CNN filters per width.")
   var numFilters = 100
+  @Flag(help: "Transformer: norm-first layers (PyTorch's norm_first=True) instead of post-norm.")
+  var normFirst = false
+  @Option(help: "Transformer feed-forward activation: relu or gelu.")
+  var activation = "relu"
   @Option var maxLength = 48
   @Option(help: "Vocabulary min count over the training split.")
   var minCount = 2
@@ -118,9 +122,10 @@ struct ClassifierRecipeOptions: ParsableArguments {
 
   func validate() throws {
     guard ModelConfig.Architecture(rawValue: model).map({ $0 != .gruLanguageModel }) == true else {
-      throw ValidationError("--model must be bag, gru, lstm, cnn or attention; got '\(model)'")
+      throw ValidationError("--model must be bag, gru, lstm, cnn, attention or transformer; got '\(model)'")
     }
     guard Pooling(rawValue: pooling) != nil else { throw ValidationError("--pooling must be mean, max or last") }
+    guard ["relu", "gelu"].contains(activation) else { throw ValidationError("--activation must be relu or gelu; got '\(activation)'") }
     guard epochs >= 1, batchSize >= 1, maxLength >= 1, minCount >= 1 else {
       throw ValidationError("--epochs, --batch-size, --max-length and --min-count must be positive")
     }
@@ -149,6 +154,7 @@ struct ClassifierRecipeOptions: ParsableArguments {
     recipe.heads = heads
     recipe.feedForwardSize = ffnDim
     if model == "cnn" { (recipe.filterSizes, recipe.filterCount) = (filterSizes, numFilters) }
+    if model == "transformer" { (recipe.normFirst, recipe.activation) = (normFirst, activation) }
     recipe.maximumLength = maxLength
     recipe.minimumCount = minCount
     recipe.patience = patience

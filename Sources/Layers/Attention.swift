@@ -34,17 +34,21 @@ public struct MultiHeadSelfAttention: Parameterized, Sendable {
   }
 }
 
-/// PyTorch's `nn.TransformerEncoderLayer(batch_first=True, norm_first=True)` with ReLU:
-///   x = x + dropout(selfAttention(norm1(x)))
-///   x = x + dropout(linear2(dropout(relu(linear1(norm2(x))))))
+/// PyTorch's `nn.TransformerEncoderLayer(batch_first=True)`, norm-first or (PyTorch's default) post-norm, ReLU or GELU:
+///   norm-first:  x = x + dropout(selfAttention(norm1(x)));  x = x + dropout(linear2(dropout(act(linear1(norm2(x))))))
+///   post-norm:   x = norm1(x + dropout(selfAttention(x)));  x = norm2(x + dropout(linear2(dropout(act(linear1(x))))))
 /// Unlike PyTorch, no dropout is applied to the attention weights themselves.
 public struct TransformerEncoderLayer: Parameterized, Sendable {
+  /// The feed-forward block's nonlinearity (PyTorch's `activation`).
+  public enum Activation: String, Codable, Sendable, CaseIterable { case relu, gelu }
   public var selfAttention: MultiHeadSelfAttention
   public var linear1: Linear
   public var linear2: Linear
   public var norm1: LayerNorm
   public var norm2: LayerNorm
   public var dropout: Float
+  public var normFirst = true
+  public var activation = Activation.relu
 
   public init<G: RandomNumberGenerator>(dimension: Int, heads: Int, feedForwardSize: Int, dropout: Float, using generator: inout G) {
     selfAttention = MultiHeadSelfAttention(dimension: dimension, heads: heads, using: &generator)
@@ -56,9 +60,17 @@ public struct TransformerEncoderLayer: Parameterized, Sendable {
   }
 
   public func callAsFunction(_ x: Tensor, keyMask: Tensor?, context: inout ForwardContext) -> Tensor {
+    func feedForward(_ h: Tensor) -> Tensor {
+      let widened = linear1(h)
+      let hidden = context.dropout(activation == .relu ? widened.relu() : widened.gelu(), rate: dropout)
+      return context.dropout(linear2(hidden), rate: dropout)
+    }
+    guard normFirst else {
+      let attended = norm1(x + context.dropout(selfAttention(x, keyMask: keyMask), rate: dropout))
+      return norm2(attended + feedForward(attended))
+    }
     let attended = x + context.dropout(selfAttention(norm1(x), keyMask: keyMask), rate: dropout)
-    let hidden = context.dropout(linear1(norm2(attended)).relu(), rate: dropout)
-    return attended + context.dropout(linear2(hidden), rate: dropout)
+    return attended + feedForward(norm2(attended))
   }
 
   public var parameterPaths: [(name: String, path: WritableKeyPath<TransformerEncoderLayer, Tensor>)] {

@@ -28,6 +28,9 @@ public struct ClassifierRecipe: Sendable, Codable, Equatable {
   /// CNN only; nil: Kim (2014)'s widths 3, 4, 5 and 100 filters each.
   public var filterSizes: [Int]?
   public var filterCount: Int?
+  /// Transformer only; nil: post-norm layers with ReLU, PyTorch's defaults.
+  public var normFirst: Bool?
+  public var activation: String?
   public var maximumLength = 48
   public var minimumCount = 2
   public var patience = 4
@@ -39,7 +42,7 @@ public struct ClassifierRecipe: Sendable, Codable, Equatable {
   enum CodingKeys: String, CodingKey {
     case architecture, epochs, batchSize = "batch_size", learningRate = "learning_rate", seed, splitSeed = "split_seed", dropout
     case embeddingDimension = "embedding_dim", hiddenSize = "hidden_size", layers, bidirectional, pooling, heads, feedForwardSize = "ffn_dim"
-    case filterSizes = "filter_sizes", filterCount = "num_filters"
+    case filterSizes = "filter_sizes", filterCount = "num_filters", normFirst = "norm_first", activation
     case maximumLength = "max_length", minimumCount = "min_count", patience, optimizer, lengthBucketing = "length_bucketing"
   }
 
@@ -62,11 +65,15 @@ public struct ClassifierRecipe: Sendable, Codable, Equatable {
     quiet: Bool, verbose: Bool = false
   ) throws -> TrainedClassifier {
     let vocabulary = try Vocabulary.build(from: corpus, rows: split.train, tokenizer: tokenizer, minCount: minimumCount, forcedTokens: forcedTokens)
-    let config = ModelConfig(
+    var config = ModelConfig(
       architecture: architecture, vocabularySize: vocabulary.count, embeddingDimension: embeddingDimension, hiddenSize: hiddenSize,
       layerCount: layers, bidirectional: bidirectional, pooling: pooling, labels: corpus.labels, maximumLength: maximumLength,
       tokenizer: tokenizer.options, headCount: heads, feedForwardSize: feedForwardSize,
       dropout: dropout ?? ([.gru, .lstm, .cnn].contains(architecture) ? 0.5 : 0.3), filterSizes: filterSizes, filterCount: filterCount)
+    if architecture == .transformer {
+      config.normFirst = normFirst ?? false
+      config.activation = activation ?? "relu"
+    }
     if let problem = config.validationProblems().first { throw RecipeError("invalid model options: \(problem)") }
     let encoder = TextEncoder(tokenizer: tokenizer, vocabulary: vocabulary, maximumLength: maximumLength)
     let encoded = try ClassificationData(corpus: corpus, split: split, encoder: encoder)

@@ -69,7 +69,7 @@ public struct ModelBundle: Sendable {
   public static func load(from directory: String) throws(BundleError) -> ModelBundle {
     let vocabularyPath = directory + "/vocab.txt", weightsPath = directory + "/model.safetensors"
     guard FileManager.default.fileExists(atPath: directory) else { throw BundleError(file: directory, problem: "no such bundle folder") }
-    let config = try loadConfig(from: directory)
+    var config = try loadConfig(from: directory)
 
     var vocabulary: Vocabulary
     do {
@@ -96,6 +96,10 @@ public struct ModelBundle: Sendable {
 
     let weights: Safetensors.File
     do { weights = try Safetensors.read(from: weightsPath) } catch { throw BundleError(file: weightsPath, problem: error.problem) }
+    if config.architecture == .transformer, config.finalNorm == nil {
+      // PyTorch's nn.TransformerEncoder has a final LayerNorm only when given one: the tensors say.
+      config.finalNorm = weights.tensors.contains { $0.name == "encoder.norm.weight" }
+    }
     var generator = SplitMix64(seed: 0)  // the skeleton's values are all replaced below
     var available = Dictionary(uniqueKeysWithValues: weights.tensors.map { ($0.name, $0.tensor) })
     func fill<M: Parameterized>(_ model: inout M) throws(BundleError) {

@@ -7,6 +7,8 @@ import Tokenization
 public struct ModelConfig: Codable, Sendable, Equatable {
   public enum Architecture: String, Codable, Sendable, CaseIterable {
     case bag, gru, lstm, cnn, attention
+    /// PyTorch's `nn.TransformerEncoder` (post-norm unless `norm_first`), learned positions, mean pooling.
+    case transformer
     /// GRU next-word model.
     case gruLanguageModel = "gru_lm"
   }
@@ -30,10 +32,16 @@ public struct ModelConfig: Codable, Sendable, Equatable {
   /// Attention only.
   public var headCount: Int?
   public var feedForwardSize: Int?
-  /// CNN only (Kim 2014): the widths of the filter banks, the filters in each, and their activation (`relu`).
+  /// CNN only (Kim 2014): the widths of the filter banks and the filters in each.
   public var filterSizes: [Int]?
   public var filterCount: Int?
+  /// CNN (`relu`) and transformer (`relu` or `gelu`).
   public var activation: String?
+  /// Transformer only: norm-first layers (else PyTorch's default post-norm), LayerNorm's ε, and whether a final
+  /// LayerNorm (`encoder.norm`) follows the layers (read from the bundle's tensors when the key is absent).
+  public var normFirst: Bool?
+  public var layerNormEpsilon: Float?
+  public var finalNorm: Bool?
   /// Next-word model only: the decoder reuses the embedding matrix (needs embedding_dim == hidden_size).
   public var tiedEmbeddings: Bool?
   /// Dropout rate used in training (no effect at inference).
@@ -48,7 +56,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     self.architecture = architecture
     self.vocabularySize = vocabularySize
     self.embeddingDimension = embeddingDimension
-    self.hiddenSize = architecture == .attention ? embeddingDimension : hiddenSize
+    let isTransformer = architecture == .attention || architecture == .transformer
+    self.hiddenSize = isTransformer ? embeddingDimension : hiddenSize
     self.layerCount = layerCount
     self.bidirectional = bidirectional
     self.pooling = pooling
@@ -58,12 +67,13 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     self.tokenizer = tokenizer
     paddingToken = Vocabulary.specialTokens[Vocabulary.labPaddingID]
     unknownToken = Vocabulary.specialTokens[Vocabulary.labUnknownID]
-    self.headCount = architecture == .attention ? (headCount ?? 4) : headCount
-    self.feedForwardSize = architecture == .attention ? (feedForwardSize ?? 128) : feedForwardSize
+    self.headCount = isTransformer ? (headCount ?? 4) : headCount
+    self.feedForwardSize = isTransformer ? (feedForwardSize ?? 128) : feedForwardSize
     self.tiedEmbeddings = architecture == .gruLanguageModel ? (tiedEmbeddings ?? false) : tiedEmbeddings
     self.filterSizes = architecture == .cnn ? (filterSizes ?? [3, 4, 5]) : filterSizes
     self.filterCount = architecture == .cnn ? (filterCount ?? 100) : filterCount
-    activation = architecture == .cnn ? "relu" : nil
+    activation = architecture == .cnn || architecture == .transformer ? "relu" : nil
+    if architecture == .transformer { (normFirst, layerNormEpsilon, finalNorm) = (false, 1e-5, false) }
     self.dropout = dropout
   }
 
@@ -73,7 +83,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     case architecture, vocabularySize = "vocab_size", embeddingDimension = "embedding_dim", hiddenSize = "hidden_size"
     case layerCount = "num_layers", bidirectional, pooling, classCount = "num_classes", labels, maximumLength = "max_length"
     case tokenizer, paddingToken = "pad_token", unknownToken = "unk_token", headCount = "num_heads"
-    case filterSizes = "filter_sizes", filterCount = "num_filters", activation, feedForwardSize = "ffn_dim", tiedEmbeddings = "tied_embeddings", dropout
+    case filterSizes = "filter_sizes", filterCount = "num_filters", activation
+    case normFirst = "norm_first", layerNormEpsilon = "layer_norm_eps", finalNorm = "final_norm", feedForwardSize = "ffn_dim", tiedEmbeddings = "tied_embeddings", dropout
   }
 
   public init(from decoder: any Decoder) throws {
@@ -102,6 +113,9 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     filterSizes = try c.decodeIfPresent([Int].self, forKey: .filterSizes)
     filterCount = try c.decodeIfPresent(Int.self, forKey: .filterCount)
     activation = try c.decodeIfPresent(String.self, forKey: .activation)
+    normFirst = try c.decodeIfPresent(Bool.self, forKey: .normFirst)
+    layerNormEpsilon = try c.decodeIfPresent(Float.self, forKey: .layerNormEpsilon)
+    finalNorm = try c.decodeIfPresent(Bool.self, forKey: .finalNorm)
     dropout = try c.decodeIfPresent(Float.self, forKey: .dropout) ?? 0
   }
 
@@ -122,12 +136,16 @@ public struct ModelConfig: Codable, Sendable, Equatable {
       if labels.count < 2 { problems.append("a classifier needs at least 2 labels") }
       if Set(labels).count != labels.count { problems.append("labels has repeated names") }
     }
-    if architecture == .attention {
-      if hiddenSize != embeddingDimension { problems.append("hidden_size must equal embedding_dim for attention") }
+    if architecture == .transformer {
+      if let activation, !["relu", "gelu"].contains(activation) { problems.append("activation '\(activation)' is not supported for transformer; relu or gelu") }
+      if let epsilon = layerNormEpsilon, !(epsilon > 0 && epsilon < 1) { problems.append("layer_norm_eps must be in (0, 1)") }
+    }
+    if architecture == .attention || architecture == .transformer {
+      if hiddenSize != embeddingDimension { problems.append("hidden_size must equal embedding_dim for \(architecture.rawValue)") }
       if let heads = headCount, heads < 1 || embeddingDimension % heads != 0 { problems.append("num_heads must divide embedding_dim") }
-      if headCount == nil { problems.append("num_heads is required for attention") }
+      if headCount == nil { problems.append("num_heads is required for \(architecture.rawValue)") }
       if let size = feedForwardSize, size < 1 { problems.append("ffn_dim must be positive") }
-      if feedForwardSize == nil { problems.append("ffn_dim is required for attention") }
+      if feedForwardSize == nil { problems.append("ffn_dim is required for \(architecture.rawValue)") }
     }
     if architecture == .cnn {
       if let sizes = filterSizes {

@@ -9,7 +9,9 @@ import Tokenization
 /// - cnn (Kim 2014): embeddings → per filter width a convolution, ReLU and max over time → concatenated → dropout →
 ///   linear (a text shorter than the widest filter is padded with the padding token up to it);
 /// - attention: dropout(embeddings + learned positions) → norm-first transformer layers (padding-masked)
-///   → final LayerNorm → masked mean → dropout → linear.
+///   → final LayerNorm → masked mean → dropout → linear;
+/// - transformer: the same with PyTorch's `nn.TransformerEncoder` as configured (post-norm unless `norm_first`, ReLU or
+///   GELU, the final LayerNorm only when `final_norm`).
 /// Parameters carry PyTorch state_dict names (`embedding.weight`, `gru.weight_ih_l0`, `lstm.weight_hh_l0`, `position.weight`,
 /// `encoder.layers.0.…`, `encoder.norm.…`, `classifier.weight`).
 public struct TextClassifier: Parameterized, Sendable {
@@ -57,6 +59,23 @@ public struct TextClassifier: Parameterized, Sendable {
       }
       encoderNorm = LayerNorm(features: config.embeddingDimension)
       features = config.embeddingDimension
+    case .transformer:
+      position = Embedding(count: config.maximumLength, dimension: config.embeddingDimension, using: &generator)
+      let epsilon = config.layerNormEpsilon ?? 1e-5
+      encoderLayers = (0..<config.layerCount).map { _ in
+        var layer = TransformerEncoderLayer(
+          dimension: config.embeddingDimension, heads: config.headCount!, feedForwardSize: config.feedForwardSize!, dropout: config.dropout,
+          using: &generator)
+        layer.normFirst = config.normFirst ?? false
+        layer.activation = TransformerEncoderLayer.Activation(rawValue: config.activation ?? "relu") ?? .relu
+        (layer.norm1.epsilon, layer.norm2.epsilon) = (epsilon, epsilon)
+        return layer
+      }
+      if config.finalNorm == true {
+        encoderNorm = LayerNorm(features: config.embeddingDimension)
+        encoderNorm!.epsilon = epsilon
+      }
+      features = config.embeddingDimension
     case .gruLanguageModel:
       preconditionFailure("unreachable")
     }
@@ -85,11 +104,11 @@ public struct TextClassifier: Parameterized, Sendable {
     case .lstm:
       let states = lstm!(context.dropout(embedded, rate: rate), mask: batch.mask, context: &context)
       features = config.pooling(states, mask: batch.mask, reverseHalf: config.bidirectional)
-    case .attention:
+    case .attention, .transformer:
       let positions = position!(Array(0..<batch.length), shape: [batch.length])  // [T, d], broadcast over the batch
       var h = context.dropout(embedded + positions, rate: rate)
       for layer in encoderLayers { h = layer(h, keyMask: batch.mask, context: &context) }
-      features = Pooling.mean(encoderNorm!(h), mask: batch.mask)
+      features = Pooling.mean(encoderNorm.map { $0(h) } ?? h, mask: batch.mask)
     case .cnn, .gruLanguageModel:
       preconditionFailure("unreachable")
     }

@@ -230,8 +230,9 @@ private func expectAResumedRunToMatchAWholeOne(_ config: ExperimentConfig) throw
   #expect(keyboard.validationProblems().contains { $0.contains("fltrust") })
 }
 
-/// The federated simulation, the attacks and the checkpoints take LSTM and CNN classifiers as they take the others.
-@Test(arguments: ["lstm", "cnn"])
+/// The federated simulation, the attacks and the checkpoints take LSTM, CNN and transformer classifiers as they take the
+/// others.
+@Test(arguments: ["lstm", "cnn", "transformer"])
 func recurrentAndConvolutionalClassifiersLearnInTheFederatedSimulationAndTakeTheBackdoor(architecture: String) throws {
   var config = toyConfig(.modelReplacement, rounds: 5)
   config.task.architecture = architecture
@@ -244,5 +245,6 @@ func recurrentAndConvolutionalClassifiersLearnInTheFederatedSimulationAndTakeThe
   #expect((records[3].attackSuccessRate ?? 0) > 0.9, "model replacement plants the trigger in an LSTM too (\(String(describing: records[3].attackSuccessRate)))")
   let model = try ModelBundle.load(from: directory + "/seed-0/model")
   #expect(model.config.architecture.rawValue == architecture)
-  #expect(model.model.namedParameters.map(\.name).contains(architecture == "lstm" ? "lstm.weight_hh_l0" : "convs.2.weight"))
+  let parameter = ["lstm": "lstm.weight_hh_l0", "cnn": "convs.2.weight", "transformer": "encoder.layers.0.norm2.weight"][architecture]!
+  #expect(model.model.namedParameters.map(\.name).contains(parameter))
 }

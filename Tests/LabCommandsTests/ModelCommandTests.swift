@@ -47,9 +47,9 @@ private func toyCorpus() throws -> String {
   let missing = try runLab(["predict", "/nonexistent/bundle", "text"])
   #expect(missing.status == 1)
   #expect(missing.standardError.contains("/nonexistent/bundle"))
-  let usage = try runLab(["train", "--corpus", "sentiment", "--model", "transformer", "--out", "/tmp/x"])
+  let usage = try runLab(["train", "--corpus", "sentiment", "--model", "rnn", "--out", "/tmp/x"])
   #expect(usage.status == 2)
-  #expect(usage.standardError.contains("--model must be bag, gru, lstm, cnn or attention"))
+  #expect(usage.standardError.contains("--model must be bag, gru, lstm, cnn, attention or transformer"))
   let widths = try runLab(["train", "--corpus", "sentiment", "--model", "cnn", "--filter-sizes", "3,x", "--out", "/tmp/x"])
   #expect(widths.status == 2 && widths.standardError.contains("--filter-sizes: expected comma-separated positive integers, got '3,x'"), "\(widths.standardError)")
   for option in ["--ffn-dim", "--heads", "--hidden-size", "--embedding-dim"] {

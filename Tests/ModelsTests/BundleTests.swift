@@ -14,7 +14,7 @@ private struct Expected: Decodable {
 
 /// Bundles written by Tests/Fixtures/bundles/make_bundle_fixtures.py (numpy, PyTorch's layouts); the lab
 /// must give the logits of that independent forward pass, here on one padded batch of all the texts.
-@Test(arguments: ["gru", "gru_bidirectional", "attention", "lstm", "lstm_bidirectional", "cnn"])
+@Test(arguments: ["gru", "gru_bidirectional", "attention", "lstm", "lstm_bidirectional", "cnn", "transformer"])
 func bundleExportedFromPyTorchLayoutsReproducesIndependentLogits(name: String) throws {
   let folder = Fixtures.path("Tests/Fixtures/bundles/" + name)
   let bundle = try ModelBundle.load(from: folder)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes model-bundle fixtures and the logits an independent numpy forward pass gives for them.
 
-Each folder (gru, gru_bidirectional, attention, lstm_bidirectional, lstm, cnn) holds what a PyTorch user would export: config.json,
+Each folder (gru, gru_bidirectional, attention, lstm_bidirectional, lstm, cnn, transformer) holds what a PyTorch user would export: config.json,
 vocab.txt (one token a line) and model.safetensors with PyTorch state_dict names and layouts; plus
 expected.json with input texts and the logits computed here, one text at a time (no padding), from
 PyTorch's documented equations. The lab must reproduce them within 1e-4 on one padded batch.
@@ -202,4 +202,38 @@ def cnn_forward(p, ids):
         pooled.append(np.maximum(responses, 0).max(0))
     return p["classifier.weight"] @ np.concatenate(pooled) + p["classifier.bias"]
 make("cnn", dict(base, architecture="cnn", filter_sizes=list(WIDTHS), num_filters=FILTERS, activation="relu"), params, cnn_forward)
+# 7. Transformer: PyTorch's default post-norm nn.TransformerEncoderLayer, two layers, 2 heads, GELU, no final norm
+from math import erf
+def gelu(x):
+    return 0.5 * x * (1 + np.vectorize(erf)(x / np.sqrt(2)))
+params = [("embedding.weight", normal(V, D)), ("position.weight", normal(MAX_LEN, D))]
+for layer in (0, 1):
+    q = f"encoder.layers.{layer}."
+    params += [(q + "self_attn.in_proj_weight", normal(3 * D, D)), (q + "self_attn.in_proj_bias", normal(3 * D)),
+               (q + "self_attn.out_proj.weight", normal(D, D)), (q + "self_attn.out_proj.bias", normal(D)),
+               (q + "linear1.weight", normal(F, D)), (q + "linear1.bias", normal(F)),
+               (q + "linear2.weight", normal(D, F)), (q + "linear2.bias", normal(D)),
+               (q + "norm1.weight", 1 + normal(D, scale=0.1)), (q + "norm1.bias", normal(D, scale=0.1)),
+               (q + "norm2.weight", 1 + normal(D, scale=0.1)), (q + "norm2.bias", normal(D, scale=0.1))]
+params += [("classifier.weight", normal(2, D)), ("classifier.bias", normal(2))]
+def self_attention(p, q, x):
+    T, hd = x.shape[0], D // HEADS
+    qkv = x @ p[q + "self_attn.in_proj_weight"].T + p[q + "self_attn.in_proj_bias"]
+    heads = []
+    for i in range(HEADS):
+        s = slice(i * hd, (i + 1) * hd)
+        scores = qkv[:, s] @ qkv[:, D:2 * D][:, s].T / np.sqrt(hd)
+        w = np.exp(scores - scores.max(-1, keepdims=True))
+        heads.append((w / w.sum(-1, keepdims=True)) @ qkv[:, 2 * D:][:, s])
+    return np.concatenate(heads, axis=1) @ p[q + "self_attn.out_proj.weight"].T + p[q + "self_attn.out_proj.bias"]
+def transformer_forward(p, ids):
+    x = p["embedding.weight"][ids] + p["position.weight"][:len(ids)]
+    for layer in (0, 1):
+        q = f"encoder.layers.{layer}."
+        x = layer_norm(x + self_attention(p, q, x), p[q + "norm1.weight"], p[q + "norm1.bias"])
+        ff = gelu(x @ p[q + "linear1.weight"].T + p[q + "linear1.bias"]) @ p[q + "linear2.weight"].T + p[q + "linear2.bias"]
+        x = layer_norm(x + ff, p[q + "norm2.weight"], p[q + "norm2.bias"])
+    return p["classifier.weight"] @ x.mean(0) + p["classifier.bias"]
+make("transformer", dict(base, architecture="transformer", hidden_size=D, embedding_dim=D, num_layers=2, num_heads=HEADS, ffn_dim=F,
+                         activation="gelu", norm_first=False, layer_norm_eps=1e-5, pooling="mean"), params, transformer_forward)
 print("wrote", ", ".join(sorted(d for d in os.listdir(HERE) if os.path.isdir(os.path.join(HERE, d)))))
