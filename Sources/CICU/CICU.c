@@ -381,6 +381,9 @@ void *bl_regex_open(const uint8_t *pattern, int32_t length, int32_t *status, int
     *status = U_MEMORY_ALLOCATION_ERROR;
     return NULL;
   }
+  // A pattern that backtracks without end (`(a+)+b` on a long run of a's) stops with U_REGEX_TIME_OUT instead of
+  // hanging: ICU counts in steps of its match engine, about a millisecond each.
+  uregex_setTimeLimit(regex, BL_REGEX_TIME_LIMIT, &error);
   result->regex = regex;
   UText initial = UTEXT_INITIALIZER;
   result->text = initial;

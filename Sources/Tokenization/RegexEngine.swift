@@ -66,8 +66,9 @@ struct RegexEngine: ~Copyable, @unchecked Sendable {
     var status: Int32 = 0
     let pointer = UnsafeMutableRawPointer(regex)
     let count = Int(bl_regex_find_all(pointer, text.baseAddress, Int32(text.count), &status))
-    // Matching valid UTF-8 fails only on memory exhaustion or ICU's own stack limit; treat that as fatal.
-    precondition(count >= 0, "ICU regular expression failed: \(String(cString: bl_error_name(status)))")
+    // Matching valid UTF-8 fails only on memory exhaustion, ICU's stack limit or a pattern that backtracks past the time
+    // limit (about 30 s on one text): fatal, with the reason, rather than a hang.
+    precondition(count >= 0, "the regex tokenizer's pattern failed on a text of \(text.count) bytes: \(String(cString: bl_error_name(status))) (a pattern that backtracks without end?)")
     let starts = bl_regex_starts(pointer), ends = bl_regex_ends(pointer)
     for index in 0..<count {
       let range = Int(starts![index])..<Int(ends![index])

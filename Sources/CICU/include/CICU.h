@@ -58,12 +58,15 @@ enum {
 /// sets `*status` on failure (an unknown mode is U_ILLEGAL_ARGUMENT_ERROR).
 void *bl_text_mapper_open(int32_t mode, int32_t *status);
 
+/// ICU's time limit for one text's matches (steps of its match engine, on the order of a millisecond each).
+#define BL_REGEX_TIME_LIMIT 30000
+
 /// Compiles an ICU regular expression given as `length` bytes of UTF-8. Returns NULL and sets `*status`
 /// (and `*error_offset`, the pattern position ICU names) when it does not compile. Not thread-safe.
 void *bl_regex_open(const uint8_t *pattern, int32_t length, int32_t *status, int32_t *error_offset);
 void bl_regex_close(void *regex);
 /// Every match of the pattern in `length` bytes of valid UTF-8, left to right (empty matches included).
-/// Returns the count, or -1 with `*status` set. Match i spans bytes [starts[i], ends[i]); the arrays stay
+/// Returns the count, or -1 with `*status` set (U_REGEX_TIME_OUT past BL_REGEX_TIME_LIMIT). Match i spans bytes [starts[i], ends[i]); the arrays stay
 /// owned by the regex and are valid until the next call.
 int32_t bl_regex_find_all(void *regex, const uint8_t *utf8, int32_t length, int32_t *status);
 const int32_t *bl_regex_starts(const void *regex);
