@@ -102,14 +102,14 @@ struct ClassifierRecipeOptions: ParsableArguments {
   var heads = 4
   @Option(help: "Attention feed-forward size.")
   var ffnDim = 128
-  @Option(help: "CNN filter widths, comma-separated.", transform: { try positiveIntegers($0, option: "--filter-sizes") })
-  var filterSizes: [Int] = [3, 4, 5]
-  @Option(help: "CNN filters per width.")
-  var numFilters = 100
+  @Option(help: "CNN filter widths, comma-separated (default: 3,4,5).", transform: { try positiveIntegers($0, option: "--filter-sizes") })
+  var filterSizes: [Int]?
+  @Option(help: "CNN filters per width (default: 100).")
+  var numFilters: Int?
   @Flag(help: "Transformer: norm-first layers (PyTorch's norm_first=True) instead of post-norm.")
   var normFirst = false
-  @Option(help: "Transformer feed-forward activation: relu or gelu.")
-  var activation = "relu"
+  @Option(help: "Transformer feed-forward activation: relu or gelu (default: relu).")
+  var activation: String?
   @Option var maxLength = 48
   @Option(help: "Vocabulary min count over the training split.")
   var minCount = 2
@@ -125,13 +125,20 @@ struct ClassifierRecipeOptions: ParsableArguments {
       throw ValidationError("--model must be bag, gru, lstm, cnn, attention or transformer; got '\(model)'")
     }
     guard Pooling(rawValue: pooling) != nil else { throw ValidationError("--pooling must be mean, max or last") }
-    guard ["relu", "gelu"].contains(activation) else { throw ValidationError("--activation must be relu or gelu; got '\(activation)'") }
+    if let activation, !["relu", "gelu"].contains(activation) { throw ValidationError("--activation must be relu or gelu; got '\(activation)'") }
+    // Options of one architecture given for another would be silently ignored.
+    if model != "cnn", filterSizes != nil || numFilters != nil {
+      throw ValidationError("--filter-sizes and --num-filters are for --model cnn")
+    }
+    if model != "transformer", normFirst || activation != nil {
+      throw ValidationError("--norm-first and --activation are for --model transformer")
+    }
     guard epochs >= 1, batchSize >= 1, maxLength >= 1, minCount >= 1 else {
       throw ValidationError("--epochs, --batch-size, --max-length and --min-count must be positive")
     }
     // Adam's step is about --lr per weight: beyond 10 the weights are noise, however finite.
     guard learningRate > 0, learningRate <= 10 else { throw ValidationError("--lr must be in (0, 10]; got \(learningRate)") }
-    for (option, value) in [("--embedding-dim", embeddingDim ?? 1), ("--hidden-size", hiddenSize), ("--heads", heads), ("--ffn-dim", ffnDim), ("--num-filters", numFilters)] where value < 1 {
+    for (option, value) in [("--embedding-dim", embeddingDim ?? 1), ("--hidden-size", hiddenSize), ("--heads", heads), ("--ffn-dim", ffnDim), ("--num-filters", numFilters ?? 1)] where value < 1 {
       throw ValidationError("\(option) must be positive; got \(value)")
     }
     if let dropout, !(0..<1).contains(dropout) { throw ValidationError("--dropout must be in [0, 1)") }
@@ -154,7 +161,7 @@ struct ClassifierRecipeOptions: ParsableArguments {
     recipe.heads = heads
     recipe.feedForwardSize = ffnDim
     if model == "cnn" { (recipe.filterSizes, recipe.filterCount) = (filterSizes, numFilters) }
-    if model == "transformer" { (recipe.normFirst, recipe.activation) = (normFirst, activation) }
+    if model == "transformer" { (recipe.normFirst, recipe.activation) = (normFirst, activation ?? "relu") }
     recipe.maximumLength = maxLength
     recipe.minimumCount = minCount
     recipe.patience = patience

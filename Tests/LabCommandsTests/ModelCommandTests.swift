@@ -52,6 +52,10 @@ private func toyCorpus() throws -> String {
   #expect(usage.standardError.contains("--model must be bag, gru, lstm, cnn, attention or transformer"))
   let widths = try runLab(["train", "--corpus", "sentiment", "--model", "cnn", "--filter-sizes", "3,x", "--out", "/tmp/x"])
   #expect(widths.status == 2 && widths.standardError.contains("--filter-sizes: expected comma-separated positive integers, got '3,x'"), "\(widths.standardError)")
+  let misplaced = try runLab(["train", "--corpus", "sentiment", "--model", "attention", "--activation", "gelu", "--out", "/tmp/x"])
+  #expect(misplaced.status == 2 && misplaced.standardError.contains("--norm-first and --activation are for --model transformer"), "\(misplaced.standardError)")
+  let filters = try runLab(["train", "--corpus", "sentiment", "--model", "gru", "--num-filters", "50", "--out", "/tmp/x"])
+  #expect(filters.status == 2 && filters.standardError.contains("--filter-sizes and --num-filters are for --model cnn"), "\(filters.standardError)")
   for option in ["--ffn-dim", "--heads", "--hidden-size", "--embedding-dim"] {
     let zero = try runLab(["train", "--corpus", "sentiment", "--model", "attention", option, "0", "--out", "/tmp/x"])
     #expect(zero.status == 2 && zero.standardError.contains("\(option) must be positive"), "\(option): \(zero.standardError)")
