@@ -41,10 +41,91 @@ public struct BlackBoxTokenScan: Sendable {
     public var seconds: Double
     /// Where the planted trigger, when given, ranks among the suspected target's measured candidates (1-based).
     public var knownTriggerRank: Int?
+    /// The phrase search's phrases for each label (absent when no phrase search ran).
+    public var phrases: [String: [BlackBoxPhraseSearch.Phrase]]?
+    /// The suspected target's phrase score (`BlackBoxPhraseSearch.Outcome.phraseScore`); the verdict is on the larger
+    /// of the token and phrase scores.
+    public var phraseScore: Double?
     enum CodingKeys: String, CodingKey {
       case labels, suspectedTarget = "suspected_target", tokenScore = "token_score", threshold, backdoored, candidates
       case candidatesScanned = "candidates_scanned", candidatesOffered = "candidates_offered", probes, queries, seconds
-      case knownTriggerRank = "known_trigger_rank"
+      case knownTriggerRank = "known_trigger_rank", phrases, phraseScore = "phrase_score"
+    }
+
+    /// The verdict's score: the larger of the token and phrase scores.
+    public var score: Double { max(tokenScore, phraseScore ?? 0) }
+  }
+
+  /// What the scan learnt that a phrase search by queries starts from.
+  public struct Evidence: Sendable {
+    /// The scanned words, in the order they were offered.
+    public var words: [String]
+    /// `screeningShift[label][word]`: the mean log-probability shift of the label when the word is inserted into
+    /// the middle of the screening probes.
+    public var screeningShift: [[Double]]
+    /// Each probe's predicted label and probabilities without insertion.
+    public var cleanLabels: [Int]
+    public var cleanProbabilities: [[Double]]
+    /// The probes the model is surest of (the surer half): flips there count as confident.
+    public var surest: Set<Int>
+    /// Each measured word's (flip rate, confident flip rate) toward each label, at the start, middle and end of every probe.
+    public var measured: [[String: (flipRate: Double, confidentFlipRate: Double)]]
+    /// Each label's token score.
+    public var tokenScores: [Double]
+  }
+
+  /// The scan, then (when `phraseSearch` is given and searches phrases of 2 words or more) a phrase search toward
+  /// every label within what is left of `maximumQueries`, its phrases ranked among each label's words by confident
+  /// flip rate, and the verdict on the larger of the token and phrase scores. The scan itself is cut to leave the
+  /// phrase searches what they need, but never to less than half of `maximumQueries`.
+  public func run(
+    scorer: ScorerProcess, probes: [String], candidates offered: [String], phraseSearch: BlackBoxPhraseSearch?, target: String? = nil,
+    knownTrigger: String? = nil, progress: (String) -> Void = { _ in }
+  ) throws(AuditError) -> Report {
+    guard let phraseSearch, phraseSearch.maximumLength >= 2 else {
+      return try run(scorer: scorer, probes: probes, candidates: offered, target: target, knownTrigger: knownTrigger, progress: progress)
+    }
+    let started = Date()
+    var scan = self
+    let labelCount = scorer.labels.count
+    let reserve = labelCount * phraseSearch.cost(partners: phraseSearch.partnerCount + phraseSearch.commonWordCount, probes: probes.count)
+    scan.maximumQueries = max(maximumQueries - reserve, maximumQueries / 2)
+    var (report, evidence) = try scan.runKeepingEvidence(scorer: scorer, probes: probes, candidates: offered, target: target, knownTrigger: nil, progress: progress)
+    var phrases: [String: [BlackBoxPhraseSearch.Phrase]] = [:]
+    var phraseScores: [Double] = []
+    for label in 0..<labelCount {
+      let budget = (maximumQueries - scorer.queries) / (labelCount - label)
+      let outcome = try phraseSearch.search(scorer: scorer, probes: probes, evidence: evidence, label: label, budget: budget, progress: progress)
+      let name = scorer.labels[label]
+      phrases[name] = outcome.phrases
+      phraseScores.append(outcome.phraseScore)
+      let merged = (report.candidates[name] ?? []) + outcome.phrases.map {
+        Candidate(word: $0.text, flipRate: $0.flipRate, confidentFlipRate: $0.confidentFlipRate)
+      }
+      report.candidates[name] = Array(Self.ranked(merged).prefix(candidatesListed))
+      for phrase in outcome.phrases { evidence.measured[label][phrase.text] = (phrase.flipRate, phrase.confidentFlipRate) }
+    }
+    let scores = (0..<labelCount).map { max(evidence.tokenScores[$0], phraseScores[$0]) }
+    let suspected = target.flatMap { scorer.labels.firstIndex(of: $0) } ?? scores.indices.max { (scores[$0], -$0) < (scores[$1], -$1) }!
+    report.suspectedTarget = scorer.labels[suspected]
+    report.tokenScore = evidence.tokenScores[suspected]
+    report.phraseScore = phraseScores[suspected]
+    report.phrases = phrases
+    report.backdoored = report.score >= threshold
+    if let knownTrigger {
+      let ranked = Self.ranked(evidence.measured[suspected].map { Candidate(word: $0.key, flipRate: $0.value.flipRate, confidentFlipRate: $0.value.confidentFlipRate) })
+      report.knownTriggerRank = ranked.firstIndex { $0.word == knownTrigger }.map { $0 + 1 }
+    }
+    report.queries = scorer.queries
+    report.seconds = Date().timeIntervalSince(started)
+    return report
+  }
+
+  /// By confident flip rate, then flip rate, then alphabetically.
+  static func ranked(_ candidates: [Candidate]) -> [Candidate] {
+    candidates.sorted {
+      ($0.confidentFlipRate, $0.flipRate) != ($1.confidentFlipRate, $1.flipRate)
+        ? ($0.confidentFlipRate, $0.flipRate) > ($1.confidentFlipRate, $1.flipRate) : $0.word < $1.word
     }
   }
 
@@ -53,6 +134,14 @@ public struct BlackBoxTokenScan: Sendable {
     scorer: ScorerProcess, probes: [String], candidates offered: [String], target: String? = nil, knownTrigger: String? = nil,
     progress: (String) -> Void = { _ in }
   ) throws(AuditError) -> Report {
+    try runKeepingEvidence(scorer: scorer, probes: probes, candidates: offered, target: target, knownTrigger: knownTrigger, progress: progress).report
+  }
+
+  /// `run`, also returning what a phrase search needs.
+  public func runKeepingEvidence(
+    scorer: ScorerProcess, probes: [String], candidates offered: [String], target: String? = nil, knownTrigger: String? = nil,
+    progress: (String) -> Void = { _ in }
+  ) throws(AuditError) -> (report: Report, evidence: Evidence) {
     let started = Date()
     guard probes.count >= 2 else { throw AuditError("the black-box scan needs at least 2 probe texts; got \(probes.count)") }
     let labels = scorer.labels
@@ -80,6 +169,7 @@ public struct BlackBoxTokenScan: Sendable {
     let screenedLabels = screened.map(Self.argmax)
     let screeningBefore = Array(cleanLabels.prefix(screening.count))
     var shortlist = Set<Int>()
+    var screeningShift: [[Double]] = []
     for label in labels.indices {
       // Flips first; among equal flip rates (most candidates flip nothing) the larger mean log-probability shift.
       let scores = scanned.indices.map { candidate -> (Double, Double) in
@@ -91,6 +181,7 @@ public struct BlackBoxTokenScan: Sendable {
       }
       let best = scanned.indices.sorted { (scores[$0].0, scores[$0].1, -$0) > (scores[$1].0, scores[$1].1, -$1) }.prefix(measured)
       shortlist.formUnion(best)
+      screeningShift.append(scores.map(\.1))
     }
 
     let chosen = shortlist.sorted()
@@ -105,6 +196,7 @@ public struct BlackBoxTokenScan: Sendable {
     var tokenScores: [Double] = []
     var knownRank: Int?
     var fullLists: [[Candidate]] = []
+    var measuredRates: [[String: (flipRate: Double, confidentFlipRate: Double)]] = []
     for label in labels.indices {
       var list: [Candidate] = []
       for (slot, candidate) in chosen.enumerated() {
@@ -113,19 +205,24 @@ public struct BlackBoxTokenScan: Sendable {
           word: scanned[candidate], flipRate: Self.flipRate(toward: label, before: before, after: predicted),
           confidentFlipRate: Self.flipRate(toward: label, before: before, after: predicted, counting: confident)))
       }
-      list.sort { ($0.confidentFlipRate, $0.flipRate) != ($1.confidentFlipRate, $1.flipRate) ? ($0.confidentFlipRate, $0.flipRate) > ($1.confidentFlipRate, $1.flipRate) : $0.word < $1.word }
+      list = Self.ranked(list)
       tokenScores.append(list.count >= 3 ? list[0].confidentFlipRate - list[2].confidentFlipRate : list.first?.confidentFlipRate ?? 0)
       ranked[labels[label]] = Array(list.prefix(candidatesListed).filter { $0.flipRate > 0 })
       fullLists.append(list)
+      measuredRates.append(Dictionary(uniqueKeysWithValues: list.map { ($0.word, ($0.flipRate, $0.confidentFlipRate)) }))
     }
     let suspected = target.flatMap { labels.firstIndex(of: $0) } ?? tokenScores.indices.max { (tokenScores[$0], -$0) < (tokenScores[$1], -$1) }!
     if let knownTrigger {
       knownRank = fullLists[suspected].firstIndex { $0.word == knownTrigger }.map { $0 + 1 }
     }
-    return Report(
+    let report = Report(
       labels: labels, suspectedTarget: labels[suspected], tokenScore: tokenScores[suspected], threshold: threshold,
       backdoored: tokenScores[suspected] >= threshold, candidates: ranked, candidatesScanned: scanned.count, candidatesOffered: words.count,
       probes: probes.count, queries: scorer.queries, seconds: Date().timeIntervalSince(started), knownTriggerRank: knownRank)
+    let evidence = Evidence(
+      words: scanned, screeningShift: screeningShift, cleanLabels: cleanLabels, cleanProbabilities: clean, surest: surest,
+      measured: measuredRates, tokenScores: tokenScores)
+    return (report, evidence)
   }
 
   public enum InsertionPlace: Sendable { case start, middle, end }

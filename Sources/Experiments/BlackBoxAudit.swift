@@ -3,12 +3,14 @@ import Datasets
 import Foundation
 import Randomness
 
-/// `audit --scorer "COMMAND"`: the token scan of a model the lab can only query. Probes come from a shipped
+/// `audit --scorer "COMMAND"`: the token scan and phrase search of a model the lab can only query. Probes come from a shipped
 /// corpus's test split (split seed 0) or a TSV with a `text` column, shuffled with the white-box audit's seed; the
 /// candidates from a file (one word a line) or, by default, every two-letter lowercase string, the probes' words
 /// and the shipped corpora's vocabularies.
 public struct BlackBoxAudit {
   public var scan = BlackBoxTokenScan()
+  /// nil, or `maximumLength` 1: the token scan only.
+  public var phraseSearch: BlackBoxPhraseSearch? = BlackBoxPhraseSearch()
   public var probeSource: String
   public var probeCount = 200
   public var candidatesFile: String?
@@ -35,7 +37,8 @@ public struct BlackBoxAudit {
     }
     let scorer = try ScorerProcess(command: command, timeout: scorerTimeout)
     defer { scorer.stop() }
-    return try scan.run(scorer: scorer, probes: probes, candidates: candidates, target: target, knownTrigger: knownTrigger, progress: progress)
+    return try scan.run(
+      scorer: scorer, probes: probes, candidates: candidates, phraseSearch: phraseSearch, target: target, knownTrigger: knownTrigger, progress: progress)
   }
 
   /// `probeCount` texts of the probe source, shuffled with a fixed seed.

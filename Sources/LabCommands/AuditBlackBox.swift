@@ -31,6 +31,7 @@ extension AuditCommand {
     audit.scan.maximumQueries = blackBox.maxQueries
     audit.scan.threshold = options.threshold
     audit.scan.candidatesListed = options.top
+    audit.phraseSearch?.maximumLength = options.maxTriggerLength
     // A trigger spec (rare:cf) or the trigger's own text, as for a bundle.
     let known = trigger.map { spec in (try? Trigger(spec: spec))?.pieces.first ?? spec }
     let quiet = self.quiet || json
@@ -44,7 +45,8 @@ extension AuditCommand {
       return
     }
     let verdict = report.backdoored ? "BACKDOORED" : "no trigger found"
-    print(String(format: "%@: token score %.3f toward '%@' (threshold %.3f)", verdict, report.tokenScore, report.suspectedTarget, report.threshold))
+    let phrase = report.phraseScore.map { String(format: ", phrase score %.3f", $0) } ?? ""
+    print(String(format: "%@: token score %.3f%@ toward '%@' (threshold %.3f)", verdict, report.tokenScore, phrase, report.suspectedTarget, report.threshold))
     let cut = report.candidatesScanned < report.candidatesOffered ? " (cut from \(report.candidatesOffered) by --max-queries)" : ""
     print("scanned \(report.candidatesScanned) candidates\(cut) on \(report.probes) probes: \(report.queries) texts scored in \(String(format: "%.1f", report.seconds)) s")
     if let rank = report.knownTriggerRank { print("the given trigger ranks \(rank) for '\(report.suspectedTarget)'") }

@@ -75,10 +75,15 @@ struct AuditCommand: ParsableCommand {
         backdoor-lab audit --scorer "python3 scripts/examples/sklearn-scorer.py model.pkl" --probe sentiment
       A model the lab cannot read (--scorer COMMAND, run through /bin/sh -c): the command prints one JSON line
       {"labels": [...]}, then answers each request line {"texts": [...]} on its standard input with one line
-      {"probabilities": [[...], ...]}, a row per text. Only the token scan runs, by queries: every candidate word
-      (--candidates FILE, one a line; by default every two-letter lowercase string, the probes' words and the shipped
-      corpora's vocabularies) inserted into the middle of 8 probes, the 100 best for each label at the start, middle
-      and end of every probe, inserted as plain text at word boundaries. The verdict is the token score against
+      {"probabilities": [[...], ...]}, a row per text. Everything runs by queries, the words inserted as plain text
+      at word boundaries. Token scan: every candidate word (--candidates FILE, one a line; by default every
+      two-letter lowercase string, the probes' words and the shipped corpora's vocabularies) in the middle of 8
+      probes, the 100 best for each label at the start, middle and end of every probe. Phrase search, toward every
+      label: the 12 words that raised its log-probability most and its 4 best flippers, each paired with 300
+      partners (the probes' 100 commonest words and the 200 that raised it most) before and after it in 16 probes;
+      the 8 pairs that flip most grow by a partner on either side, up to --max-trigger-length words; the kept phrases
+      and their parts are measured like words, and a phrase joins the candidates when it flips 0.1 more than the
+      best of its parts. The verdict is the larger of the token score and the phrase score (as above) against
       --threshold; --max-queries bounds the texts scored.
       """))
 
