@@ -83,8 +83,9 @@ struct AuditCommand: ParsableCommand {
       partners (the probes' 100 commonest words and the 200 that raised it most) before and after it in 16 probes;
       the 8 pairs that flip most grow by a partner on either side, up to --max-trigger-length words; the kept phrases
       and their parts are measured like words, and a phrase joins the candidates when it flips 0.1 more than the
-      best of its parts. The verdict is the larger of the token score and the phrase score (as above) against
-      --threshold; --max-queries bounds the texts scored.
+      best of its parts and its excess (the label's log-odds it adds beyond the two parts that make it up) is
+      positive. The verdict is the larger of the token score and the phrase score (the largest excess less 0.3
+      nats) against --threshold; --max-queries bounds the texts scored.
       """))
 
   @Argument(help: "Classifier bundle folder (none with --scorer).")
