@@ -62,6 +62,13 @@ public struct WeakDifferentialPrivacy: Aggregator {
   }
 }
 
+/// The median as numpy takes it: the middle value, or the mean of the middle two of an even count; 0 for none.
+func median(_ values: [Double]) -> Double {
+  guard !values.isEmpty else { return 0 }
+  let sorted = values.sorted(), middle = sorted.count / 2
+  return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}
+
 /// The lower median of `values` (the ⌈n/2⌉-th smallest).
 func lowerMedian(_ values: [Double]) -> Double {
   let sorted = values.sorted()

@@ -102,7 +102,7 @@ public final class FLDetector: GlobalChangeObserver, @unchecked Sendable {
           errors.append((update.client, squared.squareRoot()))
         }
       }
-      let typicalError = Self.median(errors.map(\.error))
+      let typicalError = median(errors.map(\.error))
       if typicalError > 0, typicalError.isFinite {
         for (client, error) in errors {
           memory.clients[client]!.errors.append(Float(error / typicalError))
@@ -145,13 +145,6 @@ public final class FLDetector: GlobalChangeObserver, @unchecked Sendable {
       return AggregationResult(
         delta: delta, verdicts: Dictionary(uniqueKeysWithValues: ordered.map { ($0.client, memory.excluded.contains($0.client) ? .excluded : .kept) }))
     }
-  }
-
-  /// The median (the mean of the middle two of an even count; 0 for none).
-  static func median(_ values: [Double]) -> Double {
-    guard !values.isEmpty else { return 0 }
-    let sorted = values.sorted(), middle = sorted.count / 2
-    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
   }
 
   /// One round's Hessian approximation and the sketched corrections B·(w_(t−1) − w_(τ−1)) it gives, per τ.

@@ -31,6 +31,8 @@ public struct ClassificationScenario: FederatedScenario {
   let targetIndex: Int?
   /// FLTrust's clean root set at the server: `aggregator.root_examples` rows of the dev split (no client holds them).
   let rootSet: [EncodedExample]
+  /// DeepSight's made-up inputs are this many tokens long: the median length of the test texts.
+  let probeLength: Int
   public let notes: [String]
 
   public var clientCount: Int { partition.clientCount }
@@ -184,6 +186,8 @@ public struct ClassificationScenario: FederatedScenario {
     } else {
       rootSet = []
     }
+    let lengths = cleanTest.map(\.ids.count).sorted()
+    probeLength = lengths.isEmpty ? 16 : lengths[lengths.count / 2]
     self.notes = notes
   }
 
@@ -224,6 +228,17 @@ public struct ClassificationScenario: FederatedScenario {
       batches: { generator in Batch.epoch(data, batchSize: batchSize, using: &generator) },
       loss: { model, indices, forward in model.loss(Batch(indices.map { data[$0] }), context: &forward) })
     return ParameterVector.difference(trained.flattenedParameters, context.globalVector)
+  }
+
+  /// Random texts for DeepSight, the analogue of the paper's random-noise images: `probeLength` words drawn
+  /// uniformly from the vocabulary (special tokens left out).
+  public func probeProbabilities(of model: TextClassifier, count: Int, generator: inout SplitMix64) -> [[Double]]? {
+    let first = Vocabulary.specialTokens.count, words = vocabulary.count - first
+    guard words > 0, count > 0 else { return nil }
+    let inputs = (0..<count).map { _ in
+      EncodedExample(ids: (0..<probeLength).map { _ in first + generator.nextIndex(below: words) }, label: 0)
+    }
+    return model.predict(inputs).probabilities.map { $0.map(Double.init) }
   }
 
   public func finalize(_ updates: [ClientUpdate], attacking: Set<Int>, context: RoundContext) -> [ClientUpdate] {

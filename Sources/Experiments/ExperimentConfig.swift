@@ -181,6 +181,7 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     if task.kind == .keyboard {
       if task.window < 2 { problems.append("task.window must be at least 2") }
       if aggregator.kind == .fltrust { problems.append("aggregator fltrust needs a labelled root set; the keyboard task has none (use it with classification)") }
+      if aggregator.kind == .deepsight { problems.append("aggregator deepsight probes a classifier's class probabilities; the keyboard task is a language model (use it with classification)") }
       if let attack {
         let supported: [AttackConfig.Behaviour] = [.naive, .modelReplacement, .constrainAndScale, .projectedGradientDescent, .neurotoxin]
         if !supported.contains(attack.behaviour) {
@@ -513,7 +514,7 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
   public enum Kind: String, Codable, CaseIterable, Sendable {
     case fedavg, clipping, weakDifferentialPrivacy = "weak_dp", median, trimmedMean = "trimmed_mean", krum, multiKrum = "multi_krum", bulyan
     case geometricMedian = "geometric_median", centeredClipping = "centered_clipping", embeddingRows = "embedding_rows", flame
-    case foolsGold = "foolsgold", fltrust, fldetector
+    case foolsGold = "foolsgold", fltrust, fldetector, deepsight
   }
   public var kind = Kind.fedavg
   /// clipping and weak_dp: the L2 bound (clipping without it: the round's median norm).
@@ -536,6 +537,13 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
   public var rootExamples = 100
   /// fldetector: how many past rounds its Hessian approximation and the clients' scores span (the paper: 10).
   public var window = 10
+  /// deepsight: a cluster is rejected when at least this share of its members look suspicious (the paper: 1/3).
+  public var tau = 1.0 / 3
+  /// deepsight: how many sets of random texts probe the models (the division differences), and how many texts a set.
+  public var probeSets = 3
+  public var probeInputs = 500
+  /// deepsight: HDBSCAN's minimum cluster size (its neighbourhood for core distances: this many other points).
+  public var minClusterSize = 5
   /// Pairwise-masked secure aggregation: the server sees only the sum of the updates. Works with fedavg
   /// (uniform), clipping (done by the clients, fixed bound) and weak_dp (clients clip, the server adds noise).
   public var secure = false
@@ -548,6 +556,7 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
   enum CodingKeys: String, CodingKey, CaseIterable {
     case kind, clipBound = "clip_bound", noiseStd = "noise_std", beta, assumedByzantine = "assumed_byzantine", keep, radius, factor
     case noiseLevel = "noise_level", secure, secureRange = "secure_range", rootExamples = "root_examples", window
+    case tau, probeSets = "probe_sets", probeInputs = "probe_inputs", minClusterSize = "min_cluster_size"
   }
 
   public init(from decoder: any Decoder) throws {
@@ -567,6 +576,10 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
     secureRange = try c.decodeIfPresent(Double.self, forKey: .secureRange) ?? d.secureRange
     rootExamples = try c.decodeIfPresent(Int.self, forKey: .rootExamples) ?? d.rootExamples
     window = try c.decodeIfPresent(Int.self, forKey: .window) ?? d.window
+    tau = try c.decodeIfPresent(Double.self, forKey: .tau) ?? d.tau
+    probeSets = try c.decodeIfPresent(Int.self, forKey: .probeSets) ?? d.probeSets
+    probeInputs = try c.decodeIfPresent(Int.self, forKey: .probeInputs) ?? d.probeInputs
+    minClusterSize = try c.decodeIfPresent(Int.self, forKey: .minClusterSize) ?? d.minClusterSize
   }
 
   /// Rules that only need the sum of the updates, so run under secure aggregation.
@@ -595,6 +608,10 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
     if !(secureRange > 0 && secureRange <= 1e6) { problems.append("aggregator.secure_range must be in (0, 1e6]") }
     if !(1...100_000).contains(rootExamples) { problems.append("aggregator.root_examples must be in 1…100000") }
     if !(1...100).contains(window) { problems.append("aggregator.window must be in 1…100") }
+    if !(tau > 0 && tau <= 1) { problems.append("aggregator.tau must be in (0, 1]") }
+    if !(1...10).contains(probeSets) { problems.append("aggregator.probe_sets must be in 1…10") }
+    if !(1...20_000).contains(probeInputs) { problems.append("aggregator.probe_inputs must be in 1…20000") }
+    if !(2...1_000).contains(minClusterSize) { problems.append("aggregator.min_cluster_size must be in 2…1000") }
     let needed: Int? =
       switch kind {
       case .krum: 2 * assumedByzantine + 3
@@ -602,6 +619,7 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
       case .bulyan: 4 * assumedByzantine + 3
       case .trimmedMean: 2 * Int(beta * Double(clientsPerRound)) + 1
       case .fldetector: 3  // the gap statistic needs three scores to compare
+      case .deepsight: minClusterSize  // fewer could never form a cluster
       default: nil
       }
     if let needed, clientsPerRound < needed {
@@ -610,8 +628,11 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
     return problems
   }
 
-  /// The rule; `embedding` locates the embedding matrix in the parameter vector (for embedding_rows).
-  public func makeAggregator(weighting: FederatedAveraging.Weighting, seed: UInt64, embedding: (range: Range<Int>, dimension: Int)?) -> any Aggregator {
+  /// The rule; `embedding` locates the embedding matrix in the parameter vector (for embedding_rows), `output` the
+  /// output layer (for deepsight).
+  public func makeAggregator(
+    weighting: FederatedAveraging.Weighting, seed: UInt64, embedding: (range: Range<Int>, dimension: Int)?, output: OutputLayerLocation? = nil
+  ) -> any Aggregator {
     let average = FederatedAveraging(weighting: weighting)
     if secure {
       return SecureAggregation(
@@ -633,6 +654,7 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
     case .foolsGold: return FoolsGold(seed: seed)
     case .fltrust: return FLTrust()
     case .fldetector: return FLDetector(window: window, seed: seed, weighting: weighting)
+    case .deepsight: return DeepSight(output: output!, tau: tau, probeSets: probeSets, probeInputs: probeInputs, minimumClusterSize: minClusterSize)
     case .embeddingRows:
       let located = embedding!
       return EmbeddingRowDetector(embeddingRange: located.range, dimension: located.dimension, factor: factor, inner: average)

@@ -53,6 +53,7 @@ public struct ExperimentFolder: Sendable {
       case .foolsGold: "FoolsGold"
       case .fltrust: "FLTrust (root set \(aggregator.rootExamples))"
       case .fldetector: "FLDetector (window \(aggregator.window))"
+      case .deepsight: "DeepSight (τ \(format(aggregator.tau)))"
       }
     return aggregator.secure ? base + " + secure aggregation" : base
   }

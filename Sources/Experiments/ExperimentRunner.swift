@@ -1,5 +1,6 @@
 import Attacks
 import Datasets
+import Defenses
 import Federated
 import Foundation
 import Models
@@ -46,6 +47,14 @@ public struct ExperimentRunner: Sendable {
     parameterRanges(of: model).first { $0.name == "embedding.weight" }.map { ($0.range, config.task.embeddingDim) }
   }
 
+  /// Where the classifier's output layer (`classifier.weight`, `classifier.bias`) lies in its parameter vector.
+  func outputLocation<Model: Parameterized>(_ model: Model) -> OutputLayerLocation? {
+    let ranges = parameterRanges(of: model)
+    guard let weight = ranges.first(where: { $0.name == "classifier.weight" })?.range, let bias = ranges.first(where: { $0.name == "classifier.bias" })?.range
+    else { return nil }
+    return OutputLayerLocation(weight: weight, bias: bias)
+  }
+
   func run<Scenario: FederatedScenario>(
     _ scenario: Scenario, initial: Scenario.Model, embedding: (range: Range<Int>, dimension: Int)?, setup: RunSetup, resume: Bool, progress: @escaping (RoundRecord) -> Void,
     bundle: (Scenario.Model) -> ModelBundle
@@ -74,7 +83,8 @@ public struct ExperimentRunner: Sendable {
     }
     try write(Data(config.json().utf8), to: storedConfig)
     let simulation = Simulation(
-      scenario: scenario, aggregator: config.aggregator.makeAggregator(weighting: config.federation.weighting, seed: setup.seed, embedding: embedding),
+      scenario: scenario, aggregator: config.aggregator.makeAggregator(
+        weighting: config.federation.weighting, seed: setup.seed, embedding: embedding, output: outputLocation(initial)),
       settings: settings)
     try write(try jsonData(setup), to: folder + "/setup.json")
     func writeRecords(_ records: [RoundRecord]) throws {

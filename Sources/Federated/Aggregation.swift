@@ -37,10 +37,13 @@ public enum AggregationError: Error, Equatable, CustomStringConvertible {
   case sizeMismatch(client: Int, expected: Int, got: Int)
   /// A rule that needs the server's own update (FLTrust) was called without one.
   case needsReference(rule: String)
+  /// A rule that probes the clients' models (DeepSight) was called without their outputs.
+  case needsProbes(rule: String)
 
   public var description: String {
     switch self {
     case .needsReference(let rule): "\(rule) needs the server's update on its root set; this task gives none"
+    case .needsProbes(let rule): "\(rule) needs every client model's outputs on the server's made-up inputs; this task gives none"
     case .noUpdates(let round): "round \(round): no client update to aggregate"
     case .tooFewUpdates(let rule, let round, let minimum, let got): "round \(round): \(rule) needs at least \(minimum) updates; got \(got)"
     case .sizeMismatch(let client, let expected, let got): "client \(client)'s update has \(got) scalars; the model has \(expected)"
@@ -69,6 +72,31 @@ extension Aggregator {
 public protocol ReferenceAggregator: Aggregator {
   /// Combines the round's client updates, judged against `reference`, the server's own update (local − global).
   func aggregate(_ updates: [ClientUpdate], reference: [Float], round: Int) throws(AggregationError) -> AggregationResult
+}
+
+/// A rule that also looks at what the clients' models do, not only at their updates (DeepSight's division
+/// differences). The simulation builds each client's model (global + update) and the global one, asks the scenario
+/// for their class probabilities on `probeInputs` made-up inputs per set (`FederatedScenario.probeProbabilities`,
+/// every model of a round seeing the same inputs), and hands the rule, per client and set, the mean over the inputs
+/// of p_client(class | x) / p_global(class | x).
+public protocol ModelProbingAggregator: Aggregator {
+  /// How many sets of made-up inputs, each drawn from its own seed.
+  var probeSets: Int { get }
+  /// How many inputs in each set.
+  var probeInputs: Int { get }
+  /// `divisionDifferences[client][set][class]`, for every client in `updates`.
+  func aggregate(_ updates: [ClientUpdate], divisionDifferences: [Int: [[Double]]], round: Int) throws(AggregationError) -> AggregationResult
+}
+
+/// Mean over inputs of p(class | x) of one model divided by that of another, `[inputs][classes]` each; the
+/// denominator has 1e-30 added (a probability that underflowed to zero would otherwise divide by zero).
+public func divisionDifference(_ probabilities: [[Double]], over reference: [[Double]]) -> [Double] {
+  precondition(probabilities.count == reference.count && !reference.isEmpty, "division differences need the same non-empty inputs for both models")
+  var sums = [Double](repeating: 0, count: reference[0].count)
+  for (row, referenceRow) in zip(probabilities, reference) {
+    for k in sums.indices { sums[k] += row[k] / (referenceRow[k] + 1e-30) }
+  }
+  return sums.map { $0 / Double(reference.count) }
 }
 
 /// A rule that follows how the global model moves (FLDetector predicts each client's update from it). After every

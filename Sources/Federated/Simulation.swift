@@ -36,11 +36,15 @@ public protocol FederatedScenario: Sendable {
   func evaluate(_ model: Model, round: Int) -> [String: Double]
   /// The server's own update from `global` on its clean root set (FLTrust), or nil when the task keeps none.
   func serverReferenceUpdate(global: Model, context: RoundContext, generator: inout SplitMix64) -> [Float]?
+  /// The model's class probabilities `[count][classes]` on `count` inputs the server makes up from `generator`
+  /// (DeepSight), or nil when the task has no such probe. The same generator state gives the same inputs.
+  func probeProbabilities(of model: Model, count: Int, generator: inout SplitMix64) -> [[Double]]?
 }
 
 extension FederatedScenario {
   public func finalize(_ updates: [ClientUpdate], attacking: Set<Int>, context: RoundContext) -> [ClientUpdate] { updates }
   public func serverReferenceUpdate(global: Model, context: RoundContext, generator: inout SplitMix64) -> [Float]? { nil }
+  public func probeProbabilities(of model: Model, count: Int, generator: inout SplitMix64) -> [[Double]]? { nil }
 }
 
 public struct SimulationSettings: Sendable, Codable, Equatable {
@@ -203,6 +207,10 @@ public struct Simulation<Scenario: FederatedScenario>: Sendable {
             throw AggregationError.needsReference(rule: aggregator.name)
           }
           result = try judged.aggregate(screened.kept, reference: reference, round: round)
+        } else if let prober = aggregator as? any ModelProbingAggregator {
+          guard let differences = Self.divisionDifferences(screened.kept, prober: prober, scenario: scenario, global: state.model, round: round, seed: settings.seed)
+          else { throw AggregationError.needsProbes(rule: aggregator.name) }
+          result = try prober.aggregate(screened.kept, divisionDifferences: differences, round: round)
         } else {
           result = try aggregator.aggregate(screened.kept, round: round)
         }
@@ -235,6 +243,29 @@ public struct Simulation<Scenario: FederatedScenario>: Sendable {
 }
 
 extension Simulation {
+  /// Every update's division differences `[client][set][class]` against the global model (`ModelProbingAggregator`);
+  /// set s of round r draws its inputs from (seed, "PROB", r, s). Nil when the scenario has no probe.
+  static func divisionDifferences(
+    _ updates: [ClientUpdate], prober: any ModelProbingAggregator, scenario: Scenario, global: Scenario.Model, round: Int, seed: UInt64
+  ) -> [Int: [[Double]]]? {
+    let globalVector = global.flattenedParameters
+    var result: [Int: [[Double]]] = [:]
+    for set in 0..<prober.probeSets {
+      let inputs = SplitMix64(seed: seed, stream: [0x5052_4F42, UInt64(round), UInt64(set)])  // "PROB"
+      var generator = inputs
+      guard let reference = scenario.probeProbabilities(of: global, count: prober.probeInputs, generator: &generator) else { return nil }
+      for update in updates {
+        var local = globalVector
+        ParameterVector.add(update.delta, to: &local)
+        generator = inputs
+        guard let probabilities = scenario.probeProbabilities(of: global.loadingParameters(from: local), count: prober.probeInputs, generator: &generator)
+        else { return nil }
+        result[update.client, default: []].append(divisionDifference(probabilities, over: reference))
+      }
+    }
+    return result
+  }
+
   /// Every sampled client's local work, `jobs` at a time; each client's generator comes from (seed, round, client).
   static func trainClients(
     _ clients: [Int], scenario: Scenario, global: Scenario.Model, context: RoundContext, seed: UInt64, jobs: Int

@@ -248,3 +248,34 @@ func recurrentAndConvolutionalClassifiersLearnInTheFederatedSimulationAndTakeThe
   let parameter = ["lstm": "lstm.weight_hh_l0", "cnn": "convs.2.weight", "transformer": "encoder.layers.0.norm2.weight"][architecture]!
   #expect(model.model.namedParameters.map(\.name).contains(parameter))
 }
+
+@Test func deepsightProbesTheClientModelsClipsABoostedUpdateAndRefusesWhatItCannotRun() throws {
+  var replacement = toyConfig(.modelReplacement)
+  replacement.federation.clientsPerRound = 6
+  replacement.aggregator.kind = .deepsight
+  replacement.aggregator.minClusterSize = 3
+  replacement.aggregator.probeInputs = 40
+  #expect(replacement.validationProblems().isEmpty, "\(replacement.validationProblems())")
+  let corpus = try toyCorpus()
+  let directory = try Fixtures.temporaryDirectory()
+  let attacked = try ExperimentRunner(config: replacement, corpus: corpus, directory: directory).run(seed: 0, resume: false)
+  let attackRound = attacked[3]
+  let attacker = String(try #require(attackRound.malicious.first))
+  #expect(attackRound.verdicts[attacker] != .kept, "the boosted update is clipped to the median norm or excluded")
+  #expect(try #require(attackRound.attackSuccessRate) < 0.5)
+  #expect(try #require(attacked.last!.mainTaskAccuracy) > 0.9)
+  let again = try ExperimentRunner(config: replacement, corpus: corpus, directory: try Fixtures.temporaryDirectory()).run(seed: 0, resume: false)
+  #expect(again == attacked, "the probes are seeded: the same run twice gives the same records")
+
+  var problems = replacement
+  problems.aggregator.tau = 0
+  problems.aggregator.probeInputs = 0
+  problems.federation.clientsPerRound = 2
+  let found = problems.validationProblems().joined(separator: "\n")
+  for key in ["aggregator.tau", "aggregator.probe_inputs", "aggregator deepsight needs at least 3 updates a round"] {
+    #expect(found.contains(key), "\(key) not named in: \(found)")
+  }
+  var keyboard = replacement
+  keyboard.task.kind = .keyboard
+  #expect(keyboard.validationProblems().contains { $0.contains("deepsight") })
+}
