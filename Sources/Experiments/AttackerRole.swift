@@ -11,6 +11,8 @@ struct AttackerRole: Sendable {
   var proximalMu: Float
   var clientsPerRound: Int
   var serverLearningRate: Float
+  /// `attack.inert`: scheduled (and forced into rounds) as configured, but never attacking.
+  var inert = false
 
   func forcedClients(round: Int) -> Set<Int> {
     guard let schedule, schedule.forcesParticipation, schedule.isActive(round: round) else { return [] }
@@ -18,7 +20,7 @@ struct AttackerRole: Sendable {
   }
 
   func isAttacking(client: Int, round: Int) -> Bool {
-    guard let schedule, schedule.isActive(round: round) else { return false }
+    guard !inert, let schedule, schedule.isActive(round: round) else { return false }
     return attackers.contains(client)
   }
 

@@ -93,7 +93,7 @@ public struct ClassificationScenario: FederatedScenario {
     let attackers = try attack?.attackerIDs(clients: partition.clientCount, seed: seed) ?? []
     role = AttackerRole(
       attackers: attackers, behaviour: attack?.attackBehaviour, schedule: attack?.attackSchedule, proximalMu: federation.fedproxMu,
-      clientsPerRound: federation.clientsPerRound, serverLearningRate: federation.serverLearningRate)
+      clientsPerRound: federation.clientsPerRound, serverLearningRate: federation.serverLearningRate, inert: attack?.inert ?? false)
     local = federation.local
     var attackerLocal = federation.local
     if let epochs = attack?.localEpochs { attackerLocal.epochs = epochs }

@@ -181,7 +181,6 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     if task.kind == .keyboard {
       if task.window < 2 { problems.append("task.window must be at least 2") }
       if aggregator.kind == .fltrust { problems.append("aggregator fltrust needs a labelled root set; the keyboard task has none (use it with classification)") }
-      if aggregator.kind == .deepsight { problems.append("aggregator deepsight probes a classifier's class probabilities; the keyboard task is a language model (use it with classification)") }
       if let attack {
         let supported: [AttackConfig.Behaviour] = [.naive, .modelReplacement, .constrainAndScale, .projectedGradientDescent, .neurotoxin]
         if !supported.contains(attack.behaviour) {
@@ -379,6 +378,10 @@ public struct AttackConfig: Codable, Equatable, Sendable {
   /// Share of each attacker's training set made of triggered copies of its non-target examples,
   /// relabelled to the target (added to its clean examples; at most 0.95).
   public var localPoisonRate = 0.5
+  /// The counterfactual run: the attackers are chosen and scheduled as configured (so the same clients train in the
+  /// same rounds) and the triggered test inputs are scored, but they train honestly. Its ASR is the base rate of a
+  /// model nobody attacked.
+  public var inert = false
   /// Attackers' own local training (default: the federation's).
   public var localEpochs: Int?
   public var localLearningRate: Float?
@@ -407,7 +410,7 @@ public struct AttackConfig: Codable, Equatable, Sendable {
     case behaviour, attackers, attackerFraction = "attacker_fraction", attackerIds = "attacker_ids", schedule, startRound = "start_round", every
     case untilRound = "until_round", trigger, target, localPoisonRate = "local_poison_rate", localEpochs = "local_epochs"
     case localLearningRate = "local_learning_rate", boost, taskWeight = "task_weight", radius, topPercent = "top_percent", parts, scale
-    case noiseStandardDeviation = "noise_std", z, epsilon
+    case noiseStandardDeviation = "noise_std", z, epsilon, inert
   }
 
   public init(from decoder: any Decoder) throws {
@@ -424,6 +427,7 @@ public struct AttackConfig: Codable, Equatable, Sendable {
     untilRound = try c.decodeIfPresent(Int.self, forKey: .untilRound)
     trigger = try c.decodeIfPresent(String.self, forKey: .trigger) ?? d.trigger
     target = try c.decodeIfPresent(String.self, forKey: .target) ?? d.target
+    inert = try c.decodeIfPresent(Bool.self, forKey: .inert) ?? d.inert
     localPoisonRate = try c.decodeIfPresent(Double.self, forKey: .localPoisonRate) ?? d.localPoisonRate
     localEpochs = try c.decodeIfPresent(Int.self, forKey: .localEpochs)
     localLearningRate = try c.decodeIfPresent(Float.self, forKey: .localLearningRate)
@@ -736,7 +740,10 @@ func yamlLines(_ value: Any, indent: String) -> [String] {
       return bool ? "true" : "false"
     case let number as NSNumber:
       let double = number.doubleValue
-      return double == double.rounded() && abs(double) < 1e15 ? String(Int64(double)) : "\(Float(double))"
+      if double == double.rounded() && abs(double) < 1e15 { return String(Int64(double)) }
+      // A Float setting comes through JSON widened (0.003 as 0.003000000026…): printed as the Float it is. A Double
+      // that no Float holds exactly (1/3) is printed in full, so that it reads back the same.
+      return Double(Float(double)) == double ? "\(Float(double))" : "\(double)"
     default: return nil
     }
   }

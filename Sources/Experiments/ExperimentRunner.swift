@@ -47,12 +47,13 @@ public struct ExperimentRunner: Sendable {
     parameterRanges(of: model).first { $0.name == "embedding.weight" }.map { ($0.range, config.task.embeddingDim) }
   }
 
-  /// Where the classifier's output layer (`classifier.weight`, `classifier.bias`) lies in its parameter vector.
+  /// Where the output layer lies in a model's parameter vector: a classifier's `classifier.weight` and `.bias`; a
+  /// language model's `decoder.weight` (the embedding when tied) and `decoder.bias`.
   func outputLocation<Model: Parameterized>(_ model: Model) -> OutputLayerLocation? {
-    let ranges = parameterRanges(of: model)
-    guard let weight = ranges.first(where: { $0.name == "classifier.weight" })?.range, let bias = ranges.first(where: { $0.name == "classifier.bias" })?.range
-    else { return nil }
-    return OutputLayerLocation(weight: weight, bias: bias)
+    let ranges = Dictionary(uniqueKeysWithValues: parameterRanges(of: model).map { ($0.name, $0.range) })
+    if let weight = ranges["classifier.weight"], let bias = ranges["classifier.bias"] { return OutputLayerLocation(weight: weight, bias: bias) }
+    if let weight = ranges["decoder.weight"] ?? ranges["embedding.weight"], let bias = ranges["decoder.bias"] { return OutputLayerLocation(weight: weight, bias: bias) }
+    return nil
   }
 
   func run<Scenario: FederatedScenario>(

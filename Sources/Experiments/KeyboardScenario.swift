@@ -74,7 +74,7 @@ public struct KeyboardScenario: FederatedScenario {
     let attackers = try attack?.attackerIDs(clients: clientWindows.count, seed: seed) ?? []
     role = AttackerRole(
       attackers: attackers, behaviour: attack?.attackBehaviour, schedule: attack?.attackSchedule, proximalMu: federation.fedproxMu,
-      clientsPerRound: federation.clientsPerRound, serverLearningRate: federation.serverLearningRate)
+      clientsPerRound: federation.clientsPerRound, serverLearningRate: federation.serverLearningRate, inert: attack?.inert ?? false)
     local = federation.local
     var attackerLocal = federation.local
     if let epochs = attack?.localEpochs { attackerLocal.epochs = epochs }
@@ -124,6 +124,15 @@ public struct KeyboardScenario: FederatedScenario {
       loss: { model, indices, forward in model.loss(indices.map { windows[$0] }, context: &forward) })
     let delta = role.finish(ParameterVector.difference(trained.flattenedParameters, context.globalVector), attacking: attacking)
     return ClientUpdate(client: client, delta: delta, exampleCount: windows.reduce(0) { $0 + $1.targets.count })
+  }
+
+  /// Random word sequences for DeepSight, one window long, drawn uniformly from the vocabulary (special tokens left
+  /// out); a sequence's "class probabilities" are the next-word distribution after it.
+  public func probeProbabilities(of model: NextWordModel, count: Int, generator: inout SplitMix64) -> [[Double]]? {
+    let first = Vocabulary.specialTokens.count, words = vocabulary.count - first
+    guard words > 0, count > 0 else { return nil }
+    let sequences = (0..<count).map { _ in (0..<config.maximumLength).map { _ in first + generator.nextIndex(below: words) } }
+    return model.nextWordProbabilities(afterEach: sequences).map { $0.map(Double.init) }
   }
 
   public func evaluate(_ model: NextWordModel, round: Int) -> [String: Double] {

@@ -174,6 +174,29 @@ extension NextWordModel {
     return Double(tokens) / max(Date().timeIntervalSince(started), 1e-9)
   }
 
+  /// The next-word distribution after the whole of each sequence, `[sequences][vocabulary]`; the decoder runs on the
+  /// last position only.
+  public func nextWordProbabilities(afterEach sequences: [[Int]], batchSize: Int = 64) -> [[Float]] {
+    var context = ForwardContext.inference
+    let vocabulary = config.vocabularySize, hidden = config.hiddenSize
+    var result: [[Float]] = []
+    result.reserveCapacity(sequences.count)
+    for start in stride(from: 0, to: sequences.count, by: batchSize) {
+      let slice = sequences[start..<min(start + batchSize, sequences.count)].map { $0.isEmpty ? [Vocabulary.labUnknownID] : $0 }
+      let batch = Batch(slice.map { EncodedExample(ids: $0, label: -1) })
+      let states = decoderInput(batch, context: &context).scalars
+      var last = [Float](repeating: 0, count: slice.count * hidden)
+      for (row, sequence) in slice.enumerated() {
+        let offset = (row * batch.length + sequence.count - 1) * hidden
+        last[(row * hidden)..<((row + 1) * hidden)] = states[offset..<(offset + hidden)]
+      }
+      let logits = linear(Tensor(shape: [slice.count, hidden], scalars: last), weight: decoderWeight ?? embedding.weight, bias: decoderBias)
+      let p = logits.softmax().scalars
+      for row in slice.indices { result.append(Array(p[(row * vocabulary)..<((row + 1) * vocabulary)])) }
+    }
+    return result
+  }
+
   /// The `count` most likely next words after `ids` (never `<pad>` or `<unk>`), with probabilities.
   public func nextWords(after ids: [Int], count: Int) -> [(id: Int, probability: Float)] {
     var context = ForwardContext.inference

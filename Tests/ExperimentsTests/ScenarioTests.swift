@@ -249,7 +249,7 @@ func recurrentAndConvolutionalClassifiersLearnInTheFederatedSimulationAndTakeThe
   #expect(model.model.namedParameters.map(\.name).contains(parameter))
 }
 
-@Test func deepsightProbesTheClientModelsClipsABoostedUpdateAndRefusesWhatItCannotRun() throws {
+@Test func deepsightProbesTheClientModelsClipsABoostedUpdateAndRefusesBadSettings() throws {
   var replacement = toyConfig(.modelReplacement)
   replacement.federation.clientsPerRound = 6
   replacement.aggregator.kind = .deepsight
@@ -275,7 +275,19 @@ func recurrentAndConvolutionalClassifiersLearnInTheFederatedSimulationAndTakeThe
   for key in ["aggregator.tau", "aggregator.probe_inputs", "aggregator deepsight needs at least 3 updates a round"] {
     #expect(found.contains(key), "\(key) not named in: \(found)")
   }
-  var keyboard = replacement
-  keyboard.task.kind = .keyboard
-  #expect(keyboard.validationProblems().contains { $0.contains("deepsight") })
+}
+
+@Test func anInertAttackKeepsTheScheduleAndScoresTheTriggerWithoutAttacking() throws {
+  var attacked = toyConfig(.naive, rounds: 4)
+  attacked.attack!.schedule = .fixed
+  attacked.attack!.startRound = 1
+  var inert = attacked
+  inert.attack!.inert = true
+  let corpus = try toyCorpus()
+  let real = try ExperimentRunner(config: attacked, corpus: corpus, directory: try Fixtures.temporaryDirectory()).run(seed: 0, resume: false)
+  let counterfactual = try ExperimentRunner(config: inert, corpus: corpus, directory: try Fixtures.temporaryDirectory()).run(seed: 0, resume: false)
+  #expect(real.map(\.sampled) == counterfactual.map(\.sampled), "the same clients train in the same rounds")
+  #expect(real.allSatisfy { !$0.malicious.isEmpty } && counterfactual.allSatisfy(\.malicious.isEmpty))
+  #expect(counterfactual.allSatisfy { $0.attackSuccessRate != nil }, "the triggered inputs are still scored: the base rate")
+  #expect(real.last!.attackSuccessRate! > counterfactual.last!.attackSuccessRate! + 0.3)
 }

@@ -107,6 +107,14 @@ func classifierGradientMatchesFiniteDifferences(architecture: ModelConfig.Archit
   #expect(metrics.top1Accuracy > 0.95)
   #expect(metrics.perplexity < 1.5)
   #expect(model.nextWords(after: [4, 5, 6], count: 1).first?.id == 7)
+  // The last-position distribution of sequences of different lengths, batched, is each one's own.
+  let sequences = [[4, 5, 6], [5], [6, 7, 4, 5, 6, 7]]
+  let batched = model.nextWordProbabilities(afterEach: sequences, batchSize: 2)
+  for (sequence, probabilities) in zip(sequences, batched) {
+    #expect(probabilities.count == 10 && abs(probabilities.reduce(0, +) - 1) < 1e-5)
+    let alone = model.nextWords(after: sequence, count: 3)
+    for (id, probability) in alone { #expect(abs(probabilities[id] - probability) < 1e-6, "\(sequence): word \(id)") }
+  }
 }
 
 @Test func aLearningRateThatBlowsUpTheWeightsStopsTrainingAndKeepsTheLastGoodOnes() throws {
