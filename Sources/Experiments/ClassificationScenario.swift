@@ -25,6 +25,8 @@ public struct ClassificationScenario: FederatedScenario {
   /// Coordinates of the trigger's embedding rows (rare-embedding attacks).
   let triggerEmbeddingMask: [Bool]?
   let cleanTest: [EncodedExample]
+  /// The dev split, scored as `main_task_dev_accuracy` so that settings can be chosen without looking at the test set.
+  let cleanDev: [EncodedExample]
   /// Clean test examples the main task is scored on.
   public var testCount: Int { cleanTest.count }
   let triggeredTest: [EncodedExample]
@@ -164,6 +166,7 @@ public struct ClassificationScenario: FederatedScenario {
     }
 
     cleanTest = split.test.map { EncodedExample(ids: encoder.encode(corpus.examples[$0].text), label: corpus.examples[$0].label!) }
+    cleanDev = split.dev.map { EncodedExample(ids: encoder.encode(corpus.examples[$0].text), label: corpus.examples[$0].label!) }
     if let trigger, let targetIndex {
       let tests = AttackTestSet(
         trigger: trigger, targetLabel: corpus.labels[targetIndex],
@@ -259,6 +262,7 @@ public struct ClassificationScenario: FederatedScenario {
 
   public func evaluate(_ model: TextClassifier, round: Int) -> [String: Double] {
     var metrics = ["main_task_accuracy": model.evaluate(cleanTest).accuracy]
+    if !cleanDev.isEmpty { metrics["main_task_dev_accuracy"] = model.evaluate(cleanDev).accuracy }
     if let targetIndex, !triggeredTest.isEmpty {
       let predictions = model.predict(triggeredTest).classes
       metrics["attack_success_rate"] = Double(predictions.count { $0 == targetIndex }) / Double(predictions.count)

@@ -96,8 +96,11 @@ struct ReportCommand: ParsableCommand {
     commandName: "report",
     abstract: "Build one self-contained HTML report (inline SVG, no network) from a demo or simulate folder.",
     discussion: prose("""
-      RUN_DIR is what `demo` writes, a `simulate` folder (summary.json at its top), or a folder of `simulate` folders
-      (one per aggregation rule, as scripts/defenses.sh writes). The report has the attack × defense table, main-task
+      RUN_DIR is what `demo` writes, a `simulate` folder (summary.json at its top), a folder of `simulate` folders
+      (one per aggregation rule, as scripts/defenses.sh writes), or a folder of such folders, one per attack (as
+      scripts/defense-table.sh writes): that one becomes two heatmaps, attack success and main-task accuracy, rules
+      down and attacks across, each cell linking to its run's curves, with a `no-attack` rule folder (the attack
+      run with --set attack.inert=true) giving each attack's base rate. The report of one attack has the attack × defense table, main-task
       accuracy and attack success per round for each rule, how the trigger tokenises, the audit's ranking with the
       planted trigger marked (from seed-S/audit.json, written by `audit --out` or `demo`) and the config and seeds to
       reproduce each run.
@@ -119,6 +122,7 @@ struct ReportCommand: ParsableCommand {
   @OptionGroup var data: DataOptions
 
   func run() throws {
+    if DefenseTableReport.holdsTable(runDirectory) { return try runTable() }
     let report = try orFail { try RunReport(directory: runDirectory) }
     let destination = out ?? runDirectory + "/report.html"
     let page = report.html(home: try? data.home())
@@ -128,6 +132,25 @@ struct ReportCommand: ParsableCommand {
       print(String(decoding: try sortedKeysJSON(report.rows), as: UTF8.self))
     } else {
       print(report.table, terminator: "")
+      print("wrote \(destination)")
+    }
+  }
+}
+
+extension ReportCommand {
+  /// A folder of attack folders: the heatmaps, linking to each run's curves (relative links when the page is written
+  /// into the folder itself, absolute ones otherwise).
+  func runTable() throws {
+    let table = try orFail { try DefenseTableReport(directory: runDirectory) }
+    let destination = out ?? runDirectory + "/report.html"
+    let folder = URL(fileURLWithPath: runDirectory).standardizedFileURL.path
+    let writtenIn = URL(fileURLWithPath: destination).deletingLastPathComponent().standardizedFileURL.path
+    try writeAtomically(Data(table.html(linkBase: writtenIn == folder ? "" : folder).utf8), to: destination)
+    if quiet { return }
+    if json {
+      print(String(decoding: try sortedKeysJSON(table.cells), as: UTF8.self))
+    } else {
+      print(table.table, terminator: "")
       print("wrote \(destination)")
     }
   }

@@ -97,5 +97,8 @@ public enum HTML {
     .token { display: inline-block; border: 1px solid #999; border-radius: 3px; padding: 0 4px; margin-right: 4px; background: #f0f6ff; }
     .token.unknown { background: #ffe0e0; }
     .note { color: #666; font-size: 13px; }
+    table.heatmap td.heat { padding: 0; text-align: center; font-variant-numeric: tabular-nums; }
+    table.heatmap td.heat a, table.heatmap td.heat span { display: block; padding: 5px 10px; color: #111; text-decoration: none; }
+    table.heatmap tr.base th, table.heatmap tr.base td { font-style: italic; color: #555; }
     """
 }

@@ -93,3 +93,41 @@ private func elements(_ node: XMLNode, named name: String) -> [XMLElement] {
   let both = try runLab(["demo", "--quiet", "--verbose", "--out", empty + "/demo"])
   #expect(both.status == 2)
 }
+
+@Test func aFolderOfAttackFoldersBecomesHeatmapsWithBaseRatesAndLinksToEachRunsCurves() throws {
+  let (config, directory) = try toyExperiment(rounds: 3)
+  let table = directory + "/table"
+  let runs: [(attack: String, rule: String, extra: [String])] = [
+    ("naive", "fedavg", []), ("naive", "clipping", ["--set", "aggregator.kind=clipping"]), ("naive", "no-attack", ["--set", "attack.inert=true"]),
+    ("flipping", "fedavg", ["--set", "attack.behaviour=sign_flipping"]),
+  ]
+  for run in runs {
+    let result = try runLab(["simulate", config, "--label-column", "label", "--quiet", "--out", "\(table)/\(run.attack)/\(run.rule)"] + run.extra)
+    #expect(result.status == 0, "\(result.standardError)")
+  }
+  let result = try runLab(["report", table])
+  #expect(result.status == 0, "\(result.standardError)")
+  #expect(result.standardOutput.contains("| base rate (nobody attacking) |"), "\(result.standardOutput)")
+  #expect(result.standardOutput.contains("not run"), "clipping was not run against sign flipping")
+  let html = try String(contentsOfFile: table + "/report.html", encoding: .utf8)
+  for forbidden in ["<script", "<link", "src=", "@import", "url("] { #expect(!html.contains(forbidden), "the page contains \(forbidden)") }
+  let root = try #require(try XMLDocument(xmlString: html, options: []).rootElement())
+  let heatmaps = elements(root, named: "table").filter { $0.attribute(forName: "class")?.stringValue == "heatmap" }
+  #expect(heatmaps.count == 2, "attack success and main-task accuracy")
+  let header = elements(heatmaps[0], named: "th").compactMap(\.stringValue)
+  #expect(Array(header.prefix(3)) == ["Rule", "flipping", "naive"])
+  let rows = elements(heatmaps[0], named: "tbody").flatMap { elements($0, named: "tr") }
+  #expect(rows.compactMap { elements($0, named: "th").first?.stringValue } == ["base rate (nobody attacking)", "FedAvg", "norm clipping (median norm)"])
+  let links = elements(root, named: "a").compactMap { $0.attribute(forName: "href")?.stringValue }
+  #expect(links.contains("naive/clipping/curves.svg") && links.contains("naive/no-attack/curves.svg"))
+  for link in links { #expect(FileManager.default.fileExists(atPath: table + "/" + link), "\(link) points at a file") }
+  let coloured = elements(heatmaps[0], named: "td").filter { $0.attribute(forName: "style")?.stringValue?.hasPrefix("background: #") == true }
+  #expect(coloured.count == 2, "the two naive-poisoning rules have an ASR; sign flipping has none")
+
+  let json = try runLab(["report", table, "--json", "--out", directory + "/elsewhere.html"])
+  let cells = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [[String: Any]])
+  #expect(cells.count == 3)
+  #expect(cells.filter { $0["attack"] as? String == "naive" }.allSatisfy { $0["base_rate"] != nil })
+  let elsewhere = try String(contentsOfFile: directory + "/elsewhere.html", encoding: .utf8)
+  #expect(elsewhere.contains("href=\"\(URL(fileURLWithPath: table).standardizedFileURL.path)/naive/fedavg/curves.svg\""), "absolute links from a page written elsewhere")
+}
