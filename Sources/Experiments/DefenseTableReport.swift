@@ -99,15 +99,23 @@ public struct DefenseTableReport {
         + "classified as the target (for the keyboard task, the backdoor's completion rate). Green is low, red high. The first row is "
         + "the base rate: the same clients and rounds with the attackers training honestly (attack.inert), what a model nobody "
         + "attacked already does; an ASR near it means the backdoor did not take.",
-      includeBaseRate: true, value: { $0.attackSuccessRate }, color: { Self.scale($0, from: (232, 245, 233), to: (229, 115, 115)) }, linkBase: linkBase)
-    let accuracies = cells.compactMap { $0.mainTaskAccuracy?.mean }
-    let low = accuracies.min() ?? 0, high = accuracies.max() ?? 1
+      includeBaseRate: true, value: { $0.attackSuccessRate }, color: { _, rate in Self.scale(rate, from: (232, 245, 233), to: (229, 115, 115)) },
+      linkBase: linkBase)
+    // Tasks differ in scale (a keyboard model's top-1 is a few per cent), so each attack's column is coloured on its own range.
+    var ranges: [String: (low: Double, high: Double)] = [:]
+    for attack in attacks {
+      let values = rules.compactMap { cell(attack: attack, rule: $0)?.mainTaskAccuracy?.mean }
+      ranges[attack] = (values.min() ?? 0, values.max() ?? 1)
+    }
     body += heatmap(
       title: "Main-task accuracy", id: "accuracy",
-      caption: "Clean test accuracy of the final global model (top-1 next word for the keyboard task). Coloured from the table's lowest "
-        + String(format: "(%.1f %%, red) to its highest (%.1f %%, green).", low * 100, high * 100),
+      caption: "Clean test accuracy of the final global model (top-1 next word for the keyboard task). Each column is coloured from its "
+        + "lowest value (red) to its highest (green).",
       includeBaseRate: false, value: { $0.mainTaskAccuracy },
-      color: { value in Self.scale(high > low ? (value - low) / (high - low) : 1, from: (229, 115, 115), to: (232, 245, 233)) }, linkBase: linkBase)
+      color: { attack, value in
+        let (low, high) = ranges[attack] ?? (0, 1)
+        return Self.scale(high > low ? (value - low) / (high - low) : 1, from: (229, 115, 115), to: (232, 245, 233))
+      }, linkBase: linkBase)
     body += HTML.element("h2", "The attacks", id: "attacks") + "\n"
     for attack in attacks {
       guard let run = runs[attack]?[rules.first { runs[attack]?[$0] != nil } ?? Self.baseRateFolder], let report = try? RunReport(directory: run.path) else { continue }
@@ -118,7 +126,7 @@ public struct DefenseTableReport {
   }
 
   func heatmap(
-    title: String, id: String, caption: String, includeBaseRate: Bool, value: (Cell) -> ExperimentSummary.Interval?, color: (Double) -> String, linkBase: String
+    title: String, id: String, caption: String, includeBaseRate: Bool, value: (Cell) -> ExperimentSummary.Interval?, color: (_ attack: String, _ value: Double) -> String, linkBase: String
   ) -> String {
     func shown(_ interval: ExperimentSummary.Interval) -> String {
       interval.count > 1 ? String(format: "%.0f ± %.0f", interval.mean * 100, interval.halfWidth * 100) : String(format: "%.0f", interval.mean * 100)
@@ -152,7 +160,7 @@ public struct DefenseTableReport {
         }
         var tip = "\(cell.ruleName) against \(attack): \(title.lowercased()) \(interval.text) % over \(interval.count) seed\(interval.count == 1 ? "" : "s")"
         if includeBaseRate, let base = cell.baseRate { tip += String(format: "; base rate %.1f %%", base.mean * 100) }
-        out += "<td class=\"heat\" style=\"background: \(color(min(max(interval.mean, 0), 1)))\"><a href=\"\(link(attack, rule))\" title=\"\(HTML.escape(tip))\">\(shown(interval))</a></td>"
+        out += "<td class=\"heat\" style=\"background: \(color(attack, min(max(interval.mean, 0), 1)))\"><a href=\"\(link(attack, rule))\" title=\"\(HTML.escape(tip))\">\(shown(interval))</a></td>"
       }
       out += "</tr>\n"
     }
