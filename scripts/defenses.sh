@@ -30,6 +30,7 @@ run foolsgold --set aggregator.kind=foolsgold
 run fltrust --set aggregator.kind=fltrust
 run fldetector --set aggregator.kind=fldetector
 run deepsight --set aggregator.kind=deepsight
+run no-attack --set attack.inert=true
 naive() {
   name="$1"; shift
   "$lab" simulate --quiet --resume --preset sentiment-naive-poisoning --seeds "$seeds" --set federation.clients=100 \
