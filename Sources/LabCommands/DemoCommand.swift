@@ -122,35 +122,26 @@ struct ReportCommand: ParsableCommand {
   @OptionGroup var data: DataOptions
 
   func run() throws {
-    if DefenseTableReport.holdsTable(runDirectory) { return try runTable() }
-    let report = try orFail { try RunReport(directory: runDirectory) }
     let destination = out ?? runDirectory + "/report.html"
-    let page = report.html(home: try? data.home())
+    if DefenseTableReport.holdsTable(runDirectory) {
+      // The heatmaps link to each run's curves: relative links when the page is written into the folder itself.
+      let table = try orFail { try DefenseTableReport(directory: runDirectory) }
+      let folder = URL(fileURLWithPath: runDirectory).standardizedFileURL.path
+      let writtenIn = URL(fileURLWithPath: destination).deletingLastPathComponent().standardizedFileURL.path
+      try publish(page: table.html(linkBase: writtenIn == folder ? "" : folder), table: table.table, rows: table.cells, to: destination)
+    } else {
+      let report = try orFail { try RunReport(directory: runDirectory) }
+      try publish(page: report.html(home: try? data.home()), table: report.table, rows: report.rows, to: destination)
+    }
+  }
+
+  func publish<Rows: Encodable>(page: String, table: String, rows: Rows, to destination: String) throws {
     try writeAtomically(Data(page.utf8), to: destination)
     if quiet { return }
     if json {
-      print(String(decoding: try sortedKeysJSON(report.rows), as: UTF8.self))
+      print(String(decoding: try sortedKeysJSON(rows), as: UTF8.self))
     } else {
-      print(report.table, terminator: "")
-      print("wrote \(destination)")
-    }
-  }
-}
-
-extension ReportCommand {
-  /// A folder of attack folders: the heatmaps, linking to each run's curves (relative links when the page is written
-  /// into the folder itself, absolute ones otherwise).
-  func runTable() throws {
-    let table = try orFail { try DefenseTableReport(directory: runDirectory) }
-    let destination = out ?? runDirectory + "/report.html"
-    let folder = URL(fileURLWithPath: runDirectory).standardizedFileURL.path
-    let writtenIn = URL(fileURLWithPath: destination).deletingLastPathComponent().standardizedFileURL.path
-    try writeAtomically(Data(table.html(linkBase: writtenIn == folder ? "" : folder).utf8), to: destination)
-    if quiet { return }
-    if json {
-      print(String(decoding: try sortedKeysJSON(table.cells), as: UTF8.self))
-    } else {
-      print(table.table, terminator: "")
+      print(table, terminator: "")
       print("wrote \(destination)")
     }
   }
