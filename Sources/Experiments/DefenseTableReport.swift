@@ -118,8 +118,11 @@ public struct DefenseTableReport {
       }, linkBase: linkBase)
     body += HTML.element("h2", "The attacks", id: "attacks") + "\n"
     for attack in attacks {
-      guard let run = runs[attack]?[rules.first { runs[attack]?[$0] != nil } ?? Self.baseRateFolder], let report = try? RunReport(directory: run.path) else { continue }
-      body += HTML.element("p", HTML.element("b", HTML.escape(attack)) + ": " + HTML.escape(report.setupSentence(run.config))) + "\n"
+      // The attack as its first rule's run describes it (the base-rate run when that is all there is).
+      let folder = rules.first { runs[attack]?[$0] != nil } ?? Self.baseRateFolder
+      guard let run = runs[attack]?[folder] else { continue }
+      let sentence = RunReport(directory: run.path, experiments: [run]).setupSentence(run.config)
+      body += HTML.element("p", HTML.element("b", HTML.escape(attack)) + ": " + HTML.escape(sentence)) + "\n"
     }
     body += HTML.element("p", HTML.escape("Written by backdoor-lab report. Self-contained: no scripts, no network; the links open files beside it."), class: "note")
     return HTML.page(title: "BackdoorLab: attack × defense", body: body)

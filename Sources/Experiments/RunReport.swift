@@ -66,6 +66,13 @@ public struct RunReport {
     self.experiments = experiments
   }
 
+  /// Experiments already read (the heatmap report describes each attack from one of its runs).
+  init(directory: String, experiments: [ExperimentFolder]) {
+    self.directory = directory
+    manifest = nil
+    self.experiments = experiments
+  }
+
   /// Next-word experiments score a semantic backdoor by backdoor accuracy and the main task by top-1 accuracy.
   var isKeyboard: Bool { experiments[0].config.task.kind == .keyboard }
   var attackMetricName: String { isKeyboard ? "backdoor accuracy" : "ASR" }
