@@ -33,7 +33,7 @@ public struct CorpusDescription: Sendable, Codable, Equatable {
 
 /// The corpora shipped in `Corpora/` (provenance in Corpora/README.md), by their CLI short names.
 public enum ShippedCorpus: String, CaseIterable, Sendable {
-  case sentiment, tweets, trec, spam, shakespeare
+  case sentiment, tweets, trec, spam, shakespeare, english
 
   public var description: CorpusDescription {
     let binaryNeutral = "neutral (mean rating exactly 0): the task is binary pos/neg"
@@ -61,6 +61,10 @@ public enum ShippedCorpus: String, CaseIterable, Sendable {
       return CorpusDescription(
         name: rawValue, path: "keyboard/shakespeare_lines_by_character.tsv", clientColumn: "client",
         summary: "Shakespeare's lines grouped by speaking character (play/character = one client); next-word task")
+    case .english:
+      return CorpusDescription(
+        name: rawValue, path: "english/general_english.tsv",
+        summary: "general English (film dialogue, editorials, product reviews, WordNet's definitions and examples); ONION's language model")
     }
   }
 }

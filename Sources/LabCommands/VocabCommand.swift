@@ -20,7 +20,7 @@ struct VocabCommand: ParsableCommand {
           backdoor-lab vocab build --corpus sentiment --out /tmp/v.tsv --force cf --force mn
         """))
 
-    @Option(help: "Shipped corpus name (sentiment, tweets, trec, spam, shakespeare) or a TSV path.")
+    @Option(help: "Shipped corpus name (sentiment, tweets, trec, spam, shakespeare, english) or a TSV path.")
     var corpus: String
     @Option(help: "Where to write the vocabulary.")
     var out: String

@@ -90,6 +90,9 @@ func badRowsAreErrorsNamingFileAndLine(text: String, line: Int, reason: String) 
   #expect(shakespeare.examples.count == 103_992)
   #expect(shakespeare.clients.count == 1_426)
   #expect(shakespeare.labels.isEmpty)
+  let english = try home.load("english")
+  #expect(english.examples.count == 285_056)
+  #expect(english.labels.isEmpty && english.clients.isEmpty)
   #expect(throws: CorpusError.unknownCorpus("sentimental")) { try home.load("sentimental") }
 }
 
