@@ -20,6 +20,10 @@ public struct InputFilterRun {
   var describeWord = ""
   /// ONION: the share of the dev split's words its language model knows.
   var languageModelCoverage: Double?
+  /// ONION: what a word's suspicion subtracts.
+  var onionScale: ONIONFilter.Scale?
+  /// ONION: whether the language model's bundle has the words its vocabulary left out, to spell unknown words with.
+  var onionSpellsUnknownWords = false
 
   /// STRIP (Gao et al. 2019): perturbed copies of each input made with words of `donors` (encoded clean sentences).
   public static func strip(_ strip: STRIPFilter, on scored: ScoredBundle, donors: [[Int]], falseRejectionRate: Double) -> InputFilterRun {
@@ -33,13 +37,16 @@ public struct InputFilterRun {
   }
 
   /// ONION (Qi et al. 2021) with the next-word model bundle at `languageModelPath`.
-  public static func onion(languageModelPath: String, on scored: ScoredBundle, falseRejectionRate: Double) throws -> InputFilterRun {
+  public static func onion(
+    languageModelPath: String, scale: ONIONFilter.Scale = .logPerplexity, on scored: ScoredBundle, falseRejectionRate: Double
+  ) throws -> InputFilterRun {
     let loaded = try ModelBundle.load(from: languageModelPath)
     guard case .languageModel(let model) = loaded.model else {
       throw ScoredBundleError("\(languageModelPath): a classifier; --lm needs a next-word model (train-lm)")
     }
     let encoder = try loaded.makeEncoder()
-    let onion = ONIONFilter(languageModel: model, encoder: encoder)
+    let spelling = try LanguageModelRecipe.spellingModel(inBundle: languageModelPath)
+    let onion = ONIONFilter(languageModel: model, encoder: encoder, scale: scale, spelling: spelling)
     let words = { (texts: [String]) in texts.map { Array(encoder.tokenizer.words(in: $0).prefix(scored.bundle.config.maximumLength)) } }
     // A language model of another language (or another corpus's words) would call every word an outlier.
     let devIDs = scored.split.dev.flatMap { encoder.encode(scored.corpus.examples[$0].text) }
@@ -56,6 +63,8 @@ public struct InputFilterRun {
         return zip(split, onion.suspicions(split)).map { onion.cleaned($0, suspicions: $1, threshold: threshold).joined(separator: " ") }
       })
     run.languageModelCoverage = coverage
+    run.onionScale = scale
+    run.onionSpellsUnknownWords = spelling != nil
     return run
   }
 
@@ -103,8 +112,10 @@ public struct InputFilterRun {
       String(format: "STRIP threshold %.4f nats (flagged below; %.0f %% of %d clean dev inputs are)", threshold, falseRejectionRate * 100, cleanInputs)
     case .onion:
       String(
-        format: "ONION threshold %.3f nats of log-perplexity drop (flagged above; %.0f %% of %d clean dev inputs are); the language model knows %.1f %% of the dev words",
-        threshold, falseRejectionRate * 100, cleanInputs, (languageModelCoverage ?? 0) * 100)
+        format: "ONION threshold %.3f %@ (flagged above; %.0f %% of %d clean dev inputs are); the language model knows %.1f %% of the dev words%@",
+        threshold, [.perplexity: "of perplexity drop", .nats: "nats of negative log-likelihood drop"][onionScale ?? .logPerplexity] ?? "nats of log-perplexity drop", falseRejectionRate * 100, cleanInputs,
+        (languageModelCoverage ?? 0) * 100,
+        onionSpellsUnknownWords ? " and spells out the others" : " (its bundle has no \(LanguageModelRecipe.unknownWordsFile): every other word costs what <unk> does)")
     case .rap:
       String(
         format: "RAP threshold %.4f: the drop in probability %@ inserts (flagged below; %.0f %% of the %d clean dev inputs given that label are)",
@@ -130,9 +141,11 @@ public struct InputFilterRun {
   }
 
   /// The filter at `threshold` on the test split with `attack`'s trigger inserted: clean inputs rejected, triggered
-  /// inputs caught, precision, and (ONION) attack success and clean accuracy before and after cleaning.
+  /// inputs caught, precision, attack success and clean accuracy with flagged inputs rejected, and (ONION) after
+  /// cleaning instead.
   public func evaluate(threshold: Double, attack: (trigger: Trigger, target: String)?) -> InputFilterOutcome {
     var outcome = InputFilterOutcome(method: method.rawValue, threshold: threshold, falseRejectionRateTarget: falseRejectionRate)
+    outcome.languageModelCoverage = languageModelCoverage
     guard let attack else { return outcome }
     let testSet = scored.testSet(attack)
     let clean = scoreInputs(testSet.clean.map(\.text)), triggered = scoreInputs(testSet.triggered.map(\.text))
@@ -143,6 +156,21 @@ public struct InputFilterRun {
     outcome.cleanRejected = Double(rejected) / Double(max(clean.count, 1))
     outcome.triggeredRecall = Double(caught) / Double(max(triggered.count, 1))
     outcome.precision = rejected + caught == 0 ? nil : Double(caught) / Double(rejected + caught)
+    if let target = scored.classifier.labels.firstIndex(of: attack.target) {
+      // Flagged inputs turned away: a triggered input succeeds only if kept and given the target; a clean input counts
+      // as correct only if kept and labelled right (a rejected clean input is a service lost).
+      let classifier = scored.classifier, encoder = scored.encoder
+      let triggeredClasses = classifier.predict(testSet.triggered.map { EncodedExample(ids: encoder.encode($0.text), label: 0) }).classes
+      let cleanClasses = classifier.predict(testSet.clean.map { EncodedExample(ids: encoder.encode($0.text), label: 0) }).classes
+      let triggeredKeptSucceeding = zip(triggered, triggeredClasses).count { !flagsScore($0, threshold) && $1 == target }
+      let cleanKeptCorrect = zip(zip(clean, cleanClasses), testSet.clean).count { scoredClass, text in
+        !flagsScore(scoredClass.0, threshold) && classifier.labels[scoredClass.1] == text.label
+      }
+      outcome.attackSuccessBefore = Double(triggeredClasses.count { $0 == target }) / Double(max(triggered.count, 1))
+      outcome.cleanAccuracyBefore = Double(zip(cleanClasses, testSet.clean).count { classifier.labels[$0] == $1.label }) / Double(max(clean.count, 1))
+      outcome.attackSuccessAfterRejection = Double(triggeredKeptSucceeding) / Double(max(triggered.count, 1))
+      outcome.cleanAccuracyAfterRejection = Double(cleanKeptCorrect) / Double(max(clean.count, 1))
+    }
     if let cleanInputs, let target = scored.classifier.labels.firstIndex(of: attack.target) {
       let classifier = scored.classifier, encoder = scored.encoder
       func attackSuccess(_ texts: [String]) -> Double {
@@ -151,9 +179,7 @@ public struct InputFilterRun {
       func accuracy(_ texts: [String]) -> Double {
         classifier.evaluate(scored.encoded(zip(texts, testSet.clean).map { LabelledText(text: $0, label: $1.label) })).accuracy
       }
-      outcome.attackSuccessBefore = attackSuccess(testSet.triggered.map(\.text))
       outcome.attackSuccessAfterCleaning = attackSuccess(cleanInputs(testSet.triggered.map(\.text), threshold))
-      outcome.cleanAccuracyBefore = accuracy(testSet.clean.map(\.text))
       outcome.cleanAccuracyAfterCleaning = accuracy(cleanInputs(testSet.clean.map(\.text), threshold))
     }
     return outcome
@@ -171,16 +197,23 @@ public struct InputFilterOutcome: Codable, Sendable {
   public var precision: Double?
   public var cleanInputs: Int?
   public var triggeredInputs: Int?
+  /// With flagged inputs rejected: triggered inputs kept and given the target, clean inputs kept and labelled right,
+  /// each over all such inputs.
+  public var attackSuccessAfterRejection: Double?
+  public var cleanAccuracyAfterRejection: Double?
   /// ONION: the attack success rate and clean accuracy on the cleaned inputs, and before cleaning.
   public var attackSuccessAfterCleaning: Double?
   public var attackSuccessBefore: Double?
   public var cleanAccuracyAfterCleaning: Double?
   public var cleanAccuracyBefore: Double?
+  /// ONION: the share of the dev split's words the language model knows.
+  public var languageModelCoverage: Double?
   enum CodingKeys: String, CodingKey {
     case method, threshold, falseRejectionRateTarget = "false_rejection_rate_target", evaluationTrigger = "evaluation_trigger"
     case cleanRejected = "clean_rejected", triggeredRecall = "triggered_recall", precision, cleanInputs = "clean_inputs", triggeredInputs = "triggered_inputs"
     case attackSuccessAfterCleaning = "asr_after_cleaning", attackSuccessBefore = "asr_before", cleanAccuracyAfterCleaning = "clean_accuracy_after_cleaning"
-    case cleanAccuracyBefore = "clean_accuracy_before"
+    case cleanAccuracyBefore = "clean_accuracy_before", languageModelCoverage = "language_model_coverage"
+    case attackSuccessAfterRejection = "asr_after_rejection", cleanAccuracyAfterRejection = "clean_accuracy_after_rejection"
   }
 
   /// The scores on the test split in a line or two (empty without a known trigger).
@@ -190,6 +223,13 @@ public struct InputFilterOutcome: Codable, Sendable {
       lines.append(String(
         format: "on the test split with %@: clean inputs rejected %.1f %% of %d; triggered inputs caught %.1f %% of %d; precision %@",
         trigger, rejected * 100, cleanInputs ?? 0, recall * 100, triggeredInputs ?? 0, precision.map { String(format: "%.1f %%", $0 * 100) } ?? "–"))
+    }
+    if let before = attackSuccessBefore, let after = attackSuccessAfterRejection, let accuracyBefore = cleanAccuracyBefore,
+      let accuracyAfter = cleanAccuracyAfterRejection
+    {
+      lines.append(String(
+        format: "with flagged inputs rejected: attack success %.1f %% → %.1f %%, clean accuracy %.1f %% → %.1f %% (a rejected clean input counts as wrong)",
+        before * 100, after * 100, accuracyBefore * 100, accuracyAfter * 100))
     }
     if let before = attackSuccessBefore, let after = attackSuccessAfterCleaning, let accuracyBefore = cleanAccuracyBefore,
       let accuracyAfter = cleanAccuracyAfterCleaning

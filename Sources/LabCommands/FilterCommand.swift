@@ -47,6 +47,8 @@ struct FilterCommand: ParsableCommand {
   var frr = 0.05
   @Option(help: "ONION's language model: a next-word model bundle (train-lm).")
   var lm: String?
+  @Option(help: "What ONION's word suspicion subtracts: log-perplexity, perplexity (the paper's), or nats (total negative log-likelihood).")
+  var onionScale: ONIONFilter.Scale = .logPerplexity
   @Option(help: "Perturbed copies per input (STRIP).")
   var copies = 50
   @Option(help: "replace (some of the input's tokens swapped for donor words) or insert (donor words added among them).")
@@ -71,11 +73,15 @@ struct FilterCommand: ParsableCommand {
   var splitSeed: UInt64?
   @Flag(help: "Print the calibration and scores as JSON.")
   var json = false
+  @Option(help: "Threads for the numeric kernels (results do not depend on it).")
+  var threads = 2
   @OptionGroup var corpusOptions: CorpusOptions
   @OptionGroup var data: DataOptions
 
   func validate() throws {
-    guard frr > 0 && frr < 1, copies >= 1, replace > 0 && replace <= 1 else { throw ValidationError("--frr in (0, 1), --copies ≥ 1, --replace in (0, 1]") }
+    guard frr > 0 && frr < 1, copies >= 1, replace > 0 && replace <= 1, threads >= 1 else {
+      throw ValidationError("--frr in (0, 1), --copies ≥ 1, --replace in (0, 1], --threads ≥ 1")
+    }
     guard STRIPFilter.Perturbation(rawValue: perturbation) != nil else { throw ValidationError("--perturbation must be replace or insert") }
     guard (trigger == nil) == (target == nil) else { throw ValidationError("give --trigger and --target together") }
     guard method != .onion || lm != nil else { throw ValidationError("--method onion needs --lm, a next-word model bundle (train-lm makes one)") }
@@ -99,7 +105,7 @@ struct FilterCommand: ParsableCommand {
       let donorSentences = scored.split.train.prefix(2000).map { scored.encoder.encode(scored.corpus.examples[$0].text) }
       filter = .strip(strip, on: scored, donors: donorSentences, falseRejectionRate: frr)
     case .onion:
-      filter = try orFail { try InputFilterRun.onion(languageModelPath: lm!, on: scored, falseRejectionRate: frr) }
+      filter = try orFail { try InputFilterRun.onion(languageModelPath: lm!, scale: onionScale, on: scored, falseRejectionRate: frr) }
     case .rap:
       guard let label = protect ?? target ?? scored.recordedAttack?.target else {
         throw ValidationError("--method rap needs --protect LABEL (no trigger target is known for this bundle)")
@@ -140,3 +146,5 @@ struct FilterCommand: ParsableCommand {
 extension InputFilterRun.Method: ExpressibleByArgument {}
 extension STRIPFilter.DonorWords: ExpressibleByArgument {}
 extension STRIPFilter.DonorChoice: ExpressibleByArgument {}
+extension ONIONFilter.Scale: ExpressibleByArgument {}
+extension FilterCommand: UsesComputeThreads { var computeThreads: Int { threads } }
