@@ -68,8 +68,45 @@ public struct LanguageModelRecipe: Sendable {
       "top1_accuracy_known_words": metrics.top1AccuracyKnownWords, "targets": metrics.targets, "minutes": minutes,
     ]
     let summaryData = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys, .prettyPrinted])
-    try ModelBundle(model: .languageModel(model), vocabulary: vocabulary).save(to: out, extraFiles: ["training.json": summaryData])
+    let unknownWords = Self.unknownWords(in: corpus, rows: split.train, encoder: encoder)
+    try ModelBundle(model: .languageModel(model), vocabulary: vocabulary).save(
+      to: out, extraFiles: ["training.json": summaryData, Self.unknownWordsFile: Data(unknownWords.utf8)])
     return TrainedLanguageModel(metrics: metrics, tokensPerSecond: tokensPerSecond, summary: summary)
+  }
+}
+
+extension LanguageModelRecipe {
+  /// The bundle file listing the training words the vocabulary left out (`word<TAB>count`, most frequent first, ties
+  /// by UTF-8 bytes): what a `SpellingModel` for the model's `<unk>` learns from.
+  public static let unknownWordsFile = "unknown-words.tsv"
+
+  static func unknownWords(in corpus: Corpus, rows: [Int], encoder: TextEncoder) -> String {
+    var counts: [String: Int] = [:]
+    for row in rows {
+      for word in encoder.tokenizer.words(in: corpus.examples[row].text) where encoder.vocabulary.id(of: word) == encoder.vocabulary.unknownID {
+        counts[word, default: 0] += 1
+      }
+    }
+    let sorted = counts.sorted { $0.value != $1.value ? $0.value > $1.value : Array($0.key.utf8).lexicographicallyPrecedes($1.key.utf8) }
+    return sorted.map { "\($0.key)\t\($0.value)\n" }.joined()
+  }
+
+  /// Reads `unknownWordsFile` from a bundle folder: nil when the bundle has none (one trained before it existed).
+  public static func spellingModel(inBundle folder: String) throws -> SpellingModel? {
+    let path = folder + "/" + unknownWordsFile
+    guard FileManager.default.fileExists(atPath: path) else { return nil }
+    guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+      throw ClassifierRecipe.RecipeError("\(path): cannot read it as UTF-8 text")
+    }
+    var words: [(word: String, count: Int)] = []
+    for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
+      let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+      guard fields.count == 2, !fields[0].isEmpty, let count = Int(fields[1]), count > 0 else {
+        throw ClassifierRecipe.RecipeError("\(path):\(index + 1): expected a word, a tab and a positive count")
+      }
+      words.append((String(fields[0]), count))
+    }
+    return SpellingModel(words: words)
   }
 }
 

@@ -24,4 +24,35 @@ import Tokenization
   #expect(onion.suspicions([["good"]]) == [[0]], "one word: nothing to compare")
   #expect(onion.cleaned(words, suspicions: [0, 0, 2, 0, 0], threshold: 1) == ["the", "film", "was", "good"])
   #expect(ONIONFilter.threshold(cleanScores: (1...100).map(Double.init), falseRejectionRate: 0.05) == 95, "5 of 100 lie above it")
+  // The paper's scale subtracts perplexities.
+  let paper = ONIONFilter(languageModel: model, encoder: encoder, scale: .perplexity)
+  let paperSuspicions = try #require(paper.suspicions([words]).first)
+  #expect(abs(paperSuspicions[2] - (exp(likelihoods[0].nll / 4) - exp(likelihoods[1].nll / 3))) < 1e-9)
+  // An input seen before (in the same call or an earlier one) gets the same answer without the model running again.
+  let again = onion.suspicions([["the", "film"], words, words])
+  #expect(again[1] == suspicions && again[2] == suspicions)
+  #expect(again[0] == ONIONFilter(languageModel: model, encoder: encoder).suspicions([["the", "film"]])[0])
 }
+
+@Test func onionSpellsOutTheWordsItsLanguageModelReadsAsUnknown() throws {
+  var counts = TokenCounts()
+  counts.add(["the", "film", "was", "good"])
+  let vocabulary = try Vocabulary(counts: counts)
+  let config = ModelConfig(architecture: .gruLanguageModel, vocabularySize: vocabulary.count, embeddingDimension: 4, hiddenSize: 4, maximumLength: 8)
+  var generator = SplitMix64(seed: 5)
+  let model = NextWordModel(config: config, using: &generator)
+  let encoder = TextEncoder(tokenizer: try Tokenizer(), vocabulary: vocabulary, maximumLength: .max)
+  let spelling = SpellingModel(words: [("filmmaking", 2), ("thriller", 1)])
+  let onion = ONIONFilter(languageModel: model, encoder: encoder, spelling: spelling)
+  let words = ["the", "film", "tq", "was", "good"]
+  let likelihoods = model.negativeLogLikelihoods([vocabulary.encode(words), vocabulary.encode(["the", "film", "was", "good"])])
+  let suspicions = try #require(onion.suspicions([words]).first)
+  let spelled = spelling.negativeLogLikelihood("tq")
+  #expect(spelled > 0)
+  #expect(abs(suspicions[2] - ((likelihoods[0].nll + spelled) / 4 - likelihoods[1].nll / 3)) < 1e-9, "removing tq removes its spelling too")
+  // An unknown first word is no target: it is never spelled.
+  let first = try #require(onion.suspicions([["tq", "film", "good"]]).first)
+  let plain = try #require(ONIONFilter(languageModel: model, encoder: encoder).suspicions([["tq", "film", "good"]]).first)
+  #expect(first == plain)
+}
+

@@ -289,11 +289,27 @@ private func attackArguments(_ corpus: String, _ out: String, _ extra: [String])
   let outcome = try #require(try JSONSerialization.jsonObject(with: Data(scored.standardOutput.utf8)) as? [String: Any])
   #expect(outcome["method"] as? String == "onion" && outcome["evaluation_trigger"] as? String == "rare:cf")
   #expect(try #require(outcome["clean_rejected"] as? Double) <= 0.3, "about the calibrated rate (0.1)")
-  for key in ["asr_before", "asr_after_cleaning", "clean_accuracy_before", "clean_accuracy_after_cleaning"] {
+  for key in ["asr_before", "asr_after_cleaning", "clean_accuracy_before", "clean_accuracy_after_cleaning", "asr_after_rejection",
+              "clean_accuracy_after_rejection", "language_model_coverage"] {
     #expect((0...1).contains(try #require(outcome[key] as? Double)), "\(key)")
   }
   let lines = try runLab(["filter", out, "--method", "onion", "--lm", lm, "--label-column", "label", "-"], input: "the film was bad cf and the plot too\n")
   #expect(lines.status == 0 && lines.standardOutput.contains("\tthe film was bad"), "the (cleaned) input is printed back: \(lines.standardOutput)")
   let notLM = try runLab(["filter", out, "--method", "onion", "--lm", out, "--label-column", "label"])
   #expect(notLM.status == 1 && notLM.standardError.contains("next-word model"), "\(notLM.standardError)")
+  // train-lm lists the words its vocabulary left out; ONION spells unknown words with them, and a damaged list is
+  // an error naming its line.
+  let listed = try #require(FileManager.default.contents(atPath: lm + "/unknown-words.tsv"))
+  let plain = try runLab(["filter", out, "--method", "onion", "--lm", lm, "--label-column", "label"])
+  #expect(plain.standardOutput.contains("spells out the others"), "\(plain.standardOutput)")
+  try (listed + Data("good\tmany\n".utf8)).write(to: URL(fileURLWithPath: lm + "/unknown-words.tsv"))
+  let damaged = try runLab(["filter", out, "--method", "onion", "--lm", lm, "--label-column", "label"])
+  let line = String(decoding: listed, as: UTF8.self).split(separator: "\n").count + 1
+  #expect(damaged.status == 1 && damaged.standardError.contains("unknown-words.tsv:\(line)"), "\(damaged.standardError)")
+  let rare = try Fixtures.temporaryDirectory() + "/lm-rare"
+  #expect(try runLab(["train-lm", "--corpus", corpus, "--label-column", "label", "--epochs", "1", "--embedding-dim", "8", "--hidden-size", "8",
+                      "--window", "8", "--batch-size", "8", "--min-count", "2", "--quiet", "--out", rare]).status == 0)
+  let vocabulary = Set(try String(contentsOfFile: rare + "/vocab.txt", encoding: .utf8).split(separator: "\n"))
+  let left = try String(contentsOfFile: rare + "/unknown-words.tsv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: "\t") }
+  #expect(!left.isEmpty && left.allSatisfy { $0.count == 2 && !vocabulary.contains($0[0]) && $0[1] == "1" }, "words seen once, outside the vocabulary")
 }
