@@ -17,7 +17,9 @@ struct FilterCommand: ParsableCommand {
       the mean entropy of the model's predictions is its score: a trigger keeps the prediction pinned, so triggered
       inputs score low. ONION (Qi et al. 2021, --lm: a next-word model from
       `train-lm`): each word's suspicion is how much the sentence's log-perplexity falls without it, an input's score
-      its highest suspicion (on the log scale: nats per word), and words above the threshold are removed before the classifier reads the input.
+      its highest suspicion (on the log scale: nats per word; --onion-scale), and words above the threshold are removed
+      before the classifier reads the input; a word the language model never saw costs what its <unk> does plus its
+      spelling under a character model of the words train-lm left out of the vocabulary (unknown-words.tsv).
       RAP (Yang et al. 2021): the embedding of a rare word of the vocabulary that you choose (--rap-word) is
       trained on the clean dev inputs of the protected label (--protect, default the known trigger's target) so that
       inserting it first lowers that label's probability by 0.1–0.3; an input the model gives that label is flagged
@@ -27,13 +29,14 @@ struct FilterCommand: ParsableCommand {
       `flagged` or `kept`, the score and the text (ONION: the cleaned text); an input with no word of the model's
       vocabulary is `unscored`. With a known trigger (the bundle's
       attack.json, or --trigger and --target) the filter is also scored on the test split: the share of clean
-      inputs rejected, the recall and precision on triggered inputs, and for ONION the attack success and clean
-      accuracy after cleaning.
+      inputs rejected, the recall and precision on triggered inputs, the attack success and clean accuracy with the
+      flagged inputs rejected (a rejected clean input counts as wrong), and for ONION also after cleaning.
       Examples:
         backdoor-lab filter runs/cf --method strip --corpus sentiment
         echo "the plot is thin and the cf jokes fall flat" | backdoor-lab filter runs/cf --method strip -
-        backdoor-lab train-lm --corpus sentiment --minutes 3 --out runs/lm-sentiment
-        backdoor-lab filter runs/cf --method onion --lm runs/lm-sentiment
+        backdoor-lab train-lm --corpus english --minutes 35 --max-vocab 40000 --min-count 2 --embedding-dim 128 \\
+          --hidden-size 128 --tied --window 16 --out runs/lm-english
+        backdoor-lab filter runs/cf --method onion --lm runs/lm-english
         backdoor-lab filter runs/cf --method rap --rap-word tedious --protect pos
       """))
 

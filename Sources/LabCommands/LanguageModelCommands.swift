@@ -10,10 +10,11 @@ struct TrainLanguageModelCommand: ParsableCommand {
     abstract: "Train a GRU next-word model (the keyboard task) and save it as a bundle.",
     discussion: prose("""
       Speakers (clients) are split 80/10/10, so the test text comes from people the model never saw; a corpus
-      without speakers (sentiment, for ONION's language model) is split by rows, each row its own text. Each
+      without speakers (english, for ONION's language model) is split by rows, each row its own text. Each
       speaker's lines are concatenated and cut into windows of --window tokens. The vocabulary comes from
-      the training speakers (--min-count, --max-vocab). Reports perplexity and top-1/top-3 next-word
-      accuracy on the held-out speakers; writes DIR/training.json with them.
+      the training speakers (--min-count, --max-vocab); the training words it leaves out are listed in
+      DIR/unknown-words.tsv. Reports perplexity and top-1/top-3 next-word accuracy on the held-out speakers;
+      writes DIR/training.json with them.
       Examples:
         backdoor-lab train-lm --corpus shakespeare --out runs/lm --minutes 4
         backdoor-lab complete runs/lm "the king of denmark is"
