@@ -42,6 +42,7 @@ import glob, json, statistics, sys
 out = sys.argv[1]
 T95 = {2: 12.706, 3: 4.303}
 def ci(values):
+    if not values: return "–"
     values = [100 * v for v in values]
     mean = statistics.mean(values)
     half = T95.get(len(values), 0) * statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else 0
@@ -57,6 +58,7 @@ print("| backdoor | filter | clean rejected | triggered caught | precision | att
 print("|---|---|---|---|---|---|---|")
 for (arch, kind), entries in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0])):
     for method, label in [("strip", "STRIP"), ("rap", "RAP"), ("onion", "ONION (words removed)")]:
+        if not all(method in e for e in entries): continue
         get = lambda key: [e[method][key] for e in entries if e[method].get(key) is not None]
         after = "cleaning" if method == "onion" else "rejection"
         print(f"| {arch}, {kind} ({len(entries)} seeds) | {label} | {ci(get('clean_rejected'))} % | {ci(get('triggered_recall'))} % "
