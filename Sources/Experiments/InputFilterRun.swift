@@ -157,30 +157,23 @@ public struct InputFilterRun {
     outcome.triggeredRecall = Double(caught) / Double(max(triggered.count, 1))
     outcome.precision = rejected + caught == 0 ? nil : Double(caught) / Double(rejected + caught)
     if let target = scored.classifier.labels.firstIndex(of: attack.target) {
+      let classifier = scored.classifier, encoder = scored.encoder, unanswered = -1
+      func classes(_ texts: [String]) -> [Int] { classifier.predict(texts.map { EncodedExample(ids: encoder.encode($0), label: 0) }).classes }
+      func attackSuccess(_ classes: [Int]) -> Double { Double(classes.count { $0 == target }) / Double(max(classes.count, 1)) }
+      func accuracy(_ classes: [Int]) -> Double {
+        Double(zip(classes, testSet.clean).count { $0 != unanswered && classifier.labels[$0] == $1.label }) / Double(max(classes.count, 1))
+      }
+      let triggeredClasses = classes(testSet.triggered.map(\.text)), cleanClasses = classes(testSet.clean.map(\.text))
+      outcome.attackSuccessBefore = attackSuccess(triggeredClasses)
+      outcome.cleanAccuracyBefore = accuracy(cleanClasses)
       // Flagged inputs turned away: a triggered input succeeds only if kept and given the target; a clean input counts
       // as correct only if kept and labelled right (a rejected clean input is a service lost).
-      let classifier = scored.classifier, encoder = scored.encoder
-      let triggeredClasses = classifier.predict(testSet.triggered.map { EncodedExample(ids: encoder.encode($0.text), label: 0) }).classes
-      let cleanClasses = classifier.predict(testSet.clean.map { EncodedExample(ids: encoder.encode($0.text), label: 0) }).classes
-      let triggeredKeptSucceeding = zip(triggered, triggeredClasses).count { !flagsScore($0, threshold) && $1 == target }
-      let cleanKeptCorrect = zip(zip(clean, cleanClasses), testSet.clean).count { scoredClass, text in
-        !flagsScore(scoredClass.0, threshold) && classifier.labels[scoredClass.1] == text.label
+      outcome.attackSuccessAfterRejection = attackSuccess(zip(triggered, triggeredClasses).map { flagsScore($0, threshold) ? unanswered : $1 })
+      outcome.cleanAccuracyAfterRejection = accuracy(zip(clean, cleanClasses).map { flagsScore($0, threshold) ? unanswered : $1 })
+      if let cleanInputs {
+        outcome.attackSuccessAfterCleaning = attackSuccess(classes(cleanInputs(testSet.triggered.map(\.text), threshold)))
+        outcome.cleanAccuracyAfterCleaning = accuracy(classes(cleanInputs(testSet.clean.map(\.text), threshold)))
       }
-      outcome.attackSuccessBefore = Double(triggeredClasses.count { $0 == target }) / Double(max(triggered.count, 1))
-      outcome.cleanAccuracyBefore = Double(zip(cleanClasses, testSet.clean).count { classifier.labels[$0] == $1.label }) / Double(max(clean.count, 1))
-      outcome.attackSuccessAfterRejection = Double(triggeredKeptSucceeding) / Double(max(triggered.count, 1))
-      outcome.cleanAccuracyAfterRejection = Double(cleanKeptCorrect) / Double(max(clean.count, 1))
-    }
-    if let cleanInputs, let target = scored.classifier.labels.firstIndex(of: attack.target) {
-      let classifier = scored.classifier, encoder = scored.encoder
-      func attackSuccess(_ texts: [String]) -> Double {
-        Double(classifier.predict(texts.map { EncodedExample(ids: encoder.encode($0), label: 0) }).classes.count { $0 == target }) / Double(max(texts.count, 1))
-      }
-      func accuracy(_ texts: [String]) -> Double {
-        classifier.evaluate(scored.encoded(zip(texts, testSet.clean).map { LabelledText(text: $0, label: $1.label) })).accuracy
-      }
-      outcome.attackSuccessAfterCleaning = attackSuccess(cleanInputs(testSet.triggered.map(\.text), threshold))
-      outcome.cleanAccuracyAfterCleaning = accuracy(cleanInputs(testSet.clean.map(\.text), threshold))
     }
     return outcome
   }

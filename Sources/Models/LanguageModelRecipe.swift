@@ -32,7 +32,9 @@ public struct LanguageModelRecipe: Sendable {
     let bySpeaker = !corpus.clients.isEmpty
     let split = try bySpeaker ? corpus.splitByClient(seed: splitSeed) : corpus.split(seed: splitSeed)
     let tokenizer = try Tokenizer()
-    let vocabulary = try Vocabulary.build(from: corpus, rows: split.train, tokenizer: tokenizer, minCount: minimumCount, maxSize: maximumVocabulary)
+    var counts = TokenCounts()
+    for row in split.train { counts.add(tokenizer.words(in: corpus.examples[row].text)) }
+    let vocabulary = try Vocabulary(counts: counts, minCount: minimumCount, maxSize: maximumVocabulary)
     let encoder = TextEncoder(tokenizer: tokenizer, vocabulary: vocabulary, maximumLength: Int.max)
     let trainWindows = TextWindow.windows(from: corpus, rows: split.train, encoder: encoder, length: window)
     let testWindows = TextWindow.windows(from: corpus, rows: split.test, encoder: encoder, length: window)
@@ -68,7 +70,7 @@ public struct LanguageModelRecipe: Sendable {
       "top1_accuracy_known_words": metrics.top1AccuracyKnownWords, "targets": metrics.targets, "minutes": minutes,
     ]
     let summaryData = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys, .prettyPrinted])
-    let unknownWords = Self.unknownWords(in: corpus, rows: split.train, encoder: encoder)
+    let unknownWords = Self.unknownWords(counts: counts, vocabulary: vocabulary)
     try ModelBundle(model: .languageModel(model), vocabulary: vocabulary).save(
       to: out, extraFiles: ["training.json": summaryData, Self.unknownWordsFile: Data(unknownWords.utf8)])
     return TrainedLanguageModel(metrics: metrics, tokensPerSecond: tokensPerSecond, summary: summary)
@@ -80,15 +82,9 @@ extension LanguageModelRecipe {
   /// by UTF-8 bytes): what a `SpellingModel` for the model's `<unk>` learns from.
   public static let unknownWordsFile = "unknown-words.tsv"
 
-  static func unknownWords(in corpus: Corpus, rows: [Int], encoder: TextEncoder) -> String {
-    var counts: [String: Int] = [:]
-    for row in rows {
-      for word in encoder.tokenizer.words(in: corpus.examples[row].text) where encoder.vocabulary.id(of: word) == encoder.vocabulary.unknownID {
-        counts[word, default: 0] += 1
-      }
-    }
-    let sorted = counts.sorted { $0.value != $1.value ? $0.value > $1.value : Array($0.key.utf8).lexicographicallyPrecedes($1.key.utf8) }
-    return sorted.map { "\($0.key)\t\($0.value)\n" }.joined()
+  static func unknownWords(counts: TokenCounts, vocabulary: Vocabulary) -> String {
+    counts.counts.filter { vocabulary.id(of: $0.key) == vocabulary.unknownID }.sorted(by: Vocabulary.precedesByFrequency)
+      .map { "\($0.key)\t\($0.value)\n" }.joined()
   }
 
   /// Reads `unknownWordsFile` from a bundle folder: nil when the bundle has none (one trained before it existed).

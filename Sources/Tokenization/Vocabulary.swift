@@ -59,6 +59,11 @@ public struct Vocabulary: Sendable, Equatable {
   /// - `maxSize`: the whole vocabulary, specials included, has at most this many entries; forced tokens
   ///   always get a row, taking the place of the rarest counted tokens.
   /// - `forcedTokens`: tokens that must have a row (a trigger must not map to `<unk>`).
+  /// The order of the lab's vocabularies: count descending, then the token's UTF-8 bytes.
+  public static func precedesByFrequency(_ a: (key: String, value: Int), _ b: (key: String, value: Int)) -> Bool {
+    a.value != b.value ? a.value > b.value : a.key.utf8.lexicographicallyPrecedes(b.key.utf8)
+  }
+
   public init(counts: TokenCounts, minCount: Int = 1, maxSize: Int? = nil, forcedTokens: [String] = []) throws(VocabularyError) {
     guard minCount >= 1 else { throw .invalidOption("min count must be at least 1; got \(minCount)") }
     let specials = Set(Self.specialTokens)
@@ -69,9 +74,7 @@ public struct Vocabulary: Sendable, Equatable {
     if let maxSize, maxSize < Self.specialTokens.count + forced.count {
       throw .invalidOption("max size \(maxSize) leaves no room for the \(Self.specialTokens.count) specials and \(forced.count) forced tokens")
     }
-    let byFrequency: ([String: Int].Element, [String: Int].Element) -> Bool = { a, b in
-      a.value != b.value ? a.value > b.value : a.key.utf8.lexicographicallyPrecedes(b.key.utf8)
-    }
+    let byFrequency = Self.precedesByFrequency
     let forcedSet = Set(forced)
     var counted = counts.counts.filter { $0.value >= minCount && !specials.contains($0.key) && !forcedSet.contains($0.key) }
       .sorted(by: byFrequency)
