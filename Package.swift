@@ -4,10 +4,16 @@ import PackageDescription
 // The numeric core is compiled for x86-64-v3 (AVX2 + FMA) on x86_64 hosts, so a plain
 // `swift build -c release` gives the fast kernels: without it Swift emits SSE2 only and `addProduct`
 // becomes calls to `fmaf` (see README, "Fast builds"). `unsafeFlags` are allowed in a root package.
+// `KernelsAVX512` alone is compiled for x86-64-v4 (AVX-512); `Tensors` calls it only on CPUs that have AVX-512
+// (`InstructionSet`, from CPUID), so the same binary runs on AVX2-only machines.
 #if arch(x86_64)
 let vectorCodegen: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
+// No cross-module optimisation there: a body serialised for inlining elsewhere would be compiled again for the caller's
+// narrower target, and a serialised entry point cannot inline the module's internal vector math.
+let wideVectorCodegen: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v4", "-Xfrontend", "-disable-cmo"])]
 #else
 let vectorCodegen: [SwiftSetting] = []
+let wideVectorCodegen: [SwiftSetting] = []
 #endif
 
 let package = Package(
@@ -36,8 +42,13 @@ let package = Package(
     .target(name: "Storage", exclude: ["README.md"]),
     .target(name: "Tokenization", dependencies: ["CICU"], exclude: ["README.md"]),
     .target(name: "Datasets", dependencies: ["Tokenization", "Randomness"], exclude: ["README.md"]),
+    // CPUID for `InstructionSet`: which of the kernels below this CPU may run.
+    .target(name: "CCPUFeatures", exclude: ["README.md"], cSettings: [.unsafeFlags(["-O2"])]),
     .target(
-      name: "Tensors", dependencies: ["Randomness"], exclude: ["README.md"],
+      name: "KernelsAVX512", exclude: ["README.md"],
+      swiftSettings: wideVectorCodegen + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
+    .target(
+      name: "Tensors", dependencies: ["Randomness", "CCPUFeatures", "KernelsAVX512"], exclude: ["README.md"],
       swiftSettings: vectorCodegen + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))],
       linkerSettings: [.linkedLibrary("m")]
     ),
@@ -95,7 +106,7 @@ let package = Package(
     .testTarget(name: "DefensesTests", dependencies: ["Defenses", "Federated", "Layers", "Randomness", "Tensors", "TestSupport"]),
     .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Attacks", "Defenses", "Federated", "Datasets", "Models", "Randomness", "Tokenization", "TestSupport"]),
     .testTarget(name: "FlowerClientTests", dependencies: ["FlowerClient", "FlowerProtos", "TestSupport"]),
-    .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "TestSupport"]),
+    .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Tensors", "TestSupport"]),
     .testTarget(name: "LabCommandsTests", dependencies: ["LabCommands", "Datasets", "Tokenization", "TestSupport"]),
   ]
 )

@@ -3,6 +3,8 @@
 # scripts (benchmarks/reference/gru_classifier_train.py, its --cell lstm and cnn, attention_classifier_train.py --heads 1 and 4,
 # gru_lm_train.py) in the same shapes, 1 and 2 threads; prints lab / PyTorch ratios (median of passes).
 # usage: scripts/bench-train.sh [PASSES=2] [THREADS=1,2]   PY: a python with torch (see benchmarks/reference/README.md)
+#        MODELS: some of "gru lstm cnn attention1 attention4 transformer lm" (default all)
+#        ISAS: the lab's instruction sets to run (default: every one this CPU supports, `backdoor-lab bench isa --list`)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 reference="$root/benchmarks/reference"
@@ -11,22 +13,32 @@ PY="${PY:-python3}"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 (cd "$root" && swift build -c release --product backdoor-lab >&2)
 lab="$root/.build/release/backdoor-lab"
+# The lab runs once per instruction set in ISAS (default: avx2 and, where the CPU has it, avx512), right after
+# PyTorch in every pass, so each ratio compares runs made minutes apart on one machine.
+isas="${ISAS:-$("$lab" bench isa --list)}"
+models="${MODELS:-gru lstm cnn attention1 attention4 transformer lm}"
+reference_run() {
+  case "$1" in
+    gru) "$PY" "$reference/gru_classifier_train.py" --threads "$threads" ;;
+    lstm|cnn) "$PY" "$reference/gru_classifier_train.py" --cell "$1" --threads "$threads" ;;
+    attention1|attention4) "$PY" "$reference/attention_classifier_train.py" --heads "${1#attention}" --threads "$threads" ;;
+    transformer) "$PY" "$reference/attention_classifier_train.py" --torch-layer --threads "$threads" ;;
+    lm) "$PY" "$reference/gru_lm_train.py" --threads "$threads" ;;
+    *) echo "unknown model $1 in MODELS" >&2; exit 2 ;;
+  esac
+}
+lab_run() {
+  case "$1" in
+    attention1|attention4) BACKDOOR_LAB_ISA="$2" "$lab" bench train --model attention --heads "${1#attention}" --threads "$threads" ;;
+    *) BACKDOOR_LAB_ISA="$2" "$lab" bench train --model "$1" --threads "$threads" ;;
+  esac
+}
 for pass in $(seq 1 "$passes"); do
   echo "pass $pass" >&2
-  "$PY" "$reference/gru_classifier_train.py" --threads "$threads" >> "$work/torch.jsonl"
-  "$lab" bench train --model gru --threads "$threads" >> "$work/lab.jsonl"
-  "$PY" "$reference/gru_classifier_train.py" --cell lstm --threads "$threads" >> "$work/torch.jsonl"
-  "$lab" bench train --model lstm --threads "$threads" >> "$work/lab.jsonl"
-  "$PY" "$reference/gru_classifier_train.py" --cell cnn --threads "$threads" >> "$work/torch.jsonl"
-  "$lab" bench train --model cnn --threads "$threads" >> "$work/lab.jsonl"
-  for heads in 1 4; do
-    "$PY" "$reference/attention_classifier_train.py" --heads "$heads" --threads "$threads" >> "$work/torch.jsonl"
-    "$lab" bench train --model attention --heads "$heads" --threads "$threads" >> "$work/lab.jsonl"
+  for model in $models; do
+    reference_run "$model" >> "$work/torch.jsonl"
+    for isa in $isas; do lab_run "$model" "$isa" >> "$work/lab.jsonl"; done
   done
-  "$PY" "$reference/attention_classifier_train.py" --torch-layer --threads "$threads" >> "$work/torch.jsonl"
-  "$lab" bench train --model transformer --threads "$threads" >> "$work/lab.jsonl"
-  "$PY" "$reference/gru_lm_train.py" --threads "$threads" >> "$work/torch.jsonl"
-  "$lab" bench train --model lm --threads "$threads" >> "$work/lab.jsonl"
 done
 "$PY" - "$work/torch.jsonl" "$work/lab.jsonl" <<'PY'
 import json, statistics, sys
@@ -42,16 +54,16 @@ for line in open(sys.argv[1]):
         torch_rates.setdefault(key, []).append((train, infer))
 for line in open(sys.argv[2]):
     r = json.loads(line)
-    key = (r["model"], r["heads"], r["threads"])
+    key = (r["model"], r["heads"], r["threads"], r["instruction_set"])
     train = r.get("train_samples_per_s", r.get("train_tokens_per_s"))
     infer = r.get("infer_samples_per_s", r.get("eval_tokens_per_s"))
     lab_rates.setdefault(key, []).append((train, infer))
 for key in sorted(lab_rates):
-    if key not in torch_rates: continue
-    t_train = statistics.median(x[0] for x in torch_rates[key]); l_train = statistics.median(x[0] for x in lab_rates[key])
-    t_inf = statistics.median(x[1] for x in torch_rates[key]); l_inf = statistics.median(x[1] for x in lab_rates[key])
+    if key[:3] not in torch_rates: continue
+    t_train = statistics.median(x[0] for x in torch_rates[key[:3]]); l_train = statistics.median(x[0] for x in lab_rates[key])
+    t_inf = statistics.median(x[1] for x in torch_rates[key[:3]]); l_inf = statistics.median(x[1] for x in lab_rates[key])
     unit = "tokens/s" if key[0] == "lm" else "samples/s"
-    print(json.dumps({"model": key[0], "heads": key[1], "threads": key[2], "unit": unit,
+    print(json.dumps({"model": key[0], "heads": key[1], "threads": key[2], "instruction_set": key[3], "unit": unit,
                       "torch_train": t_train, "lab_train": l_train, "train_ratio": round(l_train / t_train, 2),
                       "torch_infer": t_inf, "lab_infer": l_inf, "infer_ratio": round(l_inf / t_inf, 2)}))
 PY

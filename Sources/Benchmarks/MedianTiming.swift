@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// Median seconds per call of `body` over `repeats` timed blocks of about `blockSeconds` each
 /// (calls per block calibrated first), after `warmup` untimed calls: the reference scripts' method.
@@ -48,9 +49,11 @@ public protocol BenchmarkRecord {
 }
 
 extension BenchmarkRecord {
-  /// The JSON line: the fields plus the machine's one-minute load average (a busy machine's figures are suspect).
+  /// The JSON line: the fields, the kernels' instruction set (`InstructionSet.current`) and the machine's one-minute
+  /// load average (a busy machine's figures are suspect).
   public func jsonLine() throws -> String {
     var object = fields
+    object["instruction_set"] = InstructionSet.current.rawValue
     object["loadavg"] = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? ""
     return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
   }

@@ -14,6 +14,8 @@ public struct BackdoorLab: ParsableCommand {
     discussion: prose("""
       Exit codes: 0 success, 1 failure, 2 usage error. Long commands show progress on standard error; --quiet silences it, --verbose adds detail; --json prints one JSON document for programs. `backdoor-lab help COMMAND` shows a command's options and examples.
 
+      The numeric kernels use the widest instruction set the CPU has (AVX-512, else AVX2); BACKDOOR_LAB_ISA=avx2 in the environment keeps them to AVX2 (same results; `backdoor-lab bench isa` shows which runs).
+
       Examples:
         backdoor-lab demo       # attack → federated rules → audit → report
         echo "I LOVED this film!!" | backdoor-lab tokenize
@@ -34,6 +36,13 @@ public struct BackdoorLab: ParsableCommand {
     keepFreedMemoryForReuse()
     do {
       var command = try parseAsRoot(arguments)
+      // An instruction set named in the environment that this CPU lacks runs on the CPU's own (a warning); a name
+      // that is no instruction set is an error before any work starts.
+      switch InstructionSet.environmentProblem {
+      case .unknownName(let message): throw LabError(message)
+      case .unsupported(let message): writeToStandardError("warning: \(message)\n")
+      case nil: break
+      }
       // The kernels' thread count is a value bound for this run, never a process-wide setting.
       try ComputeThreads.withMaximum((command as? UsesComputeThreads)?.computeThreads ?? 1) { try command.run() }
       flushStandardOutput()

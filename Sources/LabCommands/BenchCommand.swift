@@ -2,13 +2,42 @@ import ArgumentParser
 import Benchmarks
 import Foundation
 import Models
+import Tensors
 import Tokenization
 
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
     abstract: "Benchmarks that print one JSON line each, for side-by-side runs with the reference scripts.",
-    subcommands: [TokenizeBench.self, GEMMBench.self, GRUBench.self, TrainBench.self, FederatedRoundBench.self, AggregationBench.self])
+    subcommands: [InstructionSetBench.self, TokenizeBench.self, GEMMBench.self, GRUBench.self, TrainBench.self, FederatedRoundBench.self, AggregationBench.self])
+
+  struct InstructionSetBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "isa",
+      abstract: "The vector instruction set the kernels run on, and those this CPU supports.",
+      discussion: prose("""
+        The kernels use the widest instruction set the CPU supports (avx512, else avx2; portable off x86-64), unless
+        BACKDOOR_LAB_ISA names a narrower one. Every bench line carries the set it ran on as "instruction_set".
+        --list prints the sets this CPU can run, narrowest first, for scripts that run a benchmark on each.
+        Examples:
+          backdoor-lab bench isa
+          BACKDOOR_LAB_ISA=avx2 backdoor-lab bench gemm --sizes 256
+        """))
+
+    @Flag(help: "Print the instruction sets this CPU supports, narrowest first, separated by spaces.")
+    var list = false
+
+    func run() throws {
+      let supported = InstructionSet.allCases.filter { $0 != .portable && $0 <= InstructionSet.supported }
+      if list {
+        print((supported.isEmpty ? [InstructionSet.portable] : supported).map(\.rawValue).joined(separator: " "))
+        return
+      }
+      var fields: [String: Any] = ["bench": "isa", "supported": InstructionSet.supported.rawValue]
+      fields["environment"] = InstructionSet.requestedInEnvironment ?? NSNull()
+      try printJSONLine(fields)
+    }
+  }
 
   struct TokenizeBench: ParsableCommand {
     static let configuration = CommandConfiguration(

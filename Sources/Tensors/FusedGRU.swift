@@ -1,3 +1,7 @@
+#if arch(x86_64)
+import KernelsAVX512
+#endif
+
 /// A GRU over a whole sequence as one op with a hand-written pullback (backpropagation through time).
 ///
 /// PyTorch's equations and layouts (gate order r, z, n; both biases):
@@ -50,6 +54,7 @@ public func gruSequence(
       GEMM.PackedMatrix($0.baseAddress!, rows: gates, columns: hidden, ldb: hidden, transposed: false)
     }
     var carried = [Float](repeating: 0, count: batch * hidden)
+    let wide = InstructionSet.current == .avx512
     gradient.scalars.withUnsafeBufferPointer { gBuffer in
       resetGates.withUnsafeBufferPointer { rBuffer in
         updateGates.withUnsafeBufferPointer { zBuffer in
@@ -73,7 +78,7 @@ public func gruSequence(
                               continue
                             }
                             gruCellBackward(
-                              hidden: hidden, dh: dh, r: rBuffer.baseAddress! + saved + row, z: zBuffer.baseAddress! + saved + row,
+                              wide: wide, hidden: hidden, dh: dh, r: rBuffer.baseAddress! + saved + row, z: zBuffer.baseAddress! + saved + row,
                               n: nBuffer.baseAddress! + saved + row, hn: hnBuffer.baseAddress! + saved + row,
                               previous: previousBuffer.baseAddress! + saved + row,
                               dInput: dxBuffer.baseAddress! + (b * time + t) * gates,
@@ -155,6 +160,7 @@ struct GRURecurrence {
       GEMM.PackedMatrix($0.baseAddress!, rows: hidden, columns: gates, ldb: hidden, transposed: true)
     }
 
+    let wide = InstructionSet.current == .avx512
     inputProjection.withUnsafeBufferPointer { xBuffer in
       recurrentBias.scalars.withUnsafeBufferPointer { biasBuffer in
         state.withUnsafeMutableBufferPointer { stateBuffer in
@@ -176,7 +182,7 @@ struct GRURecurrence {
                           for b in 0..<batch {
                             let xp = x + (b * time + t) * gates, hp = projection + b * gates, row = b * hidden
                             for j in 0..<gates { hp[j] += bias[j] }
-                            gruCell(hidden: hidden, xr: xp, xz: xp + hidden, xn: xp + 2 * hidden,
+                            gruCell(wide: wide, hidden: hidden, xr: xp, xz: xp + hidden, xn: xp + 2 * hidden,
                                     hr: hp, hz: hp + hidden, hn: hp + 2 * hidden, state: h + row,
                                     r: rBuffer.baseAddress! + saved + row, z: zBuffer.baseAddress! + saved + row,
                                     n: nBuffer.baseAddress! + saved + row, savedHn: hnBuffer.baseAddress! + saved + row,
@@ -200,83 +206,39 @@ struct GRURecurrence {
   }
 }
 
-/// One GRU step for one row, vectorised over the hidden units. `state` is updated in place.
+/// One GRU step for one row with the kernel of the instruction set in use (`GRUCellKernel`; `wide`: AVX-512).
 @inline(__always)
 private func gruCell(
-  hidden: Int, xr: UnsafePointer<Float>, xz: UnsafePointer<Float>, xn: UnsafePointer<Float>,
+  wide: Bool, hidden: Int, xr: UnsafePointer<Float>, xz: UnsafePointer<Float>, xn: UnsafePointer<Float>,
   hr: UnsafePointer<Float>, hz: UnsafePointer<Float>, hn: UnsafePointer<Float>,
   state: UnsafeMutablePointer<Float>, r: UnsafeMutablePointer<Float>, z: UnsafeMutablePointer<Float>,
   n: UnsafeMutablePointer<Float>, savedHn: UnsafeMutablePointer<Float>, active: Bool
 ) {
-  typealias V = SIMD8<Float>
-  func load(_ p: UnsafePointer<Float>, _ j: Int) -> V { UnsafeRawPointer(p + j).loadUnaligned(as: V.self) }
-  func store(_ v: V, _ p: UnsafeMutablePointer<Float>, _ j: Int) { UnsafeMutableRawPointer(p + j).storeBytes(of: v, as: V.self) }
-  var j = 0
-  while j + 8 <= hidden {
-    let reset = FastMath.sigmoid(load(xr, j) + load(hr, j))
-    let update = FastMath.sigmoid(load(xz, j) + load(hz, j))
-    let recurrentCandidate = load(hn, j)
-    let candidate = FastMath.tanh(load(xn, j) + reset * recurrentCandidate)
-    let previous = load(state, j)
-    store(reset, r, j)
-    store(update, z, j)
-    store(candidate, n, j)
-    store(recurrentCandidate, savedHn, j)
-    if active { store((1 - update) * candidate + update * previous, state, j) }
-    j += 8
+  #if arch(x86_64)
+  if wide {
+    KernelsAVX512.GRUCellKernel.forward(
+      hidden: hidden, xr: xr, xz: xz, xn: xn, hr: hr, hz: hz, hn: hn, state: state, r: r, z: z, n: n, savedHn: savedHn, active: active)
+    return
   }
-  while j < hidden {
-    let reset = FastMath.scalarSigmoid(xr[j] + hr[j])
-    let update = FastMath.scalarSigmoid(xz[j] + hz[j])
-    let candidate = FastMath.scalarTanh(xn[j] + reset * hn[j])
-    r[j] = reset
-    z[j] = update
-    n[j] = candidate
-    savedHn[j] = hn[j]
-    if active { state[j] = (1 - update) * candidate + update * state[j] }
-    j += 1
-  }
+  #endif
+  GRUCellKernel.forward(hidden: hidden, xr: xr, xz: xz, xn: xn, hr: hr, hz: hz, hn: hn, state: state, r: r, z: z, n: n, savedHn: savedHn, active: active)
 }
 
-/// The pullback of one GRU step for one row, vectorised over the hidden units: writes the gate
-/// gradients for the input and recurrent projections and dh·z into `carried`.
+/// The pullback of one GRU step for one row with the kernel of the instruction set in use.
 @inline(__always)
 private func gruCellBackward(
-  hidden: Int, dh: UnsafePointer<Float>, r: UnsafePointer<Float>, z: UnsafePointer<Float>, n: UnsafePointer<Float>,
+  wide: Bool, hidden: Int, dh: UnsafePointer<Float>, r: UnsafePointer<Float>, z: UnsafePointer<Float>, n: UnsafePointer<Float>,
   hn: UnsafePointer<Float>, previous: UnsafePointer<Float>,
   dInput: UnsafeMutablePointer<Float>, dRecurrent: UnsafeMutablePointer<Float>, carried: UnsafeMutablePointer<Float>
 ) {
-  typealias V = SIMD8<Float>
-  func load(_ p: UnsafePointer<Float>, _ j: Int) -> V { UnsafeRawPointer(p + j).loadUnaligned(as: V.self) }
-  func store(_ v: V, _ p: UnsafeMutablePointer<Float>, _ j: Int) { UnsafeMutableRawPointer(p + j).storeBytes(of: v, as: V.self) }
-  var j = 0
-  while j + 8 <= hidden {
-    let (reset, update, candidate, gradient) = (load(r, j), load(z, j), load(n, j), load(dh, j))
-    let dAn = gradient * (1 - update) * (1 - candidate * candidate)
-    let dAz = gradient * (load(previous, j) - candidate) * update * (1 - update)
-    let dAr = dAn * load(hn, j) * reset * (1 - reset)
-    store(dAr, dInput, j)
-    store(dAz, dInput + hidden, j)
-    store(dAn, dInput + 2 * hidden, j)
-    store(dAr, dRecurrent, j)
-    store(dAz, dRecurrent + hidden, j)
-    store(dAn * reset, dRecurrent + 2 * hidden, j)
-    store(gradient * update, carried, j)
-    j += 8
+  #if arch(x86_64)
+  if wide {
+    KernelsAVX512.GRUCellKernel.backward(
+      hidden: hidden, dh: dh, r: r, z: z, n: n, hn: hn, previous: previous, dInput: dInput, dRecurrent: dRecurrent, carried: carried)
+    return
   }
-  while j < hidden {
-    let dAn = dh[j] * (1 - z[j]) * (1 - n[j] * n[j])
-    let dAz = dh[j] * (previous[j] - n[j]) * z[j] * (1 - z[j])
-    let dAr = dAn * hn[j] * r[j] * (1 - r[j])
-    dInput[j] = dAr
-    dInput[hidden + j] = dAz
-    dInput[2 * hidden + j] = dAn
-    dRecurrent[j] = dAr
-    dRecurrent[hidden + j] = dAz
-    dRecurrent[2 * hidden + j] = dAn * r[j]
-    carried[j] = dh[j] * z[j]
-    j += 1
-  }
+  #endif
+  GRUCellKernel.backward(hidden: hidden, dh: dh, r: r, z: z, n: n, hn: hn, previous: previous, dInput: dInput, dRecurrent: dRecurrent, carried: carried)
 }
 
 /// A recurrent layer's gradients for its input, weights and biases, over all steps at once, from the gradients of the

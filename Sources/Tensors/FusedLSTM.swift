@@ -1,3 +1,7 @@
+#if arch(x86_64)
+import KernelsAVX512
+#endif
+
 /// An LSTM over a whole sequence as one op with a hand-written pullback (backpropagation through time).
 ///
 /// PyTorch's equations and layouts (gate order i, f, g, o; both biases):
@@ -45,6 +49,7 @@ public func lstmSequence(
     let packedWeight = recurrentWeightValue.scalars.withUnsafeBufferPointer {
       GEMM.PackedMatrix($0.baseAddress!, rows: gates, columns: hidden, ldb: hidden, transposed: false)
     }
+    let wide = InstructionSet.current == .avx512
     gradient.scalars.withUnsafeBufferPointer { gBuffer in
       gateValues.withUnsafeBufferPointer { gateBuffer in
         cellTanh.withUnsafeBufferPointer { tanhBuffer in
@@ -68,7 +73,7 @@ public func lstmSequence(
                             continue
                           }
                           lstmCellBackward(
-                            hidden: hidden, dh: dh, dc: dcBuffer.baseAddress! + row,
+                            wide: wide, hidden: hidden, dh: dh, dc: dcBuffer.baseAddress! + row,
                             gates: gateBuffer.baseAddress! + (step * batch + b) * gates, cellTanh: tanhBuffer.baseAddress! + saved,
                             previousCell: cellBuffer.baseAddress! + saved, dGates: dA)
                           (dxBuffer.baseAddress! + (b * time + t) * gates).update(from: dA, count: gates)
@@ -119,6 +124,7 @@ struct LSTMRecurrence {
     let packedRecurrent = recurrentWeight.scalars.withUnsafeBufferPointer {
       GEMM.PackedMatrix($0.baseAddress!, rows: hidden, columns: gates, ldb: hidden, transposed: true)
     }
+    let wide = InstructionSet.current == .avx512
     inputProjection.withUnsafeBufferPointer { xBuffer in
       recurrentBias.scalars.withUnsafeBufferPointer { biasBuffer in
         state.withUnsafeMutableBufferPointer { stateBuffer in
@@ -143,7 +149,7 @@ struct LSTMRecurrence {
                           for b in 0..<batch {
                             let row = b * hidden
                             lstmCell(
-                              hidden: hidden, x: x + (b * time + t) * gates, recurrent: projection + b * gates, bias: bias,
+                              wide: wide, hidden: hidden, x: x + (b * time + t) * gates, recurrent: projection + b * gates, bias: bias,
                               state: h + row, cell: c + row, gates: gateBuffer.baseAddress! + (saved + b) * gates,
                               cellTanh: tanhBuffer.baseAddress! + (saved + b) * hidden, active: active[b * time + t])
                             (out + (b * time + t) * hidden).update(from: h + row, count: hidden)
@@ -165,89 +171,35 @@ struct LSTMRecurrence {
   }
 }
 
-/// One LSTM step for one row, vectorised over the hidden units: the four gates' values into `gates` (i | f | g | o),
-/// tanh(c') into `cellTanh`; `state` and `cell` updated in place when the step is real.
+/// One LSTM step for one row with the kernel of the instruction set in use (`LSTMCellKernel`; `wide`: AVX-512).
 @inline(__always)
 private func lstmCell(
-  hidden: Int, x: UnsafePointer<Float>, recurrent: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+  wide: Bool, hidden: Int, x: UnsafePointer<Float>, recurrent: UnsafePointer<Float>, bias: UnsafePointer<Float>,
   state: UnsafeMutablePointer<Float>, cell: UnsafeMutablePointer<Float>, gates: UnsafeMutablePointer<Float>,
   cellTanh: UnsafeMutablePointer<Float>, active: Bool
 ) {
-  typealias V = SIMD8<Float>
-  func load(_ p: UnsafePointer<Float>, _ j: Int) -> V { UnsafeRawPointer(p + j).loadUnaligned(as: V.self) }
-  func store(_ v: V, _ p: UnsafeMutablePointer<Float>, _ j: Int) { UnsafeMutableRawPointer(p + j).storeBytes(of: v, as: V.self) }
-  func preActivation(_ gate: Int, _ j: Int) -> V {
-    let offset = gate * hidden + j
-    return load(x, offset) + load(recurrent, offset) + load(bias, offset)
+  #if arch(x86_64)
+  if wide {
+    KernelsAVX512.LSTMCellKernel.forward(
+      hidden: hidden, x: x, recurrent: recurrent, bias: bias, state: state, cell: cell, gates: gates, cellTanh: cellTanh, active: active)
+    return
   }
-  var j = 0
-  while j + 8 <= hidden {
-    let input = FastMath.sigmoid(preActivation(0, j)), forget = FastMath.sigmoid(preActivation(1, j))
-    let candidate = FastMath.tanh(preActivation(2, j)), output = FastMath.sigmoid(preActivation(3, j))
-    let newCell = forget * load(cell, j) + input * candidate
-    let squashed = FastMath.tanh(newCell)
-    store(input, gates, j)
-    store(forget, gates + hidden, j)
-    store(candidate, gates + 2 * hidden, j)
-    store(output, gates + 3 * hidden, j)
-    store(squashed, cellTanh, j)
-    if active {
-      store(newCell, cell, j)
-      store(output * squashed, state, j)
-    }
-    j += 8
-  }
-  while j < hidden {
-    func pre(_ gate: Int) -> Float { x[gate * hidden + j] + recurrent[gate * hidden + j] + bias[gate * hidden + j] }
-    let input = FastMath.scalarSigmoid(pre(0)), forget = FastMath.scalarSigmoid(pre(1))
-    let candidate = FastMath.scalarTanh(pre(2)), output = FastMath.scalarSigmoid(pre(3))
-    let newCell = forget * cell[j] + input * candidate
-    let squashed = FastMath.scalarTanh(newCell)
-    gates[j] = input
-    gates[hidden + j] = forget
-    gates[2 * hidden + j] = candidate
-    gates[3 * hidden + j] = output
-    cellTanh[j] = squashed
-    if active {
-      cell[j] = newCell
-      state[j] = output * squashed
-    }
-    j += 1
-  }
+  #endif
+  LSTMCellKernel.forward(hidden: hidden, x: x, recurrent: recurrent, bias: bias, state: state, cell: cell, gates: gates, cellTanh: cellTanh, active: active)
 }
 
-/// The pullback of one real LSTM step for one row: from dh (all of dL/dh_t) and dc (dL/dc_t from later steps), the
-/// pre-activation gradients of the four gates into `dGates` (the same for the input and recurrent projections) and
-/// dL/dc_{t−1} into `dc`, in place.
+/// The pullback of one real LSTM step for one row with the kernel of the instruction set in use.
 @inline(__always)
 private func lstmCellBackward(
-  hidden: Int, dh: UnsafePointer<Float>, dc: UnsafeMutablePointer<Float>, gates: UnsafePointer<Float>, cellTanh: UnsafePointer<Float>,
+  wide: Bool, hidden: Int, dh: UnsafePointer<Float>, dc: UnsafeMutablePointer<Float>, gates: UnsafePointer<Float>, cellTanh: UnsafePointer<Float>,
   previousCell: UnsafePointer<Float>, dGates: UnsafeMutablePointer<Float>
 ) {
-  typealias V = SIMD8<Float>
-  func load(_ p: UnsafePointer<Float>, _ j: Int) -> V { UnsafeRawPointer(p + j).loadUnaligned(as: V.self) }
-  func store(_ v: V, _ p: UnsafeMutablePointer<Float>, _ j: Int) { UnsafeMutableRawPointer(p + j).storeBytes(of: v, as: V.self) }
-  var j = 0
-  while j + 8 <= hidden {
-    let (input, forget, candidate, output) = (load(gates, j), load(gates, hidden + j), load(gates, 2 * hidden + j), load(gates, 3 * hidden + j))
-    let squashed = load(cellTanh, j), gradient = load(dh, j)
-    let dCell = load(dc, j) + gradient * output * (1 - squashed * squashed)
-    store(dCell * candidate * input * (1 - input), dGates, j)
-    store(dCell * load(previousCell, j) * forget * (1 - forget), dGates + hidden, j)
-    store(dCell * input * (1 - candidate * candidate), dGates + 2 * hidden, j)
-    store(gradient * squashed * output * (1 - output), dGates + 3 * hidden, j)
-    store(dCell * forget, dc, j)
-    j += 8
+  #if arch(x86_64)
+  if wide {
+    KernelsAVX512.LSTMCellKernel.backward(
+      hidden: hidden, dh: dh, dc: dc, gates: gates, cellTanh: cellTanh, previousCell: previousCell, dGates: dGates)
+    return
   }
-  while j < hidden {
-    let (input, forget, candidate, output) = (gates[j], gates[hidden + j], gates[2 * hidden + j], gates[3 * hidden + j])
-    let squashed = cellTanh[j]
-    let dCell = dc[j] + dh[j] * output * (1 - squashed * squashed)
-    dGates[j] = dCell * candidate * input * (1 - input)
-    dGates[hidden + j] = dCell * previousCell[j] * forget * (1 - forget)
-    dGates[2 * hidden + j] = dCell * input * (1 - candidate * candidate)
-    dGates[3 * hidden + j] = dh[j] * squashed * output * (1 - output)
-    dc[j] = dCell * forget
-    j += 1
-  }
+  #endif
+  LSTMCellKernel.backward(hidden: hidden, dh: dh, dc: dc, gates: gates, cellTanh: cellTanh, previousCell: previousCell, dGates: dGates)
 }

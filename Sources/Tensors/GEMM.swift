@@ -1,5 +1,8 @@
 import Dispatch
 import Synchronization
+#if arch(x86_64)
+import KernelsAVX512
+#endif
 
 /// How many threads the lab's kernels may use (default 1). Results never depend on it: work is split
 /// so that every output element is computed by one thread in a fixed order.
@@ -58,7 +61,9 @@ extension Array where Element == Float {
 /// BLIS-style: B is packed into 16-column panels and A into 6-row panels for each 256-deep slice of K (a
 /// row-major A of 4 MB or more is read in place instead, see `directAMinimum`);
 /// a 6×16 register tile of `SIMD16<Float>` accumulators (12 AVX2 registers) runs `addProduct` (one FMA
-/// per 8 lanes) over the slice. Edges are zero-padded in the packs and written through a scratch tile.
+/// per 8 lanes) over the slice. Edges are zero-padded in the packs and written through a scratch tile. Where
+/// `InstructionSet.current` is `.avx512`, pairs of B panels go through `AVX512GEMMTile` (12×32, 24 zmm registers)
+/// instead, 12 rows at a time: the same packs, the same chain of FMAs for every element, so the same bits.
 public enum GEMM {
   static let rowTile = 6, columnTile = 16
   static let depthBlock = 256, rowBlock = 96, columnBlock = 2048
@@ -145,6 +150,9 @@ public enum GEMM {
     // more than the products do (the LM's [positions, vocabulary] logit gradient times the decoder weight). A transposed
     // one is still packed: read in place, each depth step would be a new row, far away.
     let readsADirectly = !transposeA && m * k >= directAMinimum
+    #if arch(x86_64)
+    let wide = InstructionSet.current == .avx512
+    #endif
     var jc = 0
     while jc < n {
       let nc = Swift.min(columnBlock, n - jc)
@@ -164,6 +172,45 @@ public enum GEMM {
           while jr < nc {
             let nr = Swift.min(columnTile, nc - jr)
             var ir = 0
+            #if arch(x86_64)
+            // Two full B panels: the AVX-512 tile takes 12 rows at a time; the rows left go through the narrow tile.
+            if wide && nc - jr >= AVX512GEMMTile.columns {
+              while mc - ir >= AVX512GEMMTile.rows {
+                let tile = c + (ic + ir) * ldc + jc + jr
+                if readsADirectly {
+                  AVX512GEMMTile.multiply(
+                    depth: kc, a: a + (ic + ir) * lda + pc, rowStride: lda, depthStride: 1, rowGroupStride: rowTile * lda,
+                    b: packedB + jr * kc, panelStride: columnTile * kc, c: tile, ldc: ldc, accumulate: addToC)
+                } else {
+                  AVX512GEMMTile.multiply(
+                    depth: kc, a: packedA + ir * kc, rowStride: 1, depthStride: rowTile, rowGroupStride: rowTile * kc,
+                    b: packedB + jr * kc, panelStride: columnTile * kc, c: tile, ldc: ldc, accumulate: addToC)
+                }
+                ir += AVX512GEMMTile.rows
+              }
+              let rowsLeft = ir
+              for half in 0..<2 {
+                ir = rowsLeft
+                let panel = jr + half * columnTile
+                while ir < mc {
+                  let mr = Swift.min(rowTile, mc - ir)
+                  let tile = c + (ic + ir) * ldc + jc + panel
+                  if readsADirectly {
+                    microKernel(
+                      depth: kc, a: a + (ic + ir) * lda + pc, rowStride: lda, depthStride: 1,
+                      b: packedB + panel * kc, c: tile, ldc: ldc, rows: mr, columns: columnTile, accumulate: addToC, edgeTile: edgeTile)
+                  } else {
+                    microKernel(
+                      depth: kc, a: packedA + ir * kc, rowStride: 1, depthStride: rowTile,
+                      b: packedB + panel * kc, c: tile, ldc: ldc, rows: mr, columns: columnTile, accumulate: addToC, edgeTile: edgeTile)
+                  }
+                  ir += rowTile
+                }
+              }
+              jr += AVX512GEMMTile.columns
+              continue
+            }
+            #endif
             while ir < mc {
               let mr = Swift.min(rowTile, mc - ir)
               let tile = c + (ic + ir) * ldc + jc + jr

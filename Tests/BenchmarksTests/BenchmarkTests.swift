@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Benchmarks
+import Tensors
 
 @Suite struct BenchmarkTests {
   @Test func medianTimingCallsTheBodyAndReturnsAPositiveTime() {
@@ -52,9 +53,11 @@ import Testing
     #expect(result.fields["local_steps_per_round"] as? Int == 2)
   }
 
-  @Test func jsonLineIsSortedAndCarriesTheLoadAverage() throws {
+  @Test func jsonLineIsSortedAndCarriesTheInstructionSetAndLoadAverage() throws {
     struct Line: BenchmarkRecord { var fields: [String: Any] }
     let line = try Line(fields: ["b": 1, "a": "x"]).jsonLine()
-    #expect(line.hasPrefix("{\"a\":\"x\",\"b\":1,\"loadavg\":"))
+    #expect(line.hasPrefix("{\"a\":\"x\",\"b\":1,\"instruction_set\":\"\(InstructionSet.current.rawValue)\",\"loadavg\":"))
+    let narrow = try InstructionSet.withMaximum(.avx2) { try Line(fields: [:]).jsonLine() }
+    #expect(narrow.contains("\"instruction_set\":\"\(Swift.min(InstructionSet.supported, .avx2).rawValue)\""))
   }
 }

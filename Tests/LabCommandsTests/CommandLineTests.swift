@@ -94,6 +94,22 @@ import TestSupport
   }
 }
 
+/// `BACKDOOR_LAB_ISA` naming no instruction set stops the lab before any work; a set this build knows is followed
+/// and shows in every bench line.
+@Test func instructionSetFromTheEnvironmentIsCheckedAndFollowed() throws {
+  let typo = try runLab(["bench", "isa"], environment: ["BACKDOOR_LAB_ISA": "avx3"])
+  #expect(typo.status == 1)
+  #expect(typo.standardError.contains("BACKDOOR_LAB_ISA=avx3 is not an instruction set of this build"), "\(typo.standardError)")
+  #expect(typo.standardOutput.isEmpty)
+  let narrow = try runLab(["bench", "gemm", "--sizes", "16", "--repeats", "1"], environment: ["BACKDOOR_LAB_ISA": "avx2"])
+  #expect(narrow.status == 0, "\(narrow.standardError)")
+  #expect(narrow.standardOutput.contains(#""instruction_set":"avx2""#), "\(narrow.standardOutput)")
+  #if arch(x86_64)
+  let listed = try runLab(["bench", "isa", "--list"])
+  #expect(listed.status == 0 && listed.standardOutput.hasPrefix("avx2"), "\(listed.standardOutput)")
+  #endif
+}
+
 @Test func benchOptionsAreCheckedNotSilentlyDropped() throws {
   let cases: [([String], String)] = [
     (["bench", "gemm", "--transpose-a"], "--transpose-a and --transpose-b need --shape"),

@@ -77,3 +77,27 @@ func fusedLSTMEqualsTheComposedLSTM(reverse: Bool) {
   #expect(Array(outputs.scalars[3..<6]) == Array(outputs.scalars[6..<9]))
   #expect(Array(outputs.scalars[3..<6]) == Array(outputs.scalars[9..<12]))
 }
+
+/// The LSTM's GEMMs and gate arithmetic compute every element alike on both paths: the same bits, forward and
+/// backward. Hidden 40 (two 16-lane blocks and an 8-lane tail on AVX-512) and a batch of 13 (a 12-row tile and one
+/// row left over).
+@Test(.enabled(if: InstructionSet.supported == .avx512, "this CPU has no AVX-512"))
+func fusedLSTMGivesTheSameBitsOnAVX512AsOnAVX2() {
+  let parameters = lstmParameters(batch: 13, time: 6, input: 20, hidden: 40)
+  var maskScalars = [Float](repeating: 1, count: 13 * 6)
+  for step in 2..<6 { maskScalars[5 * 6 + step] = 0 }
+  let mask = Tensor(shape: [13, 6], scalars: maskScalars)
+  let outputWeights = random([13, 6, 40], seed: 29)
+  for reverse in [false, true] {
+    func run(_ level: InstructionSet) -> (Tensor, TensorList) {
+      InstructionSet.withMaximum(level) {
+        valueWithGradient(at: parameters) { p, _ in (fusedLSTM(p, mask: mask, reverse: reverse) * outputWeights).sum() }
+      }
+    }
+    let (narrowValue, narrowGradient) = run(.avx2), (wideValue, wideGradient) = run(.avx512)
+    #expect(firstDifference(wideValue.scalars, narrowValue.scalars) == nil, "reverse \(reverse)")
+    for index in 0..<5 {
+      #expect(firstDifference(wideGradient[index].scalars, narrowGradient[index].scalars) == nil, "gradient \(index), reverse \(reverse)")
+    }
+  }
+}

@@ -156,3 +156,26 @@ private func composedAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tens
                                       keyMask: Tensor(shape: [1, 2], scalars: [0, 0]))
   #expect(out.scalars.allSatisfy { $0 == 0 })
 }
+
+/// The GRU's GEMMs and gate arithmetic compute every element alike on both paths: the same bits, forward and backward.
+/// Hidden 40 (two 16-lane blocks and an 8-lane tail on AVX-512, five 8-lane blocks on AVX2) and a batch of 13 (one
+/// 12-row AVX-512 tile and a row left over).
+@Test(.enabled(if: InstructionSet.supported == .avx512, "this CPU has no AVX-512"))
+func fusedGRUGivesTheSameBitsOnAVX512AsOnAVX2() {
+  let parameters = gruParameters(batch: 13, time: 6, input: 20, hidden: 40)
+  var maskScalars = [Float](repeating: 1, count: 13 * 6)
+  for step in 3..<6 { maskScalars[2 * 6 + step] = 0 }
+  let mask = Tensor(shape: [13, 6], scalars: maskScalars)
+  let outputWeights = random([13, 6, 40], seed: 9)
+  func run(_ level: InstructionSet) -> (Tensor, TensorList) {
+    InstructionSet.withMaximum(level) {
+      valueWithGradient(at: parameters) { p, _ in (fusedGRU(p, mask: mask, reverse: false) * outputWeights).sum() }
+    }
+  }
+  let (narrowValue, narrowGradient) = run(.avx2), (wideValue, wideGradient) = run(.avx512)
+  #expect(firstDifference(wideValue.scalars, narrowValue.scalars) == nil)
+  for index in 0..<6 { #expect(firstDifference(wideGradient[index].scalars, narrowGradient[index].scalars) == nil, "gradient \(index)") }
+  let narrowOutput = InstructionSet.withMaximum(.avx2) { fusedGRU(parameters, mask: mask, reverse: true) }
+  let wideOutput = InstructionSet.withMaximum(.avx512) { fusedGRU(parameters, mask: mask, reverse: true) }
+  #expect(firstDifference(wideOutput.scalars, narrowOutput.scalars) == nil)
+}

@@ -1,0 +1,1 @@
+../Tensors/VectorMath.swift
