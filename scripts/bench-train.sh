@@ -5,6 +5,7 @@
 # usage: scripts/bench-train.sh [PASSES=2] [THREADS=1,2]   PY: a python with torch (see benchmarks/reference/README.md)
 #        MODELS: some of "gru lstm cnn attention1 attention4 transformer lm" (default all)
 #        ISAS: the lab's instruction sets to run (default: every one this CPU supports, `backdoor-lab bench isa --list`)
+#        RAW: a folder to keep every pass's JSON lines in (torch.jsonl, lab.jsonl), for the spread between passes
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 reference="$root/benchmarks/reference"
@@ -40,6 +41,7 @@ for pass in $(seq 1 "$passes"); do
     for isa in $isas; do lab_run "$model" "$isa" >> "$work/lab.jsonl"; done
   done
 done
+if [ -n "${RAW:-}" ]; then mkdir -p "$RAW" && cp "$work/torch.jsonl" "$work/lab.jsonl" "$RAW/"; fi
 "$PY" - "$work/torch.jsonl" "$work/lab.jsonl" <<'PY'
 import json, statistics, sys
 torch_rates, lab_rates = {}, {}

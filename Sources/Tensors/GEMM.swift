@@ -170,11 +170,11 @@ public enum GEMM {
           }
           var jr = 0
           while jr < nc {
-            let nr = Swift.min(columnTile, nc - jr)
-            var ir = 0
+            var panels = 1, ir = 0
             #if arch(x86_64)
-            // Two full B panels: the AVX-512 tile takes 12 rows at a time; the rows left go through the narrow tile.
+            // Two full B panels at a time through the AVX-512 tile, 12 rows at a time.
             if wide && nc - jr >= AVX512GEMMTile.columns {
+              panels = 2
               while mc - ir >= AVX512GEMMTile.rows {
                 let tile = c + (ic + ir) * ldc + jc + jr
                 if readsADirectly {
@@ -188,44 +188,29 @@ public enum GEMM {
                 }
                 ir += AVX512GEMMTile.rows
               }
-              let rowsLeft = ir
-              for half in 0..<2 {
-                ir = rowsLeft
-                let panel = jr + half * columnTile
-                while ir < mc {
-                  let mr = Swift.min(rowTile, mc - ir)
-                  let tile = c + (ic + ir) * ldc + jc + panel
-                  if readsADirectly {
-                    microKernel(
-                      depth: kc, a: a + (ic + ir) * lda + pc, rowStride: lda, depthStride: 1,
-                      b: packedB + panel * kc, c: tile, ldc: ldc, rows: mr, columns: columnTile, accumulate: addToC, edgeTile: edgeTile)
-                  } else {
-                    microKernel(
-                      depth: kc, a: packedA + ir * kc, rowStride: 1, depthStride: rowTile,
-                      b: packedB + panel * kc, c: tile, ldc: ldc, rows: mr, columns: columnTile, accumulate: addToC, edgeTile: edgeTile)
-                  }
-                  ir += rowTile
-                }
-              }
-              jr += AVX512GEMMTile.columns
-              continue
             }
             #endif
-            while ir < mc {
-              let mr = Swift.min(rowTile, mc - ir)
-              let tile = c + (ic + ir) * ldc + jc + jr
-              if readsADirectly {
-                microKernel(
-                  depth: kc, a: a + (ic + ir) * lda + pc, rowStride: lda, depthStride: 1,
-                  b: packedB + jr * kc, c: tile, ldc: ldc, rows: mr, columns: nr, accumulate: addToC, edgeTile: edgeTile)
-              } else {
-                microKernel(
-                  depth: kc, a: packedA + ir * kc, rowStride: 1, depthStride: rowTile,
-                  b: packedB + jr * kc, c: tile, ldc: ldc, rows: mr, columns: nr, accumulate: addToC, edgeTile: edgeTile)
+            // The 6×16 tile over the rest: every row of one panel, or the rows below the wide tiles of both.
+            let firstNarrowRow = ir
+            for panel in stride(from: jr, to: jr + panels * columnTile, by: columnTile) {
+              let nr = Swift.min(columnTile, nc - panel)
+              ir = firstNarrowRow
+              while ir < mc {
+                let mr = Swift.min(rowTile, mc - ir)
+                let tile = c + (ic + ir) * ldc + jc + panel
+                if readsADirectly {
+                  microKernel(
+                    depth: kc, a: a + (ic + ir) * lda + pc, rowStride: lda, depthStride: 1,
+                    b: packedB + panel * kc, c: tile, ldc: ldc, rows: mr, columns: nr, accumulate: addToC, edgeTile: edgeTile)
+                } else {
+                  microKernel(
+                    depth: kc, a: packedA + ir * kc, rowStride: 1, depthStride: rowTile,
+                    b: packedB + panel * kc, c: tile, ldc: ldc, rows: mr, columns: nr, accumulate: addToC, edgeTile: edgeTile)
+                }
+                ir += rowTile
               }
-              ir += rowTile
             }
-            jr += columnTile
+            jr += panels * columnTile
           }
           ic += rowBlock
         }
