@@ -172,21 +172,23 @@ public enum GEMM {
           while jr < nc {
             var panels = 1, ir = 0
             #if arch(x86_64)
-            // Two full B panels at a time through the AVX-512 tile, 12 rows at a time.
+            // Two full B panels at a time through the AVX-512 tile, 12 rows at a time; 7–11 rows left also take it (as
+            // much work as two narrow tiles per panel), 6 or fewer the narrow tile (less).
             if wide && nc - jr >= AVX512GEMMTile.columns {
               panels = 2
-              while mc - ir >= AVX512GEMMTile.rows {
+              while mc - ir > rowTile {
+                let rows = Swift.min(AVX512GEMMTile.rows, mc - ir)
                 let tile = c + (ic + ir) * ldc + jc + jr
                 if readsADirectly {
                   AVX512GEMMTile.multiply(
-                    depth: kc, a: a + (ic + ir) * lda + pc, rowStride: lda, depthStride: 1, rowGroupStride: rowTile * lda,
+                    rows: rows, depth: kc, a: a + (ic + ir) * lda + pc, rowStride: lda, depthStride: 1, rowGroupStride: rowTile * lda,
                     b: packedB + jr * kc, panelStride: columnTile * kc, c: tile, ldc: ldc, accumulate: addToC)
                 } else {
                   AVX512GEMMTile.multiply(
-                    depth: kc, a: packedA + ir * kc, rowStride: 1, depthStride: rowTile, rowGroupStride: rowTile * kc,
+                    rows: rows, depth: kc, a: packedA + ir * kc, rowStride: 1, depthStride: rowTile, rowGroupStride: rowTile * kc,
                     b: packedB + jr * kc, panelStride: columnTile * kc, c: tile, ldc: ldc, accumulate: addToC)
                 }
-                ir += AVX512GEMMTile.rows
+                ir += rows
               }
             }
             #endif

@@ -42,10 +42,10 @@ func firstDifference(_ left: [Float], _ right: [Float]) -> String? {
 }
 
 /// Both tiles run each element's fused multiply-adds over depth in the same order, so AVX-512 and AVX2 give the same
-/// bits: shapes with whole 12×32 tiles, rows and columns left over, several depth slices, C accumulated, A read in
-/// place, B packed once, and two threads.
+/// bits: shapes with whole 12×32 tiles, 7–11 rows left over (a partial wide tile) or fewer (narrow tiles), columns left
+/// over, several depth slices, C accumulated, A read in place, B packed once, and two threads.
 @Test(.enabled(if: InstructionSet.supported == .avx512, "this CPU has no AVX-512"),
-      arguments: [(12, 32, 7), (25, 70, 300), (96, 64, 256), (100, 130, 513), (5, 40, 9), (40, 8, 33)])
+      arguments: [(12, 32, 7), (25, 70, 300), (96, 64, 256), (100, 130, 513), (5, 40, 9), (40, 8, 33), (20, 64, 40), (31, 96, 70)])
 func avx512GEMMGivesTheAVX2Bits(m: Int, n: Int, k: Int) {
   for transposeA in [false, true] {
     for transposeB in [false, true] {
@@ -79,7 +79,8 @@ func avx512GEMMGivesTheAVX2Bits(m: Int, n: Int, k: Int) {
 
 @Test(.enabled(if: InstructionSet.supported == .avx512, "this CPU has no AVX-512"))
 func avx512GEMMReadsALargeRowMajorAInPlaceWithTheAVX2Bits() {
-  let (m, n, k) = (29, 75, (GEMM.directAMinimum + 28) / 29)
+  // 31 rows: two whole tiles and a partial one of 7, whose missing rows must not be read past the end of A.
+  let (m, n, k) = (31, 75, (GEMM.directAMinimum + 30) / 31)
   let a = uniform(m * k, seed: 21), b = uniform(k * n, seed: 22)
   func product(_ level: InstructionSet) -> [Float] {
     var c = [Float](repeating: 0.25, count: m * n)
