@@ -58,8 +58,8 @@ extension Array where Element == Float {
 
 /// Single-precision matrix multiply in pure Swift: C = op(A)·op(B) (+ C when `accumulate`).
 ///
-/// BLIS-style: B is packed into 16-column panels and A into 6-row panels for each 256-deep slice of K (a
-/// row-major A of 4 MB or more is read in place instead, see `directAMinimum`);
+/// BLIS-style: B is packed into 16-column panels for each 256-deep slice of K, and a transposed A into 6-row panels
+/// (a row-major A is read where it lies);
 /// a 6×16 register tile of `SIMD16<Float>` accumulators (12 AVX2 registers) runs `addProduct` (one FMA
 /// per 8 lanes) over the slice. Edges are zero-padded in the packs and written through a scratch tile. Where
 /// `InstructionSet.current` is `.avx512`, pairs of B panels go through `AVX512GEMMTile` (12×32, 24 zmm registers)
@@ -67,8 +67,6 @@ extension Array where Element == Float {
 public enum GEMM {
   static let rowTile = 6, columnTile = 16
   static let depthBlock = 256, rowBlock = 96, columnBlock = 2048
-  /// Size of a row-major op(A) (m·k scalars, 4 MB) from which `blocked` reads A in place instead of packing it.
-  static let directAMinimum = 1 << 20
 
   /// op(A) is m×k, op(B) is k×n, C is m×n; `lda`, `ldb`, `ldc` are the row strides of A, B, C as stored.
   public static func multiply(
@@ -138,18 +136,20 @@ public enum GEMM {
     c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
     packedBlock: (Int, Int, Int, Int) -> UnsafePointer<Float>
   ) {
+    // A row-major op(A) is read where it lies: its rows are the tile's rows, and packing them (a transposition into
+    // column panels) cost more than it saved at every size measured, up to 3× the product's time when n is small (a
+    // [1536, 64] activation times a 64 × 64 weight). A transposed one is packed: read in place, each depth step would
+    // be a new row, far away.
+    let readsADirectly = !transposeA
     let kcMax = Swift.min(k, depthBlock)
     let mcMax = Swift.min(roundUp(m, rowTile), rowBlock)
-    let packedA = UnsafeMutableRawPointer.allocate(byteCount: kcMax * mcMax * 4, alignment: 64).bindMemory(to: Float.self, capacity: kcMax * mcMax)
+    let packedCount = readsADirectly ? 1 : kcMax * mcMax
+    let packedA = UnsafeMutableRawPointer.allocate(byteCount: packedCount * 4, alignment: 64).bindMemory(to: Float.self, capacity: packedCount)
     let edgeTile = UnsafeMutableRawPointer.allocate(byteCount: rowTile * columnTile * 4, alignment: 64).bindMemory(to: Float.self, capacity: rowTile * columnTile)
     defer {
       packedA.deallocate()
       edgeTile.deallocate()
     }
-    // A row-major op(A) too large for the cache is read where it lies: packing it would take it through memory once
-    // more than the products do (the LM's [positions, vocabulary] logit gradient times the decoder weight). A transposed
-    // one is still packed: read in place, each depth step would be a new row, far away.
-    let readsADirectly = !transposeA && m * k >= directAMinimum
     #if arch(x86_64)
     let wide = InstructionSet.current == .avx512
     #endif
