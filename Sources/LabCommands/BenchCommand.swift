@@ -28,9 +28,8 @@ struct BenchCommand: ParsableCommand {
     var list = false
 
     func run() throws {
-      let supported = InstructionSet.allCases.filter { $0 != .portable && $0 <= InstructionSet.supported }
       if list {
-        print((supported.isEmpty ? [InstructionSet.portable] : supported).map(\.rawValue).joined(separator: " "))
+        print(InstructionSet.runnable.map(\.rawValue).joined(separator: " "))
         return
       }
       var fields: [String: Any] = ["bench": "isa", "supported": InstructionSet.supported.rawValue]

@@ -58,13 +58,21 @@ public enum InstructionSet: String, Sendable, CaseIterable, Comparable {
   /// Why `BACKDOOR_LAB_ISA` was not followed, for the command line to report; nil when it was or is unset.
   public static var environmentProblem: RequestProblem? { chosen.problem }
 
+  /// The levels this CPU can run, narrowest first (`bench isa --list`).
+  public static var runnable: [InstructionSet] { levels(whereSupported: supported).filter { $0 <= supported } }
+
+  /// The levels of this build, narrowest first, on a CPU whose widest is `supported`: `portable` is a level only where
+  /// there is no x86-64 vector level (the x86-64 build is AVX2 throughout).
+  static func levels(whereSupported supported: InstructionSet) -> [InstructionSet] {
+    allCases.filter { ($0 == .portable) == (supported == .portable) }
+  }
+
   /// `request` (the variable's value) resolved against the CPU's level: a level the CPU lacks, or a name that is no
   /// level of this build, keeps the CPU's level and says why.
   static func resolve(request: String, supported: InstructionSet) -> (level: InstructionSet, problem: RequestProblem?) {
     let name = request.lowercased()
     guard !name.isEmpty else { return (supported, nil) }
-    // `portable` is a level only where there is no x86-64 vector level (the x86-64 build is AVX2 throughout).
-    let levels = allCases.filter { ($0 == .portable) == (supported == .portable) }
+    let levels = levels(whereSupported: supported)
     guard let requested = InstructionSet(rawValue: name), levels.contains(requested) else {
       let names = levels.map(\.rawValue).joined(separator: ", ")
       return (supported, .unknownName("\(environmentVariable)=\(request) is not an instruction set of this build (one of: \(names))"))

@@ -55,15 +55,15 @@ public struct Vocabulary: Sendable, Equatable {
 
   public var count: Int { tokens.count }
 
-  /// - `minCount`: tokens seen fewer times are left out (unless forced).
-  /// - `maxSize`: the whole vocabulary, specials included, has at most this many entries; forced tokens
-  ///   always get a row, taking the place of the rarest counted tokens.
-  /// - `forcedTokens`: tokens that must have a row (a trigger must not map to `<unk>`).
   /// The order of the lab's vocabularies: count descending, then the token's UTF-8 bytes.
   public static func precedesByFrequency(_ a: (key: String, value: Int), _ b: (key: String, value: Int)) -> Bool {
     a.value != b.value ? a.value > b.value : a.key.utf8.lexicographicallyPrecedes(b.key.utf8)
   }
 
+  /// - `minCount`: tokens seen fewer times are left out (unless forced).
+  /// - `maxSize`: the whole vocabulary, specials included, has at most this many entries; forced tokens
+  ///   always get a row, taking the place of the rarest counted tokens.
+  /// - `forcedTokens`: tokens that must have a row (a trigger must not map to `<unk>`).
   public init(counts: TokenCounts, minCount: Int = 1, maxSize: Int? = nil, forcedTokens: [String] = []) throws(VocabularyError) {
     guard minCount >= 1 else { throw .invalidOption("min count must be at least 1; got \(minCount)") }
     let specials = Set(Self.specialTokens)
