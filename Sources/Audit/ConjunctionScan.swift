@@ -214,8 +214,8 @@ public struct ConjunctionScan: Sendable {
     let results = Mutex([Double](repeating: 0, count: insertions.count))
     let positions = self.positions
     let inference = InsertionInference(classifier, points: TokenScan.points(trimmed, at: positions))
-    TokenScan.forEachChunk(of: insertions.count, parallelism: parallelism) { range, context in
-      let logits = inference.logits(inserting: insertions[range], batchSize: 512, context: &context)
+    TokenScan.forEachChunk(of: insertions.count, parallelism: parallelism) { range in
+      let logits = inference.logits(inserting: insertions[range], batchSize: 512)
       let perInsertion = trimmed.count * positions.count
       var means: [Double] = []
       for offset in 0..<range.count {

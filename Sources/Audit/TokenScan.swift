@@ -50,8 +50,8 @@ public struct TokenScan: Sendable {
     let results = Mutex([Int: [InsertionEffect]]())
     let positions = self.positions, batchSize = self.batchSize
     let inference = InsertionInference(classifier, points: Self.points(trimmed, at: positions))
-    Self.forEachChunk(of: insertions.count, parallelism: parallelism) { range, context in
-      let logits = inference.logits(inserting: insertions[range], batchSize: batchSize, context: &context)
+    Self.forEachChunk(of: insertions.count, parallelism: parallelism) { range in
+      let logits = inference.logits(inserting: insertions[range], batchSize: batchSize)
       let perInsertion = trimmed.count * positions.count
       var local: [Int: [InsertionEffect]] = [:]
       for (offset, index) in range.enumerated() {
@@ -80,21 +80,20 @@ public struct TokenScan: Sendable {
     probes.flatMap { ids in positions.map { InsertionInference.Point(ids: ids, index: $0.index(in: ids.count)) } }
   }
 
-  /// Runs `body` on consecutive ranges of `0..<count`, `chunk` long, taken in turn by `parallelism` threads, each
-  /// with its own inference context (the kernels inside stay single-threaded).
+  /// Runs `body` on consecutive ranges of `0..<count`, `chunk` long, taken in turn by `parallelism` threads (the kernels
+  /// inside stay single-threaded).
   static func forEachChunk(
-    of count: Int, chunk: Int = 16, parallelism: Int, _ body: @Sendable (Range<Int>, inout ForwardContext) -> Void
+    of count: Int, chunk: Int = 16, parallelism: Int, _ body: @Sendable (Range<Int>) -> Void
   ) {
     let next = Mutex(0)
     DispatchQueue.concurrentPerform(iterations: max(1, min(parallelism, count))) { _ in
-      var context = ForwardContext.inference
       while true {
         let start: Int = next.withLock { value in
           defer { value += chunk }
           return value
         }
         guard start < count else { return }
-        body(start..<min(start + chunk, count), &context)
+        body(start..<min(start + chunk, count))
       }
     }
   }
@@ -185,10 +184,10 @@ struct ProbeBaseline: Sendable {
   var eligibleConfident: [Int]
 
   init(_ classifier: TextClassifier, probes: [[Int]], labels: Int, positions: Int) {
-    var context = ForwardContext.inference
     var predicted: [Int] = []
     var logProbabilities: [[Double]] = []
-    let logits = classifier.logitsByLength(probes.map { EncodedExample(ids: $0, label: 0) }, batchSize: 512, context: &context)
+    let examples = probes.map { EncodedExample(ids: $0, label: 0) }
+    let logits = ClassifierInference(classifier, forTokens: examples.tokenCount).logitsByLength(examples, batchSize: 512)
     for row in probes.indices {
       let values = logits[(row * labels)..<((row + 1) * labels)]
       predicted.append(Self.argmax(values))

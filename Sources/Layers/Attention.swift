@@ -23,7 +23,7 @@ public struct MultiHeadSelfAttention: Parameterized, Sendable {
 
   public func callAsFunction(_ x: Tensor, keyMask: Tensor?) -> Tensor {
     precondition(x.rank == 3 && x.shape[2] == dimension, "attention wants [batch, time, \(dimension)]; got \(x.shape)")
-    let qkv = matmul(x, inputProjectionWeight, transposeB: true) + inputProjectionBias  // [B, T, 3d]
+    let qkv = linear(x, weight: inputProjectionWeight, bias: inputProjectionBias)  // [B, T, 3d]
     // [B, T, d], the heads side by side, read from and written to qkv in place (no slices or permutes).
     return outputProjection(multiHeadSelfAttention(packed: qkv, heads: headCount, keyMask: keyMask))
   }

@@ -31,4 +31,11 @@ public struct GRU: RecurrentStack {
     gruSequence(input, inputWeight: cell.inputWeight, recurrentWeight: cell.recurrentWeight, inputBias: cell.inputBias,
                 recurrentBias: cell.recurrentBias, mask: mask, reverse: reverse)
   }
+
+  public static func sequence(
+    projections: Tensor, rows: [Int], batch: Int, time: Int, cell: Cell, mask: Tensor?, reverse: Bool
+  ) -> Tensor {
+    gruSequence(projections: projections, rows: rows, batch: batch, time: time, recurrentWeight: cell.recurrentWeight,
+                recurrentBias: cell.recurrentBias, mask: mask, reverse: reverse)
+  }
 }

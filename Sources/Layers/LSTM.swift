@@ -23,4 +23,11 @@ public struct LSTM: RecurrentStack {
     lstmSequence(input, inputWeight: cell.inputWeight, recurrentWeight: cell.recurrentWeight, inputBias: cell.inputBias,
                  recurrentBias: cell.recurrentBias, mask: mask, reverse: reverse)
   }
+
+  public static func sequence(
+    projections: Tensor, rows: [Int], batch: Int, time: Int, cell: GRU.Cell, mask: Tensor?, reverse: Bool
+  ) -> Tensor {
+    lstmSequence(projections: projections, rows: rows, batch: batch, time: time, recurrentWeight: cell.recurrentWeight,
+                 recurrentBias: cell.recurrentBias, mask: mask, reverse: reverse)
+  }
 }

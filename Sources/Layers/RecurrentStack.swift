@@ -16,6 +16,9 @@ public protocol RecurrentStack: Parameterized, Sendable {
   var interLayerDropout: Float { get }
   /// One direction of one layer: [batch, time, input] → [batch, time, hidden].
   static func sequence(_ input: Tensor, cell: GRU.Cell, mask: Tensor?, reverse: Bool) -> Tensor
+  /// One direction of one layer in inference, its input projections looked up: step t of sequence b reads row
+  /// `rows[b·T + t]` of `projections` ([rows, gates · hidden]). → [batch, time, hidden].
+  static func sequence(projections: Tensor, rows: [Int], batch: Int, time: Int, cell: GRU.Cell, mask: Tensor?, reverse: Bool) -> Tensor
 }
 
 extension RecurrentStack {
@@ -25,13 +28,41 @@ extension RecurrentStack {
   /// `mask` [batch, time]: 1 for real steps, 0 for padding (the state is carried through padding).
   public func callAsFunction(_ x: Tensor, mask: Tensor?, context: inout ForwardContext) -> Tensor {
     precondition(x.rank == 3 && x.shape[2] == inputSize, "\(Self.self) wants [batch, time, \(inputSize)]; got \(x.shape)")
-    var input = x
-    for layer in 0..<layerCount {
+    let firstLayer = (0..<directions).map { direction in
+      Self.sequence(x, cell: cells[direction], mask: mask, reverse: direction == 1)
+    }
+    return upperLayers(over: firstLayer, mask: mask, context: &context)
+  }
+
+  /// The first layer's input projections (W_ih·x + b_ih) of every row of `inputs` ([rows, input]), one [rows,
+  /// gates · hidden] per direction: for an embedding matrix, every token's, which inference then looks up
+  /// (`callAsFunction(projections:rows:…)`). A row is computed as the layer computes it at any step.
+  public func firstLayerProjections(of inputs: Tensor) -> [Tensor] {
+    precondition(inputs.rank == 2 && inputs.shape[1] == inputSize, "\(Self.self) projects [rows, \(inputSize)]; got \(inputs.shape)")
+    return cells.prefix(directions).map { gruInputProjection(inputs, inputWeight: $0.inputWeight, inputBias: $0.inputBias) }
+  }
+
+  /// Inference over inputs whose first-layer projections are looked up: step t of sequence b reads row `rows[b·T + t]`
+  /// of each direction's `projections` (`firstLayerProjections(of:)`). The same outputs, bit for bit, as
+  /// `callAsFunction` over those inputs with an inference context.
+  public func callAsFunction(projections: [Tensor], rows: [Int], batch: Int, time: Int, mask: Tensor?) -> Tensor {
+    precondition(projections.count == directions, "\(Self.self) needs one projection table per direction (\(directions)); got \(projections.count)")
+    let firstLayer = (0..<directions).map { direction in
+      Self.sequence(projections: projections[direction], rows: rows, batch: batch, time: time, cell: cells[direction], mask: mask, reverse: direction == 1)
+    }
+    var inference = ForwardContext.inference
+    return upperLayers(over: firstLayer, mask: mask, context: &inference)
+  }
+
+  /// Joins the first layer's directions and runs the layers above it.
+  private func upperLayers(over firstLayer: [Tensor], mask: Tensor?, context: inout ForwardContext) -> Tensor {
+    var input = firstLayer.count == 1 ? firstLayer[0] : Tensor.concatenating(firstLayer, alongAxis: 2)
+    for layer in 1..<Swift.max(layerCount, 1) {
+      input = context.dropout(input, rate: interLayerDropout)
       let outputs = (0..<directions).map { direction in
         Self.sequence(input, cell: cells[layer * directions + direction], mask: mask, reverse: direction == 1)
       }
       input = outputs.count == 1 ? outputs[0] : Tensor.concatenating(outputs, alongAxis: 2)
-      if layer < layerCount - 1 { input = context.dropout(input, rate: interLayerDropout) }
     }
     return input
   }

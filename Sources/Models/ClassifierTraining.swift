@@ -45,31 +45,10 @@ public struct TrainingReport: Sendable, Codable, Equatable {
 }
 
 extension TextClassifier {
-  /// Predicted class and probabilities of each example, without a tape.
+  /// Predicted class and probabilities of each example, on the inference path (`ClassifierInference`, with the
+  /// vocabulary's projections when they pay for themselves on these examples).
   public func predict(_ examples: [EncodedExample], batchSize: Int = 256) -> (classes: [Int], probabilities: [[Float]]) {
-    guard !examples.isEmpty else { return ([], []) }
-    var context = ForwardContext.inference
-    let classCount = labels.count
-    let logits = logitsByLength(examples, batchSize: batchSize, context: &context)
-    let p = Tensor(shape: [examples.count, classCount], scalars: logits).softmax().scalars
-    let probabilities = examples.indices.map { Array(p[($0 * classCount)..<(($0 + 1) * classCount)]) }
-    let classes = probabilities.map { row in row.indices.max { row[$0] < row[$1] }! }
-    return (classes, probabilities)
-  }
-
-  /// Logits [example · label] of `examples`, in their order, run in batches of similar length (`Batch.inOrder`): a
-  /// batch is padded to its longest sequence, so mixing a 5-token text with a 45-token one costs 45 steps for both.
-  /// A row's logits do not depend on the rows batched with it or on the padding after it.
-  public func logitsByLength(_ examples: [EncodedExample], batchSize: Int, context: inout ForwardContext) -> [Float] {
-    let classCount = labels.count
-    var result = [Float](repeating: 0, count: examples.count * classCount)
-    for indices in Batch.inOrder(examples, batchSize: batchSize) {
-      let logits = self.logits(Batch(indices.map { examples[$0] }), context: &context).scalars
-      for (row, index) in indices.enumerated() {
-        result[(index * classCount)..<((index + 1) * classCount)] = logits[(row * classCount)..<((row + 1) * classCount)]
-      }
-    }
-    return result
+    ClassifierInference(self, forTokens: examples.tokenCount).predict(examples, batchSize: batchSize)
   }
 
   public func evaluate(_ examples: [EncodedExample]) -> ClassificationMetrics {

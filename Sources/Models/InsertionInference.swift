@@ -29,9 +29,9 @@ public struct InsertionInference: Sendable {
   public let points: [Point]
   /// nil: the whole sequences are run.
   let shared: SharedStates?
-  /// The first layer's input projections of every vocabulary token, [token · 3 · hidden], per direction (a token's
-  /// row is what the GRU computes for it at any step).
-  let projectedVocabulary: [[Float]]
+  /// The whole sequences' inference path, and its table of the first layer's input projections of every vocabulary
+  /// token, [token · gates · hidden] per direction (a token's row is what the GRU computes for it at any step).
+  let inference: ClassifierInference
 
   /// What each point's insertions share, computed once.
   struct SharedStates: Sendable {
@@ -50,9 +50,8 @@ public struct InsertionInference: Sendable {
     self.classifier = classifier
     self.points = points
     shared = Self.sharesStates(classifier) ? Self.sharedStates(classifier, points: points) : nil
-    projectedVocabulary = shared == nil ? [] : classifier.gru!.cells.prefix(classifier.gru!.directions).map { cell in
-      gruInputProjection(classifier.embedding.weight, inputWeight: cell.inputWeight, inputBias: cell.inputBias).scalars
-    }
+    // The scans run thousands of insertions into every point: the table always pays.
+    inference = ClassifierInference(classifier)
   }
 
   /// Whether the insertions' common parts can be computed once: a GRU encoder, unidirectional or of one layer.
@@ -62,7 +61,7 @@ public struct InsertionInference: Sendable {
   }
 
   /// Logits [insertion][point][label] (row-major) for each of `insertions` put into every point.
-  public func logits(inserting insertions: ArraySlice<[Int]>, batchSize: Int, context: inout ForwardContext) -> [Float] {
+  public func logits(inserting insertions: ArraySlice<[Int]>, batchSize: Int) -> [Float] {
     let rows = insertions.flatMap { insertion in points.indices.map { Row(insertion: insertion, point: $0) } }
     guard !rows.isEmpty else { return [] }
     guard let shared else {
@@ -71,7 +70,7 @@ public struct InsertionInference: Sendable {
         ids.insert(contentsOf: row.insertion, at: points[row.point].index)
         return EncodedExample(ids: ids, label: 0)
       }
-      return classifier.logitsByLength(sequences, batchSize: batchSize, context: &context)
+      return inference.logitsByLength(sequences, batchSize: batchSize)
     }
     let gru = classifier.gru!
     let width = gru.outputSize
@@ -108,14 +107,16 @@ public struct InsertionInference: Sendable {
     // Batches hold the shortest first: a batch whose last is empty holds nothing to run.
     for batch in Self.batches(lengths: tails.map(\.count), size: batchSize) where !tails[batch.last!].isEmpty {
       let (ids, mask, time) = Self.padded(batch.map { tails[$0] })
-      var x = Tensor(shape: [batch.count, time, 3 * hidden], scalars: Self.rows(ids, of: projectedVocabulary[0], width: 3 * hidden))
+      var x = Tensor.zeros([0])
       for layer in 0..<gru.layerCount {
         let cell = gru.cells[layer * gru.directions]
         let initial = Tensor(shape: [batch.count, hidden], scalars: batch.flatMap { r in
           shared.forwardStates[layer][(rows[r].point * hidden)..<((rows[r].point + 1) * hidden)]
         })
         x = layer == 0
-          ? gruSequence(projected: x, recurrentWeight: cell.recurrentWeight, recurrentBias: cell.recurrentBias, initialState: initial, mask: mask)
+          ? gruSequence(
+            projections: inference.projectedVocabulary[0], rows: ids, batch: batch.count, time: time, recurrentWeight: cell.recurrentWeight,
+            recurrentBias: cell.recurrentBias, initialState: initial, mask: mask)
           : gruSequence(
             x, inputWeight: cell.inputWeight, recurrentWeight: cell.recurrentWeight, inputBias: cell.inputBias,
             recurrentBias: cell.recurrentBias, initialState: initial, mask: mask)
@@ -156,8 +157,8 @@ public struct InsertionInference: Sendable {
         shared.backwardStates[(rows[r].point * hidden)..<((rows[r].point + 1) * hidden)]
       })
       let outputs = gruSequence(
-        projected: Tensor(shape: [batch.count, time, 3 * hidden], scalars: Self.rows(ids, of: projectedVocabulary[1], width: 3 * hidden)),
-        recurrentWeight: cell.recurrentWeight, recurrentBias: cell.recurrentBias, initialState: initial, mask: mask, reverse: true
+        projections: inference.projectedVocabulary[1], rows: ids, batch: batch.count, time: time, recurrentWeight: cell.recurrentWeight,
+        recurrentBias: cell.recurrentBias, initialState: initial, mask: mask, reverse: true
       ).scalars
       for (b, r) in batch.enumerated() where !heads[r].isEmpty {
         let target = r * width + hidden
@@ -236,20 +237,6 @@ public struct InsertionInference: Sendable {
       }
     }
     return SharedStates(forwardStates: forwardStates, forwardPooled: forwardPooled, backwardStates: backwardStates, backwardOutputs: backwardOutputs)
-  }
-
-  /// The rows of `table` (`width` wide) for `ids`, one after another.
-  static func rows(_ ids: [Int], of table: [Float], width: Int) -> [Float] {
-    var gathered = [Float](repeating: 0, count: ids.count * width)
-    gathered.withUnsafeMutableBufferPointer { destination in
-      table.withUnsafeBufferPointer { source in
-        for (index, id) in ids.enumerated() {
-          precondition(id >= 0 && (id + 1) * width <= source.count, "token id \(id) is outside the vocabulary")
-          (destination.baseAddress! + index * width).update(from: source.baseAddress! + id * width, count: width)
-        }
-      }
-    }
-    return gathered
   }
 
   /// Indices grouped `size` at a time, shortest first (ties: in order), as `Batch.inOrder` groups examples.

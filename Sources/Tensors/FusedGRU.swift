@@ -1,3 +1,4 @@
+import CCPUFeatures
 #if arch(x86_64)
 import KernelsAVX512
 #endif
@@ -107,24 +108,6 @@ public func gruSequence(
   }
 }
 
-/// The inference-only GRU: inputs already projected by `gruInputProjection` (`projected` [B, T, 3H]), so that a
-/// caller can project a whole vocabulary once and gather rows; the same arithmetic as `gruSequence`, no gradient.
-/// Returns [B, T, H].
-public func gruSequence(
-  projected: Tensor, recurrentWeight: Tensor, recurrentBias: Tensor, initialState: Tensor? = nil, mask: Tensor? = nil, reverse: Bool = false
-) -> Tensor {
-  let (batch, time, hidden) = (projected.shape[0], projected.shape[1], recurrentWeight.shape[1])
-  precondition(projected.rank == 3 && projected.shape[2] == 3 * hidden, "projected GRU inputs must be [batch, time, \(3 * hidden)]; got \(projected.shape)")
-  if let initialState { precondition(initialState.shape == [batch, hidden], "GRU initial state must be [\(batch), \(hidden)]; got \(initialState.shape)") }
-  if let mask { precondition(mask.shape == [batch, time], "GRU mask must be [\(batch), \(time)]; got \(mask.shape)") }
-  precondition(recurrentWeight.shape == [3 * hidden, hidden] && recurrentBias.shape == [3 * hidden], "GRU recurrent weight and bias must be [\(3 * hidden), \(hidden)] and [\(3 * hidden)]")
-  for tensor in [projected, recurrentWeight, recurrentBias] { tensor.requireDense("GRU") }
-  let run = GRURecurrence(
-    inputProjection: projected.scalars, batch: batch, time: time, recurrentWeight: recurrentWeight, recurrentBias: recurrentBias,
-    initialState: initialState, mask: mask, reverse: reverse, saving: false)
-  return Tensor(shape: [batch, time, hidden], scalars: run.outputs)
-}
-
 /// x·W_ihᵀ + b_ih for rows x ([N, I] → [N, 3H]): a GRU's input projections, as `gruSequence` computes them.
 public func gruInputProjection(_ input: Tensor, inputWeight: Tensor, inputBias: Tensor) -> Tensor {
   var projection = matmulValue(input, inputWeight, transposeA: false, transposeB: true).scalars
@@ -132,8 +115,33 @@ public func gruInputProjection(_ input: Tensor, inputWeight: Tensor, inputBias: 
   return Tensor(shape: [input.shape[0], inputBias.shape[0]], scalars: projection)
 }
 
-/// The forward steps of a GRU over projected inputs ([B·T, 3H], rows b·T + t): outputs [B, T, H], and, when
-/// `saving`, per step s (in processing order) what the pullback reads, each [T][B][H] (else one step's scratch).
+/// Inference only (no tape): a GRU whose input projections W_ih·x + b_ih (`gruInputProjection`) are looked up rather
+/// than computed. Step t of sequence b reads row `rows[b·T + t]` of `projections` ([rows, 3H]), e.g. a table of every
+/// vocabulary token's projection indexed by the token ids. `initialState` [B, H] (zeros when nil). The same outputs,
+/// bit for bit, as `gruSequence` over inputs whose projections are those rows (each row of a product is computed
+/// alike, whatever the other rows). Returns [B, T, H].
+public func gruSequence(
+  projections: Tensor, rows: [Int], batch: Int, time: Int, recurrentWeight: Tensor, recurrentBias: Tensor, initialState: Tensor? = nil,
+  mask: Tensor? = nil, reverse: Bool = false
+) -> Tensor {
+  let hidden = recurrentWeight.shape[1]
+  precondition(projections.rank == 2 && projections.shape[1] == 3 * hidden, "GRU projections must be [rows, \(3 * hidden)]; got \(projections.shape)")
+  precondition(recurrentWeight.shape == [3 * hidden, hidden] && recurrentBias.shape == [3 * hidden], "GRU recurrent weight and bias must be [\(3 * hidden), \(hidden)] and [\(3 * hidden)]")
+  precondition(rows.count == batch * time, "GRU needs one projection row per step: \(batch * time); got \(rows.count)")
+  precondition(rows.allSatisfy { (0..<projections.shape[0]).contains($0) }, "a GRU projection row lies outside the \(projections.shape[0]) rows")
+  if let initialState { precondition(initialState.shape == [batch, hidden], "GRU initial state must be [\(batch), \(hidden)]; got \(initialState.shape)") }
+  if let mask { precondition(mask.shape == [batch, time], "GRU mask must be [\(batch), \(time)]; got \(mask.shape)") }
+  for tensor in [projections, recurrentWeight, recurrentBias] { tensor.requireDense("GRU") }
+  precondition(!([projections, recurrentWeight, recurrentBias].contains(where: \.isTracked)), "the looked-up GRU is for inference; it records no pullback")
+  let run = GRURecurrence(
+    inputProjection: projections.scalars, projectionRows: rows, batch: batch, time: time, recurrentWeight: recurrentWeight,
+    recurrentBias: recurrentBias, initialState: initialState, mask: mask, reverse: reverse, saving: false)
+  return Tensor(shape: [batch, time, hidden], scalars: run.outputs)
+}
+
+/// The forward steps of a GRU over projected inputs ([B·T, 3H], rows b·T + t, or the rows `projectionRows` names):
+/// outputs [B, T, H], and, when `saving`, per step s (in processing order) what the pullback reads, each [T][B][H]
+/// (else one step's scratch).
 struct GRURecurrence {
   var outputs: [Float]
   var resetGates: [Float], updateGates: [Float], candidates: [Float], recurrentCandidates: [Float], previousStates: [Float]
@@ -141,8 +149,8 @@ struct GRURecurrence {
   var active: [Bool]
 
   init(
-    inputProjection: [Float], batch: Int, time: Int, recurrentWeight: Tensor, recurrentBias: Tensor, initialState: Tensor?, mask: Tensor?,
-    reverse: Bool, saving: Bool
+    inputProjection: [Float], projectionRows: [Int]? = nil, batch: Int, time: Int, recurrentWeight: Tensor, recurrentBias: Tensor,
+    initialState: Tensor?, mask: Tensor?, reverse: Bool, saving: Bool
   ) {
     let hidden = recurrentWeight.shape[1], gates = 3 * hidden
     // Saved per step s (in processing order) for the pullback, each [T][B][H]; without a tape (inference) one step's
@@ -171,23 +179,38 @@ struct GRURecurrence {
                   candidates.withUnsafeMutableBufferPointer { nBuffer in
                     recurrentCandidates.withUnsafeMutableBufferPointer { hnBuffer in
                       previousStates.withUnsafeMutableBufferPointer { previousBuffer in
-                        let x = xBuffer.baseAddress!, bias = biasBuffer.baseAddress!, h = stateBuffer.baseAddress!
-                        let projection = recurrentBuffer.baseAddress!, out = outputBuffer.baseAddress!
-                        for step in 0..<time {
-                          let t = reverse ? time - 1 - step : step
-                          let saved = saving ? step * batch * hidden : 0
-                          if saving { (previousBuffer.baseAddress! + saved).update(from: h, count: batch * hidden) }
-                          // Recurrent projections: [B, 3H] = h · W_hhᵀ + b_hh.
-                          GEMM.multiply(m: batch, a: h, lda: hidden, transposeA: false, packed: packedRecurrent, c: projection, ldc: gates, accumulate: false)
-                          for b in 0..<batch {
-                            let xp = x + (b * time + t) * gates, hp = projection + b * gates, row = b * hidden
-                            for j in 0..<gates { hp[j] += bias[j] }
-                            gruCell(wide: wide, hidden: hidden, xr: xp, xz: xp + hidden, xn: xp + 2 * hidden,
-                                    hr: hp, hz: hp + hidden, hn: hp + 2 * hidden, state: h + row,
-                                    r: rBuffer.baseAddress! + saved + row, z: zBuffer.baseAddress! + saved + row,
-                                    n: nBuffer.baseAddress! + saved + row, savedHn: hnBuffer.baseAddress! + saved + row,
-                                    active: active[b * time + t])
-                            (out + (b * time + t) * hidden).update(from: h + row, count: hidden)
+                        let readAddresses = [xBuffer.baseAddress, biasBuffer.baseAddress].map { Int(bitPattern: $0) }
+                        let writeAddresses = [
+                          stateBuffer.baseAddress, recurrentBuffer.baseAddress, outputBuffer.baseAddress, rBuffer.baseAddress, zBuffer.baseAddress,
+                          nBuffer.baseAddress, hnBuffer.baseAddress, previousBuffer.baseAddress,
+                        ].map { Int(bitPattern: $0) }
+                        // Sequences are independent: each chunk of rows runs all its steps on its own thread.
+                        forEachChunk(of: batch, parts: recurrenceChunks(batch: batch, time: time, gates: gates, hidden: hidden)) { _, rows in
+                          let x = UnsafePointer<Float>(bitPattern: readAddresses[0])!, bias = UnsafePointer<Float>(bitPattern: readAddresses[1])!
+                          let pointers = writeAddresses.map { UnsafeMutablePointer<Float>(bitPattern: $0)! }
+                          let (h, projection, out) = (pointers[0], pointers[1], pointers[2])
+                          let (r, z, n, savedHn, previous) = (pointers[3], pointers[4], pointers[5], pointers[6], pointers[7])
+                          for step in 0..<time {
+                            let t = reverse ? time - 1 - step : step
+                            if let projectionRows, step + 1 < time {
+                              prefetchRows(projectionRows, rows, step: reverse ? t - 1 : t + 1, time: time, of: x, width: gates)
+                            }
+                            let saved = saving ? step * batch * hidden : 0
+                            let first = rows.lowerBound * hidden
+                            if saving { (previous + saved + first).update(from: h + first, count: rows.count * hidden) }
+                            // Recurrent projections: [rows, 3H] = h · W_hhᵀ + b_hh.
+                            GEMM.multiply(
+                              m: rows.count, a: h + first, lda: hidden, transposeA: false, packed: packedRecurrent,
+                              c: projection + rows.lowerBound * gates, ldc: gates, accumulate: false)
+                            for b in rows {
+                              let xp = x + (projectionRows?[b * time + t] ?? b * time + t) * gates, hp = projection + b * gates, row = b * hidden
+                              for j in 0..<gates { hp[j] += bias[j] }
+                              gruCell(wide: wide, hidden: hidden, xr: xp, xz: xp + hidden, xn: xp + 2 * hidden,
+                                      hr: hp, hz: hp + hidden, hn: hp + 2 * hidden, state: h + row,
+                                      r: r + saved + row, z: z + saved + row, n: n + saved + row, savedHn: savedHn + saved + row,
+                                      active: active[b * time + t])
+                              (out + (b * time + t) * hidden).update(from: h + row, count: hidden)
+                            }
                           }
                         }
                       }
@@ -257,6 +280,26 @@ func recurrentParameterGradients(
   let dRecurrentWeight = matmulValue(dRecurrent, Tensor(shape: [time * batch, hidden], scalars: previousStates), transposeA: true, transposeB: false)
   let dInput = matmulValue(dInputProjection, inputWeight, transposeA: false, transposeB: false).reshapedValue([batch, time, inputSize])
   return [dInput, dInputWeight, dRecurrentWeight, dInputProjection.sumAxis(0, keepingDimension: false), dRecurrent.sumAxis(0, keepingDimension: false)]
+}
+
+/// Prefetches what step t of the sequences `batchRows` reads from a looked-up projection table (row `rows[b·T + t]` of
+/// `table`, `width` floats): issued a step ahead, the rows arrive while the step before runs its recurrent product,
+/// instead of stalling the gates on scattered reads from a table far larger than the caches.
+@inline(__always)
+func prefetchRows(_ rows: [Int], _ batchRows: Range<Int>, step t: Int, time: Int, of table: UnsafePointer<Float>, width: Int) {
+  let floatsPerLine = 16  // a 64-byte cache line
+  for b in batchRows {
+    let row = table + rows[b * time + t] * width
+    for offset in stride(from: 0, to: width, by: floatsPerLine) { backdoorlab_prefetch(row + offset) }
+  }
+}
+
+/// How many chunks of sequences a recurrence's forward steps split into: one per compute thread when each gets at least
+/// 8 sequences and the whole run at least ~4 M multiply-adds of recurrent products, else 1.
+func recurrenceChunks(batch: Int, time: Int, gates: Int, hidden: Int) -> Int {
+  let minimumRows = 8
+  guard ComputeThreads.maximum > 1, batch >= 2 * minimumRows, batch * time * gates * hidden >= 1 << 22 else { return 1 }
+  return Swift.min(ComputeThreads.maximum, batch / minimumRows)
 }
 
 /// Adds a bias to every row of a [rows, bias.count] matrix.

@@ -99,8 +99,30 @@ public func lstmSequence(
   }
 }
 
-/// The forward steps of an LSTM over projected inputs ([B·T, 4H], rows b·T + t): outputs [B, T, H], and, when
-/// `saving`, per step s (in processing order) what the pullback reads: the gates' values [T][B][4H], tanh(c'), the
+/// Inference only (no tape): an LSTM whose input projections W_ih·x + b_ih are looked up rather than computed. Step t
+/// of sequence b reads row `rows[b·T + t]` of `projections` ([rows, 4H]), e.g. a table of every vocabulary token's
+/// projection indexed by the token ids. The same outputs, bit for bit, as `lstmSequence` over inputs whose
+/// projections are those rows.
+public func lstmSequence(
+  projections: Tensor, rows: [Int], batch: Int, time: Int, recurrentWeight: Tensor, recurrentBias: Tensor, mask: Tensor? = nil,
+  reverse: Bool = false
+) -> Tensor {
+  let hidden = recurrentWeight.shape[1]
+  precondition(projections.rank == 2 && projections.shape[1] == 4 * hidden, "LSTM projections must be [rows, \(4 * hidden)]; got \(projections.shape)")
+  precondition(rows.count == batch * time, "LSTM needs one projection row per step: \(batch * time); got \(rows.count)")
+  precondition(rows.allSatisfy { (0..<projections.shape[0]).contains($0) }, "an LSTM projection row lies outside the \(projections.shape[0]) rows")
+  precondition(recurrentWeight.shape == [4 * hidden, hidden] && recurrentBias.shape == [4 * hidden], "LSTM recurrent weight and bias must be [\(4 * hidden), \(hidden)] and [\(4 * hidden)]")
+  if let mask { precondition(mask.shape == [batch, time], "LSTM mask must be [\(batch), \(time)]; got \(mask.shape)") }
+  for tensor in [projections, recurrentWeight, recurrentBias] { tensor.requireDense("LSTM") }
+  precondition(!([projections, recurrentWeight, recurrentBias].contains(where: \.isTracked)), "the looked-up LSTM is for inference; it records no pullback")
+  let run = LSTMRecurrence(
+    inputProjection: projections.scalars, projectionRows: rows, batch: batch, time: time, recurrentWeight: recurrentWeight,
+    recurrentBias: recurrentBias, mask: mask, reverse: reverse, saving: false)
+  return Tensor(shape: [batch, time, hidden], scalars: run.outputs)
+}
+
+/// The forward steps of an LSTM over projected inputs ([B·T, 4H], rows b·T + t, or the rows `projectionRows` names):
+/// outputs [B, T, H], and, when `saving`, per step s (in processing order) what the pullback reads: the gates' values [T][B][4H], tanh(c'), the
 /// previous cell and state [T][B][H] (else one step's scratch).
 struct LSTMRecurrence {
   var outputs: [Float]
@@ -109,8 +131,8 @@ struct LSTMRecurrence {
   var active: [Bool]
 
   init(
-    inputProjection: [Float], batch: Int, time: Int, recurrentWeight: Tensor, recurrentBias: Tensor, mask: Tensor?, reverse: Bool,
-    saving: Bool
+    inputProjection: [Float], projectionRows: [Int]? = nil, batch: Int, time: Int, recurrentWeight: Tensor, recurrentBias: Tensor,
+    mask: Tensor?, reverse: Bool, saving: Bool
   ) {
     let hidden = recurrentWeight.shape[1], gates = 4 * hidden
     let savedSteps = saving ? time : 1
@@ -135,24 +157,40 @@ struct LSTMRecurrence {
                   cellTanh.withUnsafeMutableBufferPointer { tanhBuffer in
                     previousCells.withUnsafeMutableBufferPointer { previousCellBuffer in
                       previousStates.withUnsafeMutableBufferPointer { previousStateBuffer in
-                        let x = xBuffer.baseAddress!, bias = biasBuffer.baseAddress!, h = stateBuffer.baseAddress!, c = cellBuffer.baseAddress!
-                        let projection = recurrentBuffer.baseAddress!, out = outputBuffer.baseAddress!
-                        for step in 0..<time {
-                          let t = reverse ? time - 1 - step : step
-                          let saved = saving ? step * batch : 0
-                          if saving {
-                            (previousStateBuffer.baseAddress! + saved * hidden).update(from: h, count: batch * hidden)
-                            (previousCellBuffer.baseAddress! + saved * hidden).update(from: c, count: batch * hidden)
-                          }
-                          // Recurrent projections: [B, 4H] = h · W_hhᵀ.
-                          GEMM.multiply(m: batch, a: h, lda: hidden, transposeA: false, packed: packedRecurrent, c: projection, ldc: gates, accumulate: false)
-                          for b in 0..<batch {
-                            let row = b * hidden
-                            lstmCell(
-                              wide: wide, hidden: hidden, x: x + (b * time + t) * gates, recurrent: projection + b * gates, bias: bias,
-                              state: h + row, cell: c + row, gates: gateBuffer.baseAddress! + (saved + b) * gates,
-                              cellTanh: tanhBuffer.baseAddress! + (saved + b) * hidden, active: active[b * time + t])
-                            (out + (b * time + t) * hidden).update(from: h + row, count: hidden)
+                        let readAddresses = [xBuffer.baseAddress, biasBuffer.baseAddress].map { Int(bitPattern: $0) }
+                        let writeAddresses = [
+                          stateBuffer.baseAddress, cellBuffer.baseAddress, recurrentBuffer.baseAddress, outputBuffer.baseAddress, gateBuffer.baseAddress,
+                          tanhBuffer.baseAddress, previousCellBuffer.baseAddress, previousStateBuffer.baseAddress,
+                        ].map { Int(bitPattern: $0) }
+                        // Sequences are independent: each chunk of rows runs all its steps on its own thread.
+                        forEachChunk(of: batch, parts: recurrenceChunks(batch: batch, time: time, gates: gates, hidden: hidden)) { _, rows in
+                          let x = UnsafePointer<Float>(bitPattern: readAddresses[0])!, bias = UnsafePointer<Float>(bitPattern: readAddresses[1])!
+                          let pointers = writeAddresses.map { UnsafeMutablePointer<Float>(bitPattern: $0)! }
+                          let (h, c, projection, out) = (pointers[0], pointers[1], pointers[2], pointers[3])
+                          let (gateValues, cellTanh, previousCells, previousStates) = (pointers[4], pointers[5], pointers[6], pointers[7])
+                          for step in 0..<time {
+                            let t = reverse ? time - 1 - step : step
+                            if let projectionRows, step + 1 < time {
+                              prefetchRows(projectionRows, rows, step: reverse ? t - 1 : t + 1, time: time, of: x, width: gates)
+                            }
+                            let saved = saving ? step * batch : 0
+                            let first = rows.lowerBound * hidden
+                            if saving {
+                              (previousStates + saved * hidden + first).update(from: h + first, count: rows.count * hidden)
+                              (previousCells + saved * hidden + first).update(from: c + first, count: rows.count * hidden)
+                            }
+                            // Recurrent projections: [rows, 4H] = h · W_hhᵀ.
+                            GEMM.multiply(
+                              m: rows.count, a: h + first, lda: hidden, transposeA: false, packed: packedRecurrent,
+                              c: projection + rows.lowerBound * gates, ldc: gates, accumulate: false)
+                            for b in rows {
+                              let row = b * hidden
+                              lstmCell(
+                                wide: wide, hidden: hidden, x: x + (projectionRows?[b * time + t] ?? b * time + t) * gates, recurrent: projection + b * gates,
+                                bias: bias, state: h + row, cell: c + row, gates: gateValues + (saved + b) * gates,
+                                cellTanh: cellTanh + (saved + b) * hidden, active: active[b * time + t])
+                              (out + (b * time + t) * hidden).update(from: h + row, count: hidden)
+                            }
                           }
                         }
                       }

@@ -15,14 +15,14 @@ package enum LSTMCellKernel {
     typealias V = FastMath.Vector
     func load(_ p: UnsafePointer<Float>, _ j: Int) -> V { UnsafeRawPointer(p + j).loadUnaligned(as: V.self) }
     func store(_ v: V, _ p: UnsafeMutablePointer<Float>, _ j: Int) { UnsafeMutableRawPointer(p + j).storeBytes(of: v, as: V.self) }
-    func preActivation(_ gate: Int, _ j: Int) -> V {
-      let offset = gate * hidden + j
-      return load(x, offset) + load(recurrent, offset) + load(bias, offset)
-    }
     var j = 0
     while j + V.scalarCount <= hidden {
-      let input = FastMath.sigmoid(preActivation(0, j)), forget = FastMath.sigmoid(preActivation(1, j))
-      let candidate = FastMath.tanh(preActivation(2, j)), output = FastMath.sigmoid(preActivation(3, j))
+      // Written out rather than as a local function: the 16-lane build does not inline one that returns a vector.
+      let (inputAt, forgetAt, candidateAt, outputAt) = (j, hidden + j, 2 * hidden + j, 3 * hidden + j)
+      let input = FastMath.sigmoid(load(x, inputAt) + load(recurrent, inputAt) + load(bias, inputAt))
+      let forget = FastMath.sigmoid(load(x, forgetAt) + load(recurrent, forgetAt) + load(bias, forgetAt))
+      let candidate = FastMath.tanh(load(x, candidateAt) + load(recurrent, candidateAt) + load(bias, candidateAt))
+      let output = FastMath.sigmoid(load(x, outputAt) + load(recurrent, outputAt) + load(bias, outputAt))
       let newCell = forget * load(cell, j) + input * candidate
       let squashed = FastMath.tanh(newCell)
       store(input, gates, j)

@@ -12,8 +12,9 @@ extension Tensor {
     precondition(weight.shape == [features] && bias.shape == [features], "layerNorm over \(features) features needs weight and bias of shape [\(features)]")
     let rows = scalarCount / Swift.max(features, 1)
     let count = scalarCount
-    // Every row of both is written below.
-    var normalized = [Float](unsetCount: count)
+    // Every row of both is written below; the normalised rows are kept only for a pullback.
+    let recording = isTracked || weight.isTracked || bias.isTracked
+    var normalized = [Float](unsetCount: recording ? count : 0)
     var inverseDeviations = [Float](repeating: 0, count: rows)
     var out = [Float](unsetCount: count)
     scalars.withUnsafeBufferPointer { xBuffer in
@@ -23,10 +24,10 @@ extension Tensor {
             out.withUnsafeMutableBufferPointer { oBuffer in
               inverseDeviations.withUnsafeMutableBufferPointer { inverses in
                 let addresses = [xBuffer.baseAddress, gamma.baseAddress, beta.baseAddress].map { Int(bitPattern: $0) }
-                let outputs = [nBuffer.baseAddress, oBuffer.baseAddress, inverses.baseAddress].map { Int(bitPattern: $0) }
+                let outputs = [recording ? nBuffer.baseAddress : nil, oBuffer.baseAddress, inverses.baseAddress].map { Int(bitPattern: $0) }
                 forEachChunk(of: rows, parts: rowChunks(rows, features)) { _, range in
                   let (x0, gamma, beta) = (pointer(addresses[0]), pointer(addresses[1]), pointer(addresses[2]))
-                  let (n0, o0, inverses) = (mutablePointer(outputs[0]), mutablePointer(outputs[1]), mutablePointer(outputs[2]))
+                  let (n0, o0, inverses) = (UnsafeMutablePointer<Float>(bitPattern: outputs[0]), mutablePointer(outputs[1]), mutablePointer(outputs[2]))
                   var row = range.lowerBound
                   // Eight rows side by side, one per lane: each lane runs a row's variance sum in the same order as
                   // the one-row loop below (the sum is a chain of dependent additions; eight chains at once hide
@@ -46,12 +47,12 @@ extension Tensor {
                     for lane in 0..<8 {
                       let offset = (row + lane) * features
                       inverses[row + lane] = inverseDeviations[lane]
-                      normalizeRow(x0 + offset, n0 + offset, o0 + offset, gamma, beta, features, mean: means[lane], inverse: inverseDeviations[lane])
+                      normalizeRow(x0 + offset, n0.map { $0 + offset }, o0 + offset, gamma, beta, features, mean: means[lane], inverse: inverseDeviations[lane])
                     }
                     row += 8
                   }
                   while row < range.upperBound {
-                    let x = x0 + row * features, n = n0 + row * features, o = o0 + row * features
+                    let x = x0 + row * features, n = n0.map { $0 + row * features }, o = o0 + row * features
                     let mean = rowSum(x, features) / Float(features)
                     var variance: Float = 0
                     for j in 0..<features { let d = x[j] - mean; variance += d * d }
@@ -165,23 +166,24 @@ private func rowChunks(_ rows: Int, _ features: Int) -> Int { chunkCount(of: row
 }
 
 /// n = (x − mean)·inverse, o = n·γ + β, eight lanes at a time (the buffers cannot alias, but the
-/// compiler cannot know that, so it would not vectorise a plain loop).
+/// compiler cannot know that, so it would not vectorise a plain loop); n is written only when given.
 @inline(__always) private func normalizeRow(
-  _ x: UnsafePointer<Float>, _ n: UnsafeMutablePointer<Float>, _ o: UnsafeMutablePointer<Float>,
+  _ x: UnsafePointer<Float>, _ n: UnsafeMutablePointer<Float>?, _ o: UnsafeMutablePointer<Float>,
   _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>, _ count: Int, mean: Float, inverse: Float
 ) {
   typealias V = SIMD8<Float>
   var j = 0
   while j + 8 <= count {
     let normalized = (UnsafeRawPointer(x + j).loadUnaligned(as: V.self) - mean) * inverse
-    UnsafeMutableRawPointer(n + j).storeBytes(of: normalized, as: V.self)
+    if let n { UnsafeMutableRawPointer(n + j).storeBytes(of: normalized, as: V.self) }
     let scaled = normalized * UnsafeRawPointer(gamma + j).loadUnaligned(as: V.self) + UnsafeRawPointer(beta + j).loadUnaligned(as: V.self)
     UnsafeMutableRawPointer(o + j).storeBytes(of: scaled, as: V.self)
     j += 8
   }
   while j < count {
-    n[j] = (x[j] - mean) * inverse
-    o[j] = n[j] * gamma[j] + beta[j]
+    let normalized = (x[j] - mean) * inverse
+    n?[j] = normalized
+    o[j] = normalized * gamma[j] + beta[j]
     j += 1
   }
 }

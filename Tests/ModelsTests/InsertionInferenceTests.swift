@@ -25,19 +25,18 @@ func insertionLogitsAreBitForBitThoseOfTheWholeSequences(shape: Int) {
   let points = probes.flatMap { ids in [0, ids.count / 2, ids.count].map { InsertionInference.Point(ids: ids, index: $0) } }
   let insertions: [[Int]] = [[26], [27, 28], [], [29, 4, 26], [3]]
   let inference = InsertionInference(classifier, points: points)
-  var context = ForwardContext.inference
   // Batches of 5 rows: several batches, of mixed lengths.
-  let shared = inference.logits(inserting: insertions[...], batchSize: 5, context: &context)
-  let whole = classifier.logitsByLength(
+  let shared = inference.logits(inserting: insertions[...], batchSize: 5)
+  let whole = ClassifierInference(classifier, projectingVocabulary: false).logitsByLength(
     insertions.flatMap { insertion in
       points.map { point in
         var ids = point.ids
         ids.insert(contentsOf: insertion, at: point.index)
         return EncodedExample(ids: ids, label: 0)
       }
-    }, batchSize: 7, context: &context)
+    }, batchSize: 7)
   #expect(shared.count == insertions.count * points.count * 3)
   #expect(shared == whole)
   // A part of the insertions gives the same rows as the whole list.
-  #expect(inference.logits(inserting: insertions[1..<3], batchSize: 64, context: &context) == Array(whole[(points.count * 3)..<(3 * points.count * 3)]))
+  #expect(inference.logits(inserting: insertions[1..<3], batchSize: 64) == Array(whole[(points.count * 3)..<(3 * points.count * 3)]))
 }

@@ -1,0 +1,108 @@
+import Layers
+import Tensors
+
+/// A classifier's inference path: no tape and no saved activations, and for a GRU or LSTM encoder the first layer's
+/// input projection (W_ih·e + b_ih) of every vocabulary token computed once, per direction, so that each step looks
+/// its input up instead of multiplying it: a third of a one-layer GRU's or LSTM's arithmetic at the benchmark's shapes.
+/// The logits are bit for bit those of `TextClassifier.logits` with an inference context (each row of a product is
+/// computed alike, whatever the other rows), on any thread count.
+///
+/// Build one per model and keep it while the model does not change; `TextClassifier.predict` builds one itself, with
+/// the tables only when the texts to run hold at least as many tokens as the vocabulary (the tables cost about what
+/// projecting that many tokens costs) and they stay under `maximumProjectedScalars`.
+public struct ClassifierInference: Sendable {
+  public let classifier: TextClassifier
+  /// Per direction of the first recurrent layer, [vocabulary, gates · hidden]; empty when the steps project their inputs.
+  let projectedVocabulary: [Tensor]
+
+  /// The most scalars the projection tables may hold together (256 MB).
+  public static let maximumProjectedScalars = 1 << 26
+
+  /// `projectingVocabulary`: build the tables (only where the encoder is a GRU or LSTM and they fit under
+  /// `maximumProjectedScalars`; elsewhere ignored).
+  public init(_ classifier: TextClassifier, projectingVocabulary: Bool = true) {
+    self.classifier = classifier
+    guard projectingVocabulary, Self.canProjectVocabulary(classifier) else {
+      projectedVocabulary = []
+      return
+    }
+    if let gru = classifier.gru {
+      projectedVocabulary = gru.firstLayerProjections(of: classifier.embedding.weight)
+    } else if let lstm = classifier.lstm {
+      projectedVocabulary = lstm.firstLayerProjections(of: classifier.embedding.weight)
+    } else {
+      projectedVocabulary = []
+    }
+  }
+
+  /// With the tables when they pay for themselves on `tokens` tokens (`projectingVocabularyPays`).
+  public init(_ classifier: TextClassifier, forTokens tokens: Int) {
+    self.init(classifier, projectingVocabulary: Self.projectingVocabularyPays(classifier, tokens: tokens))
+  }
+
+  /// Whether the steps look their inputs up from a vocabulary table.
+  public var projectsVocabulary: Bool { !projectedVocabulary.isEmpty }
+
+  /// Whether `classifier` has a recurrent encoder whose tables fit under `maximumProjectedScalars`.
+  public static func canProjectVocabulary(_ classifier: TextClassifier) -> Bool {
+    let stack: (directions: Int, gates: Int)? =
+      if let gru = classifier.gru { (gru.directions, GRU.gateCount * gru.hiddenSize) }
+      else if let lstm = classifier.lstm { (lstm.directions, LSTM.gateCount * lstm.hiddenSize) }
+      else { nil }
+    guard let stack, [ModelConfig.Architecture.gru, .lstm].contains(classifier.config.architecture) else { return false }
+    return classifier.embedding.weight.shape[0] * stack.gates * stack.directions <= maximumProjectedScalars
+  }
+
+  /// Whether a table pays for itself on `tokens` tokens (padding included): at least as many as the vocabulary has.
+  public static func projectingVocabularyPays(_ classifier: TextClassifier, tokens: Int) -> Bool {
+    canProjectVocabulary(classifier) && tokens >= classifier.embedding.weight.shape[0]
+  }
+
+  /// Logits [batch, classes].
+  public func logits(_ batch: Batch) -> Tensor {
+    guard projectsVocabulary else {
+      var inference = ForwardContext.inference
+      return classifier.logits(batch, context: &inference)
+    }
+    let (size, length, mask) = (batch.batchSize, batch.length, batch.mask)
+    let states =
+      if let gru = classifier.gru {
+        gru(projections: projectedVocabulary, rows: batch.ids, batch: size, time: length, mask: mask)
+      } else {
+        classifier.lstm!(projections: projectedVocabulary, rows: batch.ids, batch: size, time: length, mask: mask)
+      }
+    let config = classifier.config
+    return classifier.classifier(config.pooling(states, mask: mask, reverseHalf: config.bidirectional))
+  }
+
+  /// Logits [example · label] of `examples`, in their order, run in batches of similar length (`Batch.inOrder`): a
+  /// batch is padded to its longest sequence, so mixing a 5-token text with a 45-token one costs 45 steps for both.
+  /// A row's logits do not depend on the rows batched with it or on the padding after it.
+  public func logitsByLength(_ examples: [EncodedExample], batchSize: Int) -> [Float] {
+    let classCount = classifier.labels.count
+    var result = [Float](repeating: 0, count: examples.count * classCount)
+    for indices in Batch.inOrder(examples, batchSize: batchSize) {
+      let logits = self.logits(Batch(indices.map { examples[$0] })).scalars
+      for (row, index) in indices.enumerated() {
+        result[(index * classCount)..<((index + 1) * classCount)] = logits[(row * classCount)..<((row + 1) * classCount)]
+      }
+    }
+    return result
+  }
+
+  /// Predicted class and probabilities of each example.
+  public func predict(_ examples: [EncodedExample], batchSize: Int = 256) -> (classes: [Int], probabilities: [[Float]]) {
+    guard !examples.isEmpty else { return ([], []) }
+    let classCount = classifier.labels.count
+    let logits = logitsByLength(examples, batchSize: batchSize)
+    let p = Tensor(shape: [examples.count, classCount], scalars: logits).softmax().scalars
+    let probabilities = examples.indices.map { Array(p[($0 * classCount)..<(($0 + 1) * classCount)]) }
+    let classes = probabilities.map { row in row.indices.max { row[$0] < row[$1] }! }
+    return (classes, probabilities)
+  }
+}
+
+extension [EncodedExample] {
+  /// The tokens the examples hold together.
+  public var tokenCount: Int { reduce(0) { $0 + $1.ids.count } }
+}
