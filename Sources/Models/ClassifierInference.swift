@@ -9,17 +9,18 @@ import Tensors
 ///
 /// Build one per model and keep it while the model does not change; `TextClassifier.predict` builds one itself, with
 /// the tables only when the texts to run hold at least as many tokens as the vocabulary (the tables cost about what
-/// projecting that many tokens costs) and they stay under `maximumProjectedScalars`.
+/// projecting that many tokens costs) and they stay under `maximumProjectedScalars`. The audit's scans always build
+/// them (thousands of insertions into every probe).
 public struct ClassifierInference: Sendable {
   public let classifier: TextClassifier
   /// Per direction of the first recurrent layer, [vocabulary, gates · hidden]; empty when the steps project their inputs.
   let projectedVocabulary: [Tensor]
 
-  /// The most scalars the projection tables may hold together (256 MB).
+  /// The most scalars the projection tables may hold together when the path decides for itself (`forTokens:`): 256 MB.
   public static let maximumProjectedScalars = 1 << 26
 
-  /// `projectingVocabulary`: build the tables (only where the encoder is a GRU or LSTM and they fit under
-  /// `maximumProjectedScalars`; elsewhere ignored).
+  /// `projectingVocabulary`: build the tables (where the encoder is a GRU or LSTM; elsewhere ignored), whatever their
+  /// size.
   public init(_ classifier: TextClassifier, projectingVocabulary: Bool = true) {
     self.classifier = classifier
     guard projectingVocabulary, Self.canProjectVocabulary(classifier) else {
@@ -28,10 +29,8 @@ public struct ClassifierInference: Sendable {
     }
     if let gru = classifier.gru {
       projectedVocabulary = gru.firstLayerProjections(of: classifier.embedding.weight)
-    } else if let lstm = classifier.lstm {
-      projectedVocabulary = lstm.firstLayerProjections(of: classifier.embedding.weight)
     } else {
-      projectedVocabulary = []
+      projectedVocabulary = classifier.lstm!.firstLayerProjections(of: classifier.embedding.weight)
     }
   }
 
@@ -43,19 +42,24 @@ public struct ClassifierInference: Sendable {
   /// Whether the steps look their inputs up from a vocabulary table.
   public var projectsVocabulary: Bool { !projectedVocabulary.isEmpty }
 
-  /// Whether `classifier` has a recurrent encoder whose tables fit under `maximumProjectedScalars`.
+  /// Whether `classifier` has a recurrent encoder (GRU or LSTM) whose inputs can be looked up.
   public static func canProjectVocabulary(_ classifier: TextClassifier) -> Bool {
-    let stack: (directions: Int, gates: Int)? =
-      if let gru = classifier.gru { (gru.directions, GRU.gateCount * gru.hiddenSize) }
-      else if let lstm = classifier.lstm { (lstm.directions, LSTM.gateCount * lstm.hiddenSize) }
-      else { nil }
-    guard let stack, [ModelConfig.Architecture.gru, .lstm].contains(classifier.config.architecture) else { return false }
-    return classifier.embedding.weight.shape[0] * stack.gates * stack.directions <= maximumProjectedScalars
+    switch classifier.config.architecture {
+    case .gru: classifier.gru != nil
+    case .lstm: classifier.lstm != nil
+    default: false
+    }
   }
 
-  /// Whether a table pays for itself on `tokens` tokens (padding included): at least as many as the vocabulary has.
+  /// Whether tables pay for themselves on `tokens` tokens (padding included): at least as many as the vocabulary has,
+  /// and they fit under `maximumProjectedScalars`.
   public static func projectingVocabularyPays(_ classifier: TextClassifier, tokens: Int) -> Bool {
-    canProjectVocabulary(classifier) && tokens >= classifier.embedding.weight.shape[0]
+    guard canProjectVocabulary(classifier) else { return false }
+    let (directions, gates) =
+      if let gru = classifier.gru { (gru.directions, GRU.gateCount * gru.hiddenSize) }
+      else { (classifier.lstm!.directions, LSTM.gateCount * classifier.lstm!.hiddenSize) }
+    let vocabulary = classifier.embedding.weight.shape[0]
+    return tokens >= vocabulary && vocabulary * gates * directions <= maximumProjectedScalars
   }
 
   /// Logits [batch, classes].

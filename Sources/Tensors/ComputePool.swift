@@ -24,6 +24,9 @@ final class ComputePool: @unchecked Sendable {
     /// every part has finished.
     var body: ((Int) -> Void)?
     let parts: Int
+    /// The caller's instruction-set scope (`InstructionSet.withMaximum`, a task-local value the workers do not
+    /// inherit), so that every part runs the kernels the caller would.
+    let instructionSetScope = InstructionSet.scopedMaximum
     let nextPart = Atomic<Int>(0)
     let finishedParts = Atomic<Int>(0)
 
@@ -34,7 +37,7 @@ final class ComputePool: @unchecked Sendable {
 
     /// Not inlined, so the closure's context is released before the part is counted as finished (the caller
     /// checks that the closure did not escape once all parts are done).
-    @inline(never) private func run(_ part: Int) { body!(part) }
+    @inline(never) private func run(_ part: Int) { InstructionSet.$scopedMaximum.withValue(instructionSetScope) { body!(part) } }
 
     func work() {
       while true {

@@ -56,3 +56,19 @@ private final class PartCounts: Sendable {
   #expect(ComputeThreads.withMaximum(0) { ComputeThreads.maximum } == 1, "at least one thread")
   #expect(ComputeThreads.maximum == 1, "a binding ends with its scope")
 }
+
+@Test func everyPartRunsInTheCallersInstructionSetScope() {
+  ComputeThreads.withMaximum(2) {
+    for level in InstructionSet.runnable {
+      InstructionSet.withMaximum(level) {
+        // Parts slow enough that the worker claims some of them.
+        let seen = Mutex([InstructionSet]())
+        ComputePool.shared.run(parts: 16) { _ in
+          usleep(2_000)
+          seen.withLock { $0.append(InstructionSet.current) }
+        }
+        #expect(seen.withLock { $0 } == Array(repeating: level, count: 16), "scope \(level)")
+      }
+    }
+  }
+}
