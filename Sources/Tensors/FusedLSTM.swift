@@ -122,8 +122,8 @@ public func lstmSequence(
 }
 
 /// The forward steps of an LSTM over projected inputs ([B·T, 4H], rows b·T + t, or the rows `projectionRows` names):
-/// outputs [B, T, H], and, when `saving`, per step s (in processing order) what the pullback reads: the gates' values [T][B][4H], tanh(c'), the
-/// previous cell and state [T][B][H] (else one step's scratch).
+/// outputs [B, T, H], and, when `saving`, per step s (in processing order) what the pullback reads: the gates' values
+/// [T][B][4H], tanh(c'), the previous cell and state [T][B][H] (else one step's scratch).
 struct LSTMRecurrence {
   var outputs: [Float]
   var gateValues: [Float], cellTanh: [Float], previousCells: [Float], previousStates: [Float]
