@@ -23,15 +23,11 @@ public struct ClassifierInference: Sendable {
   /// size.
   public init(_ classifier: TextClassifier, projectingVocabulary: Bool = true) {
     self.classifier = classifier
-    guard projectingVocabulary, Self.canProjectVocabulary(classifier) else {
+    guard projectingVocabulary, let encoder = Self.recurrentEncoder(of: classifier) else {
       projectedVocabulary = []
       return
     }
-    if let gru = classifier.gru {
-      projectedVocabulary = gru.firstLayerProjections(of: classifier.embedding.weight)
-    } else {
-      projectedVocabulary = classifier.lstm!.firstLayerProjections(of: classifier.embedding.weight)
-    }
+    projectedVocabulary = encoder.firstLayerProjections(of: classifier.embedding.weight)
   }
 
   /// With the tables when they pay for themselves on `tokens` tokens (`projectingVocabularyPays`).
@@ -42,24 +38,25 @@ public struct ClassifierInference: Sendable {
   /// Whether the steps look their inputs up from a vocabulary table.
   public var projectsVocabulary: Bool { !projectedVocabulary.isEmpty }
 
-  /// Whether `classifier` has a recurrent encoder (GRU or LSTM) whose inputs can be looked up.
-  public static func canProjectVocabulary(_ classifier: TextClassifier) -> Bool {
+  /// The GRU or LSTM encoder whose first layer's inputs can be looked up; nil for the other architectures.
+  static func recurrentEncoder(of classifier: TextClassifier) -> (any RecurrentStack)? {
     switch classifier.config.architecture {
-    case .gru: classifier.gru != nil
-    case .lstm: classifier.lstm != nil
-    default: false
+    case .gru: classifier.gru
+    case .lstm: classifier.lstm
+    default: nil
     }
   }
+
+  /// Whether `classifier` has a recurrent encoder (GRU or LSTM) whose inputs can be looked up.
+  public static func canProjectVocabulary(_ classifier: TextClassifier) -> Bool { recurrentEncoder(of: classifier) != nil }
 
   /// Whether tables pay for themselves on `tokens` tokens (padding included): at least as many as the vocabulary has,
   /// and they fit under `maximumProjectedScalars`.
   public static func projectingVocabularyPays(_ classifier: TextClassifier, tokens: Int) -> Bool {
-    guard canProjectVocabulary(classifier) else { return false }
-    let (directions, gates) =
-      if let gru = classifier.gru { (gru.directions, GRU.gateCount * gru.hiddenSize) }
-      else { (classifier.lstm!.directions, LSTM.gateCount * classifier.lstm!.hiddenSize) }
+    guard let encoder = recurrentEncoder(of: classifier) else { return false }
     let vocabulary = classifier.embedding.weight.shape[0]
-    return tokens >= vocabulary && vocabulary * gates * directions <= maximumProjectedScalars
+    let tableScalars = vocabulary * encoder.directions * type(of: encoder).gateCount * encoder.hiddenSize
+    return tokens >= vocabulary && tableScalars <= maximumProjectedScalars
   }
 
   /// Logits [batch, classes].
@@ -68,15 +65,10 @@ public struct ClassifierInference: Sendable {
       var inference = ForwardContext.inference
       return classifier.logits(batch, context: &inference)
     }
-    let (size, length, mask) = (batch.batchSize, batch.length, batch.mask)
-    let states =
-      if let gru = classifier.gru {
-        gru(projections: projectedVocabulary, rows: batch.ids, batch: size, time: length, mask: mask)
-      } else {
-        classifier.lstm!(projections: projectedVocabulary, rows: batch.ids, batch: size, time: length, mask: mask)
-      }
+    let states = Self.recurrentEncoder(of: classifier)!(
+      projections: projectedVocabulary, rows: batch.ids, batch: batch.batchSize, time: batch.length, mask: batch.mask)
     let config = classifier.config
-    return classifier.classifier(config.pooling(states, mask: mask, reverseHalf: config.bidirectional))
+    return classifier.classifier(config.pooling(states, mask: batch.mask, reverseHalf: config.bidirectional))
   }
 
   /// Logits [example · label] of `examples`, in their order, run in batches of similar length (`Batch.inOrder`): a
