@@ -3,15 +3,18 @@ import Models
 import Randomness
 import Tokenization
 
-/// STRIP (Gao et al. 2019) for text: an input carrying a trigger keeps the model's prediction pinned to the target
-/// however much of the rest of the sentence changes, so its predictions under perturbation have low entropy. Each
-/// perturbed copy replaces `replacedFraction` of the input's tokens (chosen at random) with tokens of a random clean
-/// donor sentence; the score is the mean entropy (nats) of the predicted distribution over `copies` copies. By
-/// default the donors are those the model gives another label than the input's (`donorChoice = .opposing`, the
-/// lab's variant): random donors mostly agree with a binary input's label and move it little, clean or triggered.
-/// Inputs scoring below a threshold, calibrated on clean inputs to a chosen false-rejection rate, are flagged.
-/// STRIP-ViTA (Gao et al. 2021) takes each donor's most important words (highest TF-IDF over the donor set) rather
-/// than random ones, so that a clean input's prediction swings with its donors: `donorWords = .important`.
+/// STRIP (Gao et al. 2019) for text, as STRIP-ViTA (Gao et al. 2021) perturbs it: an input carrying a trigger keeps
+/// the model's prediction pinned to the target however much of the rest of the sentence changes. Each of `copies`
+/// perturbed copies replaces `replacedFraction` of the input's tokens, its least important words (lowest TF-IDF
+/// against the donors), with the most important words of a clean donor sentence. A rare trigger word, which few clean
+/// sentences hold, is among an input's most important words, so it survives in every copy; random positions
+/// (`replacedWords = .random`, the original recipe) delete it from about as many copies as they replace tokens.
+/// Lab variants, each with the original as an option: the donors are those the model gives another label than the
+/// input's (`donorChoice = .opposing`; random donors mostly agree with a binary input's label and move it little,
+/// clean or triggered), and the score is the copies' mean probability of leaving the input's label
+/// (`score = .departure`; STRIP's mean entropy, `.entropy`, scores a clean copy that flips confidently to the donors'
+/// label as low as a pinned one). Inputs scoring below a threshold, calibrated on clean inputs to a chosen
+/// false-rejection rate, are flagged.
 public struct STRIPFilter: Sendable {
   /// How a copy is perturbed: some of the input's tokens replaced by donor words, or donor words inserted among them
   /// (the input's own tokens, a trigger among them, all stay).
@@ -21,12 +24,21 @@ public struct STRIPFilter: Sendable {
   /// Whose words a copy gets: any donor's, or only those of donors the model gives another label than the input's
   /// (the strongest pull away from a clean input's prediction, which a trigger resists).
   public enum DonorChoice: String, Sendable, CaseIterable { case any, opposing }
+  /// Which of the input's tokens a copy replaces: random positions, or those of its lowest-TF-IDF words (STRIP-ViTA;
+  /// the document frequencies are the donors', ties broken at random in each copy).
+  public enum ReplacedWords: String, Sendable, CaseIterable {
+    case random
+    case leastImportant = "least-important"
+  }
   public var perturbation = Perturbation.replace
-  public var donorWords = DonorWords.random
+  public var donorWords = DonorWords.important
   public var donorChoice = DonorChoice.opposing
+  public var replacedWords = ReplacedWords.leastImportant
   public var copies = 50
-  /// Share of the input's length replaced (or inserted).
-  public var replacedFraction = 0.5
+  /// Share of the input's length replaced (or inserted). With random positions, half (`randomPositionsFraction`)
+  /// keeps a trigger in half the copies.
+  public var replacedFraction = 0.8
+  public static let randomPositionsFraction = 0.5
   /// Copies are cut to this many tokens (the model's window).
   public var maximumLength = 48
   public var seed: UInt64 = 0
@@ -35,14 +47,25 @@ public struct STRIPFilter: Sendable {
 
   public init() {}
 
-  /// The mean prediction entropy of each input under perturbation, using `donors` (clean encoded sentences).
-  public func entropies(_ classifier: TextClassifier, inputs: [[Int]], donors: [[Int]]) -> [Double] {
+  /// What an input's copies are scored by; low scores are flagged. `entropy`: the mean entropy (nats) of their
+  /// predicted distributions (STRIP's). `departure`: the mean probability they give labels other than the one the
+  /// model gives the input unperturbed. With opposing donors a clean input's copies lean to the donors' label, often
+  /// confidently, which entropy cannot tell from a trigger holding them; a triggered input's copies stay with it.
+  public enum Score: String, Sendable, CaseIterable { case entropy, departure }
+  public var score = Score.departure
+
+  /// Each input's score under perturbation (`score`), using `donors` (clean encoded sentences).
+  public func scores(_ classifier: TextClassifier, inputs: [[Int]], donors: [[Int]]) -> [Double] {
     precondition(!donors.isEmpty, "STRIP needs clean donor sentences")
     let perturbed = perturbedCopies(classifier, inputs: inputs, donors: donors)
     let probabilities = classifier.predict(perturbed).probabilities
+    let inputLabels = score == .departure ? classifier.predict(inputs.map { EncodedExample(ids: $0, label: 0) }).classes : []
     return inputs.indices.map { index in
       probabilities[(index * copies)..<((index + 1) * copies)].reduce(0.0) { total, row in
-        total + row.reduce(0.0) { $0 - ($1 > 0 ? Double($1) * log(Double($1)) : 0) }
+        switch score {
+        case .entropy: total + row.reduce(0.0) { $0 - ($1 > 0 ? Double($1) * log(Double($1)) : 0) }
+        case .departure: total + 1 - Double(row[inputLabels[index]])
+        }
       } / Double(copies)
     }
   }
@@ -52,16 +75,17 @@ public struct STRIPFilter: Sendable {
   /// gives another label than it gives the input (all donors when there are none).
   func perturbedCopies(_ classifier: TextClassifier, inputs: [[Int]], donors: [[Int]]) -> [EncodedExample] {
     let ranked = donorWords == .important ? Self.importantWordsFirst(donors, unknownID: unknownID) : donors
+    let importance = replacedWords == .leastImportant ? WordImportance(donors: donors) : nil
     switch donorChoice {
     case .any:
-      return inputs.indices.flatMap { index in copies(of: inputs[index], index: index, donors: ranked) }
+      return inputs.indices.flatMap { index in copies(of: inputs[index], index: index, donors: ranked, importance: importance) }
     case .opposing:
       let donorLabels = classifier.predict(donors.map { EncodedExample(ids: $0, label: 0) }).classes
       let inputLabels = classifier.predict(inputs.map { EncodedExample(ids: $0, label: 0) }).classes
       let pools = (0..<classifier.labels.count).map { label in zip(ranked, donorLabels).filter { $0.1 != label }.map(\.0) }
       return inputs.indices.flatMap { index in
         let pool = pools[inputLabels[index]]
-        return copies(of: inputs[index], index: index, donors: pool.isEmpty ? ranked : pool)
+        return copies(of: inputs[index], index: index, donors: pool.isEmpty ? ranked : pool, importance: importance)
       }
     }
   }
@@ -80,9 +104,11 @@ public struct STRIPFilter: Sendable {
     }
   }
 
-  /// The perturbed copies of input number `index`.
-  func copies(of input: [Int], index: Int, donors: [[Int]]) -> [EncodedExample] {
+  /// The perturbed copies of input number `index`; `importance` scores its words when the least important are
+  /// replaced.
+  func copies(of input: [Int], index: Int, donors: [[Int]], importance: WordImportance? = nil) -> [EncodedExample] {
     var generator = SplitMix64(seed: seed, stream: [0x5354_5250, UInt64(index)])  // "STRP"
+    let inputScores = importance?.scores(of: input)
     return (0..<copies).map { _ in
       var ids = input
       let donor = donors[Int(generator.next() % UInt64(donors.count))].filter { $0 != unknownID }
@@ -97,6 +123,12 @@ public struct STRIPFilter: Sendable {
       case .replace:
         var positions = Array(ids.indices)
         positions.seededShuffle(using: &generator)
+        if let inputScores {
+          // Least important first; the shuffle above breaks ties (a sort that keeps the shuffled order of equals).
+          positions = positions.enumerated().sorted {
+            inputScores[$0.element] != inputScores[$1.element] ? inputScores[$0.element] < inputScores[$1.element] : $0.offset < $1.offset
+          }.map(\.element)
+        }
         for position in positions.prefix(count) { ids[position] = nextWord() }
       case .insert:
         for _ in 0..<min(count, max(0, maximumLength - ids.count)) {
@@ -108,9 +140,32 @@ public struct STRIPFilter: Sendable {
     }
   }
 
-  /// The entropy below which inputs are flagged: the `falseRejectionRate` quantile of clean inputs' entropies.
-  public static func threshold(cleanEntropies: [Double], falseRejectionRate: Double) -> Double {
-    calibratedThreshold(cleanEntropies, falseRejectionRate: falseRejectionRate, flaggedAbove: false)
+  /// TF-IDF of an input's words against a set of clean sentences: the word's count in the input times
+  /// log((1 + sentences) / (1 + sentences holding it)), so a word no clean sentence holds scores highest.
+  struct WordImportance {
+    let documentFrequency: [Int: Int]
+    let sentences: Int
+
+    init(donors: [[Int]]) {
+      var frequency: [Int: Int] = [:]
+      for donor in donors { for id in Set(donor) { frequency[id, default: 0] += 1 } }
+      documentFrequency = frequency
+      sentences = donors.count
+    }
+
+    /// Each position's score (positions of the same word score alike).
+    func scores(of input: [Int]) -> [Double] {
+      var termFrequency: [Int: Int] = [:]
+      for id in input { termFrequency[id, default: 0] += 1 }
+      return input.map { id in
+        Double(termFrequency[id]!) * log(Double(1 + sentences) / Double(1 + documentFrequency[id, default: 0]))
+      }
+    }
+  }
+
+  /// The score below which inputs are flagged: the `falseRejectionRate` quantile of clean inputs' scores.
+  public static func threshold(cleanScores: [Double], falseRejectionRate: Double) -> Double {
+    calibratedThreshold(cleanScores, falseRejectionRate: falseRejectionRate, flaggedAbove: false)
   }
 }
 

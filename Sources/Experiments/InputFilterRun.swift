@@ -32,8 +32,8 @@ public struct InputFilterRun {
     strip.unknownID = scored.encoder.vocabulary.unknownID
     return InputFilterRun(
       method: .strip, falseRejectionRate: falseRejectionRate, scored: scored,
-      scoreInputs: { strip.entropies(scored.classifier, inputs: $0.map(scored.encoder.encode), donors: donors) },
-      calibrateOn: { STRIPFilter.threshold(cleanEntropies: $0, falseRejectionRate: falseRejectionRate) }, flagsScore: { $0 < $1 }, cleanInputs: nil)
+      scoreInputs: { strip.scores(scored.classifier, inputs: $0.map(scored.encoder.encode), donors: donors) },
+      calibrateOn: { STRIPFilter.threshold(cleanScores: $0, falseRejectionRate: falseRejectionRate) }, flagsScore: { $0 < $1 }, cleanInputs: nil)
   }
 
   /// ONION (Qi et al. 2021) with the next-word model bundle at `languageModelPath`.

@@ -12,10 +12,11 @@ struct FilterCommand: ParsableCommand {
     commandName: "filter",
     abstract: "Flag inputs that carry a trigger before the model sees them (STRIP, ONION or RAP).",
     discussion: prose("""
-      STRIP (Gao et al. 2019): each input is perturbed --copies times (--replace of its tokens swapped for words of
-      clean training sentences the model gives another label than the input's; --donors any: of any sentence) and
-      the mean entropy of the model's predictions is its score: a trigger keeps the prediction pinned, so triggered
-      inputs score low. ONION (Qi et al. 2021, --lm: a next-word model from
+      STRIP (Gao et al. 2019, perturbed as STRIP-ViTA): each input is perturbed --copies times, its least important
+      words (--replace of its tokens, lowest TF-IDF: a rare trigger word stays) swapped for the most important words
+      of a clean training sentence the model gives another label than the input's (--donors any: of any sentence);
+      its score is the copies' mean probability of leaving the input's label (--strip-score entropy: STRIP's mean
+      entropy): a trigger keeps the prediction pinned, so triggered inputs score low. ONION (Qi et al. 2021, --lm: a next-word model from
       `train-lm`): each word's suspicion is how much the sentence's log-perplexity falls without it, an input's score
       its highest suspicion (on the log scale: nats per word; --onion-scale), and words above the threshold are removed
       before the classifier reads the input; a word the language model never saw costs what its <unk> does plus its
@@ -56,10 +57,14 @@ struct FilterCommand: ParsableCommand {
   var copies = 50
   @Option(help: "replace (some of the input's tokens swapped for donor words) or insert (donor words added among them).")
   var perturbation: String = "replace"
-  @Option(help: "Share of an input's length replaced (or inserted) in each copy.")
-  var replace = 0.5
+  @Option(help: "Share of an input's length replaced (or inserted) in each copy (default: 0.8 with --replaced-words least-important, 0.5 with random).")
+  var replace: Double?
   @Option(help: "Which donor words STRIP uses: random, or important (each donor's highest-TF-IDF words first, as STRIP-ViTA).")
-  var donorWords: STRIPFilter.DonorWords = .random
+  var donorWords: STRIPFilter.DonorWords = .important
+  @Option(help: "Which of an input's words STRIP replaces: random, or least-important (its lowest-TF-IDF words against the donors, as STRIP-ViTA: a rare trigger word survives).")
+  var replacedWords: STRIPFilter.ReplacedWords = .leastImportant
+  @Option(help: "STRIP's score: entropy (the mean entropy of the copies' predictions), or departure (the mean probability they give labels other than the input's).")
+  var stripScore: STRIPFilter.Score = .departure
   @Option(help: "Which donors STRIP draws from: any, or opposing (donors the model gives another label than the input's).")
   var donors: STRIPFilter.DonorChoice = .opposing
   @Option(help: "RAP's word: a rare word of the model's vocabulary.")
@@ -82,7 +87,7 @@ struct FilterCommand: ParsableCommand {
   @OptionGroup var data: DataOptions
 
   func validate() throws {
-    guard frr > 0 && frr < 1, copies >= 1, replace > 0 && replace <= 1, threads >= 1 else {
+    guard frr > 0 && frr < 1, copies >= 1, replace.map({ $0 > 0 && $0 <= 1 }) ?? true, threads >= 1 else {
       throw ValidationError("--frr in (0, 1), --copies ≥ 1, --replace in (0, 1], --threads ≥ 1")
     }
     guard STRIPFilter.Perturbation(rawValue: perturbation) != nil else { throw ValidationError("--perturbation must be replace or insert") }
@@ -101,10 +106,12 @@ struct FilterCommand: ParsableCommand {
     case .strip:
       var strip = STRIPFilter()
       strip.copies = copies
-      strip.replacedFraction = replace
+      strip.replacedFraction = replace ?? (replacedWords == .random ? STRIPFilter.randomPositionsFraction : strip.replacedFraction)
       strip.perturbation = STRIPFilter.Perturbation(rawValue: perturbation)!
       strip.donorWords = donorWords
       strip.donorChoice = donors
+      strip.replacedWords = replacedWords
+      strip.score = stripScore
       let donorSentences = scored.split.train.prefix(2000).map { scored.encoder.encode(scored.corpus.examples[$0].text) }
       filter = .strip(strip, on: scored, donors: donorSentences, falseRejectionRate: frr)
     case .onion:
@@ -148,6 +155,8 @@ struct FilterCommand: ParsableCommand {
 
 extension InputFilterRun.Method: ExpressibleByArgument {}
 extension STRIPFilter.DonorWords: ExpressibleByArgument {}
+extension STRIPFilter.ReplacedWords: ExpressibleByArgument {}
+extension STRIPFilter.Score: ExpressibleByArgument {}
 extension STRIPFilter.DonorChoice: ExpressibleByArgument {}
 extension ONIONFilter.Scale: ExpressibleByArgument {}
 extension FilterCommand: UsesComputeThreads { var computeThreads: Int { threads } }
