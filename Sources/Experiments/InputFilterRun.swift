@@ -20,6 +20,8 @@ public struct InputFilterRun {
   var describeWord = ""
   /// ONION: the share of the dev split's words its language model knows.
   var languageModelCoverage: Double?
+  /// STRIP: what its score measures.
+  var stripScore: STRIPFilter.Score?
   /// ONION: what a word's suspicion subtracts.
   var onionScale: ONIONFilter.Scale?
   /// ONION: whether the language model's bundle has the words its vocabulary left out, to spell unknown words with.
@@ -30,10 +32,12 @@ public struct InputFilterRun {
     var strip = strip
     strip.maximumLength = scored.bundle.config.maximumLength
     strip.unknownID = scored.encoder.vocabulary.unknownID
-    return InputFilterRun(
+    var run = InputFilterRun(
       method: .strip, falseRejectionRate: falseRejectionRate, scored: scored,
       scoreInputs: { strip.scores(scored.classifier, inputs: $0.map(scored.encoder.encode), donors: donors) },
       calibrateOn: { STRIPFilter.threshold(cleanScores: $0, falseRejectionRate: falseRejectionRate) }, flagsScore: { $0 < $1 }, cleanInputs: nil)
+    run.stripScore = strip.score
+    return run
   }
 
   /// ONION (Qi et al. 2021) with the next-word model bundle at `languageModelPath`.
@@ -109,7 +113,9 @@ public struct InputFilterRun {
   public func describe(threshold: Double, cleanInputs: Int) -> String {
     switch method {
     case .strip:
-      String(format: "STRIP threshold %.4f nats (flagged below; %.0f %% of %d clean dev inputs are)", threshold, falseRejectionRate * 100, cleanInputs)
+      String(
+        format: "STRIP threshold %.4f %@ (flagged below; %.0f %% of %d clean dev inputs are)", threshold,
+        stripScore == .entropy ? "nats of mean entropy" : "mean probability of leaving the input's label", falseRejectionRate * 100, cleanInputs)
     case .onion:
       String(
         format: "ONION threshold %.3f %@ (flagged above; %.0f %% of %d clean dev inputs are); the language model knows %.1f %% of the dev words%@",
