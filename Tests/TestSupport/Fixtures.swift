@@ -16,12 +16,19 @@ public enum Fixtures {
     return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
   }
 
-  /// A fresh temporary folder.
+  /// A fresh temporary folder, inside this test process's own folder, which is removed when the process exits.
   public static func temporaryDirectory() throws -> String {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("backdoor-lab-tests-\(UUID().uuidString)")
+    let url = URL(fileURLWithPath: processFolder).appendingPathComponent(UUID().uuidString)
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url.path
   }
+
+  /// The folder holding this process's temporary folders: made on first use, removed at exit.
+  private static let processFolder: String = {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("backdoor-lab-tests-\(UUID().uuidString)").path
+    atexit { try? FileManager.default.removeItem(atPath: Fixtures.processFolder) }
+    return path
+  }()
 }
 
 /// What a finished process printed and returned.
