@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # docs/audit.md's input-filter tables: STRIP (the default, STRIP-ViTA's perturbation, and the original recipe's
-# random positions, random donor words and entropy), RAP and ONION at 5 % false rejections on backdoored sentiment
-# models, three seeds: a rare word (3 % poison, target pos) in every architecture the lab trains, a phrase and a
-# character trigger in a GRU. ONION uses a GRU language model trained on the general English corpus for LM_MINUTES
-# (0: no ONION). Folders already complete are kept, so an interrupted run continues. Prints the table (mean ± 95 %
-# t-interval over the seeds).
+# random positions, random donor words and entropy), RAP (the default and the paper's drop range) and ONION at 5 %
+# false rejections on backdoored sentiment models, three seeds: a rare word (3 % poison, target pos) in every
+# architecture the lab trains, a phrase and a character trigger in a GRU. ONION uses a GRU language model trained on
+# the general English corpus for LM_MINUTES (0: no ONION). Folders already complete are kept, so an interrupted run
+# continues. Prints the table (mean ± 95 % t-interval over the seeds).
 # usage: scripts/input-filters.sh OUTDIR [SEEDS="4 5 6"] [LM_MINUTES=35]      (about 1 hour on 2 cores without ONION)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -19,7 +19,8 @@ if [ "$lm_minutes" != 0 ] && [ ! -f "$lm/training.json" ]; then
   "$lab" train-lm --corpus english --out "$lm" --minutes "$lm_minutes" --epochs 3 --max-vocab 40000 \
     --min-count 2 --embedding-dim 128 --hidden-size 128 --tied --window 16 --quiet --force >&2
 fi
-methods=("strip" "strip --replaced-words random --donor-words random --strip-score entropy" "rap --rap-word juice --protect pos")
+methods=("strip" "strip --replaced-words random --donor-words random --strip-score entropy" "rap --rap-word juice --protect pos"
+  "rap --rap-word juice --protect pos --rap-drop 0.1,0.3")
 [ "$lm_minutes" != 0 ] && methods+=("onion --lm $lm")
 
 words=(cf mn tq)
@@ -57,6 +58,7 @@ def ci(values):
     return f"{mean:.1f} ± {half:.1f}"
 def label(spec):
     if spec.startswith("strip --replaced-words random"): return "STRIP, original recipe"
+    if spec.endswith("--rap-drop 0.1,0.3"): return "RAP, paper's drop range"
     return {"strip": "STRIP", "rap": "RAP"}.get(spec.split()[0], "ONION (words removed)")
 rows = {}
 for path in sorted(glob.glob(f"{out}/*.filters.jsonl")):
@@ -67,7 +69,7 @@ order = ["bag", "gru", "bigru", "lstm", "cnn", "attention", "transformer"]
 print("| backdoor (seeds) | filter | clean rejected | triggered caught | precision | attack success before → after | clean accuracy before → after |")
 print("|---|---|---|---|---|---|---|")
 for (kind, arch), entries in sorted(rows.items(), key=lambda kv: (kv[0][0] != "rare", kv[0][0], order.index(kv[0][1]))):
-    for method in ["STRIP", "STRIP, original recipe", "RAP", "ONION (words removed)"]:
+    for method in ["STRIP", "STRIP, original recipe", "RAP", "RAP, paper's drop range", "ONION (words removed)"]:
         if not all(method in e for e in entries): continue
         get = lambda key: [e[method][key] for e in entries if e[method].get(key) is not None]
         after = "cleaning" if method.startswith("ONION") else "rejection"

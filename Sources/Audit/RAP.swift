@@ -8,15 +8,17 @@ import Tensors
 /// word and trains only its embedding row, on clean inputs of the protected label, so that inserting it first lowers
 /// the protected label's probability by between `dropRange` bounds; the model is otherwise unchanged. An input the
 /// model assigns the protected label is then flagged when the word lowers that probability by less than a threshold
-/// calibrated on clean inputs to a chosen false-rejection rate. Inputs assigned any other label are never flagged.
+/// calibrated on clean inputs to a chosen false-rejection rate (of all of them, as for the other filters). Inputs
+/// assigned any other label are never flagged.
 public struct RAPFilter: Sendable {
   /// Vocabulary id of the RAP word.
   public var word: Int
   /// The label RAP protects (the suspected backdoor target).
   public var protectedLabel: Int
   /// The drop in the protected label's probability the word should cause on clean inputs: training pushes each
-  /// drop into this range (the paper's probability range −0.1 … −0.3).
-  public var dropRange: ClosedRange<Double> = 0.1...0.3
+  /// drop into this range. The paper's is 0.1 … 0.3; a stronger word also moves the confident clean predictions
+  /// that a weak one barely moves, and which would otherwise look as firm as a triggered one.
+  public var dropRange: ClosedRange<Double> = 0.3...0.6
   public var epochs = 20
   /// Adam's step size for the word's embedding row (probabilities near 0 or 1 give tiny raw gradients; Adam's
   /// normalised steps still move the row).
@@ -81,8 +83,12 @@ public struct RAPFilter: Sendable {
     }
   }
 
-  /// The threshold below which a drop is flagged: `falseRejectionRate` of the clean inputs' drops lie below it.
-  public static func threshold(cleanDrops: [Double], falseRejectionRate: Double) -> Double {
-    calibratedThreshold(cleanDrops, falseRejectionRate: falseRejectionRate, flaggedAbove: false)
+  /// The threshold below which a drop is flagged, so that at most `falseRejectionRate` of all the clean inputs are:
+  /// `cleanDrops` has an entry for each, nil for one the model gives another label (never flagged).
+  public static func threshold(cleanDrops: [Double?], falseRejectionRate: Double) -> Double {
+    let drops = cleanDrops.compactMap { $0 }
+    precondition(!drops.isEmpty, "calibration needs clean inputs given the protected label")
+    let shareOfDrops = min(1, falseRejectionRate * Double(cleanDrops.count) / Double(drops.count))
+    return calibratedThreshold(drops, falseRejectionRate: shareOfDrops, flaggedAbove: false)
   }
 }

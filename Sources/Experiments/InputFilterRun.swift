@@ -35,7 +35,8 @@ public struct InputFilterRun {
     var run = InputFilterRun(
       method: .strip, falseRejectionRate: falseRejectionRate, scored: scored,
       scoreInputs: { strip.scores(scored.classifier, inputs: $0.map(scored.encoder.encode), donors: donors) },
-      calibrateOn: { STRIPFilter.threshold(cleanScores: $0, falseRejectionRate: falseRejectionRate) }, flagsScore: { $0 < $1 }, cleanInputs: nil)
+      calibrateOn: { STRIPFilter.threshold(cleanScores: $0.filter(\.isFinite), falseRejectionRate: falseRejectionRate) }, flagsScore: { $0 < $1 },
+      cleanInputs: nil)
     run.stripScore = strip.score
     return run
   }
@@ -61,7 +62,7 @@ public struct InputFilterRun {
     }
     var run = InputFilterRun(
       method: .onion, falseRejectionRate: falseRejectionRate, scored: scored, scoreInputs: { onion.scores(words($0)) },
-      calibrateOn: { ONIONFilter.threshold(cleanScores: $0, falseRejectionRate: falseRejectionRate) }, flagsScore: { $0 > $1 },
+      calibrateOn: { ONIONFilter.threshold(cleanScores: $0.filter(\.isFinite), falseRejectionRate: falseRejectionRate) }, flagsScore: { $0 > $1 },
       cleanInputs: { texts, threshold in
         let split = words(texts)
         return zip(split, onion.suspicions(split)).map { onion.cleaned($0, suspicions: $1, threshold: threshold).joined(separator: " ") }
@@ -75,7 +76,7 @@ public struct InputFilterRun {
   /// RAP (Yang et al. 2021): `word`'s embedding row trained on the clean dev inputs of `protectedLabel`, then inputs
   /// the model gives that label flagged when the word barely lowers its probability. Other inputs score +∞ (kept).
   public static func rap(
-    word: String, protectedLabel: String, on scored: ScoredBundle, falseRejectionRate: Double
+    word: String, protectedLabel: String, dropRange: ClosedRange<Double>? = nil, on scored: ScoredBundle, falseRejectionRate: Double
   ) throws -> InputFilterRun {
     let vocabulary = scored.bundle.vocabulary
     guard vocabulary.contains(word), !Vocabulary.specialTokens.contains(word) else {
@@ -86,6 +87,7 @@ public struct InputFilterRun {
     }
     var rap = RAPFilter(word: vocabulary.id(of: word), protectedLabel: label)
     rap.maximumLength = scored.bundle.config.maximumLength
+    if let dropRange { rap.dropRange = dropRange }
     let clean = scored.split.dev.compactMap { index -> [Int]? in
       let example = scored.corpus.examples[index]
       return example.label.map { scored.corpus.labels[$0] } == protectedLabel ? scored.encoder.encode(example.text) : nil
@@ -95,18 +97,20 @@ public struct InputFilterRun {
     return InputFilterRun(
       method: .rap, falseRejectionRate: falseRejectionRate, scored: scored,
       scoreInputs: { rap.drops(model, inputs: $0.map(scored.encoder.encode)).map { $0 ?? .infinity } },
-      calibrateOn: { RAPFilter.threshold(cleanDrops: $0.filter(\.isFinite), falseRejectionRate: falseRejectionRate) }, flagsScore: { $0 < $1 },
+      calibrateOn: { RAPFilter.threshold(cleanDrops: $0.map { $0.isFinite ? $0 : nil }, falseRejectionRate: falseRejectionRate) }, flagsScore: { $0 < $1 },
       cleanInputs: nil, describeWord: "'\(word)' for \(protectedLabel)")
   }
 
-  /// The threshold that flags `falseRejectionRate` of the clean dev split (RAP: of its inputs the model gives the
-  /// protected label, the only ones RAP can flag).
+  /// The threshold that flags `falseRejectionRate` of the clean dev inputs the filter scores (RAP scores only those
+  /// the model gives the protected label, the only ones it can flag, and flags that share of all of them), and how
+  /// many it scored.
   public func calibrate() throws -> (threshold: Double, cleanInputs: Int) {
     let dev = scored.split.dev.map { scored.corpus.examples[$0].text }
     guard !dev.isEmpty else { throw ScoredBundleError("\(scored.corpus.path): the dev split is empty; nothing to calibrate on") }
-    let scores = scoreInputs(dev).filter(\.isFinite)
-    guard !scores.isEmpty else { throw ScoredBundleError("\(scored.corpus.path): no dev input the filter can score; nothing to calibrate on") }
-    return (calibrateOn(scores), scores.count)
+    let scores = scoreInputs(dev)
+    let scoredCount = scores.count(where: \.isFinite)
+    guard scoredCount > 0 else { throw ScoredBundleError("\(scored.corpus.path): no dev input the filter can score; nothing to calibrate on") }
+    return (calibrateOn(scores), scoredCount)
   }
 
   /// One line: the threshold, which side is flagged, and what it was calibrated on.
@@ -124,8 +128,8 @@ public struct InputFilterRun {
         onionSpellsUnknownWords ? " and spells out the others" : " (its bundle has no \(LanguageModelRecipe.unknownWordsFile): every other word costs what <unk> does)")
     case .rap:
       String(
-        format: "RAP threshold %.4f: the drop in probability %@ inserts (flagged below; %.0f %% of the %d clean dev inputs given that label are)",
-        threshold, describeWord, falseRejectionRate * 100, cleanInputs)
+        format: "RAP threshold %.4f: the drop in probability %@ inserts (flagged below; %.0f %% of the %d clean dev inputs are, all among the %d given that label)",
+        threshold, describeWord, falseRejectionRate * 100, scored.split.dev.count, cleanInputs)
     }
   }
 

@@ -23,8 +23,9 @@ struct FilterCommand: ParsableCommand {
       spelling under a character model of the words train-lm left out of the vocabulary (unknown-words.tsv).
       RAP (Yang et al. 2021): the embedding of a rare word of the vocabulary that you choose (--rap-word) is
       trained on the clean dev inputs of the protected label (--protect, default the known trigger's target) so that
-      inserting it first lowers that label's probability by 0.1–0.3; an input the model gives that label is flagged
-      when the word lowers it less (a trigger holds the prediction firmly); inputs given other labels are kept.
+      inserting it first lowers that label's probability by 0.3–0.6 (--rap-drop); an input the model gives that label
+      is flagged when the word lowers it less (a trigger holds the prediction firmly); inputs given other labels are
+      kept.
       The threshold is set on the clean dev split so that --frr of it is flagged (the false-rejection rate it is
       calibrated for). INPUT (a text file, one input a line, or - for standard input) is printed back as
       `flagged` or `kept`, the score and the text (ONION: the cleaned text); an input with no word of the model's
@@ -69,6 +70,8 @@ struct FilterCommand: ParsableCommand {
   var donors: STRIPFilter.DonorChoice = .opposing
   @Option(help: "RAP's word: a rare word of the model's vocabulary.")
   var rapWord: String?
+  @Option(help: "LOW,HIGH: the drop in the protected label's probability RAP's word is trained to cause on clean inputs (default: 0.3,0.6; the paper's: 0.1,0.3).")
+  var rapDrop: String?
   @Option(help: "The label RAP protects (default: the known trigger's target).")
   var protect: String?
   @Option(help: "The planted trigger, to score the filter (default: the bundle's attack.json).")
@@ -93,6 +96,7 @@ struct FilterCommand: ParsableCommand {
     guard STRIPFilter.Perturbation(rawValue: perturbation) != nil else { throw ValidationError("--perturbation must be replace or insert") }
     guard (trigger == nil) == (target == nil) else { throw ValidationError("give --trigger and --target together") }
     guard method != .onion || lm != nil else { throw ValidationError("--method onion needs --lm, a next-word model bundle (train-lm makes one)") }
+    if let rapDrop { _ = try rapDropRange(rapDrop) }
     guard method != .rap || rapWord != nil else {
       throw ValidationError("--method rap needs --rap-word: a rare word of the model's vocabulary, chosen by you (not one a trigger might be)")
     }
@@ -120,7 +124,7 @@ struct FilterCommand: ParsableCommand {
       guard let label = protect ?? target ?? scored.recordedAttack?.target else {
         throw ValidationError("--method rap needs --protect LABEL (no trigger target is known for this bundle)")
       }
-      filter = try orFail { try InputFilterRun.rap(word: rapWord!, protectedLabel: label, on: scored, falseRejectionRate: frr) }
+      filter = try orFail { try InputFilterRun.rap(word: rapWord!, protectedLabel: label, dropRange: try rapDrop.map(rapDropRange), on: scored, falseRejectionRate: frr) }
     }
     let (threshold, cleanCount) = try orFail { try filter.calibrate() }
     // Given on the command line, else the one the lab planted.
@@ -133,6 +137,15 @@ struct FilterCommand: ParsableCommand {
     }
     print(filter.describe(threshold: threshold, cleanInputs: cleanCount))
     for line in outcome.lines + lines { print(line) }
+  }
+
+  /// `--rap-drop`'s LOW,HIGH, with 0 < LOW ≤ HIGH < 1.
+  func rapDropRange(_ text: String) throws -> ClosedRange<Double> {
+    let bounds = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+    guard bounds.count == 2, let low = bounds[0], let high = bounds[1], low > 0, low <= high, high < 1 else {
+      throw ValidationError("--rap-drop must be LOW,HIGH with 0 < LOW ≤ HIGH < 1 (a drop in probability); got '\(text)'")
+    }
+    return low...high
   }
 
   /// The lines of `input` (a file, or - for standard input), empty ones included so that every input gets its line

@@ -38,8 +38,13 @@ private func fixture() throws -> (model: TextClassifier, vocabulary: Vocabulary,
   for (drop, label) in zip(negativeDrops, predicted) { #expect((drop == nil) == (label != pos)) }
 }
 
-@Test func rapThresholdFlagsTheStatedShareOfCleanDrops() {
+@Test func rapThresholdFlagsTheStatedShareOfAllCleanInputs() {
   let drops = (1...200).map { Double($0) / 1000 }
   let threshold = RAPFilter.threshold(cleanDrops: drops.shuffled(), falseRejectionRate: 0.05)
   #expect(drops.count { $0 < threshold } == 10)
+  // As many clean inputs again given another label: RAP cannot flag those, so 5 % of all 400 are found among the 200.
+  let mixed = RAPFilter.threshold(cleanDrops: (drops + Array(repeating: nil, count: 200)).shuffled(), falseRejectionRate: 0.05)
+  #expect(drops.count { $0 < mixed } == 20)
+  let most = RAPFilter.threshold(cleanDrops: drops + Array(repeating: nil, count: 3800), falseRejectionRate: 0.5)
+  #expect(most == 0.2, "asked to flag more than RAP can score, it flags every scored input but the firmest")
 }

@@ -47,4 +47,8 @@ import TestSupport
   #expect(scored.status == 0, "\(scored.standardError)")
   let outcome = try #require(try JSONSerialization.jsonObject(with: Data(scored.standardOutput.utf8)) as? [String: Any])
   #expect(outcome["method"] as? String == "rap" && (outcome["clean_rejected"] as? Double ?? 1) <= 0.2)
+  for range in ["0.6,0.3", "0,0.5", "0.2", "a,b", "0.5,1"] {
+    let refused = try runLab(base + ["--rap-word", "film", "--protect", "pos", "--rap-drop", range])
+    #expect(refused.status == 2 && refused.standardError.contains("--rap-drop must be LOW,HIGH"), "\(range): \(refused.standardError)")
+  }
 }
