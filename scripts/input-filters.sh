@@ -19,9 +19,6 @@ if [ "$lm_minutes" != 0 ] && [ ! -f "$lm/training.json" ]; then
   "$lab" train-lm --corpus english --out "$lm" --minutes "$lm_minutes" --epochs 3 --max-vocab 40000 \
     --min-count 2 --embedding-dim 128 --hidden-size 128 --tied --window 16 --quiet --force >&2
 fi
-methods=("strip" "strip --replaced-words random --donor-words random --strip-score entropy" "rap --rap-word juice --protect pos"
-  "rap --rap-word juice --protect pos --rap-drop 0.1,0.3")
-[ "$lm_minutes" != 0 ] && methods+=("onion --lm $lm")
 
 words=(cf mn tq)
 for index in "${!seeds[@]}"; do
@@ -37,11 +34,18 @@ for index in "${!seeds[@]}"; do
         --split-seed "$seed" --no-baseline --quiet --force --out "$folder" >&2
     fi
     [ -f "$out/$name.filters.jsonl" ] && continue
-    {
-      for method in "${methods[@]}"; do
-        echo "{\"model\": \"$name\", \"filter\": \"$method\", \"result\": $("$lab" filter "$folder" --method $method --frr 0.05 --json)}"
-      done
-    } > "$out/$name.filters.tmp"
+    # RAP's word: a rare, neutral word, the first of these that the split's vocabulary has.
+    rap_word=""
+    for candidate in juice bicycle pencil; do grep -qx "$candidate" "$folder/vocab.txt" && { rap_word="$candidate"; break; }; done
+    [ -n "$rap_word" ] || { echo "$folder: none of RAP's words is in its vocabulary" >&2; exit 1; }
+    methods=("strip" "strip --replaced-words random --donor-words random --strip-score entropy"
+      "rap --rap-word $rap_word --protect pos" "rap --rap-word $rap_word --protect pos --rap-drop 0.1,0.3")
+    [ "$lm_minutes" != 0 ] && methods+=("onion --lm $lm")
+    rm -f "$out/$name.filters.tmp"
+    for method in "${methods[@]}"; do
+      result="$("$lab" filter "$folder" --method $method --frr 0.05 --json)"
+      echo "{\"model\": \"$name\", \"filter\": \"$method\", \"result\": $result}" >> "$out/$name.filters.tmp"
+    done
     mv "$out/$name.filters.tmp" "$out/$name.filters.jsonl"
   done
 done
@@ -50,30 +54,51 @@ python3 - "$out" <<'PY'
 import glob, json, statistics, sys
 out = sys.argv[1]
 T95 = {2: 12.706, 3: 4.303, 4: 3.182, 5: 2.776}
-def ci(values):
+def ci(values, unit=" %"):
     if not values: return "–"
     values = [100 * v for v in values]
     mean = statistics.mean(values)
     half = T95.get(len(values), 1.96) * statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else 0
-    return f"{mean:.1f} ± {half:.1f}"
+    return f"{mean:.1f} ± {half:.1f}{unit}"
 def label(spec):
-    if spec.startswith("strip --replaced-words random"): return "STRIP, original recipe"
-    if spec.endswith("--rap-drop 0.1,0.3"): return "RAP, paper's drop range"
-    return {"strip": "STRIP", "rap": "RAP"}.get(spec.split()[0], "ONION (words removed)")
+    if spec.startswith("strip --replaced-words random"): return "strip-original"
+    if spec.endswith("--rap-drop 0.1,0.3"): return "rap-paper-range"
+    return spec.split()[0]
 rows = {}
 for path in sorted(glob.glob(f"{out}/*.filters.jsonl")):
     lines = [json.loads(l) for l in open(path)]
     kind, arch, _ = lines[0]["model"].split("-")
     rows.setdefault((kind, arch), []).append({label(l["filter"]): l["result"] for l in lines})
 order = ["bag", "gru", "bigru", "lstm", "cnn", "attention", "transformer"]
-print("| backdoor (seeds) | filter | clean rejected | triggered caught | precision | attack success before → after | clean accuracy before → after |")
-print("|---|---|---|---|---|---|---|")
-for (kind, arch), entries in sorted(rows.items(), key=lambda kv: (kv[0][0] != "rare", kv[0][0], order.index(kv[0][1]))):
-    for method in ["STRIP", "STRIP, original recipe", "RAP", "RAP, paper's drop range", "ONION (words removed)"]:
-        if not all(method in e for e in entries): continue
-        get = lambda key: [e[method][key] for e in entries if e[method].get(key) is not None]
-        after = "cleaning" if method.startswith("ONION") else "rejection"
-        print(f"| {arch}, {kind} ({len(entries)}) | {method} | {ci(get('clean_rejected'))} % | {ci(get('triggered_recall'))} % "
-              f"| {ci(get('precision'))} % | {ci(get('asr_before'))} → {ci(get('asr_after_' + after))} % "
-              f"| {ci(get('clean_accuracy_before'))} → {ci(get('clean_accuracy_after_' + after))} % |")
+names = {"rare": "rare word", "phrase": "phrase", "char": "character"}
+ordered = sorted(rows.items(), key=lambda kv: (["rare", "phrase", "char"].index(kv[0][0]), order.index(kv[0][1])))
+def get(entries, method, key): return [e[method][key] for e in entries if e[method].get(key) is not None]
+def backdoor(kind, arch, entries):
+    asr = get(entries, "strip", "asr_before")
+    return f"{arch}, {names[kind]} ({100 * min(asr):.0f}–{100 * max(asr):.0f} %, {len(entries)})"
+print("| backdoor (attack success, seeds) | STRIP: clean rejected / triggered caught / precision | STRIP, original recipe: caught "
+      "| RAP: clean rejected / caught / precision | RAP, drop 0.1–0.3: caught |")
+print("|---|---|---|---|---|")
+for (kind, arch), entries in ordered:
+    cells = [backdoor(kind, arch, entries)]
+    for method in ["strip", "strip-original", "rap", "rap-paper-range"]:
+        if not all(method in e for e in entries):
+            cells.append("–")
+            continue
+        caught = ci(get(entries, method, "triggered_recall"))
+        if method in ("strip", "rap"):
+            cells.append(f"{ci(get(entries, method, 'clean_rejected'))} / {caught} / {ci(get(entries, method, 'precision'))}")
+        else:
+            cells.append(caught)
+    print("| " + " | ".join(cells) + " |")
+if all("onion" in e for _, entries in ordered for e in entries):
+    print()
+    print("| backdoor (attack success, seeds) | clean rejected | triggered caught | precision | attack success: before → words removed "
+          "| clean accuracy: before → words removed | attack success with flagged inputs rejected |")
+    print("|---|---|---|---|---|---|---|")
+    for (kind, arch), entries in ordered:
+        g = lambda key: get(entries, "onion", key)
+        print(f"| {backdoor(kind, arch, entries)} | {ci(g('clean_rejected'))} | {ci(g('triggered_recall'))} | {ci(g('precision'))} "
+              f"| {ci(g('asr_before'), '')} → {ci(g('asr_after_cleaning'))} | {ci(g('clean_accuracy_before'), '')} → {ci(g('clean_accuracy_after_cleaning'))} "
+              f"| {ci(g('asr_after_rejection'))} |")
 PY

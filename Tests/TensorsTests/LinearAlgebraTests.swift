@@ -112,3 +112,40 @@ func matmulGradientsMatchFiniteDifferences(transposeA: Bool, transposeB: Bool) {
   let mix = random([2, 3, 5], seed: 23)
   expectGradientMatchesFiniteDifferences(at: TensorList([x, weight, bias])) { p, _ in (linear(p[0], weight: p[1], bias: p[2]) * mix).sum() }
 }
+
+/// Every register tile computes an element as one chain of fused multiply-adds over each depth slice of 256, added to
+/// C slice by slice; a scalar loop in that order gives the same bits. Shapes with a right edge of 1–8 columns (the
+/// 12×8 tile), of 9–15 (the 6×16 tile), 7–11 rows left over, several depth slices, A read in place or packed.
+@Test(arguments: [(25, 100, 300), (13, 4, 600), (12, 8, 9), (7, 21, 257), (30, 9, 40), (100, 140, 513), (5, 1, 3)])
+func everyTileComputesTheScalarFusedChainsBits(m: Int, n: Int, k: Int) {
+  let a = random([m * k], seed: UInt64(m * 3 + k)).scalars, b = random([k * n], seed: UInt64(n * 5 + k)).scalars
+  let start = random([m * n], seed: 9).scalars
+  for level in InstructionSet.allCases where level <= InstructionSet.supported {
+    for transposeA in [false, true] {
+      for accumulate in [false, true] {
+        var expected = start
+        for i in 0..<m {
+          for j in 0..<n {
+            var total = accumulate ? start[i * n + j] : 0
+            for slice in stride(from: 0, to: k, by: 256) {
+              var chain: Float = 0
+              for p in slice..<Swift.min(slice + 256, k) {
+                chain = chain.addingProduct(a[i * k + p], b[p * n + j])
+              }
+              total = slice == 0 && !accumulate ? chain : total + chain
+            }
+            expected[i * n + j] = total
+          }
+        }
+        var stored = a
+        if transposeA { for i in 0..<m { for p in 0..<k { stored[p * m + i] = a[i * k + p] } } }
+        var c = start
+        InstructionSet.withMaximum(level) {
+          GEMM.multiply(m: m, n: n, k: k, a: stored, lda: transposeA ? m : k, transposeA: transposeA,
+                        b: b, ldb: n, transposeB: false, c: &c, ldc: n, accumulate: accumulate, threads: 1)
+        }
+        #expect(c == expected, "\(level) m \(m) n \(n) k \(k) transposeA \(transposeA) accumulate \(accumulate)")
+      }
+    }
+  }
+}
