@@ -58,7 +58,7 @@ struct FilterCommand: ParsableCommand {
   var copies = 50
   @Option(help: "replace (some of the input's tokens swapped for donor words) or insert (donor words added among them).")
   var perturbation: String = "replace"
-  @Option(help: "Share of an input's length replaced (or inserted) in each copy (default: 0.8 with --replaced-words least-important, 0.5 with random).")
+  @Option(help: "Share of an input's length replaced (or inserted) in each copy (default: 0.8 replacing the least important words, else 0.5).")
   var replace: Double?
   @Option(help: "Which donor words STRIP uses: random, or important (each donor's highest-TF-IDF words first, as STRIP-ViTA).")
   var donorWords: STRIPFilter.DonorWords = .important
@@ -110,8 +110,9 @@ struct FilterCommand: ParsableCommand {
     case .strip:
       var strip = STRIPFilter()
       strip.copies = copies
-      strip.replacedFraction = replace ?? (replacedWords == .random ? STRIPFilter.randomPositionsFraction : strip.replacedFraction)
       strip.perturbation = STRIPFilter.Perturbation(rawValue: perturbation)!
+      let keepsImportantWords = replacedWords == .leastImportant && strip.perturbation == .replace
+      strip.replacedFraction = replace ?? (keepsImportantWords ? strip.replacedFraction : STRIPFilter.randomPositionsFraction)
       strip.donorWords = donorWords
       strip.donorChoice = donors
       strip.replacedWords = replacedWords
