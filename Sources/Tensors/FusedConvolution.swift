@@ -26,28 +26,45 @@ public func convolutionMaxPool(_ input: Tensor, weight: Tensor, bias: Tensor, le
 
   // responses[r · F + f]: filter f on the window starting at flattened position r = b · T + t.
   let positions = batch * time - width + 1
-  var responses = [Float](repeating: 0, count: positions * filters)
-  input.scalars.withUnsafeBufferPointer { x in
-    windowWeight.scalars.withUnsafeBufferPointer { w in
-      responses.withUnsafeMutableBufferPointer { c in
+  // Every element is written by the product (accumulate: false).
+  let responses = [Float](unsafeUninitializedCapacity: positions * filters) { c, count in
+    input.scalars.withUnsafeBufferPointer { x in
+      windowWeight.scalars.withUnsafeBufferPointer { w in
         GEMM.multiply(m: positions, n: filters, k: span, a: x.baseAddress!, lda: features, transposeA: false,
                       b: w.baseAddress!, ldb: span, transposeB: true, c: c.baseAddress!, ldc: filters, accumulate: false)
       }
     }
+    count = positions * filters
   }
   var output = [Float](repeating: 0, count: batch * filters)
   var winners = [Int](repeating: -1, count: batch * filters)  // flattened window start, or −1 where ReLU gave 0
-  for b in 0..<batch {
-    for f in 0..<filters {
-      var best = -Float.infinity, winner = 0
-      for t in 0..<windowCounts[b] {
-        let value = responses[(b * time + t) * filters + f]
-        if value > best { (best, winner) = (value, b * time + t) }
+  // Each text's windows, eight filters at a time (a row of `responses` holds every filter's response to one window);
+  // the first of equal maxima wins, as a NaN never does.
+  func keep(_ best: Float, window: Int, text b: Int, filter f: Int) {
+    let activated = best + bias.scalars[f]
+    if activated > 0 {
+      output[b * filters + f] = activated
+      winners[b * filters + f] = b * time + window
+    }
+  }
+  responses.withUnsafeBufferPointer { responses in
+    let vectorEnd = filters - filters % 8
+    for b in 0..<batch {
+      let text = responses.baseAddress! + b * time * filters
+      for f in stride(from: 0, to: vectorEnd, by: 8) {
+        var best = SIMD8<Float>(repeating: -.infinity), bestWindow = SIMD8<Int32>(repeating: 0)
+        for t in 0..<windowCounts[b] {
+          let values = UnsafeRawPointer(text + t * filters + f).loadUnaligned(as: SIMD8<Float>.self)
+          let better = values .> best
+          best.replace(with: values, where: better)
+          bestWindow.replace(with: Int32(t), where: better)
+        }
+        for lane in 0..<8 { keep(best[lane], window: Int(bestWindow[lane]), text: b, filter: f + lane) }
       }
-      let activated = best + bias.scalars[f]
-      if activated > 0 {
-        output[b * filters + f] = activated
-        winners[b * filters + f] = winner
+      for f in vectorEnd..<filters {
+        var best = -Float.infinity, bestWindow = 0
+        for t in 0..<windowCounts[b] where text[t * filters + f] > best { (best, bestWindow) = (text[t * filters + f], t) }
+        keep(best, window: bestWindow, text: b, filter: f)
       }
     }
   }

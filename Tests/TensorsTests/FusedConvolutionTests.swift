@@ -29,12 +29,13 @@ private func fusedConvolution(_ p: TensorList, lengths: [Int], minimumLength: In
   convolutionMaxPool(p[0], weight: p[1], bias: p[2], lengths: lengths, minimumLength: minimumLength)
 }
 
-@Test(arguments: [1, 3, 4])
-func convolutionMaxPoolEqualsTheComposedFilterBank(width: Int) {
+/// 6 filters take the one-filter path of the max over windows, 19 the eight-filter one and then it for the last 3.
+@Test(arguments: [(1, 6), (3, 6), (4, 6), (3, 19)])
+func convolutionMaxPoolEqualsTheComposedFilterBank(width: Int, filters: Int) {
   // Row 2 is shorter than the widest filter (4): its windows read the padding positions after it.
-  let parameters = TensorList([random([3, 7, 5], seed: 31), random([6, 5, width], seed: 32), random([6], seed: 33)])
+  let parameters = TensorList([random([3, 7, 5], seed: 31), random([filters, 5, width], seed: 32), random([filters], seed: 33)])
   let lengths = [7, 5, 2]
-  let outputWeights = random([3, 6], seed: 34)
+  let outputWeights = random([3, filters], seed: 34)
   let fused = fusedConvolution(parameters, lengths: lengths, minimumLength: 4)
   let composed = composedConvolution(parameters, lengths: lengths, minimumLength: 4)
   #expect(fused.isApproximatelyEqual(to: composed, tolerance: 1e-5))
@@ -58,4 +59,15 @@ func convolutionMaxPoolEqualsTheComposedFilterBank(width: Int) {
     convolutionMaxPool(p[0], weight: p[1], bias: p[2], lengths: [4], minimumLength: 2).sum()
   }
   #expect(gradient[1].densified().scalars.allSatisfy { $0 == 0 } && gradient[2].densified().scalars == [0])
+}
+
+@Test func theFirstOfEqualMaximaTakesTheGradientInEveryFilter() {
+  // One feature, width 1, every filter's weight 1: each filter's response is the input, whose maximum 3 comes twice.
+  let input = Tensor(shape: [1, 4, 1], scalars: [1, 3, 3, 2])
+  let weight = Tensor(shape: [9, 1, 1], scalars: Array(repeating: 1, count: 9)), bias = Tensor(shape: [9], scalars: Array(repeating: 0, count: 9))
+  #expect(convolutionMaxPool(input, weight: weight, bias: bias, lengths: [4], minimumLength: 1).scalars == Array(repeating: 3, count: 9))
+  let (_, gradient) = valueWithGradient(at: TensorList([input, weight, bias])) { p, _ in
+    convolutionMaxPool(p[0], weight: p[1], bias: p[2], lengths: [4], minimumLength: 1).sum()
+  }
+  #expect(gradient[0].densified().scalars == [0, 9, 0, 0], "all nine filters pick window 1, not window 2")
 }
