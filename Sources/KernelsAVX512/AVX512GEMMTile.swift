@@ -13,13 +13,20 @@ public enum AVX512GEMMTile {
   /// C[0..<rows, 0..<32] = (C +) Σ_d A[r, d]·B[d, j] for `rows` in 7...12. Row r of A is at
   /// `a + r·rowStride + d·depthStride` for r < 6 and `a + rowGroupStride + (r − 6)·rowStride + d·depthStride` for the
   /// others; B's first 16 columns are the panel at `b` (`depth` × 16, row after row) and the next 16 the panel at
-  /// `b + panelStride`. With fewer than 12 rows, the missing ones re-read row 6 (always there) and are not stored.
+  /// `b + panelStride`. With fewer than 12 rows, the missing ones re-read row 6 (always there) and are not stored;
+  /// 7 or 8 rows go to `multiplyEightRows`.
   @inline(never)
   public static func multiply(
     rows: Int = AVX512GEMMTile.rows, depth: Int, a: UnsafePointer<Float>, rowStride: Int, depthStride: Int, rowGroupStride: Int,
     b: UnsafePointer<Float>, panelStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
   ) {
     precondition(rows > 6 && rows <= AVX512GEMMTile.rows, "the AVX-512 tile takes 7 to 12 rows; got \(rows)")
+    if rows <= 8 {
+      multiplyEightRows(
+        rows: rows, depth: depth, a: a, rowStride: rowStride, depthStride: depthStride, rowGroupStride: rowGroupStride,
+        b: b, panelStride: panelStride, c: c, ldc: ldc, accumulate: accumulate)
+      return
+    }
     typealias V = SIMD16<Float>
     var c0a = V(), c0b = V(), c1a = V(), c1b = V(), c2a = V(), c2b = V()
     var c3a = V(), c3b = V(), c4a = V(), c4b = V(), c5a = V(), c5b = V()
@@ -64,6 +71,50 @@ public enum AVX512GEMMTile {
     if rows > 9 { store(c9a, c9b, to: c + 9 * ldc, accumulate: accumulate) }
     if rows > 10 { store(c10a, c10b, to: c + 10 * ldc, accumulate: accumulate) }
     if rows > 11 { store(c11a, c11b, to: c + 11 * ldc, accumulate: accumulate) }
+  }
+
+  /// `multiply` for 7 or 8 rows in 16 accumulators: two thirds of the 12-row tile's work, where that tile would
+  /// compute 4 or 5 rows it does not store (32 rows are 12 + 12 + 8). The same operands as `multiply`.
+  @inline(never)
+  static func multiplyEightRows(
+    rows: Int, depth: Int, a: UnsafePointer<Float>, rowStride: Int, depthStride: Int, rowGroupStride: Int,
+    b: UnsafePointer<Float>, panelStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+  ) {
+    precondition(rows > 6 && rows <= 8, "the 8-row AVX-512 tile takes 7 or 8 rows; got \(rows)")
+    typealias V = SIMD16<Float>
+    var c0a = V(), c0b = V(), c1a = V(), c1b = V(), c2a = V(), c2b = V()
+    var c3a = V(), c3b = V(), c4a = V(), c4b = V(), c5a = V(), c5b = V()
+    var c6a = V(), c6b = V(), c7a = V(), c7b = V()
+    let o1 = rowStride, o2 = 2 * rowStride, o3 = 3 * rowStride, o4 = 4 * rowStride, o5 = 5 * rowStride
+    let p1 = rows > 7 ? o1 : 0
+    var a0 = a, a1 = a + rowGroupStride
+    var b0p = UnsafeRawPointer(b), b1p = UnsafeRawPointer(b + panelStride)
+    for _ in 0..<depth {
+      let b0 = b0p.load(as: V.self), b1 = b1p.load(as: V.self)
+      let x0 = V(repeating: a0[0]), x1 = V(repeating: a0[o1]), x2 = V(repeating: a0[o2])
+      c0a.addProduct(x0, b0); c0b.addProduct(x0, b1)
+      c1a.addProduct(x1, b0); c1b.addProduct(x1, b1)
+      c2a.addProduct(x2, b0); c2b.addProduct(x2, b1)
+      let x3 = V(repeating: a0[o3]), x4 = V(repeating: a0[o4]), x5 = V(repeating: a0[o5])
+      c3a.addProduct(x3, b0); c3b.addProduct(x3, b1)
+      c4a.addProduct(x4, b0); c4b.addProduct(x4, b1)
+      c5a.addProduct(x5, b0); c5b.addProduct(x5, b1)
+      let x6 = V(repeating: a1[0]), x7 = V(repeating: a1[p1])
+      c6a.addProduct(x6, b0); c6b.addProduct(x6, b1)
+      c7a.addProduct(x7, b0); c7b.addProduct(x7, b1)
+      a0 += depthStride
+      a1 += depthStride
+      b0p += 64
+      b1p += 64
+    }
+    store(c0a, c0b, to: c, accumulate: accumulate)
+    store(c1a, c1b, to: c + ldc, accumulate: accumulate)
+    store(c2a, c2b, to: c + 2 * ldc, accumulate: accumulate)
+    store(c3a, c3b, to: c + 3 * ldc, accumulate: accumulate)
+    store(c4a, c4b, to: c + 4 * ldc, accumulate: accumulate)
+    store(c5a, c5b, to: c + 5 * ldc, accumulate: accumulate)
+    store(c6a, c6b, to: c + 6 * ldc, accumulate: accumulate)
+    if rows > 7 { store(c7a, c7b, to: c + 7 * ldc, accumulate: accumulate) }
   }
 
   @inline(__always)

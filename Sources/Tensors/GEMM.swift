@@ -215,7 +215,18 @@ public enum GEMM {
               while ir < mc {
                 let mr = Swift.min(rowTile, mc - ir)
                 let tile = c + (ic + ir) * ldc + jc + panel
-                if readsADirectly {
+                if mr <= 3 {
+                  // A last 1–3 rows (32 rows are 5 · 6 + 2): half the 6-row tile's work.
+                  if readsADirectly {
+                    threeRowMicroKernel(
+                      depth: kc, a: a + (ic + ir) * lda + pc, rowStride: lda, depthStride: 1,
+                      b: packedB + panel * kc, c: tile, ldc: ldc, rows: mr, columns: nr, accumulate: addToC)
+                  } else {
+                    threeRowMicroKernel(
+                      depth: kc, a: packedA + ir * kc, rowStride: 1, depthStride: rowTile,
+                      b: packedB + panel * kc, c: tile, ldc: ldc, rows: mr, columns: nr, accumulate: addToC)
+                  }
+                } else if readsADirectly {
                   microKernel(
                     depth: kc, a: a + (ic + ir) * lda + pc, rowStride: lda, depthStride: 1,
                     b: packedB + panel * kc, c: tile, ldc: ldc, rows: mr, columns: nr, accumulate: addToC, edgeTile: edgeTile)
@@ -447,6 +458,39 @@ public enum GEMM {
         }
       }
     }
+  }
+
+  /// The 6×16 tile's first 3 rows, for 1–3 rows left at the bottom of C (the same operands; rows past `rows` re-read
+  /// row 0). Only the valid part of the tile is written.
+  @inline(__always)
+  static func threeRowMicroKernel(
+    depth: Int, a: UnsafePointer<Float>, rowStride: Int, depthStride: Int, b: UnsafePointer<Float>,
+    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, accumulate: Bool
+  ) {
+    typealias Vector = SIMD16<Float>
+    var c0 = Vector(), c1 = Vector(), c2 = Vector()
+    let o1 = rows > 1 ? rowStride : 0, o2 = rows > 2 ? 2 * rowStride : 0
+    var ap = a
+    var bp = UnsafeRawPointer(b)
+    for _ in 0..<depth {
+      let bv = bp.load(as: Vector.self)
+      c0.addProduct(Vector(repeating: ap[0]), bv)
+      c1.addProduct(Vector(repeating: ap[o1]), bv)
+      c2.addProduct(Vector(repeating: ap[o2]), bv)
+      ap += depthStride
+      bp += 64
+    }
+    func put(_ vector: Vector, row r: Int) {
+      let row = c + r * ldc
+      if columns == columnTile {
+        store(vector, to: row, accumulate: accumulate)
+      } else {
+        for j in 0..<columns { row[j] = accumulate ? row[j] + vector[j] : vector[j] }
+      }
+    }
+    put(c0, row: 0)
+    if rows > 1 { put(c1, row: 1) }
+    if rows > 2 { put(c2, row: 2) }
   }
 
   static let slimTileRows = 12, slimTileColumns = 8

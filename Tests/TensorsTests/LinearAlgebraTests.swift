@@ -115,8 +115,12 @@ func matmulGradientsMatchFiniteDifferences(transposeA: Bool, transposeB: Bool) {
 
 /// Every register tile computes an element as one chain of fused multiply-adds over each depth slice of 256, added to
 /// C slice by slice; a scalar loop in that order gives the same bits. Shapes with a right edge of 1–8 columns (the
-/// 12×8 tile), of 9–15 (the 6×16 tile), 7–11 rows left over, several depth slices, A read in place or packed.
-@Test(arguments: [(25, 100, 300), (13, 4, 600), (12, 8, 9), (7, 21, 257), (30, 9, 40), (100, 140, 513), (5, 1, 3)])
+/// 12×8 tile), of 9–15 (the 6×16 tile), 1–3 rows left (the 3×16 tile), 7–8 (AVX-512's 8-row tile) or 9–11 (its
+/// 12-row tile), several depth slices, A read in place or packed.
+@Test(arguments: [
+  (25, 100, 300), (13, 4, 600), (12, 8, 9), (7, 21, 257), (30, 9, 40), (100, 140, 513), (5, 1, 3), (32, 64, 130), (27, 19, 70),
+  (20, 64, 9), (33, 40, 260),
+])
 func everyTileComputesTheScalarFusedChainsBits(m: Int, n: Int, k: Int) {
   let a = random([m * k], seed: UInt64(m * 3 + k)).scalars, b = random([k * n], seed: UInt64(n * 5 + k)).scalars
   let start = random([m * n], seed: 9).scalars
