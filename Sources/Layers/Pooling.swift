@@ -13,11 +13,10 @@ public enum Pooling: String, Codable, Sendable, CaseIterable {
     precondition(mask.shape == [batch, time], "pooling mask must be [\(batch), \(time)]; got \(mask.shape)")
     switch self {
     case .mean:
+      let counts = (0..<batch).map { b in Swift.max(1, (0..<time).reduce(Float(0)) { $0 + mask.scalars[b * time + $1] }) }
+      guard h.isTracked || mask.isTracked else { return maskedMean(h, mask: mask, counts: counts) }
       let weights = mask.reshaped(to: [batch, time, 1])
-      let counts = Tensor(shape: [batch, 1], scalars: (0..<batch).map { b in
-        Swift.max(1, (0..<time).reduce(Float(0)) { $0 + mask.scalars[b * time + $1] })
-      })
-      return (h * weights).sum(alongAxes: [1]) / counts
+      return (h * weights).sum(alongAxes: [1]) / Tensor(shape: [batch, 1], scalars: counts)
     case .max:
       return h.masked(by: mask.reshaped(to: [batch, time, 1]), fill: -1e30).max(alongAxis: 1)
     case .last:
@@ -27,5 +26,24 @@ public enum Pooling: String, Codable, Sendable, CaseIterable {
       let first = h.slice(alongAxis: 1, 0..<1).reshaped(to: [batch, features])
       return Tensor.concatenating([last.slice(alongAxis: 1, 0..<half), first.slice(alongAxis: 1, half..<features)], alongAxis: 1)
     }
+  }
+
+  /// The mean without the tape, in one pass and the same arithmetic as the recorded ops: position by position, each
+  /// state times its mask added to the running sum, then divided by the count.
+  private func maskedMean(_ h: Tensor, mask: Tensor, counts: [Float]) -> Tensor {
+    let (batch, time, features) = (h.shape[0], h.shape[1], h.shape[2])
+    var sums = [Float](repeating: 0, count: batch * features)
+    h.scalars.withUnsafeBufferPointer { states in
+      mask.scalars.withUnsafeBufferPointer { mask in
+        for b in 0..<batch {
+          for t in 0..<time {
+            let weight = mask[b * time + t], row = states.baseAddress! + (b * time + t) * features
+            for f in 0..<features { sums[b * features + f] += row[f] * weight }
+          }
+          for f in 0..<features { sums[b * features + f] /= counts[b] }
+        }
+      }
+    }
+    return Tensor(shape: [batch, features], scalars: sums)
   }
 }

@@ -79,3 +79,21 @@ func poolingIgnoresPaddedPositions(pooling: Pooling) {
   #expect(inference.dropout(x, rate: 0.5) == x)
   #expect(training.dropout(x, rate: 0.5) != x)
 }
+
+/// Without the tape the mean is one fused pass; recorded, it is the product with the mask, the sum and the division:
+/// the same bits either way, and the same gradient through the recorded ops.
+@Test func meanPoolingGivesTheSameBitsWithAndWithoutTheTape() {
+  var generator = SplitMix64(seed: 7)
+  let h = Tensor.uniform([3, 5, 20], in: -1...1, using: &generator)
+  let mask = Tensor(shape: [3, 5], scalars: [1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 0, 0])
+  let untracked = Pooling.mean(h, mask: mask)
+  var recorded: [Float] = []
+  _ = valueWithGradient(at: TensorList([h])) { parameters, _ in
+    let pooled = Pooling.mean(parameters[0], mask: mask)
+    recorded = pooled.scalars
+    return pooled.sum()
+  }
+  #expect(untracked.shape == [3, 20])
+  #expect(untracked.scalars == recorded)
+  #expect(untracked.scalars[40] == h.scalars[2 * 5 * 20], "a text of one position pools to its one state")
+}
