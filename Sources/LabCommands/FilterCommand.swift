@@ -16,11 +16,12 @@ struct FilterCommand: ParsableCommand {
       words (--replace of its tokens, lowest TF-IDF: a rare trigger word stays) swapped for the most important words
       of a clean training sentence the model gives another label than the input's (--donors any: of any sentence);
       its score is the copies' mean probability of leaving the input's label (--strip-score entropy: STRIP's mean
-      entropy): a trigger keeps the prediction pinned, so triggered inputs score low. ONION (Qi et al. 2021, --lm: a next-word model from
-      `train-lm`): each word's suspicion is how much the sentence's log-perplexity falls without it, an input's score
-      its highest suspicion (on the log scale: nats per word; --onion-scale), and words above the threshold are removed
-      before the classifier reads the input; a word the language model never saw costs what its <unk> does plus its
-      spelling under a character model of the words train-lm left out of the vocabulary (unknown-words.tsv).
+      entropy): a trigger keeps the prediction pinned, so triggered inputs score low. ONION (Qi et al. 2021, --lm: a
+      next-word model from `train-lm`): each word's suspicion is how much the sentence's log-perplexity falls without
+      it, an input's score its highest suspicion (on the log scale: nats per word; --onion-scale), and words above the
+      threshold are removed before the classifier reads the input; a word the language model never saw costs what its
+      <unk> does plus its spelling under a character model of the words train-lm left out of the vocabulary
+      (unknown-words.tsv).
       RAP (Yang et al. 2021): the embedding of a rare word of the vocabulary that you choose (--rap-word) is
       trained on the clean dev inputs of the protected label (--protect, default the known trigger's target) so that
       inserting it first lowers that label's probability by 0.3–0.6 (--rap-drop); an input the model gives that label
