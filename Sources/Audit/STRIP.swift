@@ -8,7 +8,7 @@ import Tokenization
 /// perturbed copies replaces `replacedFraction` of the input's tokens, its least important words (lowest TF-IDF
 /// against the donors), with the most important words of a clean donor sentence. A rare trigger word, which few clean
 /// sentences hold, is among an input's most important words, so it survives in every copy; random positions
-/// (`replacedWords = .random`, the original recipe) delete it from about as many copies as they replace tokens.
+/// (`replacedWords = .random`, the original recipe) delete it from about `replacedFraction` of the copies.
 /// Lab variants, each with the original as an option: the donors are those the model gives another label than the
 /// input's (`donorChoice = .opposing`; random donors mostly agree with a binary input's label and move it little,
 /// clean or triggered), and the score is the copies' mean probability of leaving the input's label
