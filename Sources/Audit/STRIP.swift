@@ -57,9 +57,10 @@ public struct STRIPFilter: Sendable {
   /// Each input's score under perturbation (`score`), using `donors` (clean encoded sentences).
   public func scores(_ classifier: TextClassifier, inputs: [[Int]], donors: [[Int]]) -> [Double] {
     precondition(!donors.isEmpty, "STRIP needs clean donor sentences")
-    let perturbed = perturbedCopies(classifier, inputs: inputs, donors: donors)
+    // The labels the model gives the inputs unperturbed: what departure departs from, and what opposing donors oppose.
+    let inputLabels = score == .departure || donorChoice == .opposing ? Self.labels(classifier, of: inputs) : []
+    let perturbed = perturbedCopies(classifier, inputs: inputs, donors: donors, inputLabels: inputLabels)
     let probabilities = classifier.predict(perturbed).probabilities
-    let inputLabels = score == .departure ? classifier.predict(inputs.map { EncodedExample(ids: $0, label: 0) }).classes : []
     return inputs.indices.map { index in
       probabilities[(index * copies)..<((index + 1) * copies)].reduce(0.0) { total, row in
         switch score {
@@ -72,22 +73,28 @@ public struct STRIPFilter: Sendable {
 
   /// `copies` perturbed copies of every input, input by input. Each input's copies come from its own generator, so
   /// they do not depend on how inputs are grouped; with opposing donors, an input's pool is the donors the model
-  /// gives another label than it gives the input (all donors when there are none).
-  func perturbedCopies(_ classifier: TextClassifier, inputs: [[Int]], donors: [[Int]]) -> [EncodedExample] {
+  /// gives another label than it gives the input (all donors when there are none); `inputLabels`, when given, are
+  /// those labels.
+  func perturbedCopies(_ classifier: TextClassifier, inputs: [[Int]], donors: [[Int]], inputLabels: [Int]? = nil) -> [EncodedExample] {
     let ranked = donorWords == .important ? Self.importantWordsFirst(donors, unknownID: unknownID) : donors
     let importance = replacedWords == .leastImportant ? WordImportance(donors: donors) : nil
     switch donorChoice {
     case .any:
       return inputs.indices.flatMap { index in copies(of: inputs[index], index: index, donors: ranked, importance: importance) }
     case .opposing:
-      let donorLabels = classifier.predict(donors.map { EncodedExample(ids: $0, label: 0) }).classes
-      let inputLabels = classifier.predict(inputs.map { EncodedExample(ids: $0, label: 0) }).classes
+      let donorLabels = Self.labels(classifier, of: donors)
+      let inputLabels = inputLabels ?? Self.labels(classifier, of: inputs)
       let pools = (0..<classifier.labels.count).map { label in zip(ranked, donorLabels).filter { $0.1 != label }.map(\.0) }
       return inputs.indices.flatMap { index in
         let pool = pools[inputLabels[index]]
         return copies(of: inputs[index], index: index, donors: pool.isEmpty ? ranked : pool, importance: importance)
       }
     }
+  }
+
+  /// The label the model gives each encoded text.
+  static func labels(_ classifier: TextClassifier, of texts: [[Int]]) -> [Int] {
+    classifier.predict(texts.map { EncodedExample(ids: $0, label: 0) }).classes
   }
 
   /// Each donor's distinct known words, highest TF-IDF first (term frequency in the donor times the log inverse
