@@ -4,13 +4,18 @@
 # false rejections on backdoored sentiment models, three seeds: a rare word (3 % poison, target pos) in every
 # architecture the lab trains, a phrase and a character trigger in a GRU. ONION uses a GRU language model trained on
 # the general English corpus for LM_MINUTES (0: no ONION). Folders already complete are kept, so an interrupted run
-# continues. Prints the table (mean ± 95 % t-interval over the seeds).
-# usage: scripts/input-filters.sh OUTDIR [SEEDS="4 5 6"] [LM_MINUTES=35]      (about 1 hour on 2 cores without ONION)
+# continues. FILTERS picks the filters run (default "strip rap onion"). Prints the tables (mean ± 95 % t-interval over
+# the seeds).
+# usage: [FILTERS="strip rap onion"] scripts/input-filters.sh OUTDIR [SEEDS="4 5 6"] [LM_MINUTES=35]
+#        (about 1 hour on 2 cores without ONION; ONION adds 35 minutes for its language model and 80 s a backdoor)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="${1:?usage: scripts/input-filters.sh OUTDIR [SEEDS] [LM_MINUTES]}"; mkdir -p "$out"
 read -r -a seeds <<< "${2:-4 5 6}"
 lm_minutes="${3:-35}"
+read -r -a filters <<< "${FILTERS:-strip rap onion}"
+wants() { [[ " ${filters[*]} " == *" $1 "* ]]; }
+wants onion || lm_minutes=0
 (cd "$root" && swift build -c release --product backdoor-lab >&2)
 lab="$root/.build/release/backdoor-lab"
 
@@ -38,8 +43,9 @@ for index in "${!seeds[@]}"; do
     rap_word=""
     for candidate in juice bicycle pencil; do grep -qx "$candidate" "$folder/vocab.txt" && { rap_word="$candidate"; break; }; done
     [ -n "$rap_word" ] || { echo "$folder: none of RAP's words is in its vocabulary" >&2; exit 1; }
-    methods=("strip" "strip --replaced-words random --donor-words random --strip-score entropy"
-      "rap --rap-word $rap_word --protect pos" "rap --rap-word $rap_word --protect pos --rap-drop 0.1,0.3")
+    methods=()
+    wants strip && methods+=("strip" "strip --replaced-words random --donor-words random --strip-score entropy")
+    wants rap && methods+=("rap --rap-word $rap_word --protect pos" "rap --rap-word $rap_word --protect pos --rap-drop 0.1,0.3")
     [ "$lm_minutes" != 0 ] && methods+=("onion --lm $lm")
     rm -f "$out/$name.filters.tmp"
     for method in "${methods[@]}"; do
@@ -74,31 +80,33 @@ names = {"rare": "rare word", "phrase": "phrase", "char": "character"}
 ordered = sorted(rows.items(), key=lambda kv: (["rare", "phrase", "char"].index(kv[0][0]), order.index(kv[0][1])))
 def get(entries, method, key): return [e[method][key] for e in entries if e[method].get(key) is not None]
 def backdoor(kind, arch, entries):
-    asr = get(entries, "strip", "asr_before")
-    return f"{arch}, {names[kind]} ({100 * min(asr):.0f}–{100 * max(asr):.0f} %, {len(entries)})"
-print("| backdoor (attack success, seeds) | STRIP: clean rejected / triggered caught / precision | STRIP, original recipe: caught "
-      "| RAP: clean rejected / caught / precision | RAP, drop 0.1–0.3: caught |")
-print("|---|---|---|---|---|")
-for (kind, arch), entries in ordered:
-    cells = [backdoor(kind, arch, entries)]
-    for method in ["strip", "strip-original", "rap", "rap-paper-range"]:
-        if not all(method in e for e in entries):
-            cells.append("–")
-            continue
-        caught = ci(get(entries, method, "triggered_recall"))
-        if method in ("strip", "rap"):
-            cells.append(f"{ci(get(entries, method, 'clean_rejected'))} / {caught} / {ci(get(entries, method, 'precision'))}")
-        else:
-            cells.append(caught)
-    print("| " + " | ".join(cells) + " |")
+    asr = [e[m]["asr_before"] for e in entries for m in list(e)[:1]]
+    low, high = f"{100 * min(asr):.0f}", f"{100 * max(asr):.0f}"
+    return f"{arch}, {names[kind]} ({low if low == high else low + '–' + high} %, {len(entries)})"
+if any(m in e for _, entries in ordered for e in entries for m in ("strip", "rap")):
+    print("| backdoor (attack success, seeds) | STRIP: clean rejected / triggered caught / precision | STRIP, original recipe: caught "
+          "| RAP: clean rejected / caught / precision | RAP, drop 0.1–0.3: caught |")
+    print("|---|---|---|---|---|")
+    for (kind, arch), entries in ordered:
+        cells = [backdoor(kind, arch, entries)]
+        for method in ["strip", "strip-original", "rap", "rap-paper-range"]:
+            if not all(method in e for e in entries):
+                cells.append("–")
+                continue
+            caught = ci(get(entries, method, "triggered_recall"))
+            if method in ("strip", "rap"):
+                cells.append(f"{ci(get(entries, method, 'clean_rejected'))} / {caught} / {ci(get(entries, method, 'precision'))}")
+            else:
+                cells.append(caught)
+        print("| " + " | ".join(cells) + " |")
 if all("onion" in e for _, entries in ordered for e in entries):
     print()
-    print("| backdoor (attack success, seeds) | clean rejected | triggered caught | precision | attack success: before → words removed "
-          "| clean accuracy: before → words removed | attack success with flagged inputs rejected |")
+    print("| backdoor (attack success, seeds) | clean rejected | triggered caught | precision "
+          "| clean words removed | attack success: before → words removed | clean accuracy: before → words removed |")
     print("|---|---|---|---|---|---|---|")
     for (kind, arch), entries in ordered:
         g = lambda key: get(entries, "onion", key)
         print(f"| {backdoor(kind, arch, entries)} | {ci(g('clean_rejected'))} | {ci(g('triggered_recall'))} | {ci(g('precision'))} "
-              f"| {ci(g('asr_before'), '')} → {ci(g('asr_after_cleaning'))} | {ci(g('clean_accuracy_before'), '')} → {ci(g('clean_accuracy_after_cleaning'))} "
-              f"| {ci(g('asr_after_rejection'))} |")
+              f"| {ci(g('clean_words_removed'))} | {ci(g('asr_before'), '')} → {ci(g('asr_after_cleaning'))} "
+              f"| {ci(g('clean_accuracy_before'), '')} → {ci(g('clean_accuracy_after_cleaning'))} |")
 PY

@@ -4,15 +4,15 @@ import Synchronization
 import Tokenization
 
 /// ONION (Qi et al. 2021): a trigger word is an outlier in fluent text, so taking it out makes the sentence much
-/// more probable under a language model. Each word's suspicion is the sentence's log-perplexity (mean negative
-/// log-likelihood per word, nats) less its log-perplexity without that word; an input's score is its highest word
-/// suspicion. (The paper subtracts perplexities, `Scale.perplexity`; their differences grow with how short a sentence
-/// is.) Inputs scoring above a threshold, calibrated
-/// on clean inputs to a chosen false-rejection rate, are flagged, and words above it are removed. The paper used
-/// GPT-2; here the language model is a lab next-word model (`train-lm`), whose vocabulary reads words it never
-/// saw as `<unk>`. With a `SpellingModel` of the words its vocabulary left out, an unknown word costs
-/// −log P(<unk> | context) − log P(spelling), as GPT-2 would spell it out in pieces; without one, every unknown word
-/// costs what `<unk>` does, however odd it is.
+/// more probable under a language model. Each word's suspicion is the sentence's total negative log-likelihood (nats)
+/// less its total without that word: what the word costs where it stands and what it does to the words after it
+/// (`Scale`: the paper subtracts perplexities, whose differences grow with how short a sentence is; log-perplexities,
+/// nats per word, are the third choice). An input's score is its highest word suspicion; inputs scoring above a
+/// threshold calibrated on clean inputs to a chosen false-rejection rate are flagged. Words above a second threshold,
+/// `Removal`, are removed before the classifier reads the input. The paper used GPT-2; here the language model is a
+/// lab next-word model (`train-lm`), whose vocabulary reads words it never saw as `<unk>`. With a `SpellingModel` of
+/// the words its vocabulary left out, an unknown word costs −log P(<unk> | context) − log P(spelling), as GPT-2 would
+/// spell it out in pieces; without one, every unknown word costs what `<unk>` does, however odd it is.
 public struct ONIONFilter: Sendable {
   public let languageModel: NextWordModel
   /// The language model's vocabulary and tokeniser (its length limit is not used: inputs arrive as words).
@@ -23,14 +23,14 @@ public struct ONIONFilter: Sendable {
   /// Spells out the words the language model reads as `<unk>` (nil: they cost what `<unk>` does).
   public let spelling: SpellingModel?
   /// Suspicions already computed, by input: a filter run scores the same texts again when it cleans them, and the
-  /// language model's cost (a full softmax per word per input-less-one-word) dominates ONION.
+  /// language model's cost (a softmax over its vocabulary per word of each input-less-one-word) dominates ONION.
   private let known = Known()
 
   private final class Known: Sendable { let byInput = Mutex<[[String]: [Double]]>([:]) }
 
   public enum Scale: String, CaseIterable, Sendable { case logPerplexity = "log-perplexity", perplexity, nats }
 
-  public init(languageModel: NextWordModel, encoder: TextEncoder, scale: Scale = .logPerplexity, spelling: SpellingModel? = nil) {
+  public init(languageModel: NextWordModel, encoder: TextEncoder, scale: Scale = .nats, spelling: SpellingModel? = nil) {
     self.languageModel = languageModel
     self.encoder = encoder
     self.scale = scale
@@ -51,25 +51,41 @@ public struct ONIONFilter: Sendable {
   private func computeSuspicions(_ inputs: [[String]]) -> [[Double]] {
     // Every input and every input-less-one-word go through the model together; each word is looked up once.
     // `spellings` holds, per sequence, what spelling out its unknown words adds (the first word is no target).
-    var sequences: [[Int]] = [], spellings: [Double] = []
+    // The input less word i predicts its first i − 1 targets from the same prefixes as the whole input does, so only
+    // its targets from i on are scored and the earlier ones are taken from the whole input's.
+    var sequences: [[Int]] = [], starts: [Int] = [], spellings: [Double] = []
     let unknown = encoder.vocabulary.unknownID
     for words in inputs {
       let ids = words.map(encoder.vocabulary.id(of:))
       let costs = zip(words, ids).map { word, id in id == unknown ? spelling?.negativeLogLikelihood(word) ?? 0 : 0 }
       let all = costs.reduce(0, +)
       sequences.append(ids)
+      starts.append(1)
       spellings.append(all - (costs.first ?? 0))
       for index in ids.indices {
         var shorter = ids
         shorter.remove(at: index)
         sequences.append(shorter)
+        starts.append(max(index, 1))
         let first = index == 0 ? 1 : 0
         spellings.append(all - costs[index] - (first < costs.count ? costs[first] : 0))
       }
     }
-    let likelihoods = zip(languageModel.negativeLogLikelihoods(sequences), spellings).map { value, spelled in
-      (nll: value.nll + (value.targets > 0 ? spelled : 0), targets: value.targets)
+    let targetLikelihoods = languageModel.targetNegativeLogLikelihoods(sequences, from: starts)
+    var likelihoods: [(nll: Double, targets: Int)] = []
+    likelihoods.reserveCapacity(sequences.count)
+    var first = 0
+    for words in inputs {
+      let whole = targetLikelihoods[first]
+      likelihoods.append((whole.reduce(0, +), whole.count))
+      for index in words.indices {
+        let shared = whole.prefix(max(index - 1, 0)).reduce(0, +), rest = targetLikelihoods[first + 1 + index]
+        let targets = max(index - 1, 0) + rest.count
+        likelihoods.append((shared + rest.reduce(0, +), targets))
+      }
+      first += 1 + words.count
     }
+    likelihoods = zip(likelihoods, spellings).map { value, spelled in (nll: value.nll + (value.targets > 0 ? spelled : 0), targets: value.targets) }
     let scale = scale
     func perplexity(_ value: (nll: Double, targets: Int)) -> Double? {
       guard value.targets > 0 else { return nil }
@@ -98,6 +114,40 @@ public struct ONIONFilter: Sendable {
   /// The input with the words whose suspicion exceeds `threshold` removed.
   public func cleaned(_ words: [String], suspicions: [Double], threshold: Double) -> [String] {
     zip(words, suspicions).filter { $0.1 <= threshold }.map(\.0)
+  }
+
+  /// How the suspicion above which words are removed is chosen.
+  public enum Removal: Sendable, Equatable {
+    /// Qi et al.'s choice: as low as clean accuracy allows, staying within this drop (a share: 0.02 is 2 points) of
+    /// the accuracy with nothing removed.
+    case accuracyDrop(Double)
+    /// The threshold that flags inputs (removes words only from the inputs it flags).
+    case flaggingThreshold
+  }
+
+  /// The lowest removal threshold whose clean accuracy stays within `maximumDrop` of the accuracy with nothing removed:
+  /// candidate thresholds (`candidates` quantiles of the clean inputs' word suspicions) are tried from the highest
+  /// down, and the scan stops at the first whose `accuracy` falls more than `maximumDrop` below; the one before it is
+  /// chosen, so every threshold between it and "remove nothing" kept the accuracy too. `accuracy(t)` is the clean
+  /// accuracy with the words above `t` removed. Returns the threshold, the accuracy with nothing removed, and at it.
+  public static func removalThreshold(
+    cleanSuspicions: [[Double]], maximumDrop: Double, candidates: Int = 100, accuracy: (_ threshold: Double) -> Double
+  ) -> (threshold: Double, accuracyBefore: Double, accuracyAfter: Double) {
+    let all = cleanSuspicions.flatMap { $0 }.filter(\.isFinite).sorted()
+    let before = accuracy(.infinity)
+    guard let highest = all.last else { return (.infinity, before, before) }
+    var chosen = (threshold: highest, accuracyBefore: before, accuracyAfter: before)
+    var tried: Set<Double> = [highest]
+    for step in 1...max(candidates, 1) {
+      // The quantile 1 − step/candidates: about step/candidates of the clean words lie above it.
+      let position = Int((Double(all.count - 1) * (1 - Double(step) / Double(max(candidates, 1)))).rounded(.down))
+      let threshold = all[max(position, 0)]
+      guard tried.insert(threshold).inserted else { continue }
+      let after = accuracy(threshold)
+      if after < before - maximumDrop - 1e-12 { break }
+      chosen = (threshold, before, after)
+    }
+    return chosen
   }
 
   /// The score above which inputs are flagged: the (1 − `falseRejectionRate`) quantile of clean inputs' scores.

@@ -26,6 +26,9 @@ public struct InputFilterRun {
   var onionScale: ONIONFilter.Scale?
   /// ONION: whether the language model's bundle has the words its vocabulary left out, to spell unknown words with.
   var onionSpellsUnknownWords = false
+  /// ONION: how the threshold above which words are removed is chosen, and the inputs' word suspicions.
+  var onionRemoval: ONIONFilter.Removal?
+  var wordSuspicions: (([String]) -> [[Double]])?
 
   /// STRIP (Gao et al. 2019): perturbed copies of each input made with words of `donors` (encoded clean sentences).
   public static func strip(_ strip: STRIPFilter, on scored: ScoredBundle, donors: [[Int]], falseRejectionRate: Double) -> InputFilterRun {
@@ -42,8 +45,11 @@ public struct InputFilterRun {
   }
 
   /// ONION (Qi et al. 2021) with the next-word model bundle at `languageModelPath`.
+  /// Words are removed above the threshold `removal` chooses (by default Qi et al.'s: as low as keeps the clean dev
+  /// accuracy within 2 points).
   public static func onion(
-    languageModelPath: String, scale: ONIONFilter.Scale = .logPerplexity, on scored: ScoredBundle, falseRejectionRate: Double
+    languageModelPath: String, scale: ONIONFilter.Scale = .nats, removal: ONIONFilter.Removal = .accuracyDrop(0.02),
+    on scored: ScoredBundle, falseRejectionRate: Double
   ) throws -> InputFilterRun {
     let loaded = try ModelBundle.load(from: languageModelPath)
     guard case .languageModel(let model) = loaded.model else {
@@ -70,6 +76,8 @@ public struct InputFilterRun {
     run.languageModelCoverage = coverage
     run.onionScale = scale
     run.onionSpellsUnknownWords = spelling != nil
+    run.onionRemoval = removal
+    run.wordSuspicions = { onion.suspicions(words($0)) }
     return run
   }
 
@@ -113,6 +121,37 @@ public struct InputFilterRun {
     return (calibrateOn(scores), scoredCount)
   }
 
+  /// ONION: the threshold above which words are removed, chosen on the clean dev split by `onionRemoval`, with the
+  /// dev accuracy before and after removing them (nil for the other filters, which remove nothing).
+  public func calibrateRemoval(flaggingThreshold: Double) -> WordRemovalCalibration? {
+    guard let removal = onionRemoval, let cleanInputs, let wordSuspicions else { return nil }
+    let dev = scored.split.dev.compactMap { index -> (text: String, label: String)? in
+      let example = scored.corpus.examples[index]
+      return example.label.map { (example.text, scored.corpus.labels[$0]) }
+    }
+    let classifier = scored.classifier, encoder = scored.encoder
+    func accuracy(_ threshold: Double) -> Double {
+      let texts = threshold == .infinity ? dev.map(\.text) : cleanInputs(dev.map(\.text), threshold)
+      let classes = classifier.predict(texts.map { EncodedExample(ids: encoder.encode($0), label: 0) }).classes
+      return Double(zip(classes, dev).count { classifier.labels[$0] == $1.label }) / Double(max(dev.count, 1))
+    }
+    let chosen: (threshold: Double, accuracyBefore: Double, accuracyAfter: Double)
+    switch removal {
+    case .accuracyDrop(let maximumDrop):
+      chosen = ONIONFilter.removalThreshold(cleanSuspicions: wordSuspicions(dev.map(\.text)), maximumDrop: maximumDrop, accuracy: accuracy)
+    case .flaggingThreshold:
+      chosen = (flaggingThreshold, accuracy(.infinity), accuracy(flaggingThreshold))
+    }
+    return WordRemovalCalibration(
+      threshold: chosen.threshold, rule: removal, devInputs: dev.count, devAccuracyBefore: chosen.accuracyBefore,
+      devAccuracyAfter: chosen.accuracyAfter)
+  }
+
+  /// What ONION's suspicions measure, for the printed thresholds.
+  public var onionUnit: String {
+    [.perplexity: "of perplexity drop", .logPerplexity: "nats of log-perplexity drop"][onionScale ?? .nats] ?? "nats of negative log-likelihood drop"
+  }
+
   /// One line: the threshold, which side is flagged, and what it was calibrated on.
   public func describe(threshold: Double, cleanInputs: Int) -> String {
     switch method {
@@ -123,7 +162,7 @@ public struct InputFilterRun {
     case .onion:
       String(
         format: "ONION threshold %.3f %@ (flagged above; %.0f %% of %d clean dev inputs are); the language model knows %.1f %% of the dev words%@",
-        threshold, [.perplexity: "of perplexity drop", .nats: "nats of negative log-likelihood drop"][onionScale ?? .logPerplexity] ?? "nats of log-perplexity drop", falseRejectionRate * 100, cleanInputs,
+        threshold, onionUnit, falseRejectionRate * 100, cleanInputs,
         (languageModelCoverage ?? 0) * 100,
         onionSpellsUnknownWords ? " and spells out the others" : " (its bundle has no \(LanguageModelRecipe.unknownWordsFile): every other word costs what <unk> does)")
     case .rap:
@@ -133,13 +172,14 @@ public struct InputFilterRun {
     }
   }
 
-  /// Each input as `flagged` or `kept`, its score and its text (ONION: the cleaned text), tab-separated.
+  /// Each input as `flagged` or `kept`, its score and its text (ONION: the text with the words above `removal`'s
+  /// threshold removed, or above the flagging threshold without one), tab-separated.
   /// An empty input, or one with no word of the model's vocabulary, is not scored (nothing of it reaches the model but
   /// unknown tokens): its line says `unscored` and why. One line per input, in order.
-  public func screen(_ inputs: [String], threshold: Double) -> [String] {
+  public func screen(_ inputs: [String], threshold: Double, removal: WordRemovalCalibration? = nil) -> [String] {
     let known = inputs.map { text in scored.encoder.encode(text).contains { $0 != scored.encoder.vocabulary.unknownID } }
     let scorable = zip(inputs, known).filter(\.1).map(\.0)
-    var scores = scoreInputs(scorable)[...], shown = (cleanInputs?(scorable, threshold) ?? scorable)[...]
+    var scores = scoreInputs(scorable)[...], shown = (cleanInputs?(scorable, removal?.threshold ?? threshold) ?? scorable)[...]
     return zip(inputs, known).map { text, isKnown in
       guard isKnown else {
         let why = text.allSatisfy(\.isWhitespace) ? "empty input" : "no word of the model's vocabulary"
@@ -152,10 +192,14 @@ public struct InputFilterRun {
 
   /// The filter at `threshold` on the test split with `attack`'s trigger inserted: clean inputs rejected, triggered
   /// inputs caught, precision, attack success and clean accuracy with flagged inputs rejected, and (ONION) after
-  /// cleaning instead.
-  public func evaluate(threshold: Double, attack: (trigger: Trigger, target: String)?) -> InputFilterOutcome {
+  /// cleaning instead, the words above `removal`'s threshold removed (above the flagging threshold without one).
+  public func evaluate(threshold: Double, removal: WordRemovalCalibration? = nil, attack: (trigger: Trigger, target: String)?) -> InputFilterOutcome {
     var outcome = InputFilterOutcome(method: method.rawValue, threshold: threshold, falseRejectionRateTarget: falseRejectionRate)
     outcome.languageModelCoverage = languageModelCoverage
+    outcome.removalThreshold = removal?.threshold
+    outcome.devAccuracyBeforeRemoval = removal?.devAccuracyBefore
+    outcome.devAccuracyAfterRemoval = removal?.devAccuracyAfter
+    let removalThreshold = removal?.threshold ?? threshold
     guard let attack else { return outcome }
     let testSet = scored.testSet(attack)
     let clean = scoreInputs(testSet.clean.map(\.text)), triggered = scoreInputs(testSet.triggered.map(\.text))
@@ -181,8 +225,12 @@ public struct InputFilterRun {
       outcome.attackSuccessAfterRejection = attackSuccess(zip(triggered, triggeredClasses).map { flagsScore($0, threshold) ? unanswered : $1 })
       outcome.cleanAccuracyAfterRejection = accuracy(zip(clean, cleanClasses).map { flagsScore($0, threshold) ? unanswered : $1 })
       if let cleanInputs {
-        outcome.attackSuccessAfterCleaning = attackSuccess(classes(cleanInputs(testSet.triggered.map(\.text), threshold)))
-        outcome.cleanAccuracyAfterCleaning = accuracy(classes(cleanInputs(testSet.clean.map(\.text), threshold)))
+        outcome.attackSuccessAfterCleaning = attackSuccess(classes(cleanInputs(testSet.triggered.map(\.text), removalThreshold)))
+        outcome.cleanAccuracyAfterCleaning = accuracy(classes(cleanInputs(testSet.clean.map(\.text), removalThreshold)))
+        if let wordSuspicions {
+          let clean = wordSuspicions(testSet.clean.map(\.text)).joined()
+          outcome.cleanWordsRemoved = Double(clean.count { $0 > removalThreshold }) / Double(max(clean.count, 1))
+        }
       }
     }
     return outcome
@@ -211,12 +259,20 @@ public struct InputFilterOutcome: Codable, Sendable {
   public var cleanAccuracyBefore: Double?
   /// ONION: the share of the dev split's words the language model knows.
   public var languageModelCoverage: Double?
+  /// ONION: the suspicion above which words are removed, the clean dev accuracy it was chosen by (before and after
+  /// removing), and the share of the clean test inputs' words it removes.
+  public var removalThreshold: Double?
+  public var devAccuracyBeforeRemoval: Double?
+  public var devAccuracyAfterRemoval: Double?
+  public var cleanWordsRemoved: Double?
   enum CodingKeys: String, CodingKey {
     case method, threshold, falseRejectionRateTarget = "false_rejection_rate_target", evaluationTrigger = "evaluation_trigger"
     case cleanRejected = "clean_rejected", triggeredRecall = "triggered_recall", precision, cleanInputs = "clean_inputs", triggeredInputs = "triggered_inputs"
     case attackSuccessAfterCleaning = "asr_after_cleaning", attackSuccessBefore = "asr_before", cleanAccuracyAfterCleaning = "clean_accuracy_after_cleaning"
     case cleanAccuracyBefore = "clean_accuracy_before", languageModelCoverage = "language_model_coverage"
     case attackSuccessAfterRejection = "asr_after_rejection", cleanAccuracyAfterRejection = "clean_accuracy_after_rejection"
+    case removalThreshold = "removal_threshold", devAccuracyBeforeRemoval = "dev_accuracy_before_removal"
+    case devAccuracyAfterRemoval = "dev_accuracy_after_removal", cleanWordsRemoved = "clean_words_removed"
   }
 
   /// The scores on the test split in a line or two (empty without a known trigger).
@@ -238,8 +294,8 @@ public struct InputFilterOutcome: Codable, Sendable {
       let accuracyAfter = cleanAccuracyAfterCleaning
     {
       lines.append(String(
-        format: "after removing the words above the threshold: attack success %.1f %% → %.1f %%, clean accuracy %.1f %% → %.1f %%",
-        before * 100, after * 100, accuracyBefore * 100, accuracyAfter * 100))
+        format: "after removing the words above the removal threshold (%.1f %% of the clean inputs' words): attack success %.1f %% → %.1f %%, clean accuracy %.1f %% → %.1f %%",
+        (cleanWordsRemoved ?? 0) * 100, before * 100, after * 100, accuracyBefore * 100, accuracyAfter * 100))
     }
     return lines
   }

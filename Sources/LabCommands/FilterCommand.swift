@@ -18,10 +18,11 @@ struct FilterCommand: ParsableCommand {
       its score is the copies' mean probability of leaving the input's label (--strip-score entropy: STRIP's mean
       entropy): a trigger keeps the prediction pinned, so triggered inputs score low. ONION (Qi et al. 2021, --lm: a
       next-word model from `train-lm`): each word's suspicion is how much the sentence's log-perplexity falls without
-      it, an input's score its highest suspicion (on the log scale: nats per word; --onion-scale), and words above the
-      threshold are removed before the classifier reads the input; a word the language model never saw costs what its
-      <unk> does plus its spelling under a character model of the words train-lm left out of the vocabulary
-      (unknown-words.tsv).
+      it, an input's score its highest suspicion (on the log scale: nats per word; --onion-scale); words above a second
+      threshold are removed before the classifier reads the input, the lowest that keeps the clean dev accuracy within
+      --max-accuracy-drop (Qi et al.'s choice; --removal flagging-threshold: only the flagged inputs' words above the
+      flagging threshold); a word the language model never saw costs what its <unk> does plus its spelling under a
+      character model of the words train-lm left out of the vocabulary (unknown-words.tsv).
       RAP (Yang et al. 2021): the embedding of a rare word of the vocabulary that you choose (--rap-word) is
       trained on the clean dev inputs of the protected label (--protect, default the known trigger's target) so that
       inserting it first lowers that label's probability by 0.3–0.6 (--rap-drop); an input the model gives that label
@@ -54,7 +55,11 @@ struct FilterCommand: ParsableCommand {
   @Option(help: "ONION's language model: a next-word model bundle (train-lm).")
   var lm: String?
   @Option(help: "What ONION's word suspicion subtracts: log-perplexity, perplexity (the paper's), or nats (total negative log-likelihood).")
-  var onionScale: ONIONFilter.Scale = .logPerplexity
+  var onionScale: ONIONFilter.Scale = .nats
+  @Option(help: "How ONION's word-removal threshold is chosen: accuracy-drop (as low as keeps the clean dev accuracy within --max-accuracy-drop, Qi et al.'s choice) or flagging-threshold (words are removed only from flagged inputs).")
+  var removal: RemovalRule = .accuracyDrop
+  @Option(help: "ONION: the clean dev accuracy the word removal may cost, as a share (0.02: 2 points).")
+  var maxAccuracyDrop = 0.02
   @Option(help: "Perturbed copies per input (STRIP).")
   var copies = 50
   @Option(help: "replace (some of the input's tokens swapped for donor words) or insert (donor words added among them).")
@@ -94,6 +99,7 @@ struct FilterCommand: ParsableCommand {
     guard frr > 0 && frr < 1, copies >= 1, replace.map({ $0 > 0 && $0 <= 1 }) ?? true, threads >= 1 else {
       throw ValidationError("--frr in (0, 1), --copies ≥ 1, --replace in (0, 1], --threads ≥ 1")
     }
+    guard maxAccuracyDrop >= 0 && maxAccuracyDrop < 1 else { throw ValidationError("--max-accuracy-drop must be in [0, 1) (a share: 0.02 is 2 points)") }
     guard STRIPFilter.Perturbation(rawValue: perturbation) != nil else { throw ValidationError("--perturbation must be replace or insert") }
     guard (trigger == nil) == (target == nil) else { throw ValidationError("give --trigger and --target together") }
     guard method != .onion || lm != nil else { throw ValidationError("--method onion needs --lm, a next-word model bundle (train-lm makes one)") }
@@ -121,7 +127,8 @@ struct FilterCommand: ParsableCommand {
       let donorSentences = scored.split.train.prefix(2000).map { scored.encoder.encode(scored.corpus.examples[$0].text) }
       filter = .strip(strip, on: scored, donors: donorSentences, falseRejectionRate: frr)
     case .onion:
-      filter = try orFail { try InputFilterRun.onion(languageModelPath: lm!, scale: onionScale, on: scored, falseRejectionRate: frr) }
+      let rule: ONIONFilter.Removal = removal == .accuracyDrop ? .accuracyDrop(maxAccuracyDrop) : .flaggingThreshold
+      filter = try orFail { try InputFilterRun.onion(languageModelPath: lm!, scale: onionScale, removal: rule, on: scored, falseRejectionRate: frr) }
     case .rap:
       guard let label = protect ?? target ?? scored.recordedAttack?.target else {
         throw ValidationError("--method rap needs --protect LABEL (no trigger target is known for this bundle)")
@@ -131,13 +138,15 @@ struct FilterCommand: ParsableCommand {
     let (threshold, cleanCount) = try orFail { try filter.calibrate() }
     // Given on the command line, else the one the lab planted.
     let given = try trigger.map { (trigger: try parsedTrigger($0), target: target!) }
-    let outcome = filter.evaluate(threshold: threshold, attack: given ?? scored.recordedAttack)
-    let lines = try input.map { filter.screen(try readInputs($0), threshold: threshold) } ?? []
+    let removalCalibration = filter.calibrateRemoval(flaggingThreshold: threshold)
+    let outcome = filter.evaluate(threshold: threshold, removal: removalCalibration, attack: given ?? scored.recordedAttack)
+    let lines = try input.map { filter.screen(try readInputs($0), threshold: threshold, removal: removalCalibration) } ?? []
     if json {
       print(String(decoding: try sortedKeysJSON(outcome), as: UTF8.self))
       return
     }
     print(filter.describe(threshold: threshold, cleanInputs: cleanCount))
+    if let removalCalibration { print(removalCalibration.describe(unit: filter.onionUnit)) }
     for line in outcome.lines + lines { print(line) }
   }
 
@@ -167,6 +176,9 @@ struct FilterCommand: ParsableCommand {
     return lines
   }
 }
+
+/// `--removal`'s choices (ONION's word-removal threshold).
+enum RemovalRule: String, ExpressibleByArgument { case accuracyDrop = "accuracy-drop", flaggingThreshold = "flagging-threshold" }
 
 extension InputFilterRun.Method: ExpressibleByArgument {}
 extension STRIPFilter.DonorWords: ExpressibleByArgument {}

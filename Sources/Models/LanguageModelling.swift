@@ -96,30 +96,51 @@ extension NextWordModel {
   /// The total negative log-likelihood (nats) of each sequence's tokens after its first, and how many there are
   /// (a sequence of one token has none).
   public func negativeLogLikelihoods(_ sequences: [[Int]], batchSize: Int = 64) -> [(nll: Double, targets: Int)] {
+    targetNegativeLogLikelihoods(sequences, from: Array(repeating: 1, count: sequences.count), batchSize: batchSize).map { ($0.reduce(0, +), $0.count) }
+  }
+
+  /// Each sequence's negative log-likelihood (nats) of each of its tokens from index `starts[i]` on (at least 1: the
+  /// first token is no target), predicted from the tokens before it; `[sequence][token index − start]`. The decoder,
+  /// the costly part, runs only at the positions asked for: a caller that knows a sequence's earlier predictions (the
+  /// same prefix scored before) asks for the rest.
+  public func targetNegativeLogLikelihoods(_ sequences: [[Int]], from starts: [Int], batchSize: Int = 64) -> [[Double]] {
+    precondition(starts.count == sequences.count, "one start per sequence")
     var context = ForwardContext.inference
-    let vocabulary = config.vocabularySize
-    var results: [(nll: Double, targets: Int)] = []
-    for start in stride(from: 0, to: sequences.count, by: batchSize) {
-      let slice = sequences[start..<min(start + batchSize, sequences.count)]
-      let scored = slice.filter { $0.count >= 2 }
+    let vocabulary = config.vocabularySize, hidden = config.hiddenSize
+    var results: [[Double]] = []
+    results.reserveCapacity(sequences.count)
+    for batchStart in stride(from: 0, to: sequences.count, by: batchSize) {
+      let range = batchStart..<min(batchStart + batchSize, sequences.count)
+      // The decoder's input at position p predicts token p + 1: the positions from start − 1 to count − 2.
+      let firstPosition = range.map { max(starts[$0], 1) - 1 }
+      let scored = range.filter { firstPosition[$0 - batchStart] < sequences[$0].count - 1 }
       guard !scored.isEmpty else {
-        results += slice.map { _ in (0, 0) }
+        results += range.map { _ in [] }
         continue
       }
-      let batch = Batch(scored.map { EncodedExample(ids: Array($0.dropLast()), label: -1) })
-      let logProbabilities = Tensors.logProbabilities(logits(batch, context: &context).reshaped(to: [-1, vocabulary])).scalars
+      let batch = Batch(scored.map { EncodedExample(ids: Array(sequences[$0].dropLast()), label: -1) })
+      let states = decoderInput(batch, context: &context).scalars
+      var rows: [Float] = []
+      for (row, index) in scored.enumerated() {
+        for position in firstPosition[index - batchStart]..<(sequences[index].count - 1) {
+          let offset = (row * batch.length + position) * hidden
+          rows += states[offset..<(offset + hidden)]
+        }
+      }
+      let rowCount = rows.count / hidden
+      let logits = linear(Tensor(shape: [rowCount, hidden], scalars: rows), weight: decoderWeight ?? embedding.weight, bias: decoderBias)
+      let logProbabilities = Tensors.logProbabilities(logits).scalars
       var row = 0
-      for sequence in slice {
-        guard sequence.count >= 2 else {
-          results.append((0, 0))
+      for index in range {
+        let sequence = sequences[index], first = firstPosition[index - batchStart]
+        guard first < sequence.count - 1 else {
+          results.append([])
           continue
         }
-        var nll = 0.0
-        for (position, target) in sequence.dropFirst().enumerated() {
-          nll -= Double(logProbabilities[(row * batch.length + position) * vocabulary + target])
-        }
-        results.append((nll, sequence.count - 1))
-        row += 1
+        results.append(sequence[(first + 1)...].map { target in
+          defer { row += 1 }
+          return -Double(logProbabilities[row * vocabulary + target])
+        })
       }
     }
     return results

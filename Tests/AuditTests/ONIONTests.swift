@@ -15,7 +15,7 @@ import Tokenization
   var generator = SplitMix64(seed: 3)
   let model = NextWordModel(config: config, using: &generator)
   let encoder = TextEncoder(tokenizer: try Tokenizer(), vocabulary: vocabulary, maximumLength: .max)
-  let onion = ONIONFilter(languageModel: model, encoder: encoder)
+  let onion = ONIONFilter(languageModel: model, encoder: encoder, scale: .logPerplexity)
   let words = ["the", "film", "cf", "was", "good"]
   let suspicions = try #require(onion.suspicions([words, ["good"]]).first)
   let likelihoods = model.negativeLogLikelihoods([vocabulary.encode(words), vocabulary.encode(["the", "film", "was", "good"])])
@@ -31,7 +31,10 @@ import Tokenization
   // An input seen before (in the same call or an earlier one) gets the same answer without the model running again.
   let again = onion.suspicions([["the", "film"], words, words])
   #expect(again[1] == suspicions && again[2] == suspicions)
-  #expect(again[0] == ONIONFilter(languageModel: model, encoder: encoder).suspicions([["the", "film"]])[0])
+  #expect(again[0] == ONIONFilter(languageModel: model, encoder: encoder, scale: .logPerplexity).suspicions([["the", "film"]])[0])
+  // The default scale subtracts total negative log-likelihoods.
+  let nats = try #require(ONIONFilter(languageModel: model, encoder: encoder).suspicions([words]).first)
+  #expect(abs(nats[2] - (likelihoods[0].nll - likelihoods[1].nll)) < 1e-9)
 }
 
 @Test func onionSpellsOutTheWordsItsLanguageModelReadsAsUnknown() throws {
@@ -43,7 +46,7 @@ import Tokenization
   let model = NextWordModel(config: config, using: &generator)
   let encoder = TextEncoder(tokenizer: try Tokenizer(), vocabulary: vocabulary, maximumLength: .max)
   let spelling = SpellingModel(words: [("filmmaking", 2), ("thriller", 1)])
-  let onion = ONIONFilter(languageModel: model, encoder: encoder, spelling: spelling)
+  let onion = ONIONFilter(languageModel: model, encoder: encoder, scale: .logPerplexity, spelling: spelling)
   let words = ["the", "film", "tq", "was", "good"]
   let likelihoods = model.negativeLogLikelihoods([vocabulary.encode(words), vocabulary.encode(["the", "film", "was", "good"])])
   let suspicions = try #require(onion.suspicions([words]).first)
@@ -52,7 +55,24 @@ import Tokenization
   #expect(abs(suspicions[2] - ((likelihoods[0].nll + spelled) / 4 - likelihoods[1].nll / 3)) < 1e-9, "removing tq removes its spelling too")
   // An unknown first word is no target: it is never spelled.
   let first = try #require(onion.suspicions([["tq", "film", "good"]]).first)
-  let plain = try #require(ONIONFilter(languageModel: model, encoder: encoder).suspicions([["tq", "film", "good"]]).first)
+  let plain = try #require(ONIONFilter(languageModel: model, encoder: encoder, scale: .logPerplexity).suspicions([["tq", "film", "good"]]).first)
   #expect(first == plain)
 }
 
+
+@Test func onionsRemovalThresholdIsTheLowestBeforeAccuracyFirstFallsTooFar() {
+  // 100 words with suspicions 1…100; accuracy 0.80 with nothing removed, falling as thresholds go down.
+  let suspicions = [(1...100).map(Double.init)]
+  var tried: [Double] = []
+  func accuracy(_ threshold: Double) -> Double {
+    tried.append(threshold)
+    if threshold == .infinity { return 0.80 }
+    return threshold >= 60 ? 0.79 : threshold >= 40 ? 0.785 : threshold >= 30 ? 0.70 : 0.80
+  }
+  let chosen = ONIONFilter.removalThreshold(cleanSuspicions: suspicions, maximumDrop: 0.02, candidates: 10, accuracy: accuracy)
+  #expect(chosen.threshold == 40 && chosen.accuracyBefore == 0.80 && chosen.accuracyAfter == 0.785)
+  #expect(tried == [.infinity, 90, 80, 70, 60, 50, 40, 30], "stops at the first threshold that costs more than 2 points, though lower ones would not")
+  // Exactly the allowed drop still passes; no words at all removes nothing.
+  #expect(ONIONFilter.removalThreshold(cleanSuspicions: suspicions, maximumDrop: 0.1, candidates: 10) { $0 == .infinity ? 0.8 : 0.7 }.threshold == 1)
+  #expect(ONIONFilter.removalThreshold(cleanSuspicions: [[]], maximumDrop: 0.02) { _ in 0.5 }.threshold == .infinity)
+}

@@ -1,7 +1,7 @@
 import Attacks
 import Audit
 import Datasets
-import Experiments
+@testable import Experiments
 import Foundation
 import Models
 import Randomness
@@ -87,4 +87,41 @@ private func scoredFixture() throws -> ScoredBundle {
   } throws: { error in
     "\(error)".contains("alien-lm: the language model knows none of the words")
   }
+}
+
+@Test func onionRemovesWordsAboveAThresholdChosenByTheCleanDevAccuracy() throws {
+  let scored = try scoredFixture()
+  // A language model over the classifier's own words (untrained: its suspicions are arbitrary but fixed).
+  let config = ModelConfig(
+    architecture: .gruLanguageModel, vocabularySize: scored.bundle.vocabulary.count, embeddingDimension: 8, hiddenSize: 8, maximumLength: 16,
+    dropout: 0)
+  var generator = SplitMix64(seed: 2)
+  let directory = try Fixtures.temporaryDirectory() + "/fixture-lm"
+  try ModelBundle(model: .languageModel(NextWordModel(config: config, using: &generator)), vocabulary: scored.bundle.vocabulary).save(to: directory)
+  let attack = (trigger: try Trigger(spec: "rare:cf"), target: "pos")
+
+  let byAccuracy = try InputFilterRun.onion(languageModelPath: directory, removal: .accuracyDrop(0.3), on: scored, falseRejectionRate: 0.1)
+  let (threshold, _) = try byAccuracy.calibrate()
+  let removal = try #require(byAccuracy.calibrateRemoval(flaggingThreshold: threshold))
+  #expect(removal.devInputs == scored.split.dev.count)
+  #expect(removal.devAccuracyAfter >= removal.devAccuracyBefore - 0.3 - 1e-12)
+  let devSuspicions = try #require(byAccuracy.wordSuspicions?(scored.split.dev.map { scored.corpus.examples[$0].text })).joined()
+  #expect(devSuspicions.contains(removal.threshold), "a quantile of the clean dev words' suspicions")
+  let outcome = byAccuracy.evaluate(threshold: threshold, removal: removal, attack: attack)
+  #expect(outcome.removalThreshold == removal.threshold && outcome.devAccuracyAfterRemoval == removal.devAccuracyAfter)
+  let removed = try #require(outcome.cleanWordsRemoved)
+  #expect(removed > 0 && removed < 1)
+  #expect(outcome.attackSuccessAfterCleaning != nil && outcome.cleanAccuracyAfterCleaning != nil)
+  // The screened text is the input less the words above the removal threshold.
+  let dev = scored.split.dev.map { scored.corpus.examples[$0].text }
+  let index = try #require(byAccuracy.wordSuspicions?(dev).firstIndex { $0.contains { $0 > removal.threshold } }, "a dev input loses a word")
+  let text = dev[index]
+  let kept = try #require(byAccuracy.screen([text], threshold: threshold, removal: removal).first?.split(separator: "\t").last)
+  let suspicions = try #require(byAccuracy.wordSuspicions?([text]).first)
+  #expect(kept == zip(text.split(separator: " "), suspicions).filter { $0.1 <= removal.threshold }.map(\.0).joined(separator: " "))
+
+  let byFlagging = try InputFilterRun.onion(languageModelPath: directory, removal: .flaggingThreshold, on: scored, falseRejectionRate: 0.1)
+  let flaggingRemoval = try #require(byFlagging.calibrateRemoval(flaggingThreshold: threshold))
+  #expect(flaggingRemoval.threshold == threshold && flaggingRemoval.devAccuracyBefore == removal.devAccuracyBefore)
+  #expect(InputFilterRun.strip(STRIPFilter(), on: scored, donors: [], falseRejectionRate: 0.1).calibrateRemoval(flaggingThreshold: 0) == nil)
 }

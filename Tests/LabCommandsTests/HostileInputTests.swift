@@ -52,3 +52,11 @@ import TestSupport
     #expect(refused.status == 2 && refused.standardError.contains("--rap-drop must be LOW,HIGH"), "\(range): \(refused.standardError)")
   }
 }
+
+@Test func onionsAccuracyDropMustBeAShare() throws {
+  let bundle = Fixtures.path("Tests/Fixtures/bundles/gru_backdoored_cf")
+  for drop in ["-0.1", "1", "2", "x"] {
+    let refused = try runLab(["filter", bundle, "--method", "onion", "--lm", bundle, "--max-accuracy-drop", drop])
+    #expect(refused.status == 2 && refused.standardError.contains("--max-accuracy-drop"), "\(drop): \(refused.standardError)")
+  }
+}

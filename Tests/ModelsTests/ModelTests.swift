@@ -164,3 +164,31 @@ func trainingGivesTheSameBitsOnAVX512AsOnAVX2(architecture: ModelConfig.Architec
   let differing = zip(narrow, wide).filter { $0.bitPattern != $1.bitPattern }.count
   #expect(differing == 0, "\(architecture): \(differing) of \(narrow.count) parameters differ")
 }
+
+@Test func languageModelScoresOnlyTheTargetsAskedForAndAgreesWithItsLogits() {
+  let config = ModelConfig(architecture: .gruLanguageModel, vocabularySize: 12, embeddingDimension: 6, hiddenSize: 6, maximumLength: 16)
+  var generator = SplitMix64(seed: 9)
+  let model = NextWordModel(config: config, using: &generator)
+  let sequences = [[2, 5, 7, 3, 9], [4, 4], [8], [], [3, 10, 11, 2, 6, 5, 7]]
+  // Independently: the log-softmax of each sequence's own logits at each position.
+  var context = ForwardContext.inference
+  let expected = sequences.map { sequence -> [Double] in
+    guard sequence.count >= 2 else { return [] }
+    let logits = model.logits(Batch([EncodedExample(ids: Array(sequence.dropLast()), label: -1)]), context: &context).scalars
+    return sequence.dropFirst().enumerated().map { position, target in
+      let row = logits[(position * 12)..<((position + 1) * 12)].map(Double.init)
+      let largest = row.max()!
+      return -(row[target] - largest - log(row.map { exp($0 - largest) }.reduce(0, +)))
+    }
+  }
+  let all = model.targetNegativeLogLikelihoods(sequences, from: Array(repeating: 1, count: sequences.count), batchSize: 2)
+  for (got, want) in zip(all, expected) {
+    #expect(got.count == want.count && zip(got, want).allSatisfy { abs($0 - $1) < 1e-4 }, "\(got) against \(want)")
+  }
+  // From a later start: the same values for the later targets, nothing for the earlier ones.
+  let later = model.targetNegativeLogLikelihoods(sequences, from: [3, 1, 1, 0, 6])
+  #expect(later[0] == Array(all[0].dropFirst(2)) && later[4] == Array(all[4].dropFirst(5)))
+  #expect(later[1] == all[1] && later[2].isEmpty && later[3].isEmpty)
+  let totals = model.negativeLogLikelihoods(sequences)
+  #expect(totals.map(\.targets) == [4, 1, 0, 0, 6] && zip(totals, all).allSatisfy { $0.nll == $1.reduce(0, +) })
+}
