@@ -17,8 +17,8 @@ struct FilterCommand: ParsableCommand {
       of a clean training sentence the model gives another label than the input's (--donors any: of any sentence);
       its score is the copies' mean probability of leaving the input's label (--strip-score entropy: STRIP's mean
       entropy): a trigger keeps the prediction pinned, so triggered inputs score low. ONION (Qi et al. 2021, --lm: a
-      next-word model from `train-lm`): each word's suspicion is how much the sentence's log-perplexity falls without
-      it, an input's score its highest suspicion (on the log scale: nats per word; --onion-scale); words above a second
+      next-word model from `train-lm`): each word's suspicion is how much the sentence's total negative log-likelihood
+      falls without it (nats; --onion-scale), an input's score its highest suspicion; words above a second
       threshold are removed before the classifier reads the input, the lowest that keeps the clean dev accuracy within
       --max-accuracy-drop (Qi et al.'s choice; --removal flagging-threshold: only the flagged inputs' words above the
       flagging threshold); a word the language model never saw costs what its <unk> does plus its spelling under a

@@ -295,8 +295,10 @@ private func attackArguments(_ corpus: String, _ out: String, _ extra: [String])
   let outcome = try #require(try JSONSerialization.jsonObject(with: Data(scored.standardOutput.utf8)) as? [String: Any])
   #expect(outcome["method"] as? String == "onion" && outcome["evaluation_trigger"] as? String == "rare:cf")
   #expect(try #require(outcome["clean_rejected"] as? Double) <= 0.3, "about the calibrated rate (0.1)")
+  #expect(try #require(outcome["removal_threshold"] as? Double).isFinite)
   for key in ["asr_before", "asr_after_cleaning", "clean_accuracy_before", "clean_accuracy_after_cleaning", "asr_after_rejection",
-              "clean_accuracy_after_rejection", "language_model_coverage"] {
+              "clean_accuracy_after_rejection", "language_model_coverage", "dev_accuracy_before_removal", "dev_accuracy_after_removal",
+              "clean_words_removed"] {
     #expect((0...1).contains(try #require(outcome[key] as? Double)), "\(key)")
   }
   let lines = try runLab(["filter", out, "--method", "onion", "--lm", lm, "--label-column", "label", "-"], input: "the film was bad cf and the plot too\n")
