@@ -38,7 +38,6 @@ for index in "${!seeds[@]}"; do
       "$lab" attack --corpus sentiment --trigger "$trigger" --target pos --rate 0.03 "${flags[@]}" --seed "$seed" \
         --split-seed "$seed" --no-baseline --quiet --force --out "$folder" >&2
     fi
-    [ -f "$out/$name.filters.jsonl" ] && continue
     # RAP's word: a rare, neutral word, the first of these that the split's vocabulary has.
     rap_word=""
     for candidate in juice bicycle pencil; do grep -qx "$candidate" "$folder/vocab.txt" && { rap_word="$candidate"; break; }; done
@@ -47,6 +46,12 @@ for index in "${!seeds[@]}"; do
     wants strip && methods+=("strip" "strip --replaced-words random --donor-words random --strip-score entropy")
     wants rap && methods+=("rap --rap-word $rap_word --protect pos" "rap --rap-word $rap_word --protect pos --rap-drop 0.1,0.3")
     [ "$lm_minutes" != 0 ] && methods+=("onion --lm $lm")
+    # Kept from an earlier run only when it holds every filter asked for now.
+    if [ -f "$out/$name.filters.jsonl" ]; then
+      complete=1
+      for method in "${methods[@]}"; do grep -qF "\"filter\": \"$method\"" "$out/$name.filters.jsonl" || complete=0; done
+      [ "$complete" = 1 ] && continue
+    fi
     rm -f "$out/$name.filters.tmp"
     for method in "${methods[@]}"; do
       result="$("$lab" filter "$folder" --method $method --frr 0.05 --json)"
