@@ -105,7 +105,8 @@ private func scoredFixture() throws -> ScoredBundle {
   let removal = try #require(byAccuracy.calibrateRemoval(flaggingThreshold: threshold))
   #expect(removal.devInputs == scored.split.dev.count)
   #expect(removal.devAccuracyAfter >= removal.devAccuracyBefore - 0.3 - 1e-12)
-  let devSuspicions = try #require(byAccuracy.wordSuspicions?(scored.split.dev.map { scored.corpus.examples[$0].text })).joined()
+  let dev = scored.split.dev.map { scored.corpus.examples[$0].text }
+  let devSuspicions = try #require(byAccuracy.wordSuspicions?(dev)).joined()
   #expect(devSuspicions.contains(removal.threshold), "a quantile of the clean dev words' suspicions")
   let outcome = byAccuracy.evaluate(threshold: threshold, removal: removal, attack: attack)
   #expect(outcome.removalThreshold == removal.threshold && outcome.devAccuracyAfterRemoval == removal.devAccuracyAfter)
@@ -113,7 +114,6 @@ private func scoredFixture() throws -> ScoredBundle {
   #expect(removed > 0 && removed < 1)
   #expect(outcome.attackSuccessAfterCleaning != nil && outcome.cleanAccuracyAfterCleaning != nil)
   // The screened text is the input less the words above the removal threshold.
-  let dev = scored.split.dev.map { scored.corpus.examples[$0].text }
   let index = try #require(byAccuracy.wordSuspicions?(dev).firstIndex { $0.contains { $0 > removal.threshold } }, "a dev input loses a word")
   let text = dev[index]
   let kept = try #require(byAccuracy.screen([text], threshold: threshold, removal: removal).first?.split(separator: "\t").last)
