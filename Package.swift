@@ -57,7 +57,7 @@ let package = Package(
       name: "Models", dependencies: ["Layers", "Tensors", "Tokenization", "Datasets", "Randomness", "Storage"], exclude: ["README.md"],
       swiftSettings: vectorCodegen),
     .target(name: "Federated", dependencies: ["Tensors", "Layers", "Randomness"], exclude: ["README.md"], swiftSettings: vectorCodegen),
-    .target(name: "Defenses", dependencies: ["Federated", "Randomness"], exclude: ["README.md"], swiftSettings: vectorCodegen),
+    .target(name: "Defenses", dependencies: ["Federated", "Randomness", "Tensors"], exclude: ["README.md"], swiftSettings: vectorCodegen),
     .target(
       name: "SecureAggregation", dependencies: ["Federated", "Randomness", .product(name: "Crypto", package: "swift-crypto")], exclude: ["README.md"]),
     .target(name: "Attacks", dependencies: ["Federated", "Models", "Datasets", "Tokenization", "Randomness", "Reports", "Storage"], exclude: ["README.md"]),

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The attack × defense table: five attacks (naive poisoning, PGD, Neurotoxin, rare-embedding, sign flipping) under
-# fifteen aggregation rules on the sentiment GRU, three seeds each, each attack also run with its attackers training
+# sixteen aggregation rules on the sentiment GRU, three seeds each, each attack also run with its attackers training
 # honestly (OUTDIR/ATTACK/no-attack: the base rate), plus model replacement on the keyboard task under FedAvg,
-# clipping, the median and DeepSight. (Model replacement on sentiment is scripts/defenses.sh.) Resumable: rerun to
+# clipping, the median, DeepSight and FreqFed. (Model replacement on sentiment is scripts/defenses.sh.) Resumable: rerun to
 # continue. Ends with `backdoor-lab report OUTDIR`: the table as two heatmaps in OUTDIR/report.html.
 # usage: scripts/defense-table.sh OUTDIR [SEEDS=3]       (about three hours on 2 cores)
 set -euo pipefail
@@ -21,6 +21,7 @@ rules=(
   "flame --set aggregator.kind=flame"
   "foolsgold --set aggregator.kind=foolsgold" "embedding_rows --set aggregator.kind=embedding_rows"
   "fltrust --set aggregator.kind=fltrust" "fldetector --set aggregator.kind=fldetector" "deepsight --set aggregator.kind=deepsight"
+  "freqfed --set aggregator.kind=freqfed"
   "no-attack --set attack.inert=true"
 )
 # Each attack: a preset and its settings. 30 rounds, evaluated every 5; attacks in rounds 11–30 unless single.
@@ -42,7 +43,8 @@ for attack in naive pgd neurotoxin rare_embedding sign_flipping; do
     echo "$attack $name done" >&2
   done
 done
-for rule in "fedavg" "clipping --set aggregator.kind=clipping" "median --set aggregator.kind=median" "deepsight --set aggregator.kind=deepsight"; do
+for rule in "fedavg" "clipping --set aggregator.kind=clipping" "median --set aggregator.kind=median" "deepsight --set aggregator.kind=deepsight" \
+  "freqfed --set aggregator.kind=freqfed"; do
   name="${rule%% *}"; extra="${rule#"$name"}"
   # shellcheck disable=SC2086
   "$lab" simulate --quiet --resume --preset keyboard-semantic --seeds "$seeds" --set federation.rounds=45 $extra --out "$out/keyboard/$name" > /dev/null

@@ -30,6 +30,7 @@ run foolsgold --set aggregator.kind=foolsgold
 run fltrust --set aggregator.kind=fltrust
 run fldetector --set aggregator.kind=fldetector
 run deepsight --set aggregator.kind=deepsight
+run freqfed --set aggregator.kind=freqfed
 run no-attack --set attack.inert=true
 naive() {
   name="$1"; shift
@@ -46,12 +47,13 @@ naive foolsgold --set aggregator.kind=foolsgold
 naive fltrust --set aggregator.kind=fltrust
 naive fldetector --set aggregator.kind=fldetector
 naive deepsight --set aggregator.kind=deepsight
+naive freqfed --set aggregator.kind=freqfed
 python3 - "$out" <<'PY'
 import csv, glob, json, os, sys, statistics
 out = sys.argv[1]
 print("| rule | main-task accuracy at 40 % | ASR at 40 % | ASR at 45 % | attacker flagged at 40 | benign flagged at 40 (mean) |")
 print("|---|---|---|---|---|---|")
-for name in ["fedavg", "clipping", "weak_dp", "median", "trimmed_mean", "krum", "multi_krum", "bulyan", "geometric_median", "centered_clipping", "flame", "embedding_rows", "foolsgold", "fltrust", "fldetector", "deepsight"]:
+for name in ["fedavg", "clipping", "weak_dp", "median", "trimmed_mean", "krum", "multi_krum", "bulyan", "geometric_median", "centered_clipping", "flame", "embedding_rows", "foolsgold", "fltrust", "fldetector", "deepsight", "freqfed"]:
     rows = []
     for path in sorted(glob.glob(f"{out}/{name}/seed-*/rounds.jsonl")):
         records = {r["round"]: r for r in map(json.loads, open(path))}
@@ -65,7 +67,7 @@ for name in ["fedavg", "clipping", "weak_dp", "median", "trimmed_mean", "krum", 
 print()
 print("| rule (naive poisoning, 5 % attackers) | final main-task accuracy % | final ASR % | attacker rounds flagged | benign flags per round |")
 print("|---|---|---|---|---|")
-for name in ["fedavg", "clipping", "median", "krum", "flame", "embedding_rows", "foolsgold", "fltrust", "fldetector", "deepsight"]:
+for name in ["fedavg", "clipping", "median", "krum", "flame", "embedding_rows", "foolsgold", "fltrust", "fldetector", "deepsight", "freqfed"]:
     rows = []
     for path in sorted(glob.glob(f"{out}/naive/{name}/seed-*/rounds.jsonl")):
         records = [json.loads(line) for line in open(path)]

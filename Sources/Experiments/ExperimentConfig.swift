@@ -518,7 +518,7 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
   public enum Kind: String, Codable, CaseIterable, Sendable {
     case fedavg, clipping, weakDifferentialPrivacy = "weak_dp", median, trimmedMean = "trimmed_mean", krum, multiKrum = "multi_krum", bulyan
     case geometricMedian = "geometric_median", centeredClipping = "centered_clipping", embeddingRows = "embedding_rows", flame
-    case foolsGold = "foolsgold", fltrust, fldetector, deepsight
+    case foolsGold = "foolsgold", fltrust, fldetector, deepsight, freqfed
   }
   public var kind = Kind.fedavg
   /// clipping and weak_dp: the L2 bound (clipping without it: the round's median norm).
@@ -624,6 +624,7 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
       case .trimmedMean: 2 * Int(beta * Double(clientsPerRound)) + 1
       case .fldetector: 3  // the gap statistic needs three scores to compare
       case .deepsight: minClusterSize  // fewer could never form a cluster
+      case .freqfed: 2  // a cluster of n/2 + 1 needs two updates to compare
       default: nil
       }
     if let needed, clientsPerRound < needed {
@@ -633,9 +634,10 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
   }
 
   /// The rule; `embedding` locates the embedding matrix in the parameter vector (for embedding_rows), `output` the
-  /// output layer (for deepsight).
+  /// output layer (for deepsight), `parameterMatrices` every parameter tensor (for freqfed).
   public func makeAggregator(
-    weighting: FederatedAveraging.Weighting, seed: UInt64, embedding: (range: Range<Int>, dimension: Int)?, output: OutputLayerLocation? = nil
+    weighting: FederatedAveraging.Weighting, seed: UInt64, embedding: (range: Range<Int>, dimension: Int)?, output: OutputLayerLocation? = nil,
+    parameterMatrices: [FreqFed.ParameterMatrix]? = nil
   ) -> any Aggregator {
     let average = FederatedAveraging(weighting: weighting)
     if secure {
@@ -659,6 +661,7 @@ public struct AggregatorConfig: Codable, Equatable, Sendable {
     case .fltrust: return FLTrust()
     case .fldetector: return FLDetector(window: window, seed: seed, weighting: weighting)
     case .deepsight: return DeepSight(output: output!, tau: tau, probeSets: probeSets, probeInputs: probeInputs, minimumClusterSize: minClusterSize)
+    case .freqfed: return FreqFed(layout: parameterMatrices, weighting: weighting)
     case .embeddingRows:
       let located = embedding!
       return EmbeddingRowDetector(embeddingRange: located.range, dimension: located.dimension, factor: factor, inner: average)

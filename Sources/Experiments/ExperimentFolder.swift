@@ -54,6 +54,7 @@ public struct ExperimentFolder: Sendable {
       case .fltrust: "FLTrust (root set \(aggregator.rootExamples))"
       case .fldetector: "FLDetector (window \(aggregator.window))"
       case .deepsight: "DeepSight (τ \(abs(aggregator.tau - 1.0 / 3) < 1e-12 ? "1/3" : format(aggregator.tau)))"
+      case .freqfed: "FreqFed"
       }
     return aggregator.secure ? base + " + secure aggregation" : base
   }

@@ -56,6 +56,16 @@ public struct ExperimentRunner: Sendable {
     return nil
   }
 
+  /// Every parameter tensor's place in the parameter vector, as the matrix FreqFed transforms.
+  func parameterMatrices<Model: Parameterized>(_ model: Model) -> [FreqFed.ParameterMatrix] {
+    var offset = 0
+    return model.parameterPaths.map { _, path in
+      let tensor = model[keyPath: path]
+      defer { offset += tensor.scalarCount }
+      return FreqFed.ParameterMatrix(range: offset..<(offset + tensor.scalarCount), shape: tensor.shape)
+    }
+  }
+
   func run<Scenario: FederatedScenario>(
     _ scenario: Scenario, initial: Scenario.Model, embedding: (range: Range<Int>, dimension: Int)?, setup: RunSetup, resume: Bool, progress: @escaping (RoundRecord) -> Void,
     bundle: (Scenario.Model) -> ModelBundle
@@ -85,7 +95,8 @@ public struct ExperimentRunner: Sendable {
     try write(Data(config.json().utf8), to: storedConfig)
     let simulation = Simulation(
       scenario: scenario, aggregator: config.aggregator.makeAggregator(
-        weighting: config.federation.weighting, seed: setup.seed, embedding: embedding, output: outputLocation(initial)),
+        weighting: config.federation.weighting, seed: setup.seed, embedding: embedding, output: outputLocation(initial),
+        parameterMatrices: parameterMatrices(initial)),
       settings: settings)
     try write(try jsonData(setup), to: folder + "/setup.json")
     func writeRecords(_ records: [RoundRecord]) throws {

@@ -28,7 +28,7 @@ struct DemoCommand: ParsableCommand {
   var out = "runs/demo"
   @Option(help: "Seed of the clients' data, sampling and initial model.")
   var seed: UInt64 = 0
-  @Option(help: "Comma-separated aggregation rules (see `config dump`): fedavg, clipping, weak_dp, median, trimmed_mean, krum, multi_krum, bulyan, geometric_median, centered_clipping, embedding_rows, flame, foolsgold, fltrust, fldetector, deepsight.")
+  @Option(help: "Comma-separated aggregation rules (see `config dump`): fedavg, clipping, weak_dp, median, trimmed_mean, krum, multi_krum, bulyan, geometric_median, centered_clipping, embedding_rows, flame, foolsgold, fltrust, fldetector, deepsight, freqfed.")
   var rules = "fedavg,clipping,flame"
   @Flag(help: "Delete OUT's earlier demo results first instead of continuing them.")
   var fresh = false

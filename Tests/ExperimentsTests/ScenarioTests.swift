@@ -291,3 +291,24 @@ func recurrentAndConvolutionalClassifiersLearnInTheFederatedSimulationAndTakeThe
   #expect(counterfactual.allSatisfy { $0.attackSuccessRate != nil }, "the triggered inputs are still scored: the base rate")
   #expect(real.last!.attackSuccessRate! > counterfactual.last!.attackSuccessRate! + 0.3)
 }
+
+@Test func freqfedTransformsEveryParameterTensorOfTheModelAndJudgesEveryClient() throws {
+  var replacement = toyConfig(.modelReplacement)
+  replacement.federation.clientsPerRound = 6
+  replacement.aggregator.kind = .freqfed
+  #expect(replacement.validationProblems().isEmpty, "\(replacement.validationProblems())")
+  let corpus = try toyCorpus()
+  let records = try ExperimentRunner(config: replacement, corpus: corpus, directory: try Fixtures.temporaryDirectory()).run(seed: 0, resume: false)
+  for record in records {
+    #expect(Set(record.verdicts.keys) == Set(record.sampled.map(String.init)), "a verdict for every sampled client in round \(record.round)")
+    #expect(record.verdicts.values.filter { $0 == .kept }.count >= record.sampled.count / 2 + 1, "the majority cluster is kept")
+  }
+  let attackRound = records[3]
+  let attacker = String(try #require(attackRound.malicious.first))
+  #expect(attackRound.verdicts[attacker] == .excluded, "the boosted poisoned update is outside the majority")
+  #expect(try #require(attackRound.attackSuccessRate) < 0.5)
+
+  var single = replacement
+  single.federation.clientsPerRound = 1
+  #expect(single.validationProblems().joined().contains("aggregator freqfed needs at least 2 updates a round"))
+}
