@@ -46,8 +46,9 @@ public enum AttackBehaviour: Sendable, Equatable {
   /// Norm-bounded PGD: the poisoned update kept within an ε-ball around the global model.
   case projectedGradientDescent(radius: Double)
   /// Neurotoxin (Zhang et al. 2022): only the coordinates outside the top-k % of last round's global change
-  /// move, optionally within an ε-ball.
-  case neurotoxin(topPercent: Double, radius: Double?)
+  /// move, optionally within an ε-ball; with a boost γ, the masked update is scaled as model replacement's is
+  /// (Neurotoxin's mask on the replacement attack).
+  case neurotoxin(topPercent: Double, radius: Double?, boost: Float? = nil)
   /// DBA (Xie et al. 2020): a phrase trigger split into `parts`; attacker i plants part i mod parts; the test
   /// uses the whole phrase.
   case distributed(parts: Int)
@@ -87,6 +88,7 @@ public enum AttackBehaviour: Sendable, Equatable {
     switch self {
     case .modelReplacement(let boost), .constrainAndScale(_, let boost), .rareEmbedding(let boost):
       boost ?? Float(clientsPerRound) / serverLearningRate
+    case .neurotoxin(_, _, let boost): boost
     default: nil
     }
   }

@@ -32,7 +32,7 @@ struct AttackerRole: Sendable {
     switch behaviour {
     case .constrainAndScale(let taskWeight, _): constraints.taskWeight = taskWeight
     case .projectedGradientDescent(let radius): constraints.radius = radius
-    case .neurotoxin(let topPercent, let radius):
+    case .neurotoxin(let topPercent, let radius, _):
       constraints.radius = radius
       constraints.movableCoordinates = MaliciousUpdates.neurotoxinMask(
         previousChange: context.previousGlobalChange, parameterCount: context.globalVector.count, topPercent: topPercent)

@@ -385,7 +385,8 @@ public struct AttackConfig: Codable, Equatable, Sendable {
   /// Attackers' own local training (default: the federation's).
   public var localEpochs: Int?
   public var localLearningRate: Float?
-  /// model_replacement, constrain_and_scale, rare_embedding: γ (default clients_per_round / η).
+  /// model_replacement, constrain_and_scale, rare_embedding: γ (default clients_per_round / η); neurotoxin: γ only
+  /// when given (Neurotoxin's mask on a model-replacement attack).
   public var boost: Float?
   /// constrain_and_scale: α, the weight of the task loss.
   public var taskWeight: Float = 0.7
@@ -469,7 +470,7 @@ public struct AttackConfig: Codable, Equatable, Sendable {
     case .modelReplacement: .modelReplacement(boost: boost)
     case .constrainAndScale: .constrainAndScale(taskWeight: taskWeight, boost: boost)
     case .projectedGradientDescent: .projectedGradientDescent(radius: radius ?? 1)
-    case .neurotoxin: .neurotoxin(topPercent: topPercent, radius: radius)
+    case .neurotoxin: .neurotoxin(topPercent: topPercent, radius: radius, boost: boost)
     case .distributed: .distributed(parts: parts)
     case .rareEmbedding: .rareEmbedding(boost: boost)
     case .labelFlipping: .labelFlipping

@@ -20,6 +20,12 @@ import Testing
   #expect(ties.filter { !$0 }.count == 2, "exactly k % masked, ties broken by index")
 }
 
+@Test func neurotoxinIsBoostedOnlyWhenAskedTo() {
+  #expect(AttackBehaviour.neurotoxin(topPercent: 5, radius: 3).boost(clientsPerRound: 10, serverLearningRate: 1) == nil, "PGD-style by default")
+  #expect(AttackBehaviour.neurotoxin(topPercent: 5, radius: nil, boost: 10).boost(clientsPerRound: 20, serverLearningRate: 1) == 10)
+  #expect(AttackBehaviour.modelReplacement(boost: nil).boost(clientsPerRound: 20, serverLearningRate: 2) == 10, "γ = n / η")
+}
+
 @Test func littleIsEnoughAndInnerProductManipulation() {
   // n = 50, f = 12 (Baruch et al.'s example): s = 14, z = Φ⁻¹(36/50) ≈ 0.583.
   #expect(abs(MaliciousUpdates.littleIsEnoughZ(clients: 50, attackers: 12) - 0.5828) < 1e-3)

@@ -1,3 +1,4 @@
+import Attacks
 import Defenses
 import Experiments
 import Foundation
@@ -105,6 +106,21 @@ private func loadError(_ text: String, _ name: String = "c.json") throws -> Stri
   } catch {
     #expect(error.description.contains("aggregator fldetector needs at least 3 updates a round; federation.clients_per_round is 2"), "\(error)")
   }
+}
+
+@Test func aBoostGivenToNeurotoxinReachesTheAttack() throws {
+  let boosted = try Preset.keyboardSemantic.config.overriding(["attack.behaviour=neurotoxin", "attack.boost=10", "attack.top_percent=1"])
+  #expect(boosted.attack?.attackBehaviour == .neurotoxin(topPercent: 1, radius: nil, boost: 10))
+  let plain = try Preset.sentimentNeurotoxin.config.overriding([])
+  #expect(plain.attack?.attackBehaviour == .neurotoxin(topPercent: 5, radius: 3, boost: nil))
+}
+
+@Test func freqfedIsChosenByNameAndGetsTheModelsParameterMatrices() throws {
+  let config = try Preset.sentimentModelReplacement.config.overriding(["aggregator.kind=freqfed"])
+  let layout = [FreqFed.ParameterMatrix(range: 0..<12, shape: [4, 3]), FreqFed.ParameterMatrix(range: 12..<15, shape: [3])]
+  let rule = try #require(
+    config.aggregator.makeAggregator(weighting: .uniform, seed: 0, embedding: nil, parameterMatrices: layout) as? FreqFed)
+  #expect(rule.layout == layout && rule.averaging.weighting == .uniform)
 }
 
 @Test(arguments: [
