@@ -6,9 +6,11 @@ import Tensors
 /// kept where u + v ≤ ⌊max(P, Q) / 2⌋ — FreqFed's low-frequency region — row by row.
 ///
 /// The transform is two matrix products, Y = C_P · X · C_Qᵀ, with only the rows of C_P and C_Q the region reaches;
-/// C_P is built 256 rows at a time, so a 10,000 × 64 embedding never holds the 10,000² basis. Several matrices of one
-/// shape are transformed together (side by side in one product). Each cosine comes from a table of cos(πm / 2N),
-/// m = (2p+1)u mod 4N, so no angle is computed from a large product.
+/// each basis is built a block of rows at a time (at most 256 rows and 2²² scalars), so a 10,000 × 64 embedding or a
+/// 40,000-word output bias never holds its whole basis. Several matrices of one shape are transformed together (side
+/// by side in one product). Each cosine comes from a table of cos(πm / 2N), m = (2p+1)u mod 4N, so no angle is
+/// computed from a large product. The cost is that of the products, O(P² Q + P Q²) for the whole region: meant for
+/// a model's tensors, not for one vector of millions of scalars.
 public struct LowFrequencySpectrum: Sendable, Equatable {
   public var rows: Int
   public var columns: Int
@@ -25,7 +27,8 @@ public struct LowFrequencySpectrum: Sendable, Equatable {
   /// How many coefficients the region holds.
   public var count: Int { (0...min(cutoff, rows - 1)).reduce(0) { $0 + min(cutoff - $1, columns - 1) + 1 } }
 
-  static let basisBlock = 256
+  /// Rows of an N-point basis built at a time.
+  static func basisBlock(size n: Int) -> Int { max(1, min(256, (1 << 22) / n)) }
 
   /// The region's coefficients of each matrix; `matrices[i]` holds `rows × columns` scalars, row-major.
   public func coefficients(of matrices: [ArraySlice<Float>]) -> [[Float]] {
@@ -50,7 +53,7 @@ public struct LowFrequencySpectrum: Sendable, Equatable {
     let rowCosines = Self.cosineTable(size: rows)
     var start = 0
     while start < usedRows {
-      let count = min(Self.basisBlock, usedRows - start)
+      let count = min(Self.basisBlock(size: rows), usedRows - start)
       let basis = Self.basis(size: rows, frequencies: start..<(start + count), table: rowCosines)
       basis.withUnsafeBufferPointer { c in
         stacked.withUnsafeBufferPointer { x in
@@ -63,21 +66,29 @@ public struct LowFrequencySpectrum: Sendable, Equatable {
       }
       start += count
     }
-    // Y_i = Z_i · C_Q[0..<usedColumns]ᵀ, then the region row by row.
-    let columnBasis = Self.basis(size: columns, frequencies: 0..<usedColumns, table: Self.cosineTable(size: columns))
-    var product = [Float](repeating: 0, count: usedRows * usedColumns)
-    return (0..<k).map { i in
-      left.withUnsafeBufferPointer { z in
-        columnBasis.withUnsafeBufferPointer { c in
-          product.withUnsafeMutableBufferPointer { y in
-            GEMM.multiply(
-              m: usedRows, n: usedColumns, k: columns, a: z.baseAddress! + i * columns, lda: width, transposeA: false, b: c.baseAddress!,
-              ldb: columns, transposeB: true, c: y.baseAddress!, ldc: usedColumns, accumulate: false)
+    // Y_i = Z_i · C_Q[0..<usedColumns]ᵀ, a block of column frequencies at a time, then the region row by row.
+    let columnCosines = Self.cosineTable(size: columns)
+    var products = [[Float]](repeating: [Float](repeating: 0, count: usedRows * usedColumns), count: k)
+    start = 0
+    while start < usedColumns {
+      let count = min(Self.basisBlock(size: columns), usedColumns - start)
+      let basis = Self.basis(size: columns, frequencies: start..<(start + count), table: columnCosines)
+      for i in 0..<k {
+        left.withUnsafeBufferPointer { z in
+          basis.withUnsafeBufferPointer { c in
+            products[i].withUnsafeMutableBufferPointer { y in
+              GEMM.multiply(
+                m: usedRows, n: count, k: columns, a: z.baseAddress! + i * columns, lda: width, transposeA: false, b: c.baseAddress!,
+                ldb: columns, transposeB: true, c: y.baseAddress! + start, ldc: usedColumns, accumulate: false)
+            }
           }
         }
       }
+      start += count
+    }
+    return products.map { product in
       var region: [Float] = []
-      region.reserveCapacity(count)
+      region.reserveCapacity(self.count)
       for u in 0..<usedRows {
         let last = min(cutoff - u, usedColumns - 1)
         region.append(contentsOf: product[(u * usedColumns)...(u * usedColumns + last)])

@@ -89,3 +89,26 @@ func freqFedKeepsScikitLearnsMajorityClusterAndAveragesIt(index: Int) throws {
   #expect(updates.count - excluded.count >= updates.count / 2 + 1, "the cluster is a majority")
   #expect(throws: AggregationError.self) { try FreqFed().aggregate([updates[0]], round: 1) }
 }
+
+@Test(arguments: [(1, 700), (3, 700), (530, 2)])
+func lowFrequencySpectrumIsTheDirectSumAcrossBasisBlocks(rows: Int, columns: Int) {
+  var generator = SplitMix64(seed: UInt64(rows * 1000 + columns))
+  let matrix = (0..<(rows * columns)).map { _ in Float(generator.nextStandardNormal()) }
+  let spectrum = LowFrequencySpectrum(rows: rows, columns: columns)
+  let got = spectrum.coefficients(of: [matrix[...], matrix.map { -2 * $0 }[...]])
+  // The orthonormal DCT-II written out, in Double, for the region u + v ≤ ⌊max(P, Q)/2⌋.
+  func basis(_ k: Int, _ n: Int, _ size: Int) -> Double {
+    (k == 0 ? 1.0 / Double(size) : 2.0 / Double(size)).squareRoot() * cos(Double.pi * Double((2 * n + 1) * k) / Double(2 * size))
+  }
+  var want: [Double] = []
+  for u in 0..<rows {
+    for v in 0..<columns where u + v <= max(rows, columns) / 2 {
+      var sum = 0.0
+      for p in 0..<rows { for q in 0..<columns { sum += basis(u, p, rows) * basis(v, q, columns) * Double(matrix[p * columns + q]) } }
+      want.append(sum)
+    }
+  }
+  #expect(got[0].count == want.count && spectrum.count == want.count)
+  #expect(zip(got[0], want).map { abs(Double($0) - $1) }.max()! < 1e-4, "more than one block of 256 basis rows")
+  #expect(zip(got[1], want).map { abs(Double($0) + 2 * $1) }.max()! < 2e-4, "each matrix of the batch on its own")
+}
