@@ -58,11 +58,8 @@ public struct ExperimentRunner: Sendable {
 
   /// Every parameter tensor's place in the parameter vector, as the matrix FreqFed transforms.
   func parameterMatrices<Model: Parameterized>(_ model: Model) -> [FreqFed.ParameterMatrix] {
-    var offset = 0
-    return model.parameterPaths.map { _, path in
-      let tensor = model[keyPath: path]
-      defer { offset += tensor.scalarCount }
-      return FreqFed.ParameterMatrix(range: offset..<(offset + tensor.scalarCount), shape: tensor.shape)
+    zip(parameterRanges(of: model), model.parameterPaths).map { located, parameter in
+      FreqFed.ParameterMatrix(range: located.range, shape: model[keyPath: parameter.path].shape)
     }
   }
 
