@@ -5,13 +5,14 @@ import Tokenization
 /// Logits of a classifier for many token sequences (insertions), each put into the same probe texts at the same
 /// points: what the audit's scans measure, thousands of insertions over the same few hundred points.
 ///
-/// A GRU reads left to right, so every insertion at a point starts from the same state: the one after the probe's
-/// words before the point. That state (per layer) and the pooled outputs of those words are computed once per
-/// point, and each insertion runs only from the point onwards — at the end of a probe, one step instead of the whole
-/// text. A bidirectional GRU (one layer) shares the reverse direction's state after the words behind the point the
-/// same way. The first layer's input projection of a token is the same at every step, so each step reads it from a
-/// table of the whole vocabulary's, computed once. The logits are bit for bit those of the whole sequences (same
-/// kernels, same summation order); attention and bag models, and stacked bidirectional GRUs, run the whole sequences.
+/// A GRU or LSTM reads left to right, so every insertion at a point starts from the same state: the one after the
+/// probe's words before the point (an LSTM's state and cell). That state (per layer) and the pooled outputs of those
+/// words are computed once per point, and each insertion runs only from the point onwards — at the end of a probe,
+/// one step instead of the whole text. A bidirectional encoder of one layer shares the reverse direction's state
+/// after the words behind the point the same way. The first layer's input projection of a token is the same at every
+/// step, so each step reads it from a table of the whole vocabulary's, computed once. The logits are bit for bit those
+/// of the whole sequences (same kernels, same summation order); attention, convolution and bag models, and stacked
+/// bidirectional encoders, run the whole sequences.
 public struct InsertionInference: Sendable {
   /// A probe text and the index its insertions go at (0 … ids.count).
   public struct Point: Sendable, Equatable {
@@ -28,20 +29,24 @@ public struct InsertionInference: Sendable {
   public let classifier: TextClassifier
   public let points: [Point]
   /// nil: the whole sequences are run.
-  let shared: SharedStates?
+  private(set) var shared: SharedStates?
   /// The whole sequences' inference path, and its table of the first layer's input projections of every vocabulary
-  /// token, [token · gates · hidden] per direction (a token's row is what the GRU computes for it at any step).
+  /// token, [token · gates · hidden] per direction (a token's row is what the encoder computes for it at any step).
   let inference: ClassifierInference
 
   /// What each point's insertions share, computed once.
   struct SharedStates: Sendable {
     /// [layer][point · hidden]: the forward state after the words before the point (zeros when there are none).
     var forwardStates: [[Float]]
+    /// LSTM only, [layer][point · hidden]: the forward cell there.
+    var forwardCells: [[Float]]
     /// [point · hidden]: the last layer's forward outputs over the words before the point, summed in order (mean
     /// pooling) or their maximum (max pooling, −∞ when there are none).
     var forwardPooled: [Float]
     /// Bidirectional only, [point · hidden]: the reverse state after the words behind the point.
     var backwardStates: [Float]
+    /// Bidirectional LSTM only, [point · hidden]: the reverse cell there.
+    var backwardCells: [Float]
     /// Bidirectional only, per point [words behind the point · hidden]: the reverse outputs there, in text order.
     var backwardOutputs: [[Float]]
   }
@@ -49,16 +54,20 @@ public struct InsertionInference: Sendable {
   public init(_ classifier: TextClassifier, points: [Point]) {
     self.classifier = classifier
     self.points = points
-    shared = Self.sharesStates(classifier) ? Self.sharedStates(classifier, points: points) : nil
     // The scans run thousands of insertions into every point: the table always pays.
     inference = ClassifierInference(classifier)
+    shared = nil
+    if Self.sharesStates(classifier) { shared = sharedStates() }
   }
 
-  /// Whether the insertions' common parts can be computed once: a GRU encoder, unidirectional or of one layer.
+  /// Whether the insertions' common parts can be computed once: a GRU or LSTM encoder, unidirectional or of one layer.
   public static func sharesStates(_ classifier: TextClassifier) -> Bool {
-    guard classifier.config.architecture == .gru, let gru = classifier.gru else { return false }
-    return !gru.bidirectional || gru.layerCount == 1
+    guard let encoder = ClassifierInference.recurrentEncoder(of: classifier) else { return false }
+    return !encoder.bidirectional || encoder.layerCount == 1
   }
+
+  /// The recurrent encoder of a classifier whose states are shared.
+  var encoder: any RecurrentStack { ClassifierInference.recurrentEncoder(of: classifier)! }
 
   /// Logits [insertion][point][label] (row-major) for each of `insertions` put into every point.
   public func logits(inserting insertions: ArraySlice<[Int]>, batchSize: Int) -> [Float] {
@@ -72,11 +81,10 @@ public struct InsertionInference: Sendable {
       }
       return inference.logitsByLength(sequences, batchSize: batchSize)
     }
-    let gru = classifier.gru!
-    let width = gru.outputSize
+    let width = encoder.outputSize
     var features = [Float](repeating: 0, count: rows.count * width)
     forwardFeatures(rows, shared: shared, batchSize: batchSize, into: &features)
-    if gru.bidirectional { backwardFeatures(rows, shared: shared, batchSize: batchSize, into: &features) }
+    if encoder.bidirectional { backwardFeatures(rows, shared: shared, batchSize: batchSize, into: &features) }
     if classifier.config.pooling == .mean {
       for (r, row) in rows.enumerated() {
         let count = Float(max(1, points[row.point].ids.count + row.insertion.count))
@@ -94,32 +102,27 @@ public struct InsertionInference: Sendable {
   /// The forward direction from each point on (the insertion, then the rest of the text), from the shared states;
   /// pooled into `features[row · width ..< + hidden]`.
   func forwardFeatures(_ rows: [Row], shared: SharedStates, batchSize: Int, into features: inout [Float]) {
-    let gru = classifier.gru!
-    let hidden = gru.hiddenSize, width = gru.outputSize, pooling = classifier.config.pooling
+    let encoder = self.encoder
+    let hidden = encoder.hiddenSize, width = encoder.outputSize, pooling = classifier.config.pooling
     let tails = rows.map { row in row.insertion + points[row.point].ids[points[row.point].index...] }
     for (r, row) in rows.enumerated() where pooling != .last || tails[r].isEmpty {
       // Pooled from the shared words before the point; the rows whose tail is empty (nothing inserted at the end)
       // end there, with the last layer's state for `last`.
       let start = row.point * hidden
-      let source = pooling == .last ? shared.forwardStates[gru.layerCount - 1] : shared.forwardPooled
+      let source = pooling == .last ? shared.forwardStates[encoder.layerCount - 1] : shared.forwardPooled
       features.replaceSubrange((r * width)..<(r * width + hidden), with: source[start..<(start + hidden)])
     }
     // Batches hold the shortest first: a batch whose last is empty holds nothing to run.
     for batch in Self.batches(lengths: tails.map(\.count), size: batchSize) where !tails[batch.last!].isEmpty {
       let (ids, mask, time) = Self.padded(batch.map { tails[$0] })
       var x = Tensor.zeros([0])
-      for layer in 0..<gru.layerCount {
-        let cell = gru.cells[layer * gru.directions]
-        let initial = Tensor(shape: [batch.count, hidden], scalars: batch.flatMap { r in
-          shared.forwardStates[layer][(rows[r].point * hidden)..<((rows[r].point + 1) * hidden)]
-        })
-        x = layer == 0
-          ? gruSequence(
-            projections: inference.projectedVocabulary[0], rows: ids, batch: batch.count, time: time, recurrentWeight: cell.recurrentWeight,
-            recurrentBias: cell.recurrentBias, initialState: initial, mask: mask)
-          : gruSequence(
-            x, inputWeight: cell.inputWeight, recurrentWeight: cell.recurrentWeight, inputBias: cell.inputBias,
-            recurrentBias: cell.recurrentBias, initialState: initial, mask: mask)
+      for layer in 0..<encoder.layerCount {
+        let pointRows = batch.map { rows[$0].point }
+        x = run(
+          layer == 0 ? .table(inference.projectedVocabulary[0], rows: ids) : .values(x), cell: encoder.cells[layer * encoder.directions],
+          time: time, state: Self.gather(shared.forwardStates[layer], rows: pointRows, hidden: hidden),
+          cell: isLSTM ? Self.gather(shared.forwardCells[layer], rows: pointRows, hidden: hidden) : nil, mask: mask, reverse: false
+        ).outputs
       }
       let outputs = x.scalars
       for (b, r) in batch.enumerated() where !tails[r].isEmpty {
@@ -136,9 +139,8 @@ public struct InsertionInference: Sendable {
   /// The reverse direction from each point back to the text's start (the insertion, then the words before the point),
   /// from the shared states; pooled with the shared outputs behind the point into `features[row · width + hidden ..<]`.
   func backwardFeatures(_ rows: [Row], shared: SharedStates, batchSize: Int, into features: inout [Float]) {
-    let gru = classifier.gru!
-    let hidden = gru.hiddenSize, width = gru.outputSize, pooling = classifier.config.pooling
-    let cell = gru.cells[1]
+    let encoder = self.encoder
+    let hidden = encoder.hiddenSize, width = encoder.outputSize, pooling = classifier.config.pooling
     let heads = rows.map { row in Array(points[row.point].ids[..<points[row.point].index]) + row.insertion }
     for (r, row) in rows.enumerated() {
       let target = r * width + hidden
@@ -153,13 +155,12 @@ public struct InsertionInference: Sendable {
     // Batches hold the shortest first: a batch whose last is empty holds nothing to run.
     for batch in Self.batches(lengths: heads.map(\.count), size: batchSize) where !heads[batch.last!].isEmpty {
       let (ids, mask, time) = Self.padded(batch.map { heads[$0] })
-      let initial = Tensor(shape: [batch.count, hidden], scalars: batch.flatMap { r in
-        shared.backwardStates[(rows[r].point * hidden)..<((rows[r].point + 1) * hidden)]
-      })
-      let outputs = gruSequence(
-        projections: inference.projectedVocabulary[1], rows: ids, batch: batch.count, time: time, recurrentWeight: cell.recurrentWeight,
-        recurrentBias: cell.recurrentBias, initialState: initial, mask: mask, reverse: true
-      ).scalars
+      let pointRows = batch.map { rows[$0].point }
+      let outputs = run(
+        .table(inference.projectedVocabulary[1], rows: ids), cell: encoder.cells[1], time: time,
+        state: Self.gather(shared.backwardStates, rows: pointRows, hidden: hidden),
+        cell: isLSTM ? Self.gather(shared.backwardCells, rows: pointRows, hidden: hidden) : nil, mask: mask, reverse: true
+      ).outputs.scalars
       for (b, r) in batch.enumerated() where !heads[r].isEmpty {
         let target = r * width + hidden
         if pooling == .last {
@@ -177,6 +178,55 @@ public struct InsertionInference: Sendable {
     }
   }
 
+  /// What one direction of one layer reads at each step: rows of a projection table (the first layer) or the layer
+  /// below's outputs [batch, time, input].
+  enum LayerInput {
+    case table(Tensor, rows: [Int])
+    case values(Tensor)
+  }
+
+  var isLSTM: Bool { classifier.config.architecture == .lstm }
+
+  /// One direction of one layer over a padded batch, from the given states ([batch · hidden]; `cell` for an LSTM):
+  /// the outputs [batch, time, hidden] and, for an LSTM, each row's cell after its last real step.
+  func run(_ input: LayerInput, cell weights: GRU.Cell, time: Int, state: [Float], cell: [Float]?, mask: Tensor, reverse: Bool) -> (
+    outputs: Tensor, cells: [Float]
+  ) {
+    let hidden = weights.recurrentWeight.shape[1], batch = state.count / hidden
+    let initialState = Tensor(shape: [batch, hidden], scalars: state)
+    if let cell {
+      let projections: Tensor, rows: [Int]?
+      switch input {
+      case .table(let table, let ids): (projections, rows) = (table, ids)
+      case .values(let x):
+        // The projections of every step at once, as `lstmSequence` makes them.
+        projections = gruInputProjection(
+          Tensor(shape: [batch * time, x.shape[2]], scalars: x.scalars), inputWeight: weights.inputWeight, inputBias: weights.inputBias)
+        rows = nil
+      }
+      let result = lstmSequenceWithFinalCells(
+        projections: projections, rows: rows, batch: batch, time: time, recurrentWeight: weights.recurrentWeight,
+        recurrentBias: weights.recurrentBias, initialState: initialState, initialCell: Tensor(shape: [batch, hidden], scalars: cell), mask: mask,
+        reverse: reverse)
+      return (result.outputs, result.finalCells.scalars)
+    }
+    switch input {
+    case .table(let table, let ids):
+      return (gruSequence(
+        projections: table, rows: ids, batch: batch, time: time, recurrentWeight: weights.recurrentWeight, recurrentBias: weights.recurrentBias,
+        initialState: initialState, mask: mask, reverse: reverse), [])
+    case .values(let x):
+      return (gruSequence(
+        x, inputWeight: weights.inputWeight, recurrentWeight: weights.recurrentWeight, inputBias: weights.inputBias,
+        recurrentBias: weights.recurrentBias, initialState: initialState, mask: mask, reverse: reverse), [])
+    }
+  }
+
+  /// Rows `rows` of a [points · hidden] array, in that order.
+  static func gather(_ values: [Float], rows: [Int], hidden: Int) -> [Float] {
+    rows.flatMap { values[($0 * hidden)..<(($0 + 1) * hidden)] }
+  }
+
   /// Adds (mean) or takes the maximum with (max) each `hidden`-wide step of `steps`, in order, at `features[at...]`.
   static func pool(_ steps: ArraySlice<Float>, into features: inout [Float], at target: Int, hidden: Int, pooling: Pooling) {
     steps.withUnsafeBufferPointer { source in
@@ -191,52 +241,56 @@ public struct InsertionInference: Sendable {
     }
   }
 
-  static func sharedStates(_ classifier: TextClassifier, points: [Point]) -> SharedStates {
-    let gru = classifier.gru!
-    let hidden = gru.hiddenSize, pooling = classifier.config.pooling
-    var forwardStates = [[Float]](repeating: [Float](repeating: 0, count: points.count * hidden), count: gru.layerCount)
+  func sharedStates() -> SharedStates {
+    let encoder = self.encoder
+    let hidden = encoder.hiddenSize, pooling = classifier.config.pooling, zeros = [Float](repeating: 0, count: points.count * hidden)
+    var forwardStates = [[Float]](repeating: zeros, count: encoder.layerCount)
+    var forwardCells = isLSTM ? forwardStates : []
     var forwardPooled = [Float](repeating: pooling == .max ? -.infinity : 0, count: points.count * hidden)
     let before = points.map { Array($0.ids[..<$0.index]) }
     if let time = before.map(\.count).max(), time > 0 {
-      let (ids, mask, _) = padded(before)
+      let (ids, mask, _) = Self.padded(before)
       var x = classifier.embedding(ids, shape: [points.count, time])
-      for layer in 0..<gru.layerCount {
-        let cell = gru.cells[layer * gru.directions]
-        x = gruSequence(
-          x, inputWeight: cell.inputWeight, recurrentWeight: cell.recurrentWeight, inputBias: cell.inputBias,
-          recurrentBias: cell.recurrentBias, mask: mask)
+      for layer in 0..<encoder.layerCount {
+        let result = run(
+          .values(x), cell: encoder.cells[layer * encoder.directions], time: time, state: zeros, cell: isLSTM ? zeros : nil, mask: mask, reverse: false)
+        x = result.outputs
         let outputs = x.scalars
         for (p, words) in before.enumerated() where !words.isEmpty {
           // Padding carries the state, so the last step holds the state after the last word.
           let last = (p * time + time - 1) * hidden
           forwardStates[layer].replaceSubrange((p * hidden)..<((p + 1) * hidden), with: outputs[last..<(last + hidden)])
-          guard layer == gru.layerCount - 1 else { continue }
-            if pooling != .last {
-            pool(outputs[(p * time * hidden)..<((p * time + words.count) * hidden)], into: &forwardPooled, at: p * hidden, hidden: hidden, pooling: pooling)
+          if isLSTM { forwardCells[layer].replaceSubrange((p * hidden)..<((p + 1) * hidden), with: result.cells[(p * hidden)..<((p + 1) * hidden)]) }
+          guard layer == encoder.layerCount - 1 else { continue }
+          if pooling != .last {
+            Self.pool(outputs[(p * time * hidden)..<((p * time + words.count) * hidden)], into: &forwardPooled, at: p * hidden, hidden: hidden, pooling: pooling)
           }
         }
       }
     }
-    var backwardStates = [Float](), backwardOutputs = [[Float]]()
-    if gru.bidirectional {
-      backwardStates = [Float](repeating: 0, count: points.count * hidden)
+    var backwardStates = [Float](), backwardCells = [Float](), backwardOutputs = [[Float]]()
+    if encoder.bidirectional {
+      backwardStates = zeros
+      backwardCells = isLSTM ? zeros : []
       backwardOutputs = [[Float]](repeating: [], count: points.count)
       let behind = points.map { Array($0.ids[$0.index...]) }
       if let time = behind.map(\.count).max(), time > 0 {
-        let (ids, mask, _) = padded(behind)
-        let cell = gru.cells[1]
-        let outputs = gruSequence(
-          classifier.embedding(ids, shape: [points.count, time]), inputWeight: cell.inputWeight, recurrentWeight: cell.recurrentWeight,
-          inputBias: cell.inputBias, recurrentBias: cell.recurrentBias, mask: mask, reverse: true
-        ).scalars
+        let (ids, mask, _) = Self.padded(behind)
+        let result = run(
+          .values(classifier.embedding(ids, shape: [points.count, time])), cell: encoder.cells[1], time: time, state: zeros,
+          cell: isLSTM ? zeros : nil, mask: mask, reverse: true)
+        let outputs = result.outputs.scalars
         for (p, words) in behind.enumerated() where !words.isEmpty {
           // The reverse direction ends at the first word behind the point.
           backwardStates.replaceSubrange((p * hidden)..<((p + 1) * hidden), with: outputs[(p * time * hidden)..<(p * time * hidden + hidden)])
+          if isLSTM { backwardCells.replaceSubrange((p * hidden)..<((p + 1) * hidden), with: result.cells[(p * hidden)..<((p + 1) * hidden)]) }
           backwardOutputs[p] = Array(outputs[(p * time * hidden)..<((p * time + words.count) * hidden)])
         }
       }
     }
-    return SharedStates(forwardStates: forwardStates, forwardPooled: forwardPooled, backwardStates: backwardStates, backwardOutputs: backwardOutputs)
+    return SharedStates(
+      forwardStates: forwardStates, forwardCells: forwardCells, forwardPooled: forwardPooled, backwardStates: backwardStates,
+      backwardCells: backwardCells, backwardOutputs: backwardOutputs)
   }
 
   /// Indices grouped `size` at a time, shortest first (ties: in order), as `Batch.inOrder` groups examples.

@@ -107,32 +107,60 @@ public func lstmSequence(
   projections: Tensor, rows: [Int], batch: Int, time: Int, recurrentWeight: Tensor, recurrentBias: Tensor, mask: Tensor? = nil,
   reverse: Bool = false
 ) -> Tensor {
+  lstmSequenceWithFinalCells(
+    projections: projections, rows: rows, batch: batch, time: time, recurrentWeight: recurrentWeight, recurrentBias: recurrentBias,
+    mask: mask, reverse: reverse
+  ).outputs
+}
+
+/// Inference only (no tape): an LSTM that may start from given states and also returns where its cells end, so that a
+/// sequence can be run in parts (the audit runs many continuations of the same text from the state after it).
+/// Step t of sequence b reads row `rows[b·T + t]` of `projections` ([rows, 4H]; `rows` nil: row b·T + t, the layout
+/// `gruInputProjection` gives for [B, T, I] inputs). `initialState` and `initialCell` [B, H] (zeros when nil).
+/// Returns the outputs [B, T, H] and each sequence's cell after its last real step [B, H] (padding carries it; for
+/// `reverse`, after step 0). Running a sequence in two parts, the second from the first's last output and final cells,
+/// gives the same bits as running it whole.
+public func lstmSequenceWithFinalCells(
+  projections: Tensor, rows: [Int]? = nil, batch: Int, time: Int, recurrentWeight: Tensor, recurrentBias: Tensor,
+  initialState: Tensor? = nil, initialCell: Tensor? = nil, mask: Tensor? = nil, reverse: Bool = false
+) -> (outputs: Tensor, finalCells: Tensor) {
   let hidden = recurrentWeight.shape[1]
   precondition(projections.rank == 2 && projections.shape[1] == 4 * hidden, "LSTM projections must be [rows, \(4 * hidden)]; got \(projections.shape)")
-  precondition(rows.count == batch * time, "LSTM needs one projection row per step: \(batch * time); got \(rows.count)")
-  precondition(rows.allSatisfy { (0..<projections.shape[0]).contains($0) }, "an LSTM projection row lies outside the \(projections.shape[0]) rows")
+  if let rows {
+    precondition(rows.count == batch * time, "LSTM needs one projection row per step: \(batch * time); got \(rows.count)")
+    precondition(rows.allSatisfy { (0..<projections.shape[0]).contains($0) }, "an LSTM projection row lies outside the \(projections.shape[0]) rows")
+  } else {
+    precondition(projections.shape[0] == batch * time, "LSTM projections must have one row per step: \(batch * time); got \(projections.shape[0])")
+  }
   precondition(recurrentWeight.shape == [4 * hidden, hidden] && recurrentBias.shape == [4 * hidden], "LSTM recurrent weight and bias must be [\(4 * hidden), \(hidden)] and [\(4 * hidden)]")
+  for (name, initial) in [("state", initialState), ("cell", initialCell)] {
+    if let initial { precondition(initial.shape == [batch, hidden], "LSTM initial \(name) must be [\(batch), \(hidden)]; got \(initial.shape)") }
+  }
   if let mask { precondition(mask.shape == [batch, time], "LSTM mask must be [\(batch), \(time)]; got \(mask.shape)") }
-  for tensor in [projections, recurrentWeight, recurrentBias] { tensor.requireDense("LSTM") }
-  precondition(!([projections, recurrentWeight, recurrentBias].contains(where: \.isTracked)), "the looked-up LSTM is for inference; it records no pullback")
+  let inputs = [projections, recurrentWeight, recurrentBias] + [initialState, initialCell].compactMap { $0 }
+  for tensor in inputs { tensor.requireDense("LSTM") }
+  precondition(!inputs.contains(where: \.isTracked), "this LSTM is for inference; it records no pullback")
   let run = LSTMRecurrence(
     inputProjection: projections.scalars, projectionRows: rows, batch: batch, time: time, recurrentWeight: recurrentWeight,
-    recurrentBias: recurrentBias, mask: mask, reverse: reverse, saving: false)
-  return Tensor(shape: [batch, time, hidden], scalars: run.outputs)
+    recurrentBias: recurrentBias, initialState: initialState?.scalars, initialCell: initialCell?.scalars, mask: mask, reverse: reverse,
+    saving: false)
+  return (Tensor(shape: [batch, time, hidden], scalars: run.outputs), Tensor(shape: [batch, hidden], scalars: run.finalCells))
 }
 
 /// The forward steps of an LSTM over projected inputs ([B·T, 4H], rows b·T + t, or the rows `projectionRows` names):
 /// outputs [B, T, H], and, when `saving`, per step s (in processing order) what the pullback reads: the gates' values
-/// [T][B][4H], tanh(c'), the previous cell and state [T][B][H] (else one step's scratch).
+/// [T][B][4H], tanh(c'), the previous cell and state [T][B][H] (else one step's scratch); the cells after the last
+/// step, [B, H].
 struct LSTMRecurrence {
   var outputs: [Float]
+  var finalCells: [Float]
   var gateValues: [Float], cellTanh: [Float], previousCells: [Float], previousStates: [Float]
   /// Active[b·T + t]: whether step t of row b is real.
   var active: [Bool]
 
   init(
     inputProjection: [Float], projectionRows: [Int]? = nil, batch: Int, time: Int, recurrentWeight: Tensor, recurrentBias: Tensor,
-    mask: Tensor?, reverse: Bool, saving: Bool
+    initialState: [Float]? = nil, initialCell: [Float]? = nil, mask: Tensor?, reverse: Bool, saving: Bool
   ) {
     let hidden = recurrentWeight.shape[1], gates = 4 * hidden
     let savedSteps = saving ? time : 1
@@ -140,7 +168,8 @@ struct LSTMRecurrence {
     var cellTanh = [Float](repeating: 0, count: savedSteps * batch * hidden)
     var previousCells = cellTanh, previousStates = cellTanh
     var outputs = [Float](repeating: 0, count: batch * time * hidden)
-    var state = [Float](repeating: 0, count: batch * hidden), cell = state
+    var state = initialState ?? [Float](repeating: 0, count: batch * hidden)
+    var cell = initialCell ?? [Float](repeating: 0, count: batch * hidden)
     var recurrent = [Float](repeating: 0, count: batch * gates)
     let active = mask?.scalars.map { $0 != 0 } ?? [Bool](repeating: true, count: batch * time)
     let packedRecurrent = recurrentWeight.scalars.withUnsafeBufferPointer {
@@ -204,6 +233,7 @@ struct LSTMRecurrence {
       }
     }
     self.outputs = outputs
+    finalCells = cell
     self.active = active
     (self.gateValues, self.cellTanh, self.previousCells, self.previousStates) = (gateValues, cellTanh, previousCells, previousStates)
   }

@@ -4,18 +4,22 @@ import Randomness
 import Testing
 import Tokenization
 
-/// Every GRU shape the shared-state path takes, and the ones it hands to whole sequences.
-private let gruShapes: [(layers: Int, bidirectional: Bool, pooling: Pooling)] = [
+/// Every GRU and LSTM shape the shared-state path takes, and the ones it hands to whole sequences.
+private let encoderShapes: [(layers: Int, bidirectional: Bool, pooling: Pooling)] = [
   (1, false, .mean), (1, false, .max), (1, false, .last), (2, false, .mean), (2, false, .last),
   (1, true, .mean), (1, true, .max), (1, true, .last), (2, true, .mean),
 ]
+private let recurrentShapes: [(architecture: ModelConfig.Architecture, layers: Int, bidirectional: Bool, pooling: Pooling)] =
+  [ModelConfig.Architecture.gru, ModelConfig.Architecture.lstm].flatMap { architecture in
+    encoderShapes.map { shape in (architecture, shape.layers, shape.bidirectional, shape.pooling) }
+  }
 
-@Test(arguments: gruShapes.indices)
+@Test(arguments: recurrentShapes.indices)
 func insertionLogitsAreBitForBitThoseOfTheWholeSequences(shape: Int) {
-  let (layers, bidirectional, pooling) = gruShapes[shape]
+  let (architecture, layers, bidirectional, pooling) = recurrentShapes[shape]
   var generator = SplitMix64(seed: 7, stream: [UInt64(shape)])
   let config = ModelConfig(
-    architecture: .gru, vocabularySize: 30, embeddingDimension: 8, hiddenSize: 12, layerCount: layers, bidirectional: bidirectional,
+    architecture: architecture, vocabularySize: 30, embeddingDimension: 8, hiddenSize: 12, layerCount: layers, bidirectional: bidirectional,
     pooling: pooling, labels: ["a", "b", "c"], maximumLength: 16, dropout: 0.5)
   let classifier = TextClassifier(config: config, using: &generator)
   #expect(InsertionInference.sharesStates(classifier) == (!bidirectional || layers == 1))

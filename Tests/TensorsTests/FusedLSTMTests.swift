@@ -78,6 +78,36 @@ func fusedLSTMEqualsTheComposedLSTM(reverse: Bool) {
   #expect(Array(outputs.scalars[3..<6]) == Array(outputs.scalars[9..<12]))
 }
 
+/// Run in two parts, the second from the first's last output and final cells, an LSTM gives the whole run's bits,
+/// outputs and final cells, in either direction; rows nil reads projection row b·T + t.
+@Test(arguments: [false, true])
+func anLSTMRunInTwoPartsGivesTheWholeRunsBits(reverse: Bool) {
+  let (batch, time, hidden, split) = (3, 5, 10, 2)
+  let p = lstmParameters(batch: batch, time: time, input: 4, hidden: hidden)
+  func projections(_ steps: Range<Int>) -> Tensor {
+    let x = p[0].slice(alongAxis: 1, steps)
+    return gruInputProjection(x.reshaped(to: [batch * steps.count, 4]), inputWeight: p[1], inputBias: p[3])
+  }
+  func run(_ steps: Range<Int>, state: Tensor? = nil, cell: Tensor? = nil) -> (outputs: Tensor, finalCells: Tensor) {
+    lstmSequenceWithFinalCells(
+      projections: projections(steps), batch: batch, time: steps.count, recurrentWeight: p[2], recurrentBias: p[4], initialState: state,
+      initialCell: cell, reverse: reverse)
+  }
+  let whole = run(0..<time)
+  #expect(firstDifference(whole.outputs.scalars, fusedLSTM(p, mask: nil, reverse: reverse).scalars) == nil)
+  // Forward: steps 0..<split first; reverse: the later steps first.
+  let (firstSteps, secondSteps) = reverse ? (split..<time, 0..<split) : (0..<split, split..<time)
+  let first = run(firstSteps)
+  let lastStep = reverse ? 0 : firstSteps.count - 1
+  let second = run(
+    secondSteps, state: first.outputs.slice(alongAxis: 1, lastStep..<(lastStep + 1)).reshaped(to: [batch, hidden]), cell: first.finalCells)
+  let joined = reverse
+    ? Tensor.concatenating([second.outputs, first.outputs], alongAxis: 1) : Tensor.concatenating([first.outputs, second.outputs], alongAxis: 1)
+  #expect(firstDifference(joined.scalars, whole.outputs.scalars) == nil)
+  #expect(firstDifference(second.finalCells.scalars, whole.finalCells.scalars) == nil)
+  #expect(firstDifference(first.finalCells.scalars, whole.finalCells.scalars) != nil)
+}
+
 /// The LSTM's GEMMs and gate arithmetic compute every element alike on both paths: the same bits, forward and
 /// backward. Hidden 40 (two 16-lane blocks and an 8-lane tail on AVX-512) and a batch of 13 (a 12-row tile and one
 /// row left over).
