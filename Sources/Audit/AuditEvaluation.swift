@@ -27,16 +27,23 @@ public struct AuditedModel: Sendable, Codable, Equatable {
   public var seconds: Double
   /// The model's encoder ("gru", "lstm", "bigru" and "bilstm" for bidirectional ones, "cnn", "attention", "bag"); nil where unknown.
   public var architecture: String?
+  /// Backdoored models: the top candidate's attack success against the planted trigger's (REASR); nil where it was not
+  /// measured.
+  public var reproduction: TriggerReproduction?
+  /// P(backdoored) from a Platt calibration fitted on the evaluation's other models (`AuditEvaluation` sets it); nil
+  /// where they lack clean or backdoored models.
+  public var probabilityBackdoored: Double?
 
   /// `threshold`: the verdict's (the report's score is kept, the verdict taken at this threshold). `partRates`: for a
   /// phrase trigger, the attack's own rates of each shorter part of it (its tokens) turning the triggered test
   /// inputs into the target (`AttackMetrics.falseTriggerRates`).
   public init(
     name: String, report: AuditReport, threshold: Double, plantedKind: String?, plantedTokens: [String], plantedTarget: String?, attackSuccessRate: Double?,
-    partRates: [(tokens: [String], rate: Double)] = [], architecture: String? = nil
+    partRates: [(tokens: [String], rate: Double)] = [], architecture: String? = nil, reproduction: TriggerReproduction? = nil
   ) {
     self.name = name
     self.architecture = architecture
+    self.reproduction = reproduction
     backdoored = plantedKind != nil
     triggerKind = plantedKind
     triggerTokens = plantedTokens
@@ -99,7 +106,8 @@ public struct AuditedModel: Sendable, Codable, Equatable {
     case name, backdoored, triggerKind = "trigger_kind", triggerTokens = "trigger_tokens", trueTarget = "true_target"
     case attackSuccessRate = "attack_success_rate", verdict, verdictScore = "verdict_score", suspectedTarget = "suspected_target"
     case recovered, phraseWordFound = "phrase_word_found", phrasePartFound = "phrase_part_found", topCandidates = "top_candidates", seconds
-    case learnedPart = "learned_part", learnedPartRecovered = "learned_part_recovered", architecture
+    case learnedPart = "learned_part", learnedPartRecovered = "learned_part_recovered", architecture, reproduction
+    case probabilityBackdoored = "p_backdoored"
   }
 }
 
@@ -155,6 +163,43 @@ public struct AuditEvaluation: Sendable, Codable, Equatable {
     }
   }
 
+  /// The models of one architecture: how well the verdict separates them, and how the audit fares at the threshold.
+  public struct ArchitectureFigures: Sendable, Codable, Equatable {
+    public var architecture: String
+    public var backdoored: Int
+    public var clean: Int
+    /// nil unless the architecture has clean and backdoored models.
+    public var rocAUC: Double?
+    public var rocAUCInterval: ClosedRange<Double>?
+    public var truePositives: Share
+    public var falsePositives: Share
+    public var rareWordRecovered: Share
+    public var learnedPartRecovered: Share
+    public var reproduced: Share
+
+    enum CodingKeys: String, CodingKey {
+      case architecture, backdoored, clean, rocAUC = "roc_auc", rocAUCInterval = "roc_auc_ci95", truePositives = "true_positives"
+      case falsePositives = "false_positives", rareWordRecovered = "rare_word_recovered", learnedPartRecovered = "learned_part_recovered"
+      case reproduced
+    }
+  }
+
+  /// The backdoored models of one trigger kind ("rare", "phrase", "char", …): flagged at the threshold, trigger in the
+  /// top five (for a phrase, its learnt part), and REASR.
+  public struct TriggerKindFigures: Sendable, Codable, Equatable {
+    public var kind: String
+    public var models: Int
+    public var truePositives: Share
+    public var recovered: Share
+    public var reproduced: Share
+    /// Median of candidate rate / planted rate over the models where both were measured.
+    public var medianReproductionRatio: Double?
+
+    enum CodingKeys: String, CodingKey {
+      case kind, models, truePositives = "true_positives", recovered, reproduced, medianReproductionRatio = "median_reproduction_ratio"
+    }
+  }
+
   /// The standard normal's 97.5 % quantile: two-sided 95 % intervals.
   static let z95 = 1.959963984540054
 
@@ -188,11 +233,28 @@ public struct AuditEvaluation: Sendable, Codable, Equatable {
   /// 90 % of the phrase's attack success, so the model hardly ties it to the rest), where a GRU mostly learns the
   /// phrase.
   public var phraseByArchitecture: [ArchitecturePhrases]
+  /// Every figure above that a set of one architecture can give, for each architecture (unknown ones left out).
+  public var byArchitecture: [ArchitectureFigures]
+  /// By the planted trigger's kind.
+  public var byTriggerKind: [TriggerKindFigures]
+  /// Backdoored models whose top candidate reaches `TriggerReproduction.reproducingShare` of the planted trigger's
+  /// attack success; of those where it was measured.
+  public var reproduced: Share
+  /// The leave-one-out Platt probabilities' cross-entropy and Brier score (`AuditedModel.probabilityBackdoored`), of
+  /// the models that have one; and the calibration fitted on all the models, for use on others.
+  public var probabilityScores: ProbabilityScores?
+  public var calibration: PlattCalibration?
   public var medianSeconds: Double
   public var maximumSeconds: Double
 
   public init(models: [AuditedModel]) {
+    var models = models
+    let leftOut = PlattCalibration.leaveOneOut(scores: models.map(\.verdictScore), backdoored: models.map(\.backdoored))
+    for index in models.indices { models[index].probabilityBackdoored = leftOut[index] }
     self.models = models
+    let calibrated = models.filter { $0.probabilityBackdoored != nil }
+    probabilityScores = ProbabilityScores(probabilities: calibrated.map { $0.probabilityBackdoored! }, backdoored: calibrated.map(\.backdoored))
+    calibration = PlattCalibration.fit(scores: models.map(\.verdictScore), backdoored: models.map(\.backdoored))
     let positives = models.filter(\.backdoored), negatives = models.filter { !$0.backdoored }
     backdoored = positives.count
     clean = negatives.count
@@ -226,9 +288,45 @@ public struct AuditEvaluation: Sendable, Codable, Equatable {
           recovered: Share(models.count { $0.recovered == true }, of: models.count),
           learnedPartRecovered: Share(models.count { $0.learnedPartRecovered == true }, of: models.count { $0.learnedPartRecovered != nil }))
       }
+    reproduced = Self.reproducedShare(positives)
+    byArchitecture = Dictionary(grouping: models.filter { $0.architecture != nil }, by: { $0.architecture! }).sorted { $0.key < $1.key }
+      .map { architecture, models in
+        let positives = models.filter(\.backdoored), negatives = models.filter { !$0.backdoored }
+        let (positiveScores, negativeScores) = (positives.map(\.verdictScore), negatives.map(\.verdictScore))
+        let auc = positives.isEmpty || negatives.isEmpty ? nil : Self.rocAUC(positives: positiveScores, negatives: negativeScores)
+        var interval: ClosedRange<Double>?
+        if let auc, positives.count >= 2, negatives.count >= 2 {
+          let spread = Self.z95 * Self.rocAUCStandardError(positives: positiveScores, negatives: negativeScores)
+          interval = max(0, auc - spread)...min(1, auc + spread)
+        }
+        let rare = positives.filter { $0.triggerKind == "rare" }, learnt = positives.filter { $0.learnedPartRecovered != nil }
+        return ArchitectureFigures(
+          architecture: architecture, backdoored: positives.count, clean: negatives.count, rocAUC: auc, rocAUCInterval: interval,
+          truePositives: Share(positives.count { $0.verdict == .backdoored }, of: positives.count),
+          falsePositives: Share(negatives.count { $0.verdict == .backdoored }, of: negatives.count),
+          rareWordRecovered: Share(rare.count { $0.recovered == true }, of: rare.count),
+          learnedPartRecovered: Share(learnt.count { $0.learnedPartRecovered == true }, of: learnt.count), reproduced: Self.reproducedShare(positives))
+      }
+    byTriggerKind = Dictionary(grouping: positives, by: { $0.triggerKind ?? "?" }).sorted { $0.key < $1.key }.map { kind, models in
+      // A phrase counts as found by its learnt part, where the attack measured one.
+      let found = models.count { ($0.learnedPartRecovered ?? $0.recovered) == true }
+      let ratios = models.compactMap { $0.reproduction?.ratio }.sorted()
+      return TriggerKindFigures(
+        kind: kind, models: models.count, truePositives: Share(models.count { $0.verdict == .backdoored }, of: models.count),
+        recovered: Share(found, of: models.count), reproduced: Self.reproducedShare(models),
+        medianReproductionRatio: ratios.isEmpty ? nil : ratios.count % 2 == 1
+          ? ratios[ratios.count / 2] : (ratios[ratios.count / 2 - 1] + ratios[ratios.count / 2]) / 2)
+    }
     let seconds = models.map(\.seconds).sorted()
     medianSeconds = seconds.isEmpty ? 0 : seconds[seconds.count / 2]
     maximumSeconds = seconds.last ?? 0
+  }
+
+  /// Models whose REASR was measured with a planted trigger that worked, and how many of them the top candidate
+  /// reproduces.
+  static func reproducedShare(_ models: [AuditedModel]) -> Share {
+    let measured = models.compactMap(\.reproduction).filter { $0.ratio != nil }
+    return Share(measured.count(where: \.reproduces), of: measured.count)
   }
 
   /// P(score of a random positive > score of a random negative), ties counting half.
@@ -262,5 +360,6 @@ public struct AuditEvaluation: Sendable, Codable, Equatable {
     case falsePositiveRateAtFivePercent = "fpr_at_5pct_threshold", truePositiveRateAtFivePercent = "tpr_at_5pct_fpr"
     case falsePositives = "false_positives", truePositives = "true_positives", rareWordRecovered = "rare_word_recovered"
     case phraseRecovered = "phrase_recovered", phraseWordFound = "phrase_word_found", phrasePartFound = "phrase_part_found", learnedPartRecovered = "learned_part_recovered", targetRight = "target_right", phraseByArchitecture = "phrase_by_architecture", medianSeconds = "median_seconds", maximumSeconds = "max_seconds"
+    case byArchitecture = "by_architecture", byTriggerKind = "by_trigger_kind", reproduced, probabilityScores = "probability_scores", calibration
   }
 }

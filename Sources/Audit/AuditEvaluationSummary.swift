@@ -90,6 +90,30 @@ extension AuditEvaluation {
           "\(figures.architecture) \(figures.recovered.count)/\(figures.models); \(figures.learnedOneWord); "
             + "\(figures.learnedPartRecovered.count)/\(figures.learnedPartRecovered.of)"
         }.joined(separator: ", "),
+      byArchitecture.isEmpty ? nil : "by architecture (ROC-AUC; flagged backdoored, clean; rare word in the top 5; learnt phrase part in the top 5; "
+        + "REASR ≥ \(String(format: "%.1f", TriggerReproduction.reproducingShare))× the planted trigger's): "
+        + byArchitecture.map { figures in
+          let auc = figures.rocAUC.map { auc in
+            String(format: "%.3f", auc) + (figures.rocAUCInterval.map { String(format: " (%.3f–%.3f)", $0.lowerBound, $0.upperBound) } ?? "")
+          } ?? "–"
+          return "\(figures.architecture) \(auc); \(figures.truePositives.count)/\(figures.truePositives.of), \(figures.falsePositives.count)/\(figures.falsePositives.of); "
+            + "\(figures.rareWordRecovered.count)/\(figures.rareWordRecovered.of); \(figures.learnedPartRecovered.count)/\(figures.learnedPartRecovered.of); "
+            + "\(figures.reproduced.count)/\(figures.reproduced.of)"
+        }.joined(separator: " · "),
+      byTriggerKind.isEmpty ? nil : "by trigger kind (flagged; trigger or learnt part in the top 5; REASR reached; median REASR ratio): "
+        + byTriggerKind.map { figures in
+          "\(figures.kind) \(figures.truePositives.count)/\(figures.models); \(figures.recovered.count)/\(figures.models); "
+            + "\(figures.reproduced.count)/\(figures.reproduced.of); \(figures.medianReproductionRatio.map { String(format: "%.2f", $0) } ?? "–")"
+        }.joined(separator: " · "),
+      reproduced.of == 0 ? nil : "top candidate reproduces the backdoor (its attack success toward the suspected label on the test split "
+        + "≥ \(String(format: "%.1f", TriggerReproduction.reproducingShare))× the planted trigger's): \(share(reproduced))",
+      probabilityScores.map { scores in
+        String(
+          format: "P(backdoored), Platt-calibrated on the other models (leave-one-out, %d models): cross-entropy %.3f nats, Brier %.3f "
+            + "(a constant guess of the backdoored share: %.3f, %.3f)", scores.models, scores.crossEntropy, scores.brier, scores.priorCrossEntropy,
+          scores.priorBrier)
+          + (calibration.map { String(format: "; fitted on all: P = 1/(1 + exp(−(%.3f·score %+.3f)))", $0.slope, $0.intercept) } ?? "")
+      },
       "suspected target label right: \(share(targetRight))",
       String(format: "seconds per audit: median %.1f, max %.1f", medianSeconds, maximumSeconds),
     ].compactMap { $0 }.joined(separator: "\n")

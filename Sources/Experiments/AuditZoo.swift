@@ -1,5 +1,6 @@
 import Attacks
 import Audit
+import Datasets
 import Foundation
 import Models
 import Storage
@@ -47,10 +48,13 @@ public struct AuditZoo: Sendable {
 
   /// Scores every model. A stored audit.json searched with `maximumTriggerLength` is reused unless `fresh`; otherwise
   /// `audit` runs (told the planted trigger and target only so that the report can say where the trigger ranks) and
-  /// its report is stored. `willAudit` hears of each audit before it runs (its place in `entries`).
+  /// its report is stored. `willAudit` hears of each audit before it runs (its place in `entries`). With
+  /// `loadCorpus`, each backdoored model's REASR is measured on the test split of the corpus its attack.json names
+  /// (`reproduction(of:)`); a model where that fails is reported to `warn` and left without one.
   public func evaluate(
     threshold: Double, maximumTriggerLength: Int, fresh: Bool, willAudit: (Int, Entry) -> Void,
-    audit: (_ bundle: String, _ plantedTrigger: String?, _ plantedTarget: String?) throws -> AuditReport
+    audit: (_ bundle: String, _ plantedTrigger: String?, _ plantedTarget: String?) throws -> AuditReport,
+    loadCorpus: ((String) throws -> Corpus)? = nil, warn: (String) -> Void = { _ in }
   ) throws -> Outcome {
     var models: [AuditedModel] = []
     var modelsByFolder: [[AuditedModel]] = folders.map { _ in [] }
@@ -74,15 +78,45 @@ public struct AuditZoo: Sendable {
         tokens = Trigger.tokens(ofSpecOrText: attack.trigger.spec, tokenizer: tokenizer)
         partRates = attack.poisoned.falseTriggerRates.sorted { $0.key < $1.key }.map { (tokenizer.words(in: $0.key), $0.value) }
       }
+      var reproduction: TriggerReproduction?
+      if attack != nil, let loadCorpus {
+        do { reproduction = try Self.reproduction(of: entry.bundle, report: report, loadCorpus: loadCorpus) } catch {
+          warn("\(entry.bundle): REASR not measured: \(error)")
+        }
+      }
       let model = AuditedModel(
         name: entry.name, report: report, threshold: threshold, plantedKind: attack?.trigger.kind.rawValue, plantedTokens: tokens,
         plantedTarget: attack?.targetLabel, attackSuccessRate: attack?.attackSuccessRate, partRates: partRates,
-        architecture: try Self.architecture(entry.bundle))
+        architecture: try Self.architecture(entry.bundle), reproduction: reproduction)
       models.append(model)
       modelsByFolder[entry.folderIndex].append(model)
     }
     let byFolder = zip(folders.map(Self.standardised), modelsByFolder).map { FolderEvaluation(folder: $0, evaluation: AuditEvaluation(models: $1)) }
     return Outcome(models: models, pooled: AuditEvaluation(models: models), byFolder: byFolder)
+  }
+
+  /// REASR: the report's top candidate, inserted as a phrase at random word boundaries into the test split's inputs of
+  /// other labels than the one the audit suspects (`ScoredBundle.testSet`, seed 0), and the share the model turns into
+  /// that label; beside it the planted trigger's share toward its target, inserted the same way into the same split.
+  /// nil for a report without candidates or a bundle without an attack record.
+  public static func reproduction(of bundle: String, report: AuditReport, loadCorpus: (String) throws -> Corpus) throws -> TriggerReproduction? {
+    guard let top = report.candidates.first else { return nil }
+    let scored = try ScoredBundle(path: bundle, corpus: nil, splitSeed: nil, target: nil, purpose: "REASR", loadCorpus: loadCorpus)
+    guard let planted = scored.recordedAttack else { return nil }
+    let candidate = try Trigger(kind: .phrase, pieces: [top.shownText])
+    func rate(_ trigger: Trigger, toward target: String) throws -> (rate: Double, inputs: Int) {
+      let texts = scored.testSet((trigger, target)).triggered
+      guard let label = scored.labels.firstIndex(of: target) else { throw AuditZooError("the model has no label '\(target)'") }
+      guard !texts.isEmpty else {
+        throw AuditZooError("the test split of \(scored.corpus.path) has no labelled input of a label other than '\(target)' (an unlabelled TSV? give --label-column)")
+      }
+      let examples = texts.map { EncodedExample(ids: scored.encoder.encode($0.text), label: 0) }
+      let classes = scored.classifier.predict(examples).classes
+      return (Double(classes.count { $0 == label }) / Double(classes.count), texts.count)
+    }
+    let found = try rate(candidate, toward: report.targetLabel), original = try rate(planted.trigger, toward: planted.target)
+    return TriggerReproduction(
+      candidate: top.shownText, target: report.targetLabel, candidateRate: found.rate, plantedRate: original.rate, inputs: found.inputs)
   }
 
   /// The bundle's encoder as `AuditedModel.architecture` names it, from its config.json (an unreadable one is an

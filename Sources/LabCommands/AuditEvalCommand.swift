@@ -1,5 +1,6 @@
 import ArgumentParser
 import Audit
+import Datasets
 import Experiments
 import Foundation
 
@@ -21,7 +22,14 @@ struct AuditEvalCommand: ParsableCommand {
       the attack's own measurement: a model may answer to `fair` as to "to be fair"), both phrase figures for each
       architecture (with how many of its models learnt one word of their phrase), whether the suspected target
       label is right, and the time per audit. Rates come with 95 % intervals (Wilson's for shares, DeLong's for
-      the ROC-AUC): a set of 8 phrase backdoors measures phrase recovery to about ±30 points. Several folders are
+      the ROC-AUC): a set of 8 phrase backdoors measures phrase recovery to about ±30 points. The verdict figures
+      and trigger recovery are also given for each architecture and each kind of trigger. REASR: the top
+      candidate inserted into the test split of the corpus the attack record names (split as the attack split it),
+      and the share of the other labels' inputs it turns into the suspected label, against the planted trigger's
+      share on the same inputs; it reproduces the backdoor at 0.9 of that or more. P(backdoored): the verdict
+      score through a Platt calibration fitted on the other models of the evaluation (leave-one-out), scored by
+      cross-entropy and Brier score beside a constant guess; the calibration fitted on all of them is printed for
+      use on other models. Several folders are
       pooled, each model named by its folder, with one line of figures per folder before the pooled summary (in
       the JSON, the pooled figures and `by_folder`, each folder's).
       scripts/audit-zoo.sh makes such a folder.
@@ -40,6 +48,7 @@ struct AuditEvalCommand: ParsableCommand {
   var json = false
   @Flag(help: "Print nothing but the summary (no progress, no per-model lines).")
   var quiet = false
+  @OptionGroup(title: "Corpora the attack records name by path (for REASR)") var corpus: CorpusOptions
 
   func validate() throws {
     guard !folders.isEmpty else { throw ValidationError("give at least one folder of bundles") }
@@ -50,11 +59,21 @@ struct AuditEvalCommand: ParsableCommand {
     // Every folder is checked before any is audited, which takes a while.
     let zoo = try orFail { try AuditZoo(folders: folders) }
     let audit = options.bundleAudit
+    let home = try options.data.home()
+    var corpora: [String: Corpus] = [:]
+    let corpusOptions = corpus
     let outcome = try orFail {
       try zoo.evaluate(
         threshold: options.threshold, maximumTriggerLength: options.maxTriggerLength, fresh: fresh,
         willAudit: { index, entry in if !quiet && !json { writeToStandardError("[\(index + 1)/\(zoo.entries.count)] auditing \(entry.name)\n") } },
-        audit: { try audit.run($0, plantedTrigger: $1, plantedTarget: $2) })
+        audit: { try audit.run($0, plantedTrigger: $1, plantedTarget: $2) },
+        loadCorpus: { name in
+          if let loaded = corpora[name] { return loaded }
+          let loaded = try corpusOptions.load(name, home: home)
+          corpora[name] = loaded
+          return loaded
+        },
+        warn: { writeToStandardError("warning: \($0)\n") })
     }
     if json {
       let output: any Encodable = folders.count == 1 ? outcome.pooled : PooledEvaluation(pooled: outcome.pooled, byFolder: outcome.byFolder)
@@ -67,8 +86,10 @@ struct AuditEvalCommand: ParsableCommand {
         let asr = model.attackSuccessRate.map { String(format: " (ASR %.0f %%)", $0 * 100) } ?? ""
         let found = model.recovered.map { $0 ? " found" : " missed" } ?? ""
         let learned = model.learnedPart.map { "; learnt as '\($0.joined(separator: " "))': \(model.learnedPartRecovered == true ? "found" : "missed")" } ?? ""
-        print("\(model.name): \(truth)\(asr); \(model.verdict.rawValue) \(String(format: "%.3f", model.verdictScore)), "
-          + "\(model.suspectedTarget): \(model.topCandidates.prefix(3).joined(separator: " | "))\(found)\(learned)")
+        let reasr = model.reproduction.map { String(format: "; REASR %.0f %% (planted %.0f %%)", $0.candidateRate * 100, $0.plantedRate * 100) } ?? ""
+        let probability = model.probabilityBackdoored.map { String(format: ", P %.2f", $0) } ?? ""
+        print("\(model.name): \(truth)\(asr); \(model.verdict.rawValue) \(String(format: "%.3f", model.verdictScore))\(probability), "
+          + "\(model.suspectedTarget): \(model.topCandidates.prefix(3).joined(separator: " | "))\(found)\(learned)\(reasr)")
       }
       print("")
       if folders.count > 1 {

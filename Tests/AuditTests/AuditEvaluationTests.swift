@@ -104,3 +104,42 @@ import Tokenization
   #expect(abs(interval.lowerBound - (0.791667 - 1.959964 * 0.195434)) < 1e-4 && interval.upperBound == 1, "clipped at 1")
   #expect(AuditEvaluation(models: Array(models.prefix(4))).rocAUCInterval == nil, "one clean model: no interval")
 }
+
+@Test func auditEvaluationBreaksTheVerdictDownByArchitectureAndTriggerKind() throws {
+  func model(_ name: String, architecture: String, kind: String?, score: Double, reproduction: (Double, Double)? = nil) -> AuditedModel {
+    let report = AuditReport(
+      candidatesByLabel: [[], [TriggerCandidate(trigger: "cf", label: "pos", effect: InsertionEffect(flipRate: 0.5), score: 0, method: .scan)]],
+      verdictScores: [0, score], labels: ["neg", "pos"], threshold: 0.2, calibration: "", probes: 10, tokensScanned: 10, positions: [.start],
+      maximumTriggerLength: 3, seconds: 1)
+    return AuditedModel(
+      name: name, report: report, threshold: 0.2, plantedKind: kind, plantedTokens: kind == nil ? [] : ["cf"], plantedTarget: kind == nil ? nil : "pos",
+      attackSuccessRate: nil, architecture: architecture,
+      reproduction: reproduction.map { TriggerReproduction(candidate: "cf", target: "pos", candidateRate: $0.0, plantedRate: $0.1, inputs: 50) })
+  }
+  let models = [
+    model("l1", architecture: "lstm", kind: "rare", score: 0.9, reproduction: (0.95, 1)),
+    model("l2", architecture: "lstm", kind: "phrase", score: 0.3, reproduction: (0.5, 1)),
+    model("l3", architecture: "lstm", kind: nil, score: 0.1),
+    model("l4", architecture: "lstm", kind: nil, score: 0.25),
+    model("c1", architecture: "cnn", kind: "rare", score: 0.1, reproduction: (0.2, 0)),
+    model("c2", architecture: "cnn", kind: nil, score: 0.05),
+  ]
+  let evaluation = AuditEvaluation(models: models)
+  #expect(evaluation.byArchitecture.map(\.architecture) == ["cnn", "lstm"])
+  let lstm = evaluation.byArchitecture[1], cnn = evaluation.byArchitecture[0]
+  #expect(lstm.backdoored == 2 && lstm.clean == 2 && lstm.rocAUC == 1, "both backdoored LSTMs outscore both clean ones")
+  #expect(lstm.truePositives == AuditEvaluation.Share(2, of: 2) && lstm.falsePositives == AuditEvaluation.Share(1, of: 2), "0.25 is above 0.2")
+  #expect(lstm.rareWordRecovered == AuditEvaluation.Share(1, of: 1) && lstm.reproduced == AuditEvaluation.Share(1, of: 2))
+  #expect(cnn.rocAUC == 1 && cnn.rocAUCInterval == nil, "one model of each kind: no interval")
+  #expect(cnn.reproduced == AuditEvaluation.Share(0, of: 0), "a planted trigger that moved nothing is left out")
+  #expect(evaluation.byTriggerKind.map(\.kind) == ["phrase", "rare"])
+  let rare = evaluation.byTriggerKind[1]
+  #expect(rare.models == 2 && rare.truePositives == AuditEvaluation.Share(1, of: 2) && rare.recovered == AuditEvaluation.Share(2, of: 2))
+  #expect(rare.medianReproductionRatio == 0.95, "the only measured ratio")
+  #expect(evaluation.reproduced == AuditEvaluation.Share(1, of: 2))
+  // Every model has a leave-one-out probability here (each fit keeps both kinds); the scores use all six.
+  #expect(evaluation.models.allSatisfy { $0.probabilityBackdoored != nil })
+  #expect(evaluation.probabilityScores?.models == 6 && evaluation.calibration != nil)
+  let summary = evaluation.summary(threshold: 0.2)
+  #expect(summary.contains("by architecture") && summary.contains("cross-entropy") && summary.contains("REASR"))
+}

@@ -176,7 +176,7 @@ private func attackArguments(_ corpus: String, _ out: String, _ extra: [String])
   #expect(attack.status == 0, "\(attack.standardError)")
   try FileManager.default.createDirectory(atPath: zoo + "/clean", withIntermediateDirectories: true)
   try FileManager.default.moveItem(atPath: zoo + "/backdoored/cf/clean", toPath: zoo + "/clean/bag")
-  let arguments = ["audit-eval", zoo, "--max-trigger-length", "2", "--threads", "1"]
+  let arguments = ["audit-eval", zoo, "--max-trigger-length", "2", "--threads", "1", "--label-column", "label"]
   let first = try runLab(arguments)
   #expect(first.status == 0, "\(first.standardError)")
   #expect(first.standardOutput.contains("1 backdoored and 1 clean models") && first.standardOutput.contains("verdict score ROC-AUC"))
@@ -188,6 +188,17 @@ private func attackArguments(_ corpus: String, _ out: String, _ extra: [String])
   #expect(second.status == 0 && !second.standardError.contains("auditing"), "stored audits are reused")
   let evaluation = try #require(try JSONSerialization.jsonObject(with: Data(second.standardOutput.utf8)) as? [String: Any])
   #expect(evaluation["backdoored"] as? Int == 1 && evaluation["clean"] as? Int == 1 && evaluation["roc_auc"] is Double)
+  // REASR: the top candidate `cf` inserted into the toy corpus's test split works as the planted trigger does.
+  let backdoored = try #require((evaluation["models"] as? [[String: Any]])?.first { $0["backdoored"] as? Bool == true })
+  let reproduction = try #require(backdoored["reproduction"] as? [String: Any])
+  let plantedRate = try #require(reproduction["planted_rate"] as? Double), candidateRate = try #require(reproduction["candidate_rate"] as? Double)
+  #expect((reproduction["candidate"] as? String)?.split(separator: " ").contains("cf") == true && reproduction["target"] as? String == "pos", "\(reproduction)")
+  #expect(plantedRate > 0.5 && candidateRate >= 0.9 * plantedRate, "\(reproduction)")
+  #expect((evaluation["by_trigger_kind"] as? [[String: Any]])?.first?["kind"] as? String == "rare")
+  #expect(first.standardOutput.contains("top candidate reproduces the backdoor") && first.standardOutput.contains("REASR"))
+  // The toy corpus is a TSV by path: without its label column there is no test split to measure REASR on.
+  let unlabelled = try runLab(["audit-eval", zoo, "--max-trigger-length", "2", "--threads", "1"])
+  #expect(unlabelled.status == 0 && unlabelled.standardError.contains("REASR not measured"), "\(unlabelled.standardError) \(unlabelled.standardOutput)")
   let empty = try runLab(["audit-eval", try Fixtures.temporaryDirectory()])
   #expect(empty.status == 1 && empty.standardError.contains("no classifier bundle"))
 
