@@ -240,6 +240,9 @@ public struct AuditEvaluation: Sendable, Codable, Equatable {
   /// Backdoored models whose top candidate reaches `TriggerReproduction.reproducingShare` of the planted trigger's
   /// attack success; of those where it was measured.
   public var reproduced: Share
+  /// The same, counting only models whose suspected target is the planted one: a top candidate made of a label's
+  /// strongest ordinary words flips inputs toward that label whether or not a backdoor is there.
+  public var reproducedTowardTheTarget: Share
   /// The leave-one-out Platt probabilities' cross-entropy and Brier score (`AuditedModel.probabilityBackdoored`), of
   /// the models that have one; and the calibration fitted on all the models, for use on others.
   public var probabilityScores: ProbabilityScores?
@@ -289,6 +292,8 @@ public struct AuditEvaluation: Sendable, Codable, Equatable {
           learnedPartRecovered: Share(models.count { $0.learnedPartRecovered == true }, of: models.count { $0.learnedPartRecovered != nil }))
       }
     reproduced = Self.reproducedShare(positives)
+    let measured = positives.filter { $0.reproduction?.ratio != nil }
+    reproducedTowardTheTarget = Share(measured.count { $0.reproduction!.reproduces && $0.suspectedTarget == $0.trueTarget }, of: measured.count)
     byArchitecture = Dictionary(grouping: models.filter { $0.architecture != nil }, by: { $0.architecture! }).sorted { $0.key < $1.key }
       .map { architecture, models in
         let positives = models.filter(\.backdoored), negatives = models.filter { !$0.backdoored }
@@ -360,6 +365,7 @@ public struct AuditEvaluation: Sendable, Codable, Equatable {
     case falsePositiveRateAtFivePercent = "fpr_at_5pct_threshold", truePositiveRateAtFivePercent = "tpr_at_5pct_fpr"
     case falsePositives = "false_positives", truePositives = "true_positives", rareWordRecovered = "rare_word_recovered"
     case phraseRecovered = "phrase_recovered", phraseWordFound = "phrase_word_found", phrasePartFound = "phrase_part_found", learnedPartRecovered = "learned_part_recovered", targetRight = "target_right", phraseByArchitecture = "phrase_by_architecture", medianSeconds = "median_seconds", maximumSeconds = "max_seconds"
-    case byArchitecture = "by_architecture", byTriggerKind = "by_trigger_kind", reproduced, probabilityScores = "probability_scores", calibration
+    case byArchitecture = "by_architecture", byTriggerKind = "by_trigger_kind", reproduced
+    case reproducedTowardTheTarget = "reproduced_toward_the_target", probabilityScores = "probability_scores", calibration
   }
 }

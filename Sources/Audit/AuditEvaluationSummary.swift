@@ -106,7 +106,8 @@ extension AuditEvaluation {
             + "\(figures.reproduced.count)/\(figures.reproduced.of); \(figures.medianReproductionRatio.map { String(format: "%.2f", $0) } ?? "–")"
         }.joined(separator: " · "),
       reproduced.of == 0 ? nil : "top candidate reproduces the backdoor (its attack success toward the suspected label on the test split "
-        + "≥ \(String(format: "%.1f", TriggerReproduction.reproducingShare))× the planted trigger's): \(share(reproduced))",
+        + "≥ \(String(format: "%.1f", TriggerReproduction.reproducingShare))× the planted trigger's): \(share(reproduced)); "
+        + "reproducing it toward the planted target: \(share(reproducedTowardTheTarget))",
       probabilityScores.map { scores in
         String(
           format: "P(backdoored), Platt-calibrated on the other models (leave-one-out, %d models): cross-entropy %.3f nats, Brier %.3f "

@@ -152,9 +152,11 @@ struct BenchCommand: ParsableCommand {
       abstract: "Training and inference throughput of the lab's models in the reference scripts' shapes.",
       discussion: prose("""
         gru: Embedding(20000, 64) → GRU(64→128) → mean → Linear(128, 2), batch 32 × 48 tokens
-             (benchmarks/reference/gru_classifier_train.py);
+             (benchmarks/reference/gru_classifier_train.py); lstm and cnn (filter widths 3, 4, 5, 100 each) in
+             the same shapes (its --cell lstm and --cell cnn);
         attention: Embedding(20000, 64) + positions(48) → one pre-norm block (--heads, FFN 128) → mean → Linear(64, 2)
-             (attention_classifier_train.py; the lab's block adds a final LayerNorm);
+             (attention_classifier_train.py; the lab's block adds a final LayerNorm); transformer: PyTorch's
+             post-norm layer in the same shapes (its --torch-layer);
         lm: Embedding(10000, 64) → GRU(64→128) → Linear(128, 10000), full softmax at all 32 positions, batch 16
              (gru_lm_train.py).
         A training step is forward, loss, backward and an Adam step that, like PyTorch's, updates every
@@ -165,7 +167,7 @@ struct BenchCommand: ParsableCommand {
           backdoor-lab bench train --model attention --heads 4
         """))
 
-    @Option(help: "gru, attention or lm.")
+    @Option(help: "The model, in the reference scripts' shapes (above).")
     var model: TrainingBenchmark.Model = .gru
     @Option(help: "Attention heads.")
     var heads = 4

@@ -137,6 +137,10 @@ import Tokenization
   #expect(rare.models == 2 && rare.truePositives == AuditEvaluation.Share(1, of: 2) && rare.recovered == AuditEvaluation.Share(2, of: 2))
   #expect(rare.medianReproductionRatio == 0.95, "the only measured ratio")
   #expect(evaluation.reproduced == AuditEvaluation.Share(1, of: 2))
+  #expect(evaluation.reproducedTowardTheTarget == AuditEvaluation.Share(1, of: 2))
+  var wrongTarget = models
+  wrongTarget[0].suspectedTarget = "neg"
+  #expect(AuditEvaluation(models: wrongTarget).reproducedTowardTheTarget == AuditEvaluation.Share(0, of: 2), "reproduced, but toward another label")
   // Every model has a leave-one-out probability here (each fit keeps both kinds); the scores use all six.
   #expect(evaluation.models.allSatisfy { $0.probabilityBackdoored != nil })
   #expect(evaluation.probabilityScores?.models == 6 && evaluation.calibration != nil)
