@@ -119,9 +119,9 @@ public struct InsertionInference: Sendable {
       for layer in 0..<encoder.layerCount {
         let pointRows = batch.map { rows[$0].point }
         x = run(
-          layer == 0 ? .table(inference.projectedVocabulary[0], rows: ids) : .values(x), cell: encoder.cells[layer * encoder.directions],
+          layer == 0 ? .table(inference.projectedVocabulary[0], rows: ids) : .values(x), weights: encoder.cells[layer * encoder.directions],
           time: time, state: Self.gather(shared.forwardStates[layer], rows: pointRows, hidden: hidden),
-          cell: isLSTM ? Self.gather(shared.forwardCells[layer], rows: pointRows, hidden: hidden) : nil, mask: mask, reverse: false
+          cellState: isLSTM ? Self.gather(shared.forwardCells[layer], rows: pointRows, hidden: hidden) : nil, mask: mask, reverse: false
         ).outputs
       }
       let outputs = x.scalars
@@ -157,9 +157,9 @@ public struct InsertionInference: Sendable {
       let (ids, mask, time) = Self.padded(batch.map { heads[$0] })
       let pointRows = batch.map { rows[$0].point }
       let outputs = run(
-        .table(inference.projectedVocabulary[1], rows: ids), cell: encoder.cells[1], time: time,
+        .table(inference.projectedVocabulary[1], rows: ids), weights: encoder.cells[1], time: time,
         state: Self.gather(shared.backwardStates, rows: pointRows, hidden: hidden),
-        cell: isLSTM ? Self.gather(shared.backwardCells, rows: pointRows, hidden: hidden) : nil, mask: mask, reverse: true
+        cellState: isLSTM ? Self.gather(shared.backwardCells, rows: pointRows, hidden: hidden) : nil, mask: mask, reverse: true
       ).outputs.scalars
       for (b, r) in batch.enumerated() where !heads[r].isEmpty {
         let target = r * width + hidden
@@ -187,9 +187,9 @@ public struct InsertionInference: Sendable {
 
   var isLSTM: Bool { classifier.config.architecture == .lstm }
 
-  /// One direction of one layer over a padded batch, from the given states ([batch · hidden]; `cell` for an LSTM):
-  /// the outputs [batch, time, hidden] and, for an LSTM, each row's cell after its last real step.
-  func run(_ input: LayerInput, cell weights: GRU.Cell, time: Int, state: [Float], cell: [Float]?, mask: Tensor, reverse: Bool) -> (
+  /// One direction of one layer over a padded batch, from the given states ([batch · hidden]; `cellState` for an
+  /// LSTM): the outputs [batch, time, hidden] and, for an LSTM, each row's cell after its last real step.
+  func run(_ input: LayerInput, weights: GRU.Cell, time: Int, state: [Float], cellState cell: [Float]?, mask: Tensor, reverse: Bool) -> (
     outputs: Tensor, cells: [Float]
   ) {
     let hidden = weights.recurrentWeight.shape[1], batch = state.count / hidden
@@ -253,7 +253,7 @@ public struct InsertionInference: Sendable {
       var x = classifier.embedding(ids, shape: [points.count, time])
       for layer in 0..<encoder.layerCount {
         let result = run(
-          .values(x), cell: encoder.cells[layer * encoder.directions], time: time, state: zeros, cell: isLSTM ? zeros : nil, mask: mask, reverse: false)
+          .values(x), weights: encoder.cells[layer * encoder.directions], time: time, state: zeros, cellState: isLSTM ? zeros : nil, mask: mask, reverse: false)
         x = result.outputs
         let outputs = x.scalars
         for (p, words) in before.enumerated() where !words.isEmpty {
@@ -277,8 +277,8 @@ public struct InsertionInference: Sendable {
       if let time = behind.map(\.count).max(), time > 0 {
         let (ids, mask, _) = Self.padded(behind)
         let result = run(
-          .values(classifier.embedding(ids, shape: [points.count, time])), cell: encoder.cells[1], time: time, state: zeros,
-          cell: isLSTM ? zeros : nil, mask: mask, reverse: true)
+          .values(classifier.embedding(ids, shape: [points.count, time])), weights: encoder.cells[1], time: time, state: zeros,
+          cellState: isLSTM ? zeros : nil, mask: mask, reverse: true)
         let outputs = result.outputs.scalars
         for (p, words) in behind.enumerated() where !words.isEmpty {
           // The reverse direction ends at the first word behind the point.
