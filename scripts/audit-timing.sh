@@ -4,14 +4,14 @@
 # included; the 41 neutral rows would make it a three-label model, which skips that scan), every training word kept
 # (--min-count 1); 200 probes, 2 threads, phrases up to 3 tokens. For the GRU (the default), then the same on a GRU
 # trained alike with the phrase "in any case" planted at 3 % (a backdoor whose conjunction the audit refines: its
-# slowest path). Other encoders by name: lstm, bilstm (bidirectional), bigru.
-# usage: scripts/audit-timing.sh OUTDIR [gru|bigru|lstm|bilstm ...]      (a few minutes each; run it alone on the machine)
+# slowest path). Other encoders by name: lstm, bilstm (bidirectional), bigru, cnn, transformer.
+# usage: scripts/audit-timing.sh OUTDIR [gru|bigru|lstm|bilstm|cnn|transformer ...]      (a few minutes each; run it alone on the machine)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-out="${1:?usage: scripts/audit-timing.sh OUTDIR [gru|bigru|lstm|bilstm ...]}"; shift; mkdir -p "$out"
+out="${1:?usage: scripts/audit-timing.sh OUTDIR [gru|bigru|lstm|bilstm|cnn|transformer ...]}"; shift; mkdir -p "$out"
 models=("$@"); [ "${#models[@]}" -gt 0 ] || models=(gru)
 for model in "${models[@]}"; do
-  case "$model" in gru|bigru|lstm|bilstm) ;; *) echo "scripts/audit-timing.sh: a model is gru, bigru, lstm or bilstm, not '$model'" >&2; exit 2 ;; esac
+  case "$model" in gru|bigru|lstm|bilstm|cnn|transformer) ;; *) echo "scripts/audit-timing.sh: a model is gru, bigru, lstm, bilstm, cnn or transformer, not '$model'" >&2; exit 2 ;; esac
 done
 (cd "$root" && swift build -c release --product backdoor-lab >&2)
 lab="$root/.build/release/backdoor-lab"
@@ -28,6 +28,8 @@ for model in "${models[@]}"; do
     bigru) options=(--model gru --bidirectional) ;;
     lstm) options=(--model lstm) ;;
     bilstm) options=(--model lstm --bidirectional) ;;
+    cnn) options=(--model cnn) ;;
+    transformer) options=(--model transformer) ;;
   esac
   # The GRU keeps its earlier folder names, so that stored runs resume.
   bundle="$out/$model-20k-binary"; report="$out/audit-$model.json"

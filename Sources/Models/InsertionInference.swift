@@ -11,8 +11,12 @@ import Tokenization
 /// one step instead of the whole text. A bidirectional encoder of one layer shares the reverse direction's state
 /// after the words behind the point the same way. The first layer's input projection of a token is the same at every
 /// step, so each step reads it from a table of the whole vocabulary's, computed once. The logits are bit for bit those
-/// of the whole sequences (same kernels, same summation order); attention, convolution and bag models, and stacked
-/// bidirectional encoders, run the whole sequences.
+/// of the whole sequences (same kernels, same summation order).
+///
+/// A CNN's windows away from the point are the probe's own: an insertion of m words at index i changes only the
+/// windows that overlap it, and shifts those after it by m. Each probe's window responses are computed once per filter
+/// bank; each insertion computes only its new windows, and the maximum over time takes the rest from the probe's.
+/// Attention and bag models, and stacked bidirectional encoders, run the whole sequences.
 public struct InsertionInference: Sendable {
   /// A probe text and the index its insertions go at (0 … ids.count).
   public struct Point: Sendable, Equatable {
@@ -30,6 +34,9 @@ public struct InsertionInference: Sendable {
   public let points: [Point]
   /// nil: the whole sequences are run.
   private(set) var shared: SharedStates?
+  /// CNN only, per filter bank, per point: the responses (no bias) of the probe text's own windows, [window · filter],
+  /// the text padded to the widest filter as the classifier pads it.
+  private(set) var probeWindowResponses: [[[Float]]]?
   /// The whole sequences' inference path, and its table of the first layer's input projections of every vocabulary
   /// token, [token · gates · hidden] per direction (a token's row is what the encoder computes for it at any step).
   let inference: ClassifierInference
@@ -58,6 +65,7 @@ public struct InsertionInference: Sendable {
     inference = ClassifierInference(classifier)
     shared = nil
     if Self.sharesStates(classifier) { shared = sharedStates() }
+    if classifier.config.architecture == .cnn { probeWindowResponses = windowResponsesOfThePoints() }
   }
 
   /// Whether the insertions' common parts can be computed once: a GRU or LSTM encoder, unidirectional or of one layer.
@@ -73,6 +81,7 @@ public struct InsertionInference: Sendable {
   public func logits(inserting insertions: ArraySlice<[Int]>, batchSize: Int) -> [Float] {
     let rows = insertions.flatMap { insertion in points.indices.map { Row(insertion: insertion, point: $0) } }
     guard !rows.isEmpty else { return [] }
+    if let probeWindowResponses { return convolutionLogits(rows, probeResponses: probeWindowResponses) }
     guard let shared else {
       let sequences = rows.map { row in
         var ids = points[row.point].ids
@@ -176,6 +185,77 @@ public struct InsertionInference: Sendable {
         Self.pool(shared.backwardOutputs[row.point][...], into: &features, at: r * width + hidden, hidden: hidden, pooling: pooling)
       }
     }
+  }
+
+  /// The CNN's padding token and widest filter: a text shorter than that filter is read with padding after it.
+  private var convolutionPadding: (token: Int, widest: Int) {
+    (classifier.embedding.paddingIndex ?? Vocabulary.labPaddingID, classifier.config.filterSizes!.max()!)
+  }
+
+  /// Every point's probe text, padded to the widest filter, through each filter bank: [bank][point][window · filter].
+  func windowResponsesOfThePoints() -> [[[Float]]] {
+    let (padding, widest) = convolutionPadding
+    let texts = points.map { $0.ids + [Int](repeating: padding, count: max(0, widest - $0.ids.count)) }
+    let starts = texts.reduce(into: [0]) { $0.append($0.last! + $1.count) }
+    let embedded = embeddingRows(texts.flatMap { $0 })
+    return classifier.convolutions.map { bank in
+      let responses = convolutionWindowResponses(embedded, weight: bank.weight).scalars
+      let filters = bank.filterCount
+      // A text's windows start at its own rows; the windows that run into the next text are not its.
+      return texts.indices.map { p in Array(responses[(starts[p] * filters)..<((starts[p + 1] - bank.width + 1) * filters)]) }
+    }
+  }
+
+  /// The embeddings of `ids`, one row each: [ids.count, dimension].
+  private func embeddingRows(_ ids: [Int]) -> Tensor {
+    Tensor(shape: [ids.count, classifier.config.embeddingDimension], scalars: classifier.embedding(ids, shape: [1, ids.count]).scalars)
+  }
+
+  /// A CNN's logits for each row: per filter bank, the windows of the row's text that overlap its insertion, computed
+  /// (one product for all rows); the windows before them and after them are the probe's own (shifted by the
+  /// insertion's length); the maximum over all of them, plus the bias, through ReLU, as `convolutionMaxPool` takes it.
+  func convolutionLogits(_ rows: [Row], probeResponses: [[[Float]]]) -> [Float] {
+    let (padding, widest) = convolutionPadding
+    let banks = classifier.convolutions, width = banks.map(\.filterCount).reduce(0, +)
+    var features = [Float](repeating: 0, count: rows.count * width)
+    var featureOffset = 0
+    for (bankIndex, bank) in banks.enumerated() {
+      let (span, filters) = (bank.width, bank.filterCount)
+      // Row r's new windows [lo, hi) and the tokens they read, one row's after another.
+      var ranges: [(lo: Int, hi: Int, windows: Int, firstRow: Int)] = []
+      var tokens: [Int] = []
+      for row in rows {
+        let point = points[row.point], inserted = row.insertion.count
+        let windows = max(point.ids.count + inserted, widest) - span + 1
+        let lo = max(0, point.index - span + 1), hi = min(windows, point.index + inserted)
+        ranges.append((lo, hi, windows, tokens.count))
+        guard lo < hi else { continue }
+        for position in lo..<(hi + span - 1) {
+          tokens.append(
+            position < point.index ? point.ids[position]
+              : position < point.index + inserted ? row.insertion[position - point.index]
+              : position < point.ids.count + inserted ? point.ids[position - inserted] : padding)
+        }
+      }
+      let fresh = tokens.count >= span ? convolutionWindowResponses(embeddingRows(tokens), weight: bank.weight).scalars : []
+      let bias = bank.bias.scalars
+      fresh.withUnsafeBufferPointer { fresh in
+        for (r, row) in rows.enumerated() {
+          let (lo, hi, windows, firstRow) = ranges[r], inserted = row.insertion.count
+          let probe = probeResponses[bankIndex][row.point]
+          for f in 0..<filters {
+            var best = -Float.infinity
+            for window in 0..<lo { best = max(best, probe[window * filters + f]) }
+            for window in lo..<max(lo, hi) { best = max(best, fresh[(firstRow + window - lo) * filters + f]) }
+            for window in max(lo, hi)..<windows { best = max(best, probe[(window - inserted) * filters + f]) }
+            let activated = best + bias[f]
+            features[r * width + featureOffset + f] = activated > 0 ? activated : 0
+          }
+        }
+      }
+      featureOffset += filters
+    }
+    return classifier.classifier(Tensor(shape: [rows.count, width], scalars: features)).scalars
   }
 
   /// What one direction of one layer reads at each step: rows of a projection table (the first layer) or the layer

@@ -20,22 +20,11 @@ public func convolutionMaxPool(_ input: Tensor, weight: Tensor, bias: Tensor, le
   precondition(lengths.count == batch && minimumLength >= width && time >= minimumLength, "convolution needs every text padded to \(minimumLength) positions")
   for tensor in [input, weight, bias] { tensor.requireDense("convolution") }
   let span = width * features
-  // [F, E, width] → [F, width · E]: a filter in the order of a window's scalars.
-  let windowWeight = Tensor(shape: [filters, span], scalars: reorder(weight.scalars, filters: filters, outer: features, inner: width))
+  let windowWeight = windowOrderedWeight(weight)
   let windowCounts = lengths.map { Swift.min(time, Swift.max($0, minimumLength)) - width + 1 }
 
   // responses[r · F + f]: filter f on the window starting at flattened position r = b · T + t.
-  let positions = batch * time - width + 1
-  // Every element is written by the product (accumulate: false).
-  let responses = [Float](unsafeUninitializedCapacity: positions * filters) { c, count in
-    input.scalars.withUnsafeBufferPointer { x in
-      windowWeight.scalars.withUnsafeBufferPointer { w in
-        GEMM.multiply(m: positions, n: filters, k: span, a: x.baseAddress!, lda: features, transposeA: false,
-                      b: w.baseAddress!, ldb: span, transposeB: true, c: c.baseAddress!, ldc: filters, accumulate: false)
-      }
-    }
-    count = positions * filters
-  }
+  let responses = windowResponses(input.scalars, count: batch * time, features: features, windowWeight: windowWeight, width: width)
   var output = [Float](repeating: 0, count: batch * filters)
   var winners = [Int](repeating: -1, count: batch * filters)  // flattened window start, or −1 where ReLU gave 0
   // Each text's windows, eight filters at a time (a row of `responses` holds every filter's response to one window);
@@ -100,6 +89,43 @@ public func convolutionMaxPool(_ input: Tensor, weight: Tensor, bias: Tensor, le
 }
 
 /// Each filter's [outer, inner] block transposed to [inner, outer].
+/// Inference only: the responses, without bias, of a filter bank (weight [F, E, width]) to every window of `width`
+/// consecutive rows of `input` ([positions, E], the rows of several texts one after another): [positions − width + 1,
+/// F], row t the window starting at row t. Each window's responses are the bits `convolutionMaxPool` computes for it,
+/// whatever the other rows (one product, each row computed alike), so a window's response can be computed once and
+/// reused where the same tokens recur.
+public func convolutionWindowResponses(_ input: Tensor, weight: Tensor) -> Tensor {
+  precondition(input.rank == 2 && weight.rank == 3 && weight.shape[1] == input.shape[1], "convolution windows need [positions, E] and [F, E, width]; got \(input.shape), \(weight.shape)")
+  precondition(input.shape[0] >= weight.shape[2], "fewer positions (\(input.shape[0])) than the filter's width (\(weight.shape[2]))")
+  for tensor in [input, weight] { tensor.requireDense("convolution") }
+  let (positions, filters) = (input.shape[0] - weight.shape[2] + 1, weight.shape[0])
+  let responses = windowResponses(input.scalars, count: input.shape[0], features: input.shape[1], windowWeight: windowOrderedWeight(weight), width: weight.shape[2])
+  return Tensor(shape: [positions, filters], scalars: responses)
+}
+
+/// [F, E, width] → [F, width · E]: a filter in the order of a window's scalars.
+private func windowOrderedWeight(_ weight: Tensor) -> Tensor {
+  let (filters, features, width) = (weight.shape[0], weight.shape[1], weight.shape[2])
+  return Tensor(shape: [filters, width * features], scalars: reorder(weight.scalars, filters: filters, outer: features, inner: width))
+}
+
+/// responses[t · F + f]: filter f on the window of `width` rows starting at row t of `input` ([count, features]), one
+/// product over the overlapping windows (lda = features, no copying).
+private func windowResponses(_ input: [Float], count: Int, features: Int, windowWeight: Tensor, width: Int) -> [Float] {
+  let (filters, span) = (windowWeight.shape[0], windowWeight.shape[1])
+  let positions = count - width + 1
+  // Every element is written by the product (accumulate: false).
+  return [Float](unsafeUninitializedCapacity: positions * filters) { c, written in
+    input.withUnsafeBufferPointer { x in
+      windowWeight.scalars.withUnsafeBufferPointer { w in
+        GEMM.multiply(m: positions, n: filters, k: span, a: x.baseAddress!, lda: features, transposeA: false,
+                      b: w.baseAddress!, ldb: span, transposeB: true, c: c.baseAddress!, ldc: filters, accumulate: false)
+      }
+    }
+    written = positions * filters
+  }
+}
+
 private func reorder(_ scalars: [Float], filters: Int, outer: Int, inner: Int) -> [Float] {
   var result = [Float](repeating: 0, count: scalars.count)
   for f in 0..<filters {

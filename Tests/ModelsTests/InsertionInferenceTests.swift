@@ -44,3 +44,30 @@ func insertionLogitsAreBitForBitThoseOfTheWholeSequences(shape: Int) {
   // A part of the insertions gives the same rows as the whole list.
   #expect(inference.logits(inserting: insertions[1..<3], batchSize: 64) == Array(whole[(points.count * 3)..<(3 * points.count * 3)]))
 }
+
+/// A CNN's insertions reuse the probe's windows away from the point: the same bits as the whole texts, for texts
+/// shorter than the widest filter (padded), insertions at the start, inside and at the end, and none.
+@Test(arguments: [[2, 3, 5], [4]])
+func convolutionInsertionLogitsAreBitForBitThoseOfTheWholeTexts(filterSizes: [Int]) {
+  var generator = SplitMix64(seed: 11, stream: [UInt64(filterSizes.count)])
+  let config = ModelConfig(
+    architecture: .cnn, vocabularySize: 30, embeddingDimension: 8, labels: ["a", "b", "c"], maximumLength: 16, dropout: 0.5,
+    filterSizes: filterSizes, filterCount: 11)
+  let classifier = TextClassifier(config: config, using: &generator)
+  let probes = [[5, 6, 7, 8, 9, 10, 11], [12], [13, 14, 15, 16], [17, 18, 19, 20, 21, 22, 23, 24, 25]]
+  let points = probes.flatMap { ids in [0, ids.count / 2, ids.count].map { InsertionInference.Point(ids: ids, index: $0) } }
+  let insertions: [[Int]] = [[26], [27, 28], [], [29, 4, 26], [3], [5, 6, 7, 8, 9, 10]]
+  let inference = InsertionInference(classifier, points: points)
+  let reused = inference.logits(inserting: insertions[...], batchSize: 5)
+  let whole = ClassifierInference(classifier).logitsByLength(
+    insertions.flatMap { insertion in
+      points.map { point in
+        var ids = point.ids
+        ids.insert(contentsOf: insertion, at: point.index)
+        return EncodedExample(ids: ids, label: 0)
+      }
+    }, batchSize: 7)
+  #expect(reused.count == insertions.count * points.count * 3)
+  #expect(reused == whole)
+  #expect(inference.logits(inserting: insertions[2..<3], batchSize: 64) == Array(whole[(2 * points.count * 3)..<(3 * points.count * 3)]), "nothing inserted: the probes' own windows")
+}
