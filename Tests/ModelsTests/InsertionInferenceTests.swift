@@ -14,6 +14,19 @@ private let recurrentShapes: [(architecture: ModelConfig.Architecture, layers: I
     encoderShapes.map { shape in (architecture, shape.layers, shape.bidirectional, shape.pooling) }
   }
 
+/// The logits of every insertion put into every point, each text run whole (no tables, no shared parts), in
+/// `InsertionInference.logits`' order.
+private func wholeTextLogits(_ classifier: TextClassifier, points: [InsertionInference.Point], insertions: [[Int]]) -> [Float] {
+  ClassifierInference(classifier, projectingVocabulary: false).logitsByLength(
+    insertions.flatMap { insertion in
+      points.map { point in
+        var ids = point.ids
+        ids.insert(contentsOf: insertion, at: point.index)
+        return EncodedExample(ids: ids, label: 0)
+      }
+    }, batchSize: 7)
+}
+
 @Test(arguments: recurrentShapes.indices)
 func insertionLogitsAreBitForBitThoseOfTheWholeSequences(shape: Int) {
   let (architecture, layers, bidirectional, pooling) = recurrentShapes[shape]
@@ -31,14 +44,7 @@ func insertionLogitsAreBitForBitThoseOfTheWholeSequences(shape: Int) {
   let inference = InsertionInference(classifier, points: points)
   // Batches of 5 rows: several batches, of mixed lengths.
   let shared = inference.logits(inserting: insertions[...], batchSize: 5)
-  let whole = ClassifierInference(classifier, projectingVocabulary: false).logitsByLength(
-    insertions.flatMap { insertion in
-      points.map { point in
-        var ids = point.ids
-        ids.insert(contentsOf: insertion, at: point.index)
-        return EncodedExample(ids: ids, label: 0)
-      }
-    }, batchSize: 7)
+  let whole = wholeTextLogits(classifier, points: points, insertions: insertions)
   #expect(shared.count == insertions.count * points.count * 3)
   #expect(shared == whole)
   // A part of the insertions gives the same rows as the whole list.
@@ -59,14 +65,7 @@ func convolutionInsertionLogitsAreBitForBitThoseOfTheWholeTexts(filterSizes: [In
   let insertions: [[Int]] = [[26], [27, 28], [], [29, 4, 26], [3], [5, 6, 7, 8, 9, 10]]
   let inference = InsertionInference(classifier, points: points)
   let reused = inference.logits(inserting: insertions[...], batchSize: 5)
-  let whole = ClassifierInference(classifier).logitsByLength(
-    insertions.flatMap { insertion in
-      points.map { point in
-        var ids = point.ids
-        ids.insert(contentsOf: insertion, at: point.index)
-        return EncodedExample(ids: ids, label: 0)
-      }
-    }, batchSize: 7)
+  let whole = wholeTextLogits(classifier, points: points, insertions: insertions)
   #expect(reused.count == insertions.count * points.count * 3)
   #expect(reused == whole)
   #expect(inference.logits(inserting: insertions[2..<3], batchSize: 64) == Array(whole[(2 * points.count * 3)..<(3 * points.count * 3)]), "nothing inserted: the probes' own windows")
