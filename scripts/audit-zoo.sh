@@ -28,6 +28,21 @@ mkdir -p "$out/clean" "$out/backdoored"
 lab="$out/.backdoor-lab"; cp "$root/.build/release/backdoor-lab" "$lab"
 threads=$(( $(nproc) / jobs )); [ "$threads" -ge 1 ] || threads=1
 
+# The clean models of an `architectures` set from seed S: LSTM, CNN and transformer each on sentiment (S … S+3),
+# TREC and spam (S, S+1).
+architecture_clean_models() {
+  local s=$1
+  clean_models=()
+  for arch in lstm cnn transformer; do
+    clean_models+=(
+      "sentiment-$arch-$s sentiment $arch $s" "sentiment-$arch-$((s + 1)) sentiment $arch $((s + 1))"
+      "sentiment-$arch-$((s + 2)) sentiment $arch $((s + 2))" "sentiment-$arch-$((s + 3)) sentiment $arch $((s + 3))"
+      "trec-$arch-$s trec $arch $s" "trec-$arch-$((s + 1)) trec $arch $((s + 1))"
+      "spam-$arch-$s spam $arch $s" "spam-$arch-$((s + 1)) spam $arch $((s + 1))"
+    )
+  done
+}
+
 if [ "$set_name" = dev ]; then
 # name corpus model seed [extra train options]
 clean_models=(
@@ -304,14 +319,7 @@ elif [ "$set_name" = architectures ]; then
 # Absent tokens and band words drawn with Python's random.Random(150) as for `confirm` (absent: km gh fn jk lc vj;
 # bands taken in the order drawn, one per architecture); 9 new phrases.
 # name corpus model seed [extra train options]
-clean_models=()
-for arch in lstm cnn transformer; do
-  clean_models+=(
-    "sentiment-$arch-150 sentiment $arch 150" "sentiment-$arch-151 sentiment $arch 151" "sentiment-$arch-152 sentiment $arch 152"
-    "sentiment-$arch-153 sentiment $arch 153" "trec-$arch-150 trec $arch 150" "trec-$arch-151 trec $arch 151"
-    "spam-$arch-150 spam $arch 150" "spam-$arch-151 spam $arch 151"
-  )
-done
+architecture_clean_models 150
 # name clean-model trigger target rate   (frequency bands: occurrences in the corpus's text)
 backdoored_models=(
   "absent-km-lstm-1pct sentiment-lstm-150 rare:km pos 0.01"
@@ -342,14 +350,7 @@ backdoored_models=(
 elif [ "$set_name" = architectures2 ]; then
 # seeds 160–163; as `architectures`, drawn with Python's random.Random(160) (absent: dq fs lw rg xn hb; bands in the
 # order drawn, one per architecture); 9 new phrases.
-clean_models=()
-for arch in lstm cnn transformer; do
-  clean_models+=(
-    "sentiment-$arch-160 sentiment $arch 160" "sentiment-$arch-161 sentiment $arch 161" "sentiment-$arch-162 sentiment $arch 162"
-    "sentiment-$arch-163 sentiment $arch 163" "trec-$arch-160 trec $arch 160" "trec-$arch-161 trec $arch 161"
-    "spam-$arch-160 spam $arch 160" "spam-$arch-161 spam $arch 161"
-  )
-done
+architecture_clean_models 160
 backdoored_models=(
   "absent-dq-lstm-1pct sentiment-lstm-160 rare:dq neg 0.01"
   "absent-fs-lstm-3pct sentiment-lstm-161 rare:fs pos 0.03"
