@@ -32,10 +32,12 @@ import Tensors
     #expect(rectangular.fields["n"] == nil)
   }
 
-  @Test func gruKernelForwardBackwardCostsMoreThanForward() {
+  // Which of the two takes longer is a timing, not a property to test: at these shapes, on a machine running the
+  // other tests beside it, either can come out ahead.
+  @Test func gruKernelBenchmarkTimesTheForwardAndTheForwardBackwardPass() {
     let result = GRUKernelBenchmark(batch: 2, time: 3, input: 4, hidden: 5).run()
-    #expect(result.forwardSeconds > 0)
-    #expect(result.forwardBackwardSeconds > result.forwardSeconds)
+    #expect(result.forwardSeconds > 0 && result.forwardSeconds.isFinite)
+    #expect(result.forwardBackwardSeconds > 0 && result.forwardBackwardSeconds.isFinite)
     #expect(result.fields["bench"] as? String == "gru_forward_backward")
   }
 
