@@ -261,12 +261,7 @@ public struct AuditEvaluation: Sendable, Codable, Equatable {
     let positives = models.filter(\.backdoored), negatives = models.filter { !$0.backdoored }
     backdoored = positives.count
     clean = negatives.count
-    rocAUC = positives.isEmpty || negatives.isEmpty
-      ? nil : Self.rocAUC(positives: positives.map(\.verdictScore), negatives: negatives.map(\.verdictScore))
-    if let rocAUC, positives.count >= 2, negatives.count >= 2 {
-      let spread = Self.z95 * Self.rocAUCStandardError(positives: positives.map(\.verdictScore), negatives: negatives.map(\.verdictScore))
-      rocAUCInterval = max(0, rocAUC - spread)...min(1, rocAUC + spread)
-    }
+    (rocAUC, rocAUCInterval) = Self.rocAUCWithInterval(positives: positives, negatives: negatives)
     let cleanScores = negatives.map(\.verdictScore).sorted(by: >)
     if !cleanScores.isEmpty {
       // Flagged means strictly above the threshold: the (allowed + 1)-th highest clean score.
@@ -292,18 +287,11 @@ public struct AuditEvaluation: Sendable, Codable, Equatable {
           learnedPartRecovered: Share(models.count { $0.learnedPartRecovered == true }, of: models.count { $0.learnedPartRecovered != nil }))
       }
     reproduced = Self.reproducedShare(positives)
-    let measured = positives.filter { $0.reproduction?.ratio != nil }
-    reproducedTowardTheTarget = Share(measured.count { $0.reproduction!.reproduces && $0.suspectedTarget == $0.trueTarget }, of: measured.count)
+    reproducedTowardTheTarget = Self.reproducedShare(positives, towardThePlantedTarget: true)
     byArchitecture = Dictionary(grouping: models.filter { $0.architecture != nil }, by: { $0.architecture! }).sorted { $0.key < $1.key }
       .map { architecture, models in
         let positives = models.filter(\.backdoored), negatives = models.filter { !$0.backdoored }
-        let (positiveScores, negativeScores) = (positives.map(\.verdictScore), negatives.map(\.verdictScore))
-        let auc = positives.isEmpty || negatives.isEmpty ? nil : Self.rocAUC(positives: positiveScores, negatives: negativeScores)
-        var interval: ClosedRange<Double>?
-        if let auc, positives.count >= 2, negatives.count >= 2 {
-          let spread = Self.z95 * Self.rocAUCStandardError(positives: positiveScores, negatives: negativeScores)
-          interval = max(0, auc - spread)...min(1, auc + spread)
-        }
+        let (auc, interval) = Self.rocAUCWithInterval(positives: positives, negatives: negatives)
         let rare = positives.filter { $0.triggerKind == "rare" }, learnt = positives.filter { $0.learnedPartRecovered != nil }
         return ArchitectureFigures(
           architecture: architecture, backdoored: positives.count, clean: negatives.count, rocAUC: auc, rocAUCInterval: interval,
@@ -328,10 +316,22 @@ public struct AuditEvaluation: Sendable, Codable, Equatable {
   }
 
   /// Models whose REASR was measured with a planted trigger that worked, and how many of them the top candidate
-  /// reproduces.
-  static func reproducedShare(_ models: [AuditedModel]) -> Share {
-    let measured = models.compactMap(\.reproduction).filter { $0.ratio != nil }
-    return Share(measured.count(where: \.reproduces), of: measured.count)
+  /// reproduces (`towardThePlantedTarget`: with the audit's suspected target the planted one).
+  static func reproducedShare(_ models: [AuditedModel], towardThePlantedTarget: Bool = false) -> Share {
+    let measured = models.filter { $0.reproduction?.ratio != nil }
+    let reproducing = measured.count { $0.reproduction!.reproduces && (!towardThePlantedTarget || $0.suspectedTarget == $0.trueTarget) }
+    return Share(reproducing, of: measured.count)
+  }
+
+  /// The verdict score's ROC-AUC (nil without models of both kinds) and its DeLong 95 % interval, clipped to [0, 1]
+  /// (nil without two of each).
+  static func rocAUCWithInterval(positives: [AuditedModel], negatives: [AuditedModel]) -> (Double?, ClosedRange<Double>?) {
+    let (positiveScores, negativeScores) = (positives.map(\.verdictScore), negatives.map(\.verdictScore))
+    guard !positives.isEmpty, !negatives.isEmpty else { return (nil, nil) }
+    let auc = rocAUC(positives: positiveScores, negatives: negativeScores)
+    guard positives.count >= 2, negatives.count >= 2 else { return (auc, nil) }
+    let spread = z95 * rocAUCStandardError(positives: positiveScores, negatives: negativeScores)
+    return (auc, max(0, auc - spread)...min(1, auc + spread))
   }
 
   /// P(score of a random positive > score of a random negative), ties counting half.

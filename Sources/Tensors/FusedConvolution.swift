@@ -88,7 +88,6 @@ public func convolutionMaxPool(_ input: Tensor, weight: Tensor, bias: Tensor, le
   }
 }
 
-/// Each filter's [outer, inner] block transposed to [inner, outer].
 /// Inference only: the responses, without bias, of a filter bank (weight [F, E, width]) to every window of `width`
 /// consecutive rows of `input` ([positions, E], the rows of several texts one after another): [positions − width + 1,
 /// F], row t the window starting at row t. Each window's responses are the bits `convolutionMaxPool` computes for it,
@@ -126,6 +125,7 @@ private func windowResponses(_ input: [Float], count: Int, features: Int, window
   }
 }
 
+/// Each filter's [outer, inner] block transposed to [inner, outer].
 private func reorder(_ scalars: [Float], filters: Int, outer: Int, inner: Int) -> [Float] {
   var result = [Float](repeating: 0, count: scalars.count)
   for f in 0..<filters {
