@@ -45,9 +45,11 @@ public struct PhraseMeasuresStage: AuditStage {
           others == strongest ? measured[0] : context.tokenScan.effects(classifier, inserting: [others], into: probes)[0][label]
         return phraseExcess(bestPhrase: measured[index], strongestTokensTogether: othersTogether)
       }
-      state.scores.marginExcess[label] = phraseMarginExcess(
-        classifier, probes: probes, label: label, strongest: strongest, phrases: hits.map(\.ids), positions: context.tokenScan.positions,
-        parallelism: context.settings.parallelism)
+      if PhraseMarginScore.isMeasured(for: classifier) {
+        state.scores.marginExcess[label] = phraseMarginExcess(
+          classifier, probes: probes, label: label, strongest: strongest, phrases: hits.map(\.ids), positions: context.tokenScan.positions,
+          parallelism: context.settings.parallelism)
+      }
     }
     let scores = state.scores
     // When the label's score rests on the conjunction scan, its pairs are the evidence and lead the candidates.
