@@ -1,6 +1,7 @@
 import Foundation
 @testable import Audit
 import Models
+import Randomness
 import TestSupport
 import Testing
 import Tokenization
@@ -114,4 +115,39 @@ private struct ListsAPhrase: AuditStage {
   settings.maximumTriggerLength = 2
   let report = try TriggerAudit(settings).run(model: classifier, vocabulary: bundle.vocabulary, probes: probes)
   #expect(report.candidates.count > 0 && report.maximumTriggerLength == 2)
+}
+
+/// Hands the phrase measures one phrase ("witty plot") for every searched label, seeded with "great".
+private struct HandsAPhrase: AuditStage {
+  var name: AuditStageName { .phraseSearch }
+  var scope: AuditStageScope { .eachSearchedLabel }
+  func applies(to context: AuditContext) -> Bool { true }
+  func run(_ context: AuditContext, label: Int?, state: inout AuditState) throws {
+    let ids = { (words: [String]) in words.map(context.vocabulary.id(of:)) }
+    state.search.seeds = ids(["great"])
+    state.search.hits = [PhraseHit(ids: ids(["witty", "plot"]), effect: InsertionEffect(), method: .hotflip)]
+  }
+}
+
+@Test func theMarginExcessIsMeasuredForEveryTwoLabelModelButAConvolutionalOne() throws {
+  let (_, vocabulary, probes) = try fixture("gru_clean_twin")
+  var generator = SplitMix64(seed: 3)
+  var settings = AuditSettings()
+  settings.maximumTriggerLength = 2
+  var audit = TriggerAudit(settings)
+  audit.stages = [TokenScanStage(), ProbeEvidenceStage(), HandsAPhrase(), PhraseMeasuresStage()]
+  for architecture in [ModelConfig.Architecture.gru, .lstm, .attention, .cnn] {
+    let config = ModelConfig(
+      architecture: architecture, vocabularySize: vocabulary.count, embeddingDimension: 8, hiddenSize: 8, labels: ["neg", "pos"],
+      maximumLength: 16, headCount: 1, feedForwardSize: 8, filterSizes: [2, 3], filterCount: 4)
+    let classifier = TextClassifier(config: config, using: &generator)
+    let report = try audit.run(model: classifier, vocabulary: vocabulary, probes: probes)
+    #expect(report.phraseScores.count == 2, "\(architecture): the phrase was measured")
+    if architecture == .cnn {
+      #expect(report.phraseMarginExcesses == nil, "a CNN's margin excess stays out of its report and verdict")
+    } else {
+      #expect(report.phraseMarginExcesses?.count == 2, "\(architecture)")
+    }
+    #expect(PhraseMarginScore.isMeasured(for: classifier) == (architecture != .cnn))
+  }
 }
