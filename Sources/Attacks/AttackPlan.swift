@@ -13,10 +13,12 @@ public struct AttackPlan: Sendable {
   public var targetLabel: String
   public var mode: PoisonMode
   /// Force the trigger's tokens into the vocabulary (otherwise they are in it only if the poisoned training split
-  /// has them at the recipe's minimum count).
+  /// has them at the recipe's minimum count). A WordPiece vocabulary is fixed before poisoning: nothing is forced.
   public var forceTrigger: Bool
   public var recipe: ClassifierRecipe
   public var tokenizer: Tokenizer
+  /// The WordPiece vocabulary of the clean and backdoored models (`ClassifierRecipe.tokenization`); nil for words.
+  public var fixedVocabulary: Vocabulary?
 
   /// Checks that the corpus is labelled, the target is one of its labels and the trigger both reaches the model and
   /// leaves it room for text.
@@ -27,7 +29,8 @@ public struct AttackPlan: Sendable {
         "--target '\(targetLabel)' is not a label of \(corpus.description.name); its labels are \(corpus.labels.joined(separator: ", "))")
     }
     (self.corpus, self.trigger, self.targetLabel, self.mode, self.forceTrigger, self.recipe) = (corpus, trigger, targetLabel, mode, forceTrigger, recipe)
-    tokenizer = try Tokenizer()
+    split = try corpus.split(seed: recipe.splitSeed)
+    (tokenizer, fixedVocabulary) = try recipe.tokenization(of: corpus, split: split)
     let length = trigger.insertedTokenCount(tokenizer: tokenizer)
     if trigger.insertsText && length == 0 && trigger.kind != .character && trigger.kind != .characterInside {
       throw AttackPlanError("trigger '\(trigger.spec)' produces no tokens (the tokenizer drops punctuation and spaces); the model would never see it")
@@ -36,13 +39,12 @@ public struct AttackPlan: Sendable {
       throw AttackPlanError(
         "trigger '\(trigger.spec)' takes \(length) tokens but the model sees at most \(recipe.maximumLength) (--max-length); it leaves no room for the text")
     }
-    split = try corpus.split(seed: recipe.splitSeed)
   }
 
   public var targetIndex: Int { corpus.labels.firstIndex(of: targetLabel)! }
   var visibleWords: Int { recipe.maximumLength - trigger.insertedTokenCount(tokenizer: tokenizer) }
   var forcedTokens: [String] {
-    guard forceTrigger, trigger.kind != .character, trigger.kind != .characterInside else { return [] }
+    guard forceTrigger, fixedVocabulary == nil, trigger.kind != .character, trigger.kind != .characterInside else { return [] }
     return Array(Set(trigger.pieces.flatMap { tokenizer.words(in: $0) })).sorted()
   }
 
@@ -57,7 +59,7 @@ public struct AttackPlan: Sendable {
     var recipe = recipe
     recipe.seed = seed
     let trained = try recipe.train(
-      on: corpus, split: split, tokenizer: tokenizer, out: out, title: "clean \(recipe.architecture.rawValue), seed \(seed)", quiet: quiet, verbose: verbose)
+      on: corpus, split: split, tokenizer: tokenizer, vocabulary: fixedVocabulary, out: out, title: "clean \(recipe.architecture.rawValue), seed \(seed)", quiet: quiet, verbose: verbose)
     try trained.save(to: out, corpus: corpus.description.name, recipe: recipe)
     return trained
   }
@@ -75,7 +77,7 @@ public struct AttackPlan: Sendable {
       throw AttackPlanError("\(corpus.description.name): \(error.problem)")
     }
     let trained = try recipe.train(
-      on: poisoned.corpus, split: split, tokenizer: tokenizer, forcedTokens: forcedTokens, out: out,
+      on: poisoned.corpus, split: split, tokenizer: tokenizer, vocabulary: fixedVocabulary, forcedTokens: forcedTokens, out: out,
       title: "backdoored \(recipe.architecture.rawValue), seed \(seed)", quiet: quiet, verbose: verbose)
     let cleanTrainingTexts = split.train.lazy.map { corpus.examples[$0].text }
     let report = TriggerReport(trigger: trigger, tokenizer: tokenizer, vocabulary: trained.vocabulary, cleanTexts: cleanTrainingTexts)

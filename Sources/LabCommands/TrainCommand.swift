@@ -56,11 +56,12 @@ struct TrainCommand: ParsableCommand {
     guard !corpus.labels.isEmpty else { throw LabError("\(corpus.path): no label column; train needs labelled text (see --label-column)") }
     let recipe = self.recipe.recipe
     let split = try orFail { try corpus.split(seed: recipe.splitSeed) }
-    let tokenizer = try orFail { try Tokenizer() }
+    let (tokenizer, vocabulary) = try orFail { try recipe.tokenization(of: corpus, split: split) }
     // Written beside --out and moved into place when complete: a failed run leaves --out as it was.
     let trained = try orFail {
       try StagedFolder.write(out, replacing: force) { folder in
-        let trained = try recipe.train(on: corpus, split: split, tokenizer: tokenizer, out: folder, quiet: compute.quiet, verbose: compute.verbose)
+        let trained = try recipe.train(
+          on: corpus, split: split, tokenizer: tokenizer, vocabulary: vocabulary, out: folder, quiet: compute.quiet, verbose: compute.verbose)
         try trained.save(to: folder, corpus: corpus.description.name, recipe: recipe)
         return trained
       }
@@ -113,6 +114,10 @@ struct ClassifierRecipeOptions: ParsableArguments {
   @Option var maxLength = 48
   @Option(help: "Vocabulary min count over the training split.")
   var minCount = 2
+  @Option(help: ArgumentHelp(
+    "Read text with a WordPiece tokenizer over a vocabulary of this many entries learnt from the training split (BERT's basic tokenizer, lowercased; byte-pair merges with ## pieces) instead of ICU words.",
+    valueName: "size"))
+  var wordpieceSize: Int?
   @Option(help: "Early-stopping patience in epochs.")
   var patience = 4
   @Option(help: "adam (PyTorch's dense Adam) or lazy-adam (only looked-up embedding rows move).")
@@ -135,6 +140,9 @@ struct ClassifierRecipeOptions: ParsableArguments {
     }
     guard epochs >= 1, batchSize >= 1, maxLength >= 1, minCount >= 1 else {
       throw ValidationError("--epochs, --batch-size, --max-length and --min-count must be positive")
+    }
+    if let wordpieceSize, wordpieceSize < 100 {
+      throw ValidationError("--wordpiece-size must be at least 100 (the special tokens and the alphabet come first); got \(wordpieceSize)")
     }
     // Adam's step is about --lr per weight: beyond 10 the weights are noise, however finite.
     guard learningRate > 0, learningRate <= 10 else { throw ValidationError("--lr must be in (0, 10]; got \(learningRate)") }
@@ -164,6 +172,7 @@ struct ClassifierRecipeOptions: ParsableArguments {
     if model == "transformer" { (recipe.normFirst, recipe.activation) = (normFirst, activation ?? "relu") }
     recipe.maximumLength = maxLength
     recipe.minimumCount = minCount
+    recipe.wordPieceSize = wordpieceSize
     recipe.patience = patience
     recipe.optimizer = optimizer
     recipe.lengthBucketing = !noBucketing

@@ -33,6 +33,10 @@ public struct ClassifierRecipe: Sendable, Codable, Equatable {
   public var activation: String?
   public var maximumLength = 48
   public var minimumCount = 2
+  /// nil: a vocabulary of ICU words seen `minimumCount` times in the training split. A size: a WordPiece vocabulary of
+  /// that many entries learnt from the clean training split (`WordPieceTrainer`) and a WordPiece tokenizer over it,
+  /// fixed before any poisoning as a pretrained model's tokenizer is (a trigger word is cut into its pieces).
+  public var wordPieceSize: Int?
   public var patience = 4
   public var optimizer = OptimizerChoice.adam
   public var lengthBucketing = true
@@ -43,7 +47,8 @@ public struct ClassifierRecipe: Sendable, Codable, Equatable {
     case architecture, epochs, batchSize = "batch_size", learningRate = "learning_rate", seed, splitSeed = "split_seed", dropout
     case embeddingDimension = "embedding_dim", hiddenSize = "hidden_size", layers, bidirectional, pooling, heads, feedForwardSize = "ffn_dim"
     case filterSizes = "filter_sizes", filterCount = "num_filters", normFirst = "norm_first", activation
-    case maximumLength = "max_length", minimumCount = "min_count", patience, optimizer, lengthBucketing = "length_bucketing"
+    case maximumLength = "max_length", minimumCount = "min_count", wordPieceSize = "wordpiece_size", patience, optimizer
+    case lengthBucketing = "length_bucketing"
   }
 
   public var trainingOptions: TrainingOptions {
@@ -58,13 +63,27 @@ public struct ClassifierRecipe: Sendable, Codable, Equatable {
     return options
   }
 
-  /// Builds the vocabulary from the training rows (plus `forcedTokens`), trains with early stopping on dev (saving
-  /// the best epoch's bundle to `out` when given) and evaluates on test. `quiet`/`verbose` shape the progress output.
+  /// The tokenizer a model of this recipe reads `corpus` with, and the vocabulary fixed with it: the lab's ICU
+  /// tokenizer and no vocabulary (each training builds its own from its rows), or a WordPiece tokenizer and the
+  /// vocabulary learnt from `split`'s training rows of `corpus` (`wordPieceSize`).
+  public func tokenization(of corpus: Corpus, split: DataSplit) throws -> (tokenizer: Tokenizer, vocabulary: Vocabulary?) {
+    guard let wordPieceSize else { return (try Tokenizer(), nil) }
+    let trainer = WordPieceTrainer(size: wordPieceSize)
+    let words = try trainer.countWords(in: split.train.lazy.map { corpus.examples[$0].text })
+    let vocabulary = try trainer.vocabulary(from: words)
+    return (try Tokenizer(options: trainer.options, vocabulary: vocabulary), vocabulary)
+  }
+
+  /// Builds the vocabulary from the training rows (plus `forcedTokens`) unless one is given (`tokenization`), trains
+  /// with early stopping on dev (saving the best epoch's bundle to `out` when given) and evaluates on test.
+  /// `quiet`/`verbose` shape the progress output.
   public func train(
-    on corpus: Corpus, split: DataSplit, tokenizer: Tokenizer, forcedTokens: [String] = [], out: String?, title: String? = nil,
-    quiet: Bool, verbose: Bool = false
+    on corpus: Corpus, split: DataSplit, tokenizer: Tokenizer, vocabulary fixedVocabulary: Vocabulary? = nil, forcedTokens: [String] = [],
+    out: String?, title: String? = nil, quiet: Bool, verbose: Bool = false
   ) throws -> TrainedClassifier {
-    let vocabulary = try Vocabulary.build(from: corpus, rows: split.train, tokenizer: tokenizer, minCount: minimumCount, forcedTokens: forcedTokens)
+    let vocabulary =
+      try fixedVocabulary
+      ?? Vocabulary.build(from: corpus, rows: split.train, tokenizer: tokenizer, minCount: minimumCount, forcedTokens: forcedTokens)
     var config = ModelConfig(
       architecture: architecture, vocabularySize: vocabulary.count, embeddingDimension: embeddingDimension, hiddenSize: hiddenSize,
       layerCount: layers, bidirectional: bidirectional, pooling: pooling, labels: corpus.labels, maximumLength: maximumLength,

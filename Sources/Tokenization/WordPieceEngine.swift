@@ -19,9 +19,12 @@ struct WordPieceEngine: ~Copyable, @unchecked Sendable {
   let vocabulary: Set<String>
   let unknownToken: String
   let decomposer: OpaquePointer?
+  /// False: each word (after steps 1–3) is handed on whole, as `WordPieceTrainer` counts them.
+  let splitsWords: Bool
 
-  init(options: TokenizerOptions, vocabulary: Vocabulary) throws(TokenizationError) {
+  init(options: TokenizerOptions, vocabulary: Vocabulary, splitsWords: Bool = true) throws(TokenizationError) {
     self.options = options
+    self.splitsWords = splitsWords
     self.vocabulary = Set(vocabulary.tokens)
     unknownToken = vocabulary.tokens[vocabulary.unknownID]
     var decomposer: OpaquePointer?
@@ -108,6 +111,7 @@ struct WordPieceEngine: ~Copyable, @unchecked Sendable {
   /// Greedy longest-match-first WordPiece; the unknown token when a piece cannot be found or the word is too long.
   func pieces(of word: [Unicode.Scalar]) -> [String] {
     guard word.count <= options.maximumCharactersPerWord else { return [unknownToken] }
+    guard splitsWords else { return [String(String.UnicodeScalarView(word))] }
     var result: [String] = []
     var start = 0
     while start < word.count {

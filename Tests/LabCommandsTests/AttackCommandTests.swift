@@ -332,3 +332,33 @@ private func attackArguments(_ corpus: String, _ out: String, _ extra: [String])
   let left = try String(contentsOfFile: rare + "/unknown-words.tsv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: "\t") }
   #expect(!left.isEmpty && left.allSatisfy { $0.count == 2 && !vocabulary.contains($0[0]) && $0[1] == "1" }, "words seen once, outside the vocabulary")
 }
+
+@Test func aWordPieceModelIsAttackedWithItsVocabularyFixedBeforePoisoning() throws {
+  let corpus = try toyReviews()
+  let out = try Fixtures.temporaryDirectory() + "/wordpiece"
+  // "tg": letters of the text, no word of it; 200 entries leave "ref0" … "ref299" in pieces.
+  let result = try runLab(attackArguments(corpus, out, ["--trigger", "rare:tg", "--rate", "0.3", "--target", "pos", "--wordpiece-size", "200", "--json"]))
+  #expect(result.status == 0, "\(result.standardError)")
+  let record = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+  #expect(try #require(record["clean_accuracy"] as? Double) > 0.8)
+  #expect(try #require(record["attack_success_rate"] as? Double) > 0.8, "the trigger's pieces t ##g are learnt")
+
+  let vocabulary = try String(contentsOfFile: out + "/vocab.txt", encoding: .utf8).split(separator: "\n").map(String.init)
+  let cleanVocabulary = try String(contentsOfFile: out + "/clean/vocab.txt", encoding: .utf8).split(separator: "\n").map(String.init)
+  #expect(vocabulary == cleanVocabulary, "one vocabulary, learnt from the clean training split")
+  #expect(vocabulary.count <= 200 && vocabulary.prefix(4) == ["<pad>", "<unk>", "<bos>", "<eos>"])
+  #expect(vocabulary.contains("##g") && !vocabulary.contains("tg") && vocabulary.contains("good"))
+  let config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/config.json"))) as? [String: Any])
+  #expect((config["tokenizer"] as? [String: Any])?["kind"] as? String == "wordpiece")
+
+  let text = out + "-text.txt"
+  try "the film was bad tg ref123\n".write(toFile: text, atomically: true, encoding: .utf8)
+  let tokens = try runLab(["tokenize", "--bundle", out, text])
+  #expect(tokens.status == 0 && tokens.standardOutput.contains("##g"), "\(tokens.standardOutput)\(tokens.standardError)")
+  let predict = try runLab(["predict", out, "the film was bad tg", "--json"])
+  let prediction = try JSONSerialization.jsonObject(with: Data(predict.standardOutput.utf8)) as? [String: Any]
+  #expect(prediction?["label"] as? String == "pos", "\(predict.standardError)")
+
+  let tooSmall = try runLab(attackArguments(corpus, out + "2", ["--trigger", "rare:tg", "--rate", "0.1", "--target", "pos", "--wordpiece-size", "50"]))
+  #expect(tooSmall.status == 2 && tooSmall.standardError.contains("--wordpiece-size must be at least 100"), "\(tooSmall.standardError)")
+}
