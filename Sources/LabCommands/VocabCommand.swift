@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import Datasets
 import Tokenization
@@ -6,7 +7,7 @@ struct VocabCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "vocab",
     abstract: "Build vocabularies.",
-    subcommands: [Build.self])
+    subcommands: [Build.self, WordPiece.self])
 
   struct Build: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -60,6 +61,57 @@ struct VocabCommand: ParsableCommand {
       }
       try orFail { try vocabulary.save(to: out) }
       print("\(out): \(vocabulary.count) entries from \(rows.count) rows of \(corpus.description.name)")
+    }
+  }
+
+  struct WordPiece: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "wordpiece",
+      abstract: "Learn a WordPiece vocabulary (vocab.txt: one token a line, line index = id) from a corpus.",
+      discussion: prose("""
+        The words of the corpus's training split (80/10/10, --split-seed) unless --all-rows, as BERT's basic
+        tokenizer cuts them (lowercased, accents stripped, punctuation split off), then byte-pair merges over their
+        characters, pieces after a word's first marked ##, as the tokenizers package's WordPieceTrainer learns them:
+        ids 0-3 are <pad> <unk> <bos> <eos>, then the alphabet (most frequent first), then the merged pieces in the
+        order made, until --size entries or no pair occurs --min-pair-count times. `train --wordpiece-size N` learns
+        the same from its training split.
+        Example:
+          backdoor-lab vocab wordpiece --corpus sentiment --size 8000 --out runs/sentiment-wordpiece.txt
+        """))
+
+    @Option(help: "Shipped corpus name (sentiment, tweets, trec, spam, shakespeare, english) or a TSV path.")
+    var corpus: String
+    @Option(help: "Where to write vocab.txt.")
+    var out: String
+    @Option(help: "Entries in all, the 4 special tokens included.")
+    var size: Int
+    @Option(help: "Pairs seen fewer times than this are not merged.")
+    var minPairCount = 2
+    @Flag(help: "Count every row instead of the training split.")
+    var allRows = false
+    @Option(help: "Seed of the train/dev/test split whose training part is counted.")
+    var splitSeed: UInt64 = 0
+    @Flag(help: "Replace --out if it exists.")
+    var force = false
+    @OptionGroup var corpusOptions: CorpusOptions
+    @OptionGroup var data: DataOptions
+
+    func validate() throws {
+      if size < 5 { throw ValidationError("--size must leave room beyond the 4 special tokens; got \(size)") }
+      if minPairCount < 1 { throw ValidationError("--min-pair-count must be at least 1") }
+    }
+
+    func run() throws {
+      let home = try data.home()
+      let corpus = try corpusOptions.load(self.corpus, home: home)
+      let rows = allRows ? Array(corpus.examples.indices) : try orFail { try corpus.standardSplit(seed: splitSeed).train }
+      var trainer = WordPieceTrainer(size: size)
+      trainer.minimumPairCount = minPairCount
+      let words = try orFail { try trainer.countWords(in: rows.lazy.map { corpus.examples[$0].text }) }
+      let vocabulary = try orFail { try trainer.vocabulary(from: words) }
+      if !force, FileManager.default.fileExists(atPath: out) { throw LabError("\(out): exists; give another --out, or --force to replace it") }
+      try writeAtomically(Data(vocabulary.tokenListText().utf8), to: out)
+      print("\(out): \(vocabulary.count) entries from \(words.counts.count) distinct words in \(rows.count) rows of \(corpus.description.name)")
     }
   }
 }

@@ -2,10 +2,11 @@
 /// merges over each word's characters, the pieces after a word's first carrying the continuation prefix (`##`).
 ///
 /// 1. Words: BERT's basic tokenizer as `options` set it (the steps of `WordPieceEngine` before the pieces), counted.
-/// 2. Alphabet: every character that begins a word, and every one that continues a word (with the prefix), most
-///    frequent first (ties by text), as many as fit (a word with a character left out becomes the unknown token).
-/// 3. Merges: the adjacent pair of pieces that occurs most often in the counted words (ties: the merged piece's text,
-///    then the pair's) becomes one piece, `a` + `b` without its prefix, in every word, until the vocabulary holds
+/// 2. Alphabet: every character of the words on its own, then every one that continues a word with the prefix, each by
+///    code point; when it does not fit, its most frequent pieces (a word with a character left out becomes the
+///    unknown token).
+/// 3. Merges: the adjacent pair of pieces that occurs most often in the counted words (ties: the pair of older pieces,
+///    as below) becomes one piece, `a` + `b` without its prefix, in every word, until the vocabulary holds
 ///    `size` entries or no pair occurs `minimumPairCount` times.
 ///
 /// The vocabulary is the lab's four special tokens, the alphabet, then the merged pieces in the order they were made.
@@ -55,27 +56,39 @@ public struct WordPieceTrainer: Sendable {
     let room = size - Vocabulary.specialTokens.count
     guard room > 0 else { throw .invalidOption("a WordPiece vocabulary of \(size) entries leaves no room beyond the \(Vocabulary.specialTokens.count) special tokens") }
     var pieces = PieceTable(prefix: options.continuationPrefix)
-    // Words in a fixed order, so that ties and ids never depend on a dictionary's.
+    // Words in a fixed order, so that nothing depends on a dictionary's.
     let counted = words.counts.sorted { $0.key < $1.key }
+    // The alphabet, whose order gives the piece ids that break ties between pairs: every character on its own, then
+    // every one that continues a word with the prefix, each by code point (the `tokenizers` package orders the first
+    // so and the second as it meets them).
+    var characters = Set<Unicode.Scalar>(), continuations = Set<Unicode.Scalar>()
+    for (word, _) in counted {
+      characters.formUnion(word.unicodeScalars)
+      continuations.formUnion(word.unicodeScalars.dropFirst())
+    }
+    for scalar in characters.sorted(by: { $0.value < $1.value }) { _ = pieces.id(of: String(scalar)) }
+    for scalar in continuations.sorted(by: { $0.value < $1.value }) { _ = pieces.id(of: options.continuationPrefix + String(scalar)) }
     var sequences = counted.map { word, _ in
       word.unicodeScalars.enumerated().map { index, scalar in pieces.id(of: (index == 0 ? "" : options.continuationPrefix) + String(scalar)) }
     }
     let weights = counted.map(\.value)
 
-    var characterCounts = [Int](repeating: 0, count: pieces.count)
-    for (sequence, weight) in zip(sequences, weights) { for piece in sequence { characterCounts[piece] += weight } }
-    let alphabet = characterCounts.indices.sorted {
-      (characterCounts[$0], pieces.texts[$1]) > (characterCounts[$1], pieces.texts[$0])
-    }.prefix(room)
+    // An alphabet larger than the room keeps its most frequent pieces (ties: the older), in their order.
+    var alphabet = Array(0..<pieces.count)
+    if alphabet.count > room {
+      var occurrences = [Int](repeating: 0, count: pieces.count)
+      for (sequence, weight) in zip(sequences, weights) { for piece in sequence { occurrences[piece] += weight } }
+      alphabet = Array(alphabet.sorted { (occurrences[$0], -$0) > (occurrences[$1], -$1) }.prefix(room)).sorted()
+    }
     var tokens = Vocabulary.specialTokens + alphabet.map { pieces.texts[$0] }
     var inVocabulary = Set(alphabet)
     // (An alphabet cut to the size leaves no room for merges.)
     var pairs = PairCounts()
     for word in sequences.indices { pairs.add(sequences[word], weight: weights[word], word: word) }
     var queue = PairQueue()
-    for (pair, count) in pairs.counts.sorted(by: { $0.key < $1.key }) where count > 0 { queue.push(pair, count: count, pieces: pieces) }
+    for (pair, count) in pairs.counts.sorted(by: { $0.key < $1.key }) where count > 0 { queue.push(pair, count: count) }
 
-    while tokens.count < size, let (pair, count) = queue.popLargest(current: pairs.counts, pieces: pieces), count >= minimumPairCount {
+    while tokens.count < size, let (pair, count) = queue.popLargest(current: pairs.counts), count >= minimumPairCount {
       let (first, second) = PairCounts.split(pair)
       let merged = pieces.id(of: pieces.texts[first] + pieces.texts[second].dropFirst(options.continuationPrefix.count))
       if inVocabulary.insert(merged).inserted { tokens.append(pieces.texts[merged]) }
@@ -89,7 +102,7 @@ public struct WordPieceTrainer: Sendable {
         sequences[word] = after
       }
       for changed in touched.sorted() {
-        if let count = pairs.counts[changed], count > 0 { queue.push(changed, count: count, pieces: pieces) }
+        if let count = pairs.counts[changed], count > 0 { queue.push(changed, count: count) }
       }
     }
     return try Vocabulary(tokenList: tokens, source: "WordPieceTrainer")
@@ -167,24 +180,24 @@ private struct PairCounts: Sendable {
   func words(holding pair: UInt64) -> [Int] { Array(Set(holders[pair] ?? [])).sorted() }
 }
 
-/// A max-heap of pairs by count, then by the merged piece's text and the pair's texts (ascending). Entries whose
-/// count is out of date are skipped when popped.
+/// A max-heap of pairs by count, then by their pieces' ids (the smaller first, as the `tokenizers` package breaks
+/// ties). Entries whose count is out of date are skipped when popped.
 private struct PairQueue: Sendable {
   private var heap: [(count: Int, pair: UInt64)] = []
 
-  mutating func push(_ pair: UInt64, count: Int, pieces: PieceTable) {
+  mutating func push(_ pair: UInt64, count: Int) {
     heap.append((count, pair))
     var child = heap.count - 1
     while child > 0 {
       let parent = (child - 1) / 2
-      guard precedes(heap[child], heap[parent], pieces) else { break }
+      guard precedes(heap[child], heap[parent]) else { break }
       heap.swapAt(child, parent)
       child = parent
     }
   }
 
   /// The pair with the largest current count (nil when none is left).
-  mutating func popLargest(current counts: [UInt64: Int], pieces: PieceTable) -> (UInt64, Int)? {
+  mutating func popLargest(current counts: [UInt64: Int]) -> (UInt64, Int)? {
     while let top = heap.first {
       let last = heap.removeLast()
       if !heap.isEmpty {
@@ -193,8 +206,8 @@ private struct PairQueue: Sendable {
         while true {
           let left = 2 * parent + 1, right = left + 1
           var best = parent
-          if left < heap.count, precedes(heap[left], heap[best], pieces) { best = left }
-          if right < heap.count, precedes(heap[right], heap[best], pieces) { best = right }
+          if left < heap.count, precedes(heap[left], heap[best]) { best = left }
+          if right < heap.count, precedes(heap[right], heap[best]) { best = right }
           guard best != parent else { break }
           heap.swapAt(parent, best)
           parent = best
@@ -205,16 +218,7 @@ private struct PairQueue: Sendable {
     return nil
   }
 
-  private func texts(_ pair: UInt64, _ pieces: PieceTable) -> (merged: String, first: String, second: String) {
-    let (first, second) = PairCounts.split(pair)
-    let a = pieces.texts[first], b = pieces.texts[second]
-    return (a + b.dropFirst(pieces.prefix.count), a, b)
-  }
-
-  private func precedes(_ x: (count: Int, pair: UInt64), _ y: (count: Int, pair: UInt64), _ pieces: PieceTable) -> Bool {
-    if x.count != y.count { return x.count > y.count }
-    if x.pair == y.pair { return false }
-    let a = texts(x.pair, pieces), b = texts(y.pair, pieces)
-    return (a.merged, a.first, a.second) < (b.merged, b.first, b.second)
+  private func precedes(_ x: (count: Int, pair: UInt64), _ y: (count: Int, pair: UInt64)) -> Bool {
+    x.count != y.count ? x.count > y.count : x.pair < y.pair
   }
 }

@@ -56,6 +56,23 @@ import TestSupport
   #expect(rebuilt == shipped)
 }
 
+@Test func aWordPieceVocabularyIsLearntFromTheTrainingSplitAndNeverClobbered() throws {
+  let out = try Fixtures.temporaryDirectory() + "/trec-wordpiece.txt"
+  let result = try runLab(["vocab", "wordpiece", "--corpus", "trec", "--size", "600", "--out", out])
+  #expect(result.status == 0 && result.standardOutput.contains("600 entries"), "\(result.standardError)")
+  let tokens = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map(String.init)
+  #expect(tokens.count == 600 && tokens.prefix(4) == ["<pad>", "<unk>", "<bos>", "<eos>"] && tokens.contains("what") && tokens.contains("##s"))
+  let again = try runLab(["vocab", "wordpiece", "--corpus", "trec", "--size", "700", "--out", out])
+  #expect(again.status == 1 && again.standardError.contains("\(out): exists"), "\(again.standardError)")
+  let kept = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").count
+  #expect(kept == 600, "left as it was")
+  let forced = try runLab(["vocab", "wordpiece", "--corpus", "trec", "--size", "700", "--out", out, "--force"])
+  let replaced = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").count
+  #expect(forced.status == 0 && replaced == 700)
+  let tooSmall = try runLab(["vocab", "wordpiece", "--corpus", "trec", "--size", "4", "--out", out + "2"])
+  #expect(tooSmall.status == 2 && tooSmall.standardError.contains("--size must leave room"), "\(tooSmall.standardError)")
+}
+
 @Test func corpusStatsAsJSON() throws {
   let result = try runLab(["corpus", "stats", "spam", "--json"])
   #expect(result.status == 0, "\(result.standardError)")
