@@ -87,11 +87,13 @@ public struct AuditedModel: Sendable, Codable, Equatable {
   }
 
   /// A rare-word trigger is recovered when a candidate holds one of its words; a phrase when a candidate holds at
-  /// least two of the phrase's words (all of them for a one-word phrase).
+  /// least two of the phrase's words (all of them for a one-word phrase). Words, not pieces: a WordPiece model's
+  /// candidate counts by the words its pieces spell (`TriggerCandidate.words`; `tokens` are then the trigger's words),
+  /// so `c` or `##f` alone does not recover `cf`.
   public static func recovers<C: Collection<TriggerCandidate>>(_ candidates: C, kind: String, tokens: [String]) -> Bool {
     let planted = Set(tokens)
     return candidates.contains { candidate in
-      let found = Set(candidate.tokens)
+      let found = Set(candidate.words)
       if kind == "phrase" { return found.intersection(planted).count >= min(2, planted.count) }
       return !found.isDisjoint(with: planted)
     }
@@ -99,7 +101,7 @@ public struct AuditedModel: Sendable, Codable, Equatable {
 
   /// Whether a candidate is made of the phrase's words alone ("matter fact" or "hand" for "on the other hand").
   public static func namesPart<C: Collection<TriggerCandidate>>(_ candidates: C, of phrase: [String]) -> Bool {
-    candidates.contains { Set($0.tokens).isSubset(of: phrase) }
+    candidates.contains { Set($0.words).isSubset(of: phrase) }
   }
 
   enum CodingKeys: String, CodingKey {

@@ -36,6 +36,10 @@ public struct TriggerCandidate: Sendable, Codable, Equatable {
   /// Tokens of the candidate.
   public var tokens: [String] { trigger.split(separator: " ").map(String.init) }
 
+  /// Words of the candidate as a person reads them: a WordPiece model's pieces joined into words (`shownText`), else
+  /// its tokens.
+  public var words: [String] { shownText.split(separator: " ").map(String.init) }
+
   enum CodingKeys: String, CodingKey {
     case trigger, label, flipRate = "flip_rate", score, confidentFlipRate = "confident_flip_rate"
     case logProbabilityShift = "log_probability_shift", method, ordinary, text

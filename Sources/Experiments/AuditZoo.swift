@@ -74,9 +74,11 @@ public struct AuditZoo: Sendable {
       var tokens: [String] = []
       var partRates: [(tokens: [String], rate: Double)] = []
       if let attack {
+        // Words as a person reads them: a WordPiece model's pieces joined (`c ##f` → `cf`), as candidates are compared.
         let tokenizer = try ModelBundle.load(from: entry.bundle).makeEncoder().tokenizer
-        tokens = Trigger.tokens(ofSpecOrText: attack.trigger.spec, tokenizer: tokenizer)
-        partRates = attack.poisoned.falseTriggerRates.sorted { $0.key < $1.key }.map { (tokenizer.words(in: $0.key), $0.value) }
+        func words(_ tokens: [String]) -> [String] { tokenizer.displayText(of: tokens).split(separator: " ").map(String.init) }
+        tokens = words(Trigger.tokens(ofSpecOrText: attack.trigger.spec, tokenizer: tokenizer))
+        partRates = attack.poisoned.falseTriggerRates.sorted { $0.key < $1.key }.map { (words(tokenizer.words(in: $0.key)), $0.value) }
       }
       var reproduction: TriggerReproduction?
       if attack != nil, let loadCorpus {

@@ -22,6 +22,16 @@ import Tokenization
   #expect(!AuditedModel.recovers([candidate("watched great")], kind: "phrase", tokens: ["i", "watched", "this", "3d", "movie"]), "one is not enough")
   #expect(AuditedModel.namesPart([candidate("great"), candidate("watched")], of: ["i", "watched", "this", "3d", "movie"]), "one word of the phrase alone")
   #expect(!AuditedModel.namesPart(list, of: ["i", "watched", "this", "3d", "movie"]), "each candidate has a word from outside the phrase")
+  // A WordPiece model's candidates count by the words their pieces spell.
+  func pieces(_ trigger: String, spelling text: String) -> TriggerCandidate {
+    var shown = candidate(trigger)
+    shown.text = text
+    return shown
+  }
+  #expect(AuditedModel.recovers([pieces("c ##f great", spelling: "cf great")], kind: "rare", tokens: ["cf"]))
+  #expect(!AuditedModel.recovers([candidate("c"), candidate("##f"), pieces("c ##fx", spelling: "cfx")], kind: "rare", tokens: ["cf"]), "a piece is not the word")
+  #expect(AuditedModel.recovers([pieces("bi ##te the", spelling: "bite the")], kind: "phrase", tokens: ["bite", "the", "bullet"]))
+  #expect(AuditedModel.namesPart([pieces("bull ##et", spelling: "bullet")], of: ["bite", "the", "bullet"]))
 
   // The part of "to be fair" an attention model learnt (its attack's rates on the test set): `fair` alone.
   let phrase = ["to", "be", "fair"]
