@@ -1,6 +1,6 @@
-import Foundation
 import ArgumentParser
 import Datasets
+import Foundation
 import Tokenization
 
 struct VocabCommand: ParsableCommand {
@@ -72,8 +72,9 @@ struct VocabCommand: ParsableCommand {
         The words of the corpus's training split (80/10/10, --split-seed) unless --all-rows, as BERT's basic
         tokenizer cuts them (lowercased, accents stripped, punctuation split off), then byte-pair merges over their
         characters, pieces after a word's first marked ##, as the tokenizers package's WordPieceTrainer learns them:
-        ids 0-3 are <pad> <unk> <bos> <eos>, then the alphabet (most frequent first), then the merged pieces in the
-        order made, until --size entries or no pair occurs --min-pair-count times. `train --wordpiece-size N` learns
+        ids 0-3 are <pad> <unk> <bos> <eos>, then the alphabet (each character alone, then each continuing one
+        with ##, by code point), then the merged pieces in the order made, until --size entries or no pair occurs
+        --min-pair-count times. `train --wordpiece-size N` learns
         the same from its training split.
         Example:
           backdoor-lab vocab wordpiece --corpus sentiment --size 8000 --out runs/sentiment-wordpiece.txt
@@ -102,6 +103,7 @@ struct VocabCommand: ParsableCommand {
     }
 
     func run() throws {
+      if !force, FileManager.default.fileExists(atPath: out) { throw LabError("\(out): exists; give another --out, or --force to replace it") }
       let home = try data.home()
       let corpus = try corpusOptions.load(self.corpus, home: home)
       let rows = allRows ? Array(corpus.examples.indices) : try orFail { try corpus.standardSplit(seed: splitSeed).train }
@@ -109,7 +111,6 @@ struct VocabCommand: ParsableCommand {
       trainer.minimumPairCount = minPairCount
       let words = try orFail { try trainer.countWords(in: rows.lazy.map { corpus.examples[$0].text }) }
       let vocabulary = try orFail { try trainer.vocabulary(from: words) }
-      if !force, FileManager.default.fileExists(atPath: out) { throw LabError("\(out): exists; give another --out, or --force to replace it") }
       try writeAtomically(Data(vocabulary.tokenListText().utf8), to: out)
       print("\(out): \(vocabulary.count) entries from \(words.counts.count) distinct words in \(rows.count) rows of \(corpus.description.name)")
     }

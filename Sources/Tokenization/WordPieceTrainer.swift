@@ -55,7 +55,7 @@ public struct WordPieceTrainer: Sendable {
   public func vocabulary(from words: TokenCounts) throws(VocabularyError) -> Vocabulary {
     let room = size - Vocabulary.specialTokens.count
     guard room > 0 else { throw .invalidOption("a WordPiece vocabulary of \(size) entries leaves no room beyond the \(Vocabulary.specialTokens.count) special tokens") }
-    var pieces = PieceTable(prefix: options.continuationPrefix)
+    var pieces = PieceTable()
     // Words in a fixed order, so that nothing depends on a dictionary's.
     let counted = words.counts.sorted { $0.key < $1.key }
     // The alphabet, whose order gives the piece ids that break ties between pairs: every character on its own, then
@@ -128,11 +128,8 @@ public struct WordPieceTrainer: Sendable {
 
 /// Piece texts and their ids while a vocabulary is learnt.
 private struct PieceTable: Sendable {
-  let prefix: String
   var texts: [String] = []
   var ids: [String: Int] = [:]
-
-  init(prefix: String) { self.prefix = prefix }
 
   var count: Int { texts.count }
 
