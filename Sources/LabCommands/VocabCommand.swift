@@ -21,8 +21,7 @@ struct VocabCommand: ParsableCommand {
           backdoor-lab vocab build --corpus sentiment --out /tmp/v.tsv --force cf --force mn
         """))
 
-    @Option(help: "Shipped corpus name (sentiment, tweets, trec, spam, shakespeare, english) or a TSV path.")
-    var corpus: String
+    @OptionGroup var source: CountedRows
     @Option(help: "Where to write the vocabulary.")
     var out: String
     @Option(help: "Leave out tokens seen fewer times than this.")
@@ -31,16 +30,10 @@ struct VocabCommand: ParsableCommand {
     var maxSize: Int?
     @Option(name: .customLong("force"), help: "A token that must get a row (repeatable), e.g. a trigger word.")
     var forcedTokens: [String] = []
-    @Flag(help: "Count every row instead of the training split.")
-    var allRows = false
-    @Option(help: "Seed of the train/dev/test split whose training part is counted.")
-    var splitSeed: UInt64 = 0
     @Flag(help: "Keep punctuation and symbols as tokens.")
     var keepPunctuation = false
     @Flag(help: "Do not apply NFKC_Casefold normalisation.")
     var noNormalize = false
-    @OptionGroup var corpusOptions: CorpusOptions
-    @OptionGroup var data: DataOptions
 
     func validate() throws {
       if minCount < 1 { throw ValidationError("--min-count must be at least 1") }
@@ -48,12 +41,10 @@ struct VocabCommand: ParsableCommand {
     }
 
     func run() throws {
-      let home = try data.home()
-      let corpus = try corpusOptions.load(self.corpus, home: home)
+      let (corpus, rows) = try source.load()
       let tokenizer = try orFail {
         try Tokenizer(options: TokenizerOptions(normalize: noNormalize ? .none : .nfkcCasefold, punctuation: keepPunctuation ? .keep : .drop))
       }
-      let rows = allRows ? Array(corpus.examples.indices) : try orFail { try corpus.standardSplit(seed: splitSeed).train }
       // Forced tokens are given as text: tokenise them the same way, so "CF" forces "cf".
       let forced = forcedTokens.flatMap { tokenizer.words(in: $0) }
       let vocabulary = try orFail {
@@ -80,22 +71,15 @@ struct VocabCommand: ParsableCommand {
           backdoor-lab vocab wordpiece --corpus sentiment --size 8000 --out runs/sentiment-wordpiece.txt
         """))
 
-    @Option(help: "Shipped corpus name (sentiment, tweets, trec, spam, shakespeare, english) or a TSV path.")
-    var corpus: String
+    @OptionGroup var source: CountedRows
     @Option(help: "Where to write vocab.txt.")
     var out: String
     @Option(help: "Entries in all, the 4 special tokens included.")
     var size: Int
     @Option(help: "Pairs seen fewer times than this are not merged.")
     var minPairCount = 2
-    @Flag(help: "Count every row instead of the training split.")
-    var allRows = false
-    @Option(help: "Seed of the train/dev/test split whose training part is counted.")
-    var splitSeed: UInt64 = 0
     @Flag(help: "Replace --out if it exists.")
     var force = false
-    @OptionGroup var corpusOptions: CorpusOptions
-    @OptionGroup var data: DataOptions
 
     func validate() throws {
       if size < 5 { throw ValidationError("--size must leave room beyond the 4 special tokens; got \(size)") }
@@ -104,9 +88,7 @@ struct VocabCommand: ParsableCommand {
 
     func run() throws {
       if !force, FileManager.default.fileExists(atPath: out) { throw LabError("\(out): exists; give another --out, or --force to replace it") }
-      let home = try data.home()
-      let corpus = try corpusOptions.load(self.corpus, home: home)
-      let rows = allRows ? Array(corpus.examples.indices) : try orFail { try corpus.standardSplit(seed: splitSeed).train }
+      let (corpus, rows) = try source.load()
       var trainer = WordPieceTrainer(size: size)
       trainer.minimumPairCount = minPairCount
       let words = try orFail { try trainer.countWords(in: rows.lazy.map { corpus.examples[$0].text }) }
@@ -114,5 +96,22 @@ struct VocabCommand: ParsableCommand {
       try writeAtomically(Data(vocabulary.tokenListText().utf8), to: out)
       print("\(out): \(vocabulary.count) entries from \(words.counts.count) distinct words in \(rows.count) rows of \(corpus.description.name)")
     }
+  }
+}
+
+/// The corpus a vocabulary is counted on, and which of its rows: the training split's, or every row.
+struct CountedRows: ParsableArguments {
+  @Option(help: "Shipped corpus name (sentiment, tweets, trec, spam, shakespeare, english) or a TSV path.")
+  var corpus: String
+  @Flag(help: "Count every row instead of the training split.")
+  var allRows = false
+  @Option(help: "Seed of the train/dev/test split whose training part is counted.")
+  var splitSeed: UInt64 = 0
+  @OptionGroup var corpusOptions: CorpusOptions
+  @OptionGroup var data: DataOptions
+
+  func load() throws -> (corpus: Corpus, rows: [Int]) {
+    let corpus = try corpusOptions.load(self.corpus, home: try data.home())
+    return (corpus, allRows ? Array(corpus.examples.indices) : try orFail { try corpus.standardSplit(seed: splitSeed).train })
   }
 }
