@@ -112,8 +112,8 @@ struct ClassifierRecipeOptions: ParsableArguments {
   @Option(help: "Transformer feed-forward activation: relu or gelu (default: relu).")
   var activation: String?
   @Option var maxLength = 48
-  @Option(help: "Vocabulary min count over the training split.")
-  var minCount = 2
+  @Option(help: "Vocabulary min count over the training split (default 2; word vocabularies only).")
+  var minCount: Int?
   @Option(help: ArgumentHelp(
     "Read text with a WordPiece tokenizer over a vocabulary of this many entries learnt from the training split (BERT's basic tokenizer, lowercased; byte-pair merges with ## pieces) instead of ICU words.",
     valueName: "size"))
@@ -138,11 +138,14 @@ struct ClassifierRecipeOptions: ParsableArguments {
     if model != "transformer", normFirst || activation != nil {
       throw ValidationError("--norm-first and --activation are for --model transformer")
     }
-    guard epochs >= 1, batchSize >= 1, maxLength >= 1, minCount >= 1 else {
+    guard epochs >= 1, batchSize >= 1, maxLength >= 1, (minCount ?? 1) >= 1 else {
       throw ValidationError("--epochs, --batch-size, --max-length and --min-count must be positive")
     }
     if let wordpieceSize, wordpieceSize < 100 {
       throw ValidationError("--wordpiece-size must be at least 100 (the special tokens and the alphabet come first); got \(wordpieceSize)")
+    }
+    if wordpieceSize != nil, minCount != nil {
+      throw ValidationError("--min-count is for word vocabularies; a WordPiece vocabulary (--wordpiece-size) merges every pair seen twice")
     }
     // Adam's step is about --lr per weight: beyond 10 the weights are noise, however finite.
     guard learningRate > 0, learningRate <= 10 else { throw ValidationError("--lr must be in (0, 10]; got \(learningRate)") }
@@ -171,7 +174,7 @@ struct ClassifierRecipeOptions: ParsableArguments {
     if model == "cnn" { (recipe.filterSizes, recipe.filterCount) = (filterSizes, numFilters) }
     if model == "transformer" { (recipe.normFirst, recipe.activation) = (normFirst, activation ?? "relu") }
     recipe.maximumLength = maxLength
-    recipe.minimumCount = minCount
+    recipe.minimumCount = minCount ?? 2
     recipe.wordPieceSize = wordpieceSize
     recipe.patience = patience
     recipe.optimizer = optimizer

@@ -361,4 +361,6 @@ private func attackArguments(_ corpus: String, _ out: String, _ extra: [String])
 
   let tooSmall = try runLab(attackArguments(corpus, out + "2", ["--trigger", "rare:tg", "--rate", "0.1", "--target", "pos", "--wordpiece-size", "50"]))
   #expect(tooSmall.status == 2 && tooSmall.standardError.contains("--wordpiece-size must be at least 100"), "\(tooSmall.standardError)")
+  let minCount = try runLab(attackArguments(corpus, out + "3", ["--trigger", "rare:tg", "--rate", "0.1", "--target", "pos", "--wordpiece-size", "200", "--min-count", "3"]))
+  #expect(minCount.status == 2 && minCount.standardError.contains("--min-count is for word vocabularies"), "\(minCount.standardError)")
 }
