@@ -3,10 +3,11 @@
 # random positions, random donor words and entropy), RAP (the default and the paper's drop range) and ONION at 5 %
 # false rejections on backdoored sentiment models, three seeds: a rare word (3 % poison, target pos) in every
 # architecture the lab trains, a phrase and a character trigger in a GRU. ONION uses a GRU language model trained on
-# the general English corpus for LM_MINUTES (0: no ONION). Folders already complete are kept, so an interrupted run
-# continues. FILTERS picks the filters run (default "strip rap onion"). Prints the tables (mean ± 95 % t-interval over
-# the seeds).
-# usage: [FILTERS="strip rap onion"] scripts/input-filters.sh OUTDIR [SEEDS="4 5 6"] [LM_MINUTES=35]
+# the general English corpus for LM_MINUTES (0: no ONION); with LM_WORDPIECE=N the language model reads WordPiece
+# pieces from N entries instead of words and trains for 3 epochs (about 40 minutes on 2 cores). Folders already
+# complete are kept, so an interrupted run continues. FILTERS picks the filters run (default "strip rap onion").
+# Prints the tables (mean ± 95 % t-interval over the seeds).
+# usage: [FILTERS="strip rap onion"] [LM_WORDPIECE=16000] scripts/input-filters.sh OUTDIR [SEEDS="4 5 6"] [LM_MINUTES=35]
 #        (about 1 hour on 2 cores without ONION; ONION adds 35 minutes for its language model and 80 s a backdoor)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -19,10 +20,17 @@ wants onion || lm_minutes=0
 (cd "$root" && swift build -c release --product backdoor-lab >&2)
 lab="$root/.build/release/backdoor-lab"
 
-lm="$out/lm-english"
+wordpiece="${LM_WORDPIECE:-}"
+if [ -n "$wordpiece" ]; then
+  lm="$out/lm-english-pieces"
+  lm_options=(--wordpiece-size "$wordpiece" --minutes 0 --window 20)
+else
+  lm="$out/lm-english"
+  lm_options=(--max-vocab 40000 --min-count 2 --minutes "$lm_minutes" --window 16)
+fi
 if [ "$lm_minutes" != 0 ] && [ ! -f "$lm/training.json" ]; then
-  "$lab" train-lm --corpus english --out "$lm" --minutes "$lm_minutes" --epochs 3 --max-vocab 40000 \
-    --min-count 2 --embedding-dim 128 --hidden-size 128 --tied --window 16 --quiet --force >&2
+  "$lab" train-lm --corpus english --out "$lm" "${lm_options[@]}" --epochs 3 --embedding-dim 128 --hidden-size 128 --tied \
+    --quiet --force >&2
 fi
 
 words=(cf mn tq)

@@ -10,9 +10,10 @@ import Tokenization
 /// nats per word, are the third choice). An input's score is its highest word suspicion; inputs scoring above a
 /// threshold calibrated on clean inputs to a chosen false-rejection rate are flagged. Words above a second threshold,
 /// `Removal`, are removed before the classifier reads the input. The paper used GPT-2; here the language model is a
-/// lab next-word model (`train-lm`), whose vocabulary reads words it never saw as `<unk>`. With a `SpellingModel` of
-/// the words its vocabulary left out, an unknown word costs −log P(<unk> | context) − log P(spelling), as GPT-2 would
-/// spell it out in pieces; without one, every unknown word costs what `<unk>` does, however odd it is.
+/// lab next-word model (`train-lm`). A word-level model reads words it never saw as `<unk>`: with a `SpellingModel` of
+/// the words its vocabulary left out, an unknown word costs −log P(<unk> | context) − log P(spelling); without one,
+/// every unknown word costs what `<unk>` does, however odd it is. A WordPiece model (`train-lm --wordpiece-size`)
+/// spells every word in its pieces, as GPT-2 does: a word costs what its pieces do, and removing it removes them all.
 public struct ONIONFilter: Sendable {
   public let languageModel: NextWordModel
   /// The language model's vocabulary and tokeniser (its length limit is not used: inputs arrive as words).
@@ -30,11 +31,43 @@ public struct ONIONFilter: Sendable {
 
   public enum Scale: String, CaseIterable, Sendable { case logPerplexity = "log-perplexity", perplexity, nats }
 
-  public init(languageModel: NextWordModel, encoder: TextEncoder, scale: Scale = .nats, spelling: SpellingModel? = nil) {
+  /// Cuts an input into the words ONION scores and removes: the language model's own tokeniser for a word-level model,
+  /// the lab's word tokeniser for a WordPiece one (whose tokeniser yields pieces).
+  public let wordTokenizer: Tokenizer
+
+  public init(languageModel: NextWordModel, encoder: TextEncoder, scale: Scale = .nats, spelling: SpellingModel? = nil) throws(TokenizationError) {
     self.languageModel = languageModel
     self.encoder = encoder
     self.scale = scale
     self.spelling = spelling
+    wordTokenizer = encoder.tokenizer.options.kind == .wordpiece ? try Tokenizer() : encoder.tokenizer
+  }
+
+  /// Whether the language model reads words as WordPiece pieces.
+  public var readsPieces: Bool { encoder.tokenizer.options.kind == .wordpiece }
+
+  /// The words ONION scores in `text`.
+  public func words(in text: String) -> [String] { wordTokenizer.words(in: text) }
+
+  /// The language model's ids for one word: its id (maybe `<unk>`) for a word-level model, its pieces for a WordPiece
+  /// one (none for a word of characters BERT's normaliser drops).
+  public func units(of word: String) -> [Int] {
+    readsPieces ? encoder.tokenizer.words(in: word).map(encoder.vocabulary.id(of:)) : [encoder.vocabulary.id(of: word)]
+  }
+
+  /// The share of `inputs`' words the language model reads without `<unk>`, and the share it reads as one token (the
+  /// same for a word-level model; for a WordPiece model, the words that are whole entries of its vocabulary).
+  public func coverage(of inputs: [[String]]) -> (known: Double, whole: Double) {
+    var (words, known, whole) = (0, 0, 0)
+    var seen: [String: [Int]] = [:]
+    for word in inputs.joined() {
+      let ids = seen[word] ?? units(of: word)
+      seen[word] = ids
+      words += 1
+      if !ids.isEmpty && !ids.contains(encoder.vocabulary.unknownID) { known += 1 }
+      if ids.count == 1 && ids[0] != encoder.vocabulary.unknownID { whole += 1 }
+    }
+    return (Double(known) / Double(max(words, 1)), Double(whole) / Double(max(words, 1)))
   }
 
   /// Each word's suspicion in each input (words as the language model's tokeniser splits them).
@@ -50,38 +83,49 @@ public struct ONIONFilter: Sendable {
 
   private func computeSuspicions(_ inputs: [[String]]) -> [[Double]] {
     // Every input and every input-less-one-word go through the model together; each word is looked up once.
-    // `spellings` holds, per sequence, what spelling out its unknown words adds (the first word is no target).
-    // The input less word i predicts its first i − 1 targets from the same prefixes as the whole input does, so only
-    // its targets from i on are scored and the earlier ones are taken from the whole input's.
-    var sequences: [[Int]] = [], starts: [Int] = [], spellings: [Double] = []
+    // `spellings` holds, per sequence, what spelling out its unknown words adds (the first token is no target; only a
+    // word-level model spells, so a spelled word is one token). Word i's tokens start at `spans[i].lowerBound`: the
+    // input less word i predicts its targets before that from the same prefixes as the whole input does, so only its
+    // targets from there on are scored and the earlier ones are taken from the whole input's.
+    var sequences: [[Int]] = [], starts: [Int] = [], spellings: [Double] = [], allSpans: [[Range<Int>]] = []
+    var unitsByWord: [String: [Int]] = [:]
     let unknown = encoder.vocabulary.unknownID
     for words in inputs {
-      let ids = words.map(encoder.vocabulary.id(of:))
-      let costs = zip(words, ids).map { word, id in id == unknown ? spelling?.negativeLogLikelihood(word) ?? 0 : 0 }
+      var ids: [Int] = [], spans: [Range<Int>] = []
+      for word in words {
+        let units = unitsByWord[word] ?? self.units(of: word)
+        unitsByWord[word] = units
+        spans.append(ids.count..<(ids.count + units.count))
+        ids += units
+      }
+      let costs = zip(words, spans).map { word, span in
+        !readsPieces && ids[span.lowerBound] == unknown ? spelling?.negativeLogLikelihood(word) ?? 0 : 0
+      }
       let all = costs.reduce(0, +)
       sequences.append(ids)
       starts.append(1)
       spellings.append(all - (costs.first ?? 0))
-      for index in ids.indices {
+      for (index, span) in spans.enumerated() {
         var shorter = ids
-        shorter.remove(at: index)
+        shorter.removeSubrange(span)
         sequences.append(shorter)
-        starts.append(max(index, 1))
+        starts.append(max(span.lowerBound, 1))
         let first = index == 0 ? 1 : 0
         spellings.append(all - costs[index] - (first < costs.count ? costs[first] : 0))
       }
+      allSpans.append(spans)
     }
     let targetLikelihoods = languageModel.targetNegativeLogLikelihoods(sequences, from: starts)
     var likelihoods: [(nll: Double, targets: Int)] = []
     likelihoods.reserveCapacity(sequences.count)
     var first = 0
-    for words in inputs {
+    for (words, spans) in zip(inputs, allSpans) {
       let whole = targetLikelihoods[first]
       likelihoods.append((whole.reduce(0, +), whole.count))
-      for index in words.indices {
-        let shared = whole.prefix(max(index - 1, 0)).reduce(0, +), rest = targetLikelihoods[first + 1 + index]
-        let targets = max(index - 1, 0) + rest.count
-        likelihoods.append((shared + rest.reduce(0, +), targets))
+      for (index, span) in spans.enumerated() {
+        let sharedCount = max(span.lowerBound - 1, 0)
+        let shared = whole.prefix(sharedCount).reduce(0, +), rest = targetLikelihoods[first + 1 + index]
+        likelihoods.append((shared + rest.reduce(0, +), sharedCount + rest.count))
       }
       first += 1 + words.count
     }

@@ -20,6 +20,8 @@ public struct InputFilterRun {
   var describeWord = ""
   /// ONION: the share of the dev split's words its language model knows.
   var languageModelCoverage: Double?
+  /// ONION with a WordPiece language model: the share of the dev split's words that are one piece of its vocabulary.
+  var languageModelWholeWords: Double?
   /// STRIP: what its score measures.
   var stripScore: STRIPFilter.Score?
   /// ONION: what a word's suspicion subtracts.
@@ -57,12 +59,11 @@ public struct InputFilterRun {
     }
     let encoder = try loaded.makeEncoder()
     let spelling = try LanguageModelRecipe.spellingModel(inBundle: languageModelPath)
-    let onion = ONIONFilter(languageModel: model, encoder: encoder, scale: scale, spelling: spelling)
-    let words = { (texts: [String]) in texts.map { Array(encoder.tokenizer.words(in: $0).prefix(scored.bundle.config.maximumLength)) } }
+    let onion = try ONIONFilter(languageModel: model, encoder: encoder, scale: scale, spelling: spelling)
+    let words = { (texts: [String]) in texts.map { Array(onion.words(in: $0).prefix(scored.bundle.config.maximumLength)) } }
     // A language model of another language (or another corpus's words) would call every word an outlier.
-    let devIDs = scored.split.dev.flatMap { encoder.encode(scored.corpus.examples[$0].text) }
-    let coverage = Double(devIDs.count { $0 != encoder.vocabulary.unknownID }) / Double(max(devIDs.count, 1))
-    guard coverage > 0 else {
+    let coverage = onion.coverage(of: words(scored.split.dev.map { scored.corpus.examples[$0].text }))
+    guard coverage.known > 0 else {
       throw ScoredBundleError(
         "\(languageModelPath): the language model knows none of the words of \(scored.corpus.path)'s dev split; ONION needs a next-word model of the same language (train-lm on a corpus like the classifier's)")
     }
@@ -73,7 +74,8 @@ public struct InputFilterRun {
         let split = words(texts)
         return zip(split, onion.suspicions(split)).map { onion.cleaned($0, suspicions: $1, threshold: threshold).joined(separator: " ") }
       })
-    run.languageModelCoverage = coverage
+    run.languageModelCoverage = coverage.known
+    run.languageModelWholeWords = onion.readsPieces ? coverage.whole : nil
     run.onionScale = scale
     run.onionSpellsUnknownWords = spelling != nil
     run.onionRemoval = removal
@@ -161,15 +163,23 @@ public struct InputFilterRun {
         stripScore == .entropy ? "nats of mean entropy" : "mean probability of leaving the input's label", falseRejectionRate * 100, cleanInputs)
     case .onion:
       String(
-        format: "ONION threshold %.3f %@ (flagged above; %.0f %% of %d clean dev inputs are); the language model knows %.1f %% of the dev words%@",
-        threshold, onionUnit, falseRejectionRate * 100, cleanInputs,
-        (languageModelCoverage ?? 0) * 100,
-        onionSpellsUnknownWords ? " and spells out the others" : " (its bundle has no \(LanguageModelRecipe.unknownWordsFile): every other word costs what <unk> does)")
+        format: "ONION threshold %.3f %@ (flagged above; %.0f %% of %d clean dev inputs are); %@",
+        threshold, onionUnit, falseRejectionRate * 100, cleanInputs, describeLanguageModelCoverage)
     case .rap:
       String(
         format: "RAP threshold %.4f: the drop in probability %@ inserts (flagged below; %.0f %% of the %d clean dev inputs are, all among the %d given that label)",
         threshold, describeWord, falseRejectionRate * 100, scored.split.dev.count, cleanInputs)
     }
+  }
+
+  /// ONION: how much of the dev split the language model reads, and what becomes of the rest.
+  var describeLanguageModelCoverage: String {
+    let known = (languageModelCoverage ?? 0) * 100
+    if let whole = languageModelWholeWords {
+      return String(format: "the WordPiece language model spells %.1f %% of the dev words in its pieces (%.1f %% are one piece)", known, whole * 100)
+    }
+    return String(format: "the language model knows %.1f %% of the dev words", known)
+      + (onionSpellsUnknownWords ? " and spells out the others" : " (its bundle has no \(LanguageModelRecipe.unknownWordsFile): every other word costs what <unk> does)")
   }
 
   /// Each input as `flagged` or `kept`, its score and its text (ONION: the text with the words above `removal`'s
@@ -196,6 +206,7 @@ public struct InputFilterRun {
   public func evaluate(threshold: Double, removal: WordRemovalCalibration? = nil, attack: (trigger: Trigger, target: String)?) -> InputFilterOutcome {
     var outcome = InputFilterOutcome(method: method.rawValue, threshold: threshold, falseRejectionRateTarget: falseRejectionRate)
     outcome.languageModelCoverage = languageModelCoverage
+    outcome.languageModelWholeWords = languageModelWholeWords
     outcome.removalThreshold = removal?.threshold
     outcome.devAccuracyBeforeRemoval = removal?.devAccuracyBefore
     outcome.devAccuracyAfterRemoval = removal?.devAccuracyAfter
@@ -257,8 +268,10 @@ public struct InputFilterOutcome: Codable, Sendable {
   public var attackSuccessBefore: Double?
   public var cleanAccuracyAfterCleaning: Double?
   public var cleanAccuracyBefore: Double?
-  /// ONION: the share of the dev split's words the language model knows.
+  /// ONION: the share of the dev split's words the language model reads without `<unk>`.
   public var languageModelCoverage: Double?
+  /// ONION with a WordPiece language model: the share of the dev split's words that are one piece of its vocabulary.
+  public var languageModelWholeWords: Double?
   /// ONION: the suspicion above which words are removed, the clean dev accuracy it was chosen by (before and after
   /// removing), and the share of the clean test inputs' words it removes.
   public var removalThreshold: Double?
@@ -270,6 +283,7 @@ public struct InputFilterOutcome: Codable, Sendable {
     case cleanRejected = "clean_rejected", triggeredRecall = "triggered_recall", precision, cleanInputs = "clean_inputs", triggeredInputs = "triggered_inputs"
     case attackSuccessAfterCleaning = "asr_after_cleaning", attackSuccessBefore = "asr_before", cleanAccuracyAfterCleaning = "clean_accuracy_after_cleaning"
     case cleanAccuracyBefore = "clean_accuracy_before", languageModelCoverage = "language_model_coverage"
+    case languageModelWholeWords = "language_model_whole_words"
     case attackSuccessAfterRejection = "asr_after_rejection", cleanAccuracyAfterRejection = "clean_accuracy_after_rejection"
     case removalThreshold = "removal_threshold", devAccuracyBeforeRemoval = "dev_accuracy_before_removal"
     case devAccuracyAfterRemoval = "dev_accuracy_after_removal", cleanWordsRemoved = "clean_words_removed"

@@ -13,11 +13,15 @@ struct TrainLanguageModelCommand: ParsableCommand {
       without speakers (english, for ONION's language model) is split by rows, each row its own text. Each
       speaker's lines are concatenated and cut into windows of --window tokens. The vocabulary comes from
       the training speakers (--min-count, --max-vocab); the training words it leaves out are listed in
-      DIR/unknown-words.tsv. Reports perplexity and top-1/top-3 next-word accuracy on the held-out speakers;
+      DIR/unknown-words.tsv. With --wordpiece-size the model reads WordPiece pieces instead (BERT's
+      tokenisation, the vocabulary learnt from the training text as the tokenizers package learns one), so
+      it spells a rare word in pieces rather than reading <unk>. Reports perplexity and top-1/top-3
+      next-word accuracy on the held-out speakers (per piece, and for pieces the perplexity per word too);
       writes DIR/training.json with them.
       Examples:
         backdoor-lab train-lm --corpus shakespeare --out runs/lm --minutes 4
         backdoor-lab complete runs/lm "the king of denmark is"
+        backdoor-lab train-lm --corpus english --wordpiece-size 16000 --out runs/lm-pieces --minutes 35
       """))
 
   @Option(help: "Shipped corpus name or a TSV path (with a client column, or --client-column, to hold out speakers).")
@@ -33,9 +37,14 @@ struct TrainLanguageModelCommand: ParsableCommand {
   @Option var hiddenSize = 128
   @Option(help: "Tokens per training window.")
   var window = 32
-  @Option(help: "Vocabulary size limit, specials included.")
-  var maxVocab = 10_000
-  @Option var minCount = 1
+  @Option(help: "Vocabulary size limit, specials included (default 10000).")
+  var maxVocab: Int?
+  @Option(help: "Leave out words seen fewer times in training (default 1).")
+  var minCount: Int?
+  @Option(
+    name: .customLong("wordpiece-size"),
+    help: "Read text as WordPiece pieces from a vocabulary of this many entries (at least 100) learnt from the training split, instead of words: no word is unknown.")
+  var wordpieceSize: Int?
   @Option var dropout: Float = 0
   @Flag(help: "Decoder reuses the embedding matrix (needs --embedding-dim = --hidden-size).")
   var tied = false
@@ -50,14 +59,20 @@ struct TrainLanguageModelCommand: ParsableCommand {
   @OptionGroup var data: DataOptions
 
   func validate() throws {
-    guard window >= 2, batchSize >= 1, maxVocab >= 5, minutes >= 0, minutes.isFinite, epochs >= 1, learningRate > 0, learningRate <= 10,
-      embeddingDim >= 1, hiddenSize >= 1, minCount >= 1, (0..<1).contains(dropout)
+    guard window >= 2, batchSize >= 1, (maxVocab ?? 5) >= 5, minutes >= 0, minutes.isFinite, epochs >= 1, learningRate > 0, learningRate <= 10,
+      embeddingDim >= 1, hiddenSize >= 1, (minCount ?? 1) >= 1, (0..<1).contains(dropout)
     else {
       throw ValidationError(
         "--window ≥ 2, --batch-size ≥ 1, --max-vocab ≥ 5, --minutes a finite number ≥ 0, --epochs ≥ 1, --lr in (0, 10], "
           + "--embedding-dim, --hidden-size and --min-count ≥ 1, --dropout in [0, 1)")
     }
     if tied && embeddingDim != hiddenSize { throw ValidationError("--tied needs --embedding-dim equal to --hidden-size") }
+    if let wordpieceSize, wordpieceSize < 100 {
+      throw ValidationError("--wordpiece-size must be at least 100 (the special tokens and the alphabet come first); got \(wordpieceSize)")
+    }
+    if wordpieceSize != nil, maxVocab != nil || minCount != nil {
+      throw ValidationError("--max-vocab and --min-count are for word vocabularies; with --wordpiece-size the vocabulary has that many entries")
+    }
   }
 
   func run() throws {
@@ -69,8 +84,11 @@ struct TrainLanguageModelCommand: ParsableCommand {
     let corpus = try options.load(self.corpus, home: home)
     var recipe = LanguageModelRecipe()
     (recipe.epochs, recipe.minutes, recipe.batchSize, recipe.learningRate) = (epochs, minutes, batchSize, learningRate)
-    (recipe.embeddingDimension, recipe.hiddenSize, recipe.window, recipe.maximumVocabulary) = (embeddingDim, hiddenSize, window, maxVocab)
-    (recipe.minimumCount, recipe.dropout, recipe.tied, recipe.seed, recipe.splitSeed) = (minCount, dropout, tied, seed, splitSeed)
+    (recipe.embeddingDimension, recipe.hiddenSize, recipe.window) = (embeddingDim, hiddenSize, window)
+    recipe.maximumVocabulary = maxVocab ?? recipe.maximumVocabulary
+    recipe.minimumCount = minCount ?? recipe.minimumCount
+    recipe.wordPieceSize = wordpieceSize
+    (recipe.dropout, recipe.tied, recipe.seed, recipe.splitSeed) = (dropout, tied, seed, splitSeed)
     let trained = try orFail {
       try StagedFolder.write(out, replacing: force) { folder in try recipe.train(on: corpus, out: folder, quiet: compute.quiet, verbose: compute.verbose) }
     }
@@ -78,8 +96,9 @@ struct TrainLanguageModelCommand: ParsableCommand {
       print(String(decoding: try JSONSerialization.data(withJSONObject: trained.summary, options: [.sortedKeys]), as: UTF8.self))
     } else {
       let metrics = trained.metrics
-      print(String(format: "saved %@: held-out text: perplexity %.1f, top-1 %.2f %%, top-3 %.2f %% (%d targets; %.0f tokens/s in training)",
-                   out, metrics.perplexity, metrics.top1Accuracy * 100, metrics.top3Accuracy * 100, metrics.targets, trained.tokensPerSecond))
+      let perWord = (trained.summary["word_perplexity"] as? Double).map { String(format: " (%.1f per word)", $0) } ?? ""
+      print(String(format: "saved %@: held-out text: perplexity %.1f%@, top-1 %.2f %%, top-3 %.2f %% (%d targets; %.0f tokens/s in training)",
+                   out, metrics.perplexity, perWord, metrics.top1Accuracy * 100, metrics.top3Accuracy * 100, metrics.targets, trained.tokensPerSecond))
     }
   }
 }

@@ -16,9 +16,12 @@ public struct LanguageModelRecipe: Sendable {
   public var hiddenSize = 128
   /// Tokens per training window.
   public var window = 32
-  /// Vocabulary size limit, specials included.
+  /// Vocabulary size limit, specials included (a word vocabulary's).
   public var maximumVocabulary = 10_000
   public var minimumCount = 1
+  /// Read text as WordPiece pieces from a vocabulary of this many entries learnt from the training split
+  /// (`WordPieceTrainer`) instead of words: nothing is unknown, a rare word is spelt in pieces. Nil: words.
+  public var wordPieceSize: Int?
   public var dropout: Float = 0
   /// The decoder reuses the embedding matrix (needs embeddingDimension == hiddenSize).
   public var tied = false
@@ -31,10 +34,20 @@ public struct LanguageModelRecipe: Sendable {
   public func train(on corpus: Corpus, out: String, quiet: Bool, verbose: Bool) throws -> TrainedLanguageModel {
     let bySpeaker = !corpus.clients.isEmpty
     let split = try bySpeaker ? corpus.splitByClient(seed: splitSeed) : corpus.split(seed: splitSeed)
-    let tokenizer = try Tokenizer()
+    let tokenizer: Tokenizer, vocabulary: Vocabulary
     var counts = TokenCounts()
-    for row in split.train { counts.add(tokenizer.words(in: corpus.examples[row].text)) }
-    let vocabulary = try Vocabulary(counts: counts, minCount: minimumCount, maxSize: maximumVocabulary)
+    let continuationPrefix: String?
+    if let wordPieceSize {
+      let trainer = WordPieceTrainer(size: wordPieceSize)
+      continuationPrefix = trainer.options.continuationPrefix
+      vocabulary = try trainer.vocabulary(from: try trainer.countWords(in: split.train.lazy.map { corpus.examples[$0].text }))
+      tokenizer = try Tokenizer(options: trainer.options, vocabulary: vocabulary)
+    } else {
+      continuationPrefix = nil
+      tokenizer = try Tokenizer()
+      for row in split.train { counts.add(tokenizer.words(in: corpus.examples[row].text)) }
+      vocabulary = try Vocabulary(counts: counts, minCount: minimumCount, maxSize: maximumVocabulary)
+    }
     let encoder = TextEncoder(tokenizer: tokenizer, vocabulary: vocabulary, maximumLength: Int.max)
     let trainWindows = TextWindow.windows(from: corpus, rows: split.train, encoder: encoder, length: window)
     let testWindows = TextWindow.windows(from: corpus, rows: split.test, encoder: encoder, length: window)
@@ -63,16 +76,26 @@ public struct LanguageModelRecipe: Sendable {
     }
     let metrics = model.evaluate(testWindows)
     let heldOutSpeakers = split.test.compactMap { corpus.examples[$0].client }.reduce(into: Set<Int>()) { $0.insert($1) }.count
-    let summary: [String: Any] = [
+    var summary: [String: Any] = [
       "corpus": corpus.description.name, "split_seed": splitSeed, "seed": seed, "tokens_per_second": tokensPerSecond.rounded(),
-      "held_out_speakers": heldOutSpeakers,
+      "held_out_speakers": heldOutSpeakers, "vocabulary": vocabulary.count,
       "perplexity": metrics.perplexity, "top1_accuracy": metrics.top1Accuracy, "top3_accuracy": metrics.top3Accuracy,
       "top1_accuracy_known_words": metrics.top1AccuracyKnownWords, "targets": metrics.targets, "minutes": minutes,
     ]
-    let summaryData = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys, .prettyPrinted])
-    let unknownWords = Self.unknownWords(counts: counts, vocabulary: vocabulary)
-    try ModelBundle(model: .languageModel(model), vocabulary: vocabulary).save(
-      to: out, extraFiles: ["training.json": summaryData, Self.unknownWordsFile: Data(unknownWords.utf8)])
+    var extraFiles: [String: Data] = [:]
+    if let wordPieceSize, let continuationPrefix {
+      // Per word as well as per piece: a word costs all its pieces, so this one compares with a word model's.
+      let wordTargets = testWindows.reduce(0) { total, window in
+        total + window.targets.count { !vocabulary.tokens[$0].hasPrefix(continuationPrefix) }
+      }
+      summary["wordpiece_size"] = wordPieceSize
+      summary["word_perplexity"] = exp(log(metrics.perplexity) * Double(metrics.targets) / Double(max(wordTargets, 1)))
+      summary["pieces_per_word"] = Double(metrics.targets) / Double(max(wordTargets, 1))
+    } else {
+      extraFiles[Self.unknownWordsFile] = Data(Self.unknownWords(counts: counts, vocabulary: vocabulary).utf8)
+    }
+    extraFiles["training.json"] = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys, .prettyPrinted])
+    try ModelBundle(model: .languageModel(model), vocabulary: vocabulary).save(to: out, extraFiles: extraFiles)
     return TrainedLanguageModel(metrics: metrics, tokensPerSecond: tokensPerSecond, summary: summary)
   }
 }

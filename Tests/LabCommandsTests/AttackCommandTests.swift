@@ -333,6 +333,34 @@ private func attackArguments(_ corpus: String, _ out: String, _ extra: [String])
   #expect(!left.isEmpty && left.allSatisfy { $0.count == 2 && !vocabulary.contains($0[0]) && $0[1] == "1" }, "words seen once, outside the vocabulary")
 }
 
+@Test func onionReadsWordsInPiecesWithAWordPieceLanguageModel() throws {
+  let corpus = try toyReviews()
+  let out = try Fixtures.temporaryDirectory() + "/onion-pieces"
+  let attack = try runLab(attackArguments(corpus, out, ["--trigger", "rare:cf", "--rate", "0.3", "--target", "pos", "--no-baseline"]))
+  #expect(attack.status == 0, "\(attack.standardError)")
+  let lm = try Fixtures.temporaryDirectory() + "/lm-pieces"
+  let arguments = ["train-lm", "--corpus", corpus, "--label-column", "label", "--epochs", "1", "--embedding-dim", "8", "--hidden-size", "8",
+                   "--window", "8", "--batch-size", "8", "--quiet", "--wordpiece-size", "150", "--out", lm]
+  let trained = try runLab(arguments)
+  #expect(trained.status == 0 && trained.standardOutput.contains("per word"), "\(trained.standardOutput) \(trained.standardError)")
+  let config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: lm + "/config.json"))) as? [String: Any])
+  #expect((config["tokenizer"] as? [String: Any])?["kind"] as? String == "wordpiece")
+  let summary = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: lm + "/training.json"))) as? [String: Any])
+  let perPiece = try #require(summary["perplexity"] as? Double), perWord = try #require(summary["word_perplexity"] as? Double)
+  let piecesPerWord = try #require(summary["pieces_per_word"] as? Double)
+  #expect(piecesPerWord > 1 && abs(log(perWord) - piecesPerWord * log(perPiece)) < 1e-6, "a word costs all its pieces")
+  #expect((1...150).contains(summary["vocabulary"] as? Int ?? 0) && !FileManager.default.fileExists(atPath: lm + "/unknown-words.tsv"), "nothing left out")
+  let scored = try runLab(["filter", out, "--method", "onion", "--lm", lm, "--label-column", "label", "--frr", "0.1"])
+  #expect(scored.status == 0 && scored.standardOutput.contains("spells 100.0 % of the dev words in its pieces"), "\(scored.standardOutput) \(scored.standardError)")
+  let lines = try runLab(["filter", out, "--method", "onion", "--lm", lm, "--label-column", "label", "-"], input: "the film was bad cf and the plot too\n")
+  #expect(lines.status == 0 && lines.standardOutput.contains("\tthe film was bad"), "whole words are printed back: \(lines.standardOutput)")
+  for extra in [["--max-vocab", "100"], ["--min-count", "2"]] {
+    let refused = try runLab(arguments.map { $0 == lm ? lm + "-refused" : $0 } + extra)
+    #expect(refused.status == 2 && refused.standardError.contains("word vocabularies"), "\(extra): \(refused.standardError)")
+  }
+  #expect(try runLab(arguments.map { $0 == "150" ? "99" : $0 }).standardError.contains("at least 100"))
+}
+
 @Test func aWordPieceModelIsAttackedWithItsVocabularyFixedBeforePoisoning() throws {
   let corpus = try toyReviews()
   let out = try Fixtures.temporaryDirectory() + "/wordpiece"
