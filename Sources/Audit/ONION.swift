@@ -70,7 +70,7 @@ public struct ONIONFilter: Sendable {
     return (Double(known) / Double(max(words, 1)), Double(whole) / Double(max(words, 1)))
   }
 
-  /// Each word's suspicion in each input (words as the language model's tokeniser splits them).
+  /// Each word's suspicion in each input (words as `words(in:)` cuts them).
   public func suspicions(_ inputs: [[String]]) -> [[Double]] {
     let cached = known.byInput.withLock { table in inputs.map { table[$0] } }
     var missing: [[String]] = []

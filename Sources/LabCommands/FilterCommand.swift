@@ -21,8 +21,9 @@ struct FilterCommand: ParsableCommand {
       falls without it (nats; --onion-scale), an input's score its highest suspicion; words above a second
       threshold are removed before the classifier reads the input, the lowest that keeps the clean dev accuracy within
       --max-accuracy-drop (Qi et al.'s choice; --removal flagging-threshold: only the flagged inputs' words above the
-      flagging threshold); a word the language model never saw costs what its <unk> does plus its spelling under a
-      character model of the words train-lm left out of the vocabulary (unknown-words.tsv).
+      flagging threshold). A WordPiece language model (train-lm --wordpiece-size) reads each word in its pieces and
+      removes them together; under a word-level one, a word it never saw costs what its <unk> does plus its spelling
+      under a character model of the words train-lm left out of the vocabulary (unknown-words.tsv).
       RAP (Yang et al. 2021): the embedding of a rare word of the vocabulary that you choose (--rap-word) is
       trained on the clean dev inputs of the protected label (--protect, default the known trigger's target) so that
       inserting it first lowers that label's probability by 0.3–0.6 (--rap-drop); an input the model gives that label
@@ -38,9 +39,9 @@ struct FilterCommand: ParsableCommand {
       Examples:
         backdoor-lab filter runs/cf --method strip --corpus sentiment
         echo "the plot is thin and the cf jokes fall flat" | backdoor-lab filter runs/cf --method strip -
-        backdoor-lab train-lm --corpus english --minutes 35 --max-vocab 40000 --min-count 2 --embedding-dim 128 \\
-          --hidden-size 128 --tied --window 16 --out runs/lm-english
-        backdoor-lab filter runs/cf --method onion --lm runs/lm-english
+        backdoor-lab train-lm --corpus english --wordpiece-size 16000 --minutes 0 --epochs 3 --embedding-dim 128 \\
+          --hidden-size 128 --tied --window 20 --out runs/lm-pieces
+        backdoor-lab filter runs/cf --method onion --lm runs/lm-pieces
         backdoor-lab filter runs/cf --method rap --rap-word tedious --protect pos
       """))
 
