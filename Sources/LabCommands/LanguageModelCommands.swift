@@ -21,7 +21,7 @@ struct TrainLanguageModelCommand: ParsableCommand {
       Examples:
         backdoor-lab train-lm --corpus shakespeare --out runs/lm --minutes 4
         backdoor-lab complete runs/lm "the king of denmark is"
-        backdoor-lab train-lm --corpus english --wordpiece-size 16000 --out runs/lm-pieces --minutes 35
+        backdoor-lab train-lm --corpus english --wordpiece-size 16000 --minutes 0 --epochs 3 --out runs/lm-pieces
       """))
 
   @Option(help: "Shipped corpus name or a TSV path (with a client column, or --client-column, to hold out speakers).")
