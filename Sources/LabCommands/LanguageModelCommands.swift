@@ -108,6 +108,8 @@ struct CompleteCommand: ParsableCommand {
     commandName: "complete",
     abstract: "The most likely next words after a prefix, under a next-word model bundle.",
     discussion: prose("""
+      A model trained with --wordpiece-size gives its next pieces: one that starts with ## continues the
+      prefix's last word.
       Examples:
         backdoor-lab complete runs/lm "the king of denmark is"
         backdoor-lab complete runs/lm "good my lord" --top 5 --json
