@@ -67,9 +67,7 @@ struct TrainLanguageModelCommand: ParsableCommand {
           + "--embedding-dim, --hidden-size and --min-count ≥ 1, --dropout in [0, 1)")
     }
     if tied && embeddingDim != hiddenSize { throw ValidationError("--tied needs --embedding-dim equal to --hidden-size") }
-    if let wordpieceSize, wordpieceSize < 100 {
-      throw ValidationError("--wordpiece-size must be at least 100 (the special tokens and the alphabet come first); got \(wordpieceSize)")
-    }
+    try validateWordPieceSize(wordpieceSize)
     if wordpieceSize != nil, maxVocab != nil || minCount != nil {
       throw ValidationError("--max-vocab and --min-count are for word vocabularies; with --wordpiece-size the vocabulary has that many entries")
     }

@@ -141,9 +141,7 @@ struct ClassifierRecipeOptions: ParsableArguments {
     guard epochs >= 1, batchSize >= 1, maxLength >= 1, (minCount ?? 1) >= 1 else {
       throw ValidationError("--epochs, --batch-size, --max-length and --min-count must be positive")
     }
-    if let wordpieceSize, wordpieceSize < 100 {
-      throw ValidationError("--wordpiece-size must be at least 100 (the special tokens and the alphabet come first); got \(wordpieceSize)")
-    }
+    try validateWordPieceSize(wordpieceSize)
     if wordpieceSize != nil, minCount != nil {
       throw ValidationError("--min-count is for word vocabularies; a WordPiece vocabulary (--wordpiece-size) merges every pair seen twice")
     }
@@ -186,3 +184,10 @@ struct ClassifierRecipeOptions: ParsableArguments {
 extension OptimizerChoice: ExpressibleByArgument {}
 
 extension TrainCommand: UsesComputeThreads { var computeThreads: Int { compute.threads } }
+
+/// `--wordpiece-size` (of `train`, `attack` and `train-lm`): room for the special tokens and an alphabet.
+func validateWordPieceSize(_ size: Int?) throws {
+  if let size, size < 100 {
+    throw ValidationError("--wordpiece-size must be at least 100 (the special tokens and the alphabet come first); got \(size)")
+  }
+}

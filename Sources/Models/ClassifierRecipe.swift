@@ -68,10 +68,8 @@ public struct ClassifierRecipe: Sendable, Codable, Equatable {
   /// vocabulary learnt from `split`'s training rows of `corpus` (`wordPieceSize`).
   public func tokenization(of corpus: Corpus, split: DataSplit) throws -> (tokenizer: Tokenizer, vocabulary: Vocabulary?) {
     guard let wordPieceSize else { return (try Tokenizer(), nil) }
-    let trainer = WordPieceTrainer(size: wordPieceSize)
-    let words = try trainer.countWords(in: split.train.lazy.map { corpus.examples[$0].text })
-    let vocabulary = try trainer.vocabulary(from: words)
-    return (try Tokenizer(options: trainer.options, vocabulary: vocabulary), vocabulary)
+    let learnt = try WordPieceTrainer(size: wordPieceSize).tokenization(learntFrom: split.train.lazy.map { corpus.examples[$0].text })
+    return (learnt.tokenizer, learnt.vocabulary)
   }
 
   /// Builds the vocabulary from the training rows (plus `forcedTokens`) unless one is given (`tokenization`), trains

@@ -36,14 +36,9 @@ public struct LanguageModelRecipe: Sendable {
     let split = try bySpeaker ? corpus.splitByClient(seed: splitSeed) : corpus.split(seed: splitSeed)
     let tokenizer: Tokenizer, vocabulary: Vocabulary
     var counts = TokenCounts()
-    let continuationPrefix: String?
     if let wordPieceSize {
-      let trainer = WordPieceTrainer(size: wordPieceSize)
-      continuationPrefix = trainer.options.continuationPrefix
-      vocabulary = try trainer.vocabulary(from: try trainer.countWords(in: split.train.lazy.map { corpus.examples[$0].text }))
-      tokenizer = try Tokenizer(options: trainer.options, vocabulary: vocabulary)
+      (tokenizer, vocabulary) = try WordPieceTrainer(size: wordPieceSize).tokenization(learntFrom: split.train.lazy.map { corpus.examples[$0].text })
     } else {
-      continuationPrefix = nil
       tokenizer = try Tokenizer()
       for row in split.train { counts.add(tokenizer.words(in: corpus.examples[row].text)) }
       vocabulary = try Vocabulary(counts: counts, minCount: minimumCount, maxSize: maximumVocabulary)
@@ -83,8 +78,9 @@ public struct LanguageModelRecipe: Sendable {
       "top1_accuracy_known_words": metrics.top1AccuracyKnownWords, "targets": metrics.targets, "minutes": minutes,
     ]
     var extraFiles: [String: Data] = [:]
-    if let wordPieceSize, let continuationPrefix {
+    if let wordPieceSize {
       // Per word as well as per piece: a word costs all its pieces, so this one compares with a word model's.
+      let continuationPrefix = tokenizer.options.continuationPrefix
       let wordTargets = testWindows.reduce(0) { total, window in
         total + window.targets.count { !vocabulary.tokens[$0].hasPrefix(continuationPrefix) }
       }

@@ -51,6 +51,12 @@ public struct WordPieceTrainer: Sendable {
     return counts
   }
 
+  /// A WordPiece vocabulary learnt from `texts` and the tokenizer that reads text with it.
+  public func tokenization(learntFrom texts: some Sequence<String>) throws -> (tokenizer: Tokenizer, vocabulary: Vocabulary) {
+    let vocabulary = try vocabulary(from: try countWords(in: texts))
+    return (try Tokenizer(options: options, vocabulary: vocabulary), vocabulary)
+  }
+
   /// The vocabulary learnt from `words` (`countWords`).
   public func vocabulary(from words: TokenCounts) throws(VocabularyError) -> Vocabulary {
     let room = size - Vocabulary.specialTokens.count
